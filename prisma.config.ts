@@ -1,0 +1,16 @@
+// Prisma CLI configuration. The CLI talks to SQLite through the same
+// better-sqlite3 driver adapter as the bot, so no native engine is downloaded.
+import path from "node:path";
+import { defineConfig } from "prisma/config";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { databaseFileFromUrl } from "./src/db/url.ts";
+
+const url = `file:${databaseFileFromUrl(process.env.DATABASE_URL)}`;
+
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: "js",
+  schema: path.join("prisma", "schema.prisma"),
+  migrations: { path: path.join("prisma", "migrations") },
+  adapter: async () => new PrismaBetterSQLite3({ url }),
+});

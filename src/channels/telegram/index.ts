@@ -1,0 +1,149 @@
+/**
+ * The Telegram channel on grammY: parses updates into the core's Input,
+ * renders Screens, deletes messages for quick exit. Updates of different chats
+ * run in parallel (runner); one chat's updates run in order, except quick
+ * exit, which never waits behind them (S1).
+ */
+import { Bot, type Context } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
+import type { UserFromGetMe } from "grammy/types";
+import type { Config } from "../../config.ts";
+import type { Channel } from "../../core/channel.ts";
+import type { Dialog } from "../../core/dialog.ts";
+import type { Translator } from "../../core/i18n.ts";
+import { makeAddress, type Input, type SentRef, type TrackedRef } from "../../core/types.ts";
+import { describeError, type Logger } from "../../logger.ts";
+import { parseMessage } from "./parse.ts";
+import { renderScreen } from "./render.ts";
+import { syncProfile } from "./profile.ts";
+
+export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+/** Telegram's deleteMessages takes at most 100 ids. */
+export const DELETE_BATCH = 100;
+
+export interface TelegramChannelDeps {
+  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale">;
+  translator: Translator;
+  logger: Logger;
+  /** Tests pass it to skip getMe. */
+  botInfo?: UserFromGetMe;
+  now?: () => Date;
+}
+
+export interface TelegramChannel {
+  bot: Bot;
+  channel: Channel;
+  /** Installs the update handlers; call once, before start. */
+  attach(dialog: Dialog): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
+  const { config, translator, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot }, botInfo: deps.botInfo });
+  // Interactive calls give up after ~10 s rather than hold a chat's queue for an hour (R3).
+  bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3 }));
+
+  const channel: Channel = {
+    name: "telegram",
+    canDeleteUserMessages: true,
+    async send(chatId, screen, locale) {
+      const t = translator.fixed(locale);
+      const sent: SentRef[] = [];
+      for (const m of renderScreen(screen, { exit: t("common.exitButton"), location: t("near.locationButton") })) {
+        const common = { reply_markup: m.markup, protect_content: screen.protect ?? false };
+        const msg =
+          m.kind === "place"
+            ? await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
+            : await bot.api.sendMessage(chatId, m.text, { ...common, link_preview_options: { is_disabled: true } });
+        sent.push({ id: String(msg.message_id), at: now() });
+      }
+      return sent;
+    },
+    async deleteMessages(chatId, refs: TrackedRef[]) {
+      const ids = [...new Set(refs.map((r) => Number(r.id)).filter(Number.isSafeInteger))];
+      let failed = 0;
+      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+        const batch = ids.slice(i, i + DELETE_BATCH);
+        try {
+          await bot.api.deleteMessages(chatId, batch);
+        } catch (err) {
+          failed += batch.length;
+          logger.warn("telegram.delete_failed", describeError(err));
+        }
+      }
+      return { attempted: ids.length, failed };
+    },
+    async sendCover(chatId, text) {
+      await bot.api.sendMessage(chatId, text, { reply_markup: { remove_keyboard: true } });
+    },
+  };
+
+  let runner: RunnerHandle | undefined;
+  let dialog: Dialog | undefined;
+
+  const inputOf = (ctx: Context): Input | undefined => {
+    if (ctx.callbackQuery?.data !== undefined) return { type: "option", token: ctx.callbackQuery.data };
+    if (ctx.message) return parseMessage(ctx.message, ctx.me?.username);
+    return undefined;
+  };
+
+  function attach(d: Dialog) {
+    dialog = d;
+    // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
+    bot.use(
+      sequentialize((ctx: Context) => {
+        const input = inputOf(ctx);
+        if (input && d.isExit(input)) return undefined;
+        return ctx.chat ? String(ctx.chat.id) : undefined;
+      }),
+    );
+    const priv = bot.chatType("private");
+    priv.on("message", async (ctx) => {
+      await d.handle({
+        address: makeAddress("telegram", ctx.chat.id),
+        input: parseMessage(ctx.message, ctx.me.username),
+        messageId: String(ctx.message.message_id),
+        languageHint: ctx.from?.language_code,
+      });
+    });
+    priv.on("callback_query", async (ctx) => {
+      // Answer first: clients show a spinner until then (A2.1), and every query gets exactly one answer.
+      await ctx.answerCallbackQuery().catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
+      if (ctx.callbackQuery.data === undefined) return;
+      await d.handle({
+        address: makeAddress("telegram", ctx.chat.id),
+        input: { type: "option", token: ctx.callbackQuery.data },
+        languageHint: ctx.from.language_code,
+      });
+    });
+    // Buttons pressed outside a private chat (not ours to act on yet) still get their one answer.
+    bot.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
+    bot.catch((err) => {
+      logger.error("telegram.update_failed", { update_id: err.ctx.update.update_id, ...describeError(err.error) });
+    });
+  }
+
+  return {
+    bot,
+    channel,
+    attach,
+    async start() {
+      if (!dialog) throw new Error("attach a dialog before starting the Telegram channel");
+      await bot.init();
+      if (config.syncBotProfile) {
+        syncProfile(bot.api, translator, config.defaultLocale)
+          .then((count) => logger.info("telegram.profile_synced", { count }))
+          .catch((err) => logger.warn("telegram.profile_sync_failed", describeError(err)));
+      }
+      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 25 } } });
+      logger.info("telegram.started", { mode: "polling" });
+    },
+    async stop() {
+      if (runner?.isRunning()) await runner.stop();
+    },
+  };
+}

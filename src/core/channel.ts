@@ -1,0 +1,30 @@
+/**
+ * The contract between the dialog core and a messaging channel. An adapter
+ * (Telegram, WhatsApp) implements it; the core never sees platform types.
+ */
+import type { Locale } from "../config.ts";
+import type { ChannelName, DeleteResult, Screen, SentRef, TrackedRef } from "./types.ts";
+
+export interface Channel {
+  readonly name: ChannelName;
+  /** Whether the bot can delete the user's own messages (Telegram private chats: yes; WhatsApp: no). */
+  readonly canDeleteUserMessages: boolean;
+  /** Shows a screen; returns the ids of the messages it sent, in order. */
+  send(chatId: string, screen: Screen, locale: Locale): Promise<SentRef[]>;
+  /** Deletes what it can of the given messages; failures are counted, never thrown. */
+  deleteMessages(chatId: string, refs: TrackedRef[]): Promise<DeleteResult>;
+  /** Sends the harmless cover message, removing any keyboard. Not tracked. */
+  sendCover(chatId: string, text: string): Promise<void>;
+}
+
+/** Errors a channel may throw from `send`, mapped from the platform's own. */
+export class ChannelError extends Error {
+  constructor(
+    readonly kind: "blocked" | "throttled" | "unavailable" | "bad_request",
+    readonly retryable: boolean,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`channel error: ${kind}`);
+    this.name = "ChannelError";
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Routes one incoming message of any channel. Quick exit runs before anything
+ * else, then first contact, commands, danger words, the options last shown,
+ * town names, and last a friendly catch-all that always offers the menu (S11).
+ */
+import crypto from "node:crypto";
+import type { Config, Locale } from "../config.ts";
+import { isLocale } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { describeError } from "../logger.ts";
+import type { Channel } from "./channel.ts";
+import { hasDangerWords, isExitWord } from "./keywords.ts";
+import type { SessionRecord, Store } from "./store.ts";
+import { STATE_VERSION } from "./store.ts";
+import { normalize } from "./text.ts";
+import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen } from "./types.ts";
+import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
+import { wipeChat, type ExitDeps } from "./flows/exit.ts";
+import { cardView, dangerView, linesView } from "./flows/lines.ts";
+import { locationResultsView, nearView, placeResultsView, regionChosenView, regionsView, resultsView, RESULTS_PER_PAGE } from "./flows/near.ts";
+import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
+import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
+
+/** Longest text the bot tries to understand; longer ones get a kind "too long" reply. */
+export const MAX_TEXT = 4096;
+
+export interface DialogDeps extends FlowDeps {
+  store: Store;
+  channels: Partial<Record<ChannelName, Channel>>;
+  logger: Logger;
+  now: () => Date;
+  config: FlowDeps["config"] & Pick<Config, "messageTrackHours">;
+}
+
+export interface Dialog {
+  handle(incoming: Incoming): Promise<void>;
+  /** True for any quick-exit trigger; adapters let these skip per-chat queues (S1). */
+  isExit(input: Input): boolean;
+  wipe(address: Address, locale: Locale, reason: string): Promise<void>;
+  exitDeps: ExitDeps;
+}
+
+export function createDialog(deps: DialogDeps): Dialog {
+  const { store, translator, logger } = deps;
+  const exitLabels = translator.all("common.exitButton");
+  /** Bumped by every exit, so an update still in flight for that chat sends and saves nothing more. */
+  const epochs = new Map<Address, number>();
+  const epochOf = (a: Address) => epochs.get(a) ?? 0;
+
+  const exitDeps: ExitDeps = {
+    store,
+    channels: deps.channels,
+    translator,
+    coverText: deps.config.coverText,
+    messageTrackHours: deps.config.messageTrackHours,
+    now: deps.now,
+    logger,
+  };
+
+  const isExit = (input: Input): boolean =>
+    (input.type === "command" && input.command === "exit") || (input.type === "text" && isExitWord(input.text, exitLabels));
+
+  async function wipe(address: Address, locale: Locale, reason: string) {
+    epochs.set(address, epochOf(address) + 1);
+    await wipeChat(exitDeps, address, locale, { cover: true, reason });
+  }
+
+  function ctxFor(session: SessionRecord): FlowCtx {
+    const locale = session.locale ?? deps.config.defaultLocale;
+    return { deps, session, locale, t: translator.fixed(locale) };
+  }
+
+  async function handle(incoming: Incoming): Promise<void> {
+    const { address, input } = incoming;
+    const { channel: channelName, chatId } = splitAddress(address);
+    const channel = deps.channels[channelName];
+    if (!channel) return;
+    const now = deps.now();
+    const epoch = epochOf(address);
+    if (incoming.messageId) await store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]);
+
+    let session = await store.getSession(address);
+    if (isExit(input)) {
+      await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
+      return;
+    }
+    const firstContact = !session;
+    session ??= {
+      address,
+      locale: translator.negotiate(incoming.languageHint, deps.config.defaultLocale),
+      country: null,
+      state: null,
+      autoEraseMinutes: null,
+      lastSeenAt: now,
+      createdAt: now,
+    };
+    session.lastSeenAt = now;
+
+    let view: View;
+    try {
+      view = firstContact ? welcomeView(ctxFor(session)) : route(session, input);
+    } catch (err) {
+      logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
+      view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
+    }
+    await show(channel, chatId, session, view, epoch);
+  }
+
+  /** Saves the state with a fresh nonce, then sends the screen and tracks what was sent. */
+  async function show(channel: Channel, chatId: string, session: SessionRecord, view: View, epoch: number) {
+    if (epochOf(session.address) !== epoch) return; // the chat was wiped meanwhile
+    const nonce = crypto.randomBytes(4).toString("base64url");
+    const options = view.options ?? [];
+    session.state = { v: STATE_VERSION, nonce, options, ...view.state };
+    await store.saveSession(session);
+    const screen: Screen = {
+      messages: view.messages,
+      options: options.map((o, i) => ({ id: `${nonce}.${i}`, label: o.label })),
+      columns: view.columns,
+      askLocation: view.askLocation,
+      protect: view.protect,
+    };
+    const locale = session.locale ?? deps.config.defaultLocale;
+    const refs = await channel.send(chatId, screen, locale);
+    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+    if (epochOf(session.address) !== epoch) {
+      // An exit ran while this was being sent: take these back too.
+      await channel.deleteMessages(chatId, tracked);
+      return;
+    }
+    await store.trackMessages(session.address, tracked);
+  }
+
+  function route(session: SessionRecord, input: Input): View {
+    const ctx = ctxFor(session);
+    const { t } = ctx;
+    switch (input.type) {
+      case "command":
+        switch (input.command) {
+          case "start":
+            return welcomeView(ctx);
+          case "language":
+            return languageView(ctx);
+          case "menu":
+          case "help":
+            return menuView(ctx);
+          default:
+            return menuView(ctx, t("fallback.unknownCommand"));
+        }
+      case "option": {
+        const [nonce, index] = input.token.split(".");
+        const state = session.state;
+        const option = state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
+        return option ? act(session, option.id) : menuView(ctx, t("fallback.stale"));
+      }
+      case "location":
+        if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
+        return locationResultsView(ctx, input.lat, input.lon);
+      case "media":
+        return menuView(ctx, t("fallback.media"));
+      case "text": {
+        const raw = input.text;
+        if (raw.length > MAX_TEXT) return menuView(ctx, t("fallback.tooLong"));
+        if (hasDangerWords(raw)) return dangerView(ctx);
+        const chosen = resolveOption(session, raw);
+        if (chosen) return act(session, chosen);
+        if (raw.length <= 60) {
+          const place = deps.towns.match(raw);
+          if (place) return placeResultsView(ctx, place);
+          if (session.state?.screen.startsWith("near")) return { ...nearView(ctx), messages: [{ kind: "text", text: t("near.notFound") }], askLocation: false };
+        }
+        return menuView(ctx, t("fallback.text"));
+      }
+    }
+  }
+
+  /** A typed answer to the options last shown: the number (WhatsApp menus) or the label. */
+  function resolveOption(session: SessionRecord, raw: string): string | null {
+    const options = session.state?.options ?? [];
+    const s = normalize(raw).replace(/[\u20E3\uFE0F]/g, "");
+    if (/^\d{1,2}$/.test(s)) return options[Number(s) - 1]?.id ?? null;
+    const hit = options.find((o) => normalize(o.label) === s);
+    return hit?.id ?? null;
+  }
+
+  function act(session: SessionRecord, id: string): View {
+    const [head, arg, arg2] = id.split(":");
+    const ctx = ctxFor(session);
+    const { t } = ctx;
+    switch (head) {
+      case "menu":
+        return menuView(ctx);
+      case "danger":
+        return dangerView(ctx);
+      case "lines":
+        return linesView(ctx);
+      case "card":
+        return cardView(ctx);
+      case "near":
+        if (arg === "regions") return regionsView(ctx, 0);
+        if (arg === "country" && (arg2 === "KZ" || arg2 === "KG")) {
+          session.country = arg2;
+          return regionsView(ctx, 0);
+        }
+        return nearView(ctx);
+      case "regions":
+        return regionsView(ctx, Number(arg) || 0);
+      case "region":
+        return regionChosenView(ctx, arg ?? "") ?? regionsView(ctx, 0);
+      case "town": {
+        const place = deps.directory.place(arg ?? "");
+        return place ? placeResultsView(ctx, place) : regionsView(ctx, 0);
+      }
+      case "more": {
+        const st = session.state;
+        if (!st?.results) return menuView(ctx);
+        const offset = (st.offset ?? 0) + RESULTS_PER_PAGE;
+        if (offset >= st.results.length) return menuView(ctx, t("near.noMore"));
+        return resultsView(ctx, st.results, offset, st.title ?? t("near.titleHere"), !!st.fromLocation);
+      }
+      case "safety":
+        return arg === "hide" || arg === "plan" || arg === "take" ? safetyTopicView(ctx, arg) : safetyView(ctx);
+      case "settings":
+        if (arg === "erase") return eraseView(ctx);
+        if (arg === "language") return languageView(ctx);
+        if (arg === "country") return countryView(ctx);
+        return settingsView(ctx);
+      case "erase": {
+        const minutes = Number(arg);
+        session.autoEraseMinutes = minutes > 0 ? minutes : null;
+        return settingsView(ctx, minutes > 0 ? t("settings.eraseSet", { count: minutes }) : t("settings.eraseCleared"));
+      }
+      case "lang": {
+        if (!isLocale(arg)) return languageView(ctx);
+        session.locale = arg;
+        session.country ??= countryForLocale(arg);
+        const next = ctxFor(session);
+        const lead = next.t("language.set");
+        return session.country ? menuView(next, lead) : { ...countryView(next), messages: [{ kind: "text", text: `${lead}\n\n${next.t("country.ask")}` }] };
+      }
+      case "country":
+        if (arg === "KZ" || arg === "KG") session.country = arg;
+        return menuView(ctx);
+      default:
+        return menuView(ctx, t("fallback.stale"));
+    }
+  }
+
+  return { handle, isExit, wipe, exitDeps };
+}

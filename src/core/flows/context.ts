@@ -1,0 +1,35 @@
+/** What every flow receives, and what it returns. */
+import type { Config, Locale } from "../../config.ts";
+import type { T, Translator } from "../i18n.ts";
+import type { Directory } from "../services/directory.ts";
+import type { TownMatcher } from "../services/towns.ts";
+import type { DialogState, SessionRecord } from "../store.ts";
+import type { Country, Option, OutMessage } from "../types.ts";
+
+export interface FlowDeps {
+  translator: Translator;
+  directory: Directory;
+  towns: TownMatcher;
+  config: Pick<Config, "nearRadiusKm" | "defaultLocale" | "coverText">;
+}
+
+export interface FlowCtx {
+  deps: FlowDeps;
+  session: SessionRecord;
+  locale: Locale;
+  t: T;
+}
+
+/** A screen plus the state to remember with it. The dialog adds the nonce. */
+export interface View {
+  messages: OutMessage[];
+  options?: Option[];
+  columns?: number;
+  askLocation?: boolean;
+  protect?: boolean;
+  state: Omit<DialogState, "v" | "nonce" | "options">;
+}
+
+export const countryOf = (ctx: FlowCtx): Country | null => ctx.session.country;
+export const text = (t: string): OutMessage => ({ kind: "text", text: t });
+export const menuOption = (t: T): Option => ({ id: "menu", label: t("common.menuButton") });

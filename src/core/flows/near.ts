@@ -1,0 +1,169 @@
+/**
+ * "Help near me": a shared location, a country → region → town picker, or a
+ * typed town name, answered with the nearest centers and the national lines.
+ */
+import type { Locale } from "../../config.ts";
+import type { T } from "../i18n.ts";
+import { entryName, placeName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
+import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
+import { numbersOf } from "./lines.ts";
+import { menuOption, text, type FlowCtx, type View } from "./context.ts";
+
+export const PAGE_SIZE = 8;
+export const RESULTS_PER_PAGE = 3;
+const MAX_RESULTS = 12;
+
+export function nearView(ctx: FlowCtx): View {
+  const { t } = ctx;
+  return {
+    messages: [text(t("near.ask")), text(t("near.orChoose"))],
+    askLocation: true,
+    options: [{ id: "near:regions", label: t("near.chooseRegionButton") }, menuOption(t)],
+    columns: 1,
+    state: { screen: "near" },
+  };
+}
+
+export function regionsView(ctx: FlowCtx, page = 0): View {
+  const { t, deps, session } = ctx;
+  if (!session.country) {
+    return {
+      messages: [text(t("near.chooseCountry"))],
+      options: [...COUNTRIES.map((c) => ({ id: `near:country:${c}`, label: t(`country.${c}`) })), menuOption(t)],
+      columns: 2,
+      state: { screen: "near:country" },
+    };
+  }
+  const all = deps.directory.regions(session.country);
+  const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `region:${r.id}`, label: placeName(r, ctx.locale) }));
+  if (p > 0) options.push({ id: `regions:${p - 1}`, label: t("common.prev") });
+  if (p < pages - 1) options.push({ id: `regions:${p + 1}`, label: t("common.next") });
+  options.push(menuOption(t));
+  return {
+    messages: [text(t("near.chooseRegion", { page: p + 1, pages }))],
+    options,
+    columns: 2,
+    state: { screen: "near:regions", page: p },
+  };
+}
+
+/** A region lists its towns; a republican city (Almaty, Bishkek…) goes straight to results. */
+export function regionChosenView(ctx: FlowCtx, regionId: string): View | null {
+  const { t, deps } = ctx;
+  const region = deps.directory.place(regionId);
+  if (!region || region.kind === "city") return region ? placeResultsView(ctx, region) : null;
+  if (region.kind === "city_republican") return placeResultsView(ctx, region);
+  const towns = deps.directory.towns(regionId);
+  return {
+    messages: [text(t("near.chooseTown"))],
+    options: [
+      ...towns.map((p) => ({ id: `town:${p.id}`, label: placeName(p, ctx.locale) })),
+      { id: `town:${regionId}`, label: t("near.wholeRegion") },
+      { id: "near:regions", label: t("common.back") },
+      menuOption(t),
+    ],
+    columns: 2,
+    state: { screen: "near:towns", regionId },
+  };
+}
+
+/** Results for a town or region picked from the list or typed. */
+export function placeResultsView(ctx: FlowCtx, place: Place): View {
+  const d = ctx.deps.directory;
+  const regionId = place.kind === "city" ? place.region_id : place.id;
+  const hits = d.nearest(place.lat, place.lon, { cityId: place.kind === "region" ? undefined : place.id, regionId });
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false);
+}
+
+/** Results for a shared location. The point itself is not kept: only ids and rounded distances. */
+export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): View {
+  const d = ctx.deps.directory;
+  const country = d.countryAt(lat, lon);
+  if (!country) {
+    return { ...regionsView(ctx), messages: [text(ctx.t("near.outside")), ...regionsView(ctx).messages] };
+  }
+  const near = d.nearestPlace(lat, lon);
+  const hits = d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id });
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country);
+}
+
+function toResults(hits: Hit[]) {
+  return hits.slice(0, MAX_RESULTS).map((h) => ({ id: h.entry.id, km: h.km === null ? null : Math.round(h.km) }));
+}
+
+export function resultsView(
+  ctx: FlowCtx,
+  results: Array<{ id: string; km: number | null }>,
+  offset: number,
+  title: string,
+  fromLocation: boolean,
+  countryHint?: Country,
+): View {
+  const { t, deps, locale } = ctx;
+  const d = deps.directory;
+  const page = results.slice(offset, offset + RESULTS_PER_PAGE);
+  const entries = page.map((r) => ({ entry: d.byId(r.id)!, km: r.km })).filter((h) => h.entry);
+  const country = (entries[0]?.entry.country as Country | undefined) ?? countryHint ?? ctx.session.country ?? "KZ";
+  const lines = numbersOf(d, country, "trust");
+  const messages: OutMessage[] = [];
+
+  const first = entries[0];
+  if (offset === 0 && first) {
+    const pin = pinOf(d, first.entry, locale);
+    if (pin) messages.push({ kind: "place", lat: pin.lat, lon: pin.lon, title: pin.title, address: t("near.pinAddress") });
+  }
+  const head: string[] = [];
+  if (offset === 0 && fromLocation && (first?.km ?? Infinity) > deps.config.nearRadiusKm) {
+    head.push(t("near.nothingNear", { km: deps.config.nearRadiusKm, lines: lines.join(", ") }));
+  } else {
+    head.push(offset === 0 ? title : `${title} (${offset + 1}–${offset + entries.length})`);
+  }
+  const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, lines[0] ?? "111"));
+  const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines].join(", ") });
+  messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n")));
+
+  const options: Option[] = [];
+  if (offset + RESULTS_PER_PAGE < results.length) options.push({ id: "more", label: t("near.more") });
+  options.push({ id: "near:regions", label: t("near.chooseRegionButton") }, menuOption(t));
+  return {
+    messages,
+    options,
+    columns: 1,
+    protect: true,
+    state: { screen: "near:results", results, offset, title, fromLocation },
+  };
+}
+
+function townOf(d: Directory, e: Entry, locale: Locale): string | null {
+  const p = (e.city_id && d.place(e.city_id)) || (e.region_id && d.place(e.region_id)) || null;
+  if (p) return placeName(p, locale);
+  return (locale === "ru" ? e.city_ru : e.city_local) ?? e.city_ru;
+}
+
+function pinOf(d: Directory, e: Entry, locale: Locale): { lat: number; lon: number; title: string } | null {
+  const p = e.city_id ? d.place(e.city_id) : undefined;
+  const lat = e.lat ?? p?.lat;
+  const lon = e.lon ?? p?.lon;
+  if (lat === undefined || lon === undefined || lat === null || lon === null) return null;
+  return { lat, lon, title: townOf(d, e, locale) ?? entryName(e, locale) };
+}
+
+/** An entry as a short block. Shows only what the data's sources support. */
+export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale: Locale, d: Directory, line: string): string {
+  const out = [`${n}. ${entryName(e, locale)}`];
+  const town = townOf(d, e, locale);
+  if (town) out.push(km !== null && km >= 5 ? t("near.distance", { town, km }) : town);
+  const services = e.services.filter((s) => s !== "hotline").map((s) => t(`services.${s}`));
+  if (services.length) out.push(t("near.services", { list: services.join(", ") }));
+  if (e.phones.length) out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}`);
+  else out.push(t("near.noPhone", { line }));
+  if (e.address) out.push(t("near.address", { address: e.address }));
+  else if (e.address_note && /not published/i.test(e.address_note)) out.push(t("near.addressHidden"));
+  if (e.is_24_7) out.push(t("near.hours", { hours: t("hours.always") }));
+  const doubtful = e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "");
+  if (doubtful) out.push(t("near.unconfirmed", { line }));
+  out.push(e.latest_source_date ? t("near.checked", { date: e.latest_source_date }) : t("near.checkedUnknown"));
+  return out.join("\n");
+}

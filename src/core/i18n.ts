@@ -1,0 +1,68 @@
+/**
+ * i18next for the three languages. One fixed `t` per message and locale; the
+ * shared instance's language is never changed (R, emails/i18n.ts explains why).
+ * A key missing in kk or ky falls back to ru; a key missing everywhere is
+ * never shown raw (S13).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import i18next, { type i18n as I18n } from "i18next";
+import { LOCALES, type Locale } from "../config.ts";
+import { projectRoot } from "../db/url.ts";
+
+export type T = (key: string, vars?: Record<string, unknown>) => string;
+
+export interface Translator {
+  t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
+  fixed(locale: Locale): T;
+  /** Every locale's value of a key (for matching typed words in any language). */
+  all(key: string): string[];
+  /** Best locale for a client language code ("ru-RU", "kk", "ky"), else the default. */
+  negotiate(code: string | undefined, fallback: Locale): Locale;
+}
+
+export const LOCALES_DIR = path.join(projectRoot, "locales");
+
+export function loadResources(dir = LOCALES_DIR): Record<Locale, Record<string, unknown>> {
+  const out = {} as Record<Locale, Record<string, unknown>>;
+  for (const l of LOCALES) out[l] = JSON.parse(fs.readFileSync(path.join(dir, l, "translation.json"), "utf8"));
+  return out;
+}
+
+export function createTranslator(resources = loadResources(), onMissing?: (key: string) => void): Translator {
+  const inst: I18n = i18next.createInstance();
+  void inst.init({
+    initAsync: false,
+    lng: "ru",
+    fallbackLng: "ru",
+    supportedLngs: [...LOCALES],
+    resources: Object.fromEntries(Object.entries(resources).map(([l, r]) => [l, { translation: r }])),
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    returnEmptyString: false,
+    showSupportNotice: false,
+  });
+  const fixedCache = new Map<Locale, ReturnType<I18n["getFixedT"]>>();
+  const fixedT = (l: Locale) => {
+    let f = fixedCache.get(l);
+    if (!f) fixedCache.set(l, (f = inst.getFixedT(l)));
+    return f;
+  };
+  const t = (locale: Locale, key: string, vars?: Record<string, unknown>): string => {
+    if (!inst.exists(key, { lng: locale })) {
+      onMissing?.(key);
+      // Never render the raw key: fall back to the generic "not available" text.
+      if (!inst.exists(key, { lng: "ru" })) return String(fixedT(locale)("common.unavailable"));
+    }
+    return String(fixedT(locale)(key, vars ?? {}));
+  };
+  return {
+    t,
+    fixed: (l) => (key, vars) => t(l, key, vars),
+    all: (key) => LOCALES.map((l) => t(l, key)),
+    negotiate(code, fallback) {
+      const base = code?.toLowerCase().split(/[-_]/)[0];
+      return LOCALES.includes(base as Locale) ? (base as Locale) : fallback;
+    },
+  };
+}

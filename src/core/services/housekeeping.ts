@@ -1,0 +1,33 @@
+/**
+ * Time-driven chores of the core. Each works out what is due from stored
+ * timestamps, so a late, missed or repeated run handles each item once (O1).
+ */
+import type { Locale } from "../../config.ts";
+import type { Store } from "../store.ts";
+import type { Address } from "../types.ts";
+
+/**
+ * Auto-erase: a chat whose owner asked for it is wiped after that many
+ * minutes of silence, as if they had pressed exit.
+ */
+export async function runAutoErase(deps: {
+  store: Store;
+  now: () => Date;
+  wipe: (address: Address, locale: Locale, reason: string) => Promise<void>;
+}): Promise<number> {
+  const due = await deps.store.dueAutoErase(deps.now());
+  for (const d of due) await deps.wipe(d.address, d.locale, "auto-erase");
+  return due.length;
+}
+
+/**
+ * Retention (P7): sessions are forgotten after `sessionTtlHours` of silence,
+ * message ids once Telegram no longer lets them be deleted.
+ */
+export async function runRetention(deps: {
+  store: Store;
+  now: () => Date;
+  limits: { sessionTtlHours: number; messageTrackHours: number };
+}): Promise<{ sessions: number; messages: number }> {
+  return deps.store.purgeExpired(deps.now(), deps.limits);
+}

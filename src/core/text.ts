@@ -1,0 +1,80 @@
+/**
+ * Text normalisation shared by keyword, option and town matching: Unicode
+ * NFKC, case folding, invisible characters removed, Latin/Cyrillic
+ * look-alikes folded together (S1), and a Latin transliteration so that
+ * "Шымкент", "Shymkent" and "Şymkent" meet.
+ */
+
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF\u00AD]/g;
+
+/** Lower case, NFKC, no invisible marks, single spaces, trimmed. */
+export function normalize(s: string): string {
+  return s.normalize("NFKC").replace(INVISIBLE, "").toLowerCase().replace(/ё/g, "е").replace(/\s+/g, " ").trim();
+}
+
+// Latin letters that look like Cyrillic ones, folded to the Cyrillic form.
+const HOMOGLYPHS: Record<string, string> = { a: "а", c: "с", e: "е", o: "о", p: "р", x: "х", y: "у", k: "к", m: "м", t: "т", h: "н", b: "в", i: "і" };
+
+/** For keywords only: folds mixed-script look-alikes ("cтоп" with a Latin c) together. */
+export function skeleton(s: string): string {
+  return normalize(s).replace(/[^\p{L}\p{N} ]/gu, "").split("").map((ch) => HOMOGLYPHS[ch] ?? ch).join("");
+}
+
+const CYR_TO_LAT: Record<string, string> = {
+  а: "a", ә: "a", б: "b", в: "v", г: "g", ғ: "g", д: "d", е: "e", ж: "zh", з: "z", и: "i", й: "i", і: "i", к: "k", қ: "k",
+  л: "l", м: "m", н: "n", ң: "n", о: "o", ө: "o", п: "p", р: "r", с: "s", т: "t", у: "u", ұ: "u", ү: "u", ф: "f", х: "kh",
+  һ: "h", ц: "ts", ч: "ch", ш: "sh", щ: "shch", ъ: "", ы: "y", ь: "", э: "e", ю: "yu", я: "ya",
+};
+
+/** A Latin key for fuzzy comparison of place names written in any of the scripts. */
+export function latinKey(s: string): string {
+  const lower = normalize(s);
+  let out = "";
+  for (const ch of lower) out += CYR_TO_LAT[ch] ?? ch;
+  return out
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "") // ş → s, ı → i, ä → a
+    .replace(/ı/g, "i")
+    .replace(/[^a-z0-9]/g, "")
+    // Spelling variants that mean the same sound.
+    .replace(/j/g, "zh")
+    .replace(/q/g, "k")
+    .replace(/x/g, "kh")
+    .replace(/w/g, "v")
+    .replace(/iy|yi/g, "i")
+    .replace(/y/g, "i");
+}
+
+/** Damerau-Levenshtein (optimal string alignment) distance, bounded for speed. */
+export function editDistance(a: string, b: string, max = 3): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let rowMin = Infinity;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > max) return max + 1;
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * True when `word` (skeletonised) stands in `hay` (skeletonised) as a whole
+ * word or phrase; with `prefix`, it only has to begin a word ("убива" finds
+ * "убивает").
+ */
+export function hasWord(hay: string, word: string, prefix = false): boolean {
+  if (!word) return false;
+  const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+  for (let i = hay.indexOf(word); i >= 0; i = hay.indexOf(word, i + 1)) {
+    if (isWordChar(hay[i - 1])) continue;
+    if (prefix || !isWordChar(hay[i + word.length])) return true;
+  }
+  return false;
+}

@@ -1,0 +1,94 @@
+/**
+ * Opens the SQLite database: integrity check, migrations, connection PRAGMAs,
+ * each read back (D1, D5). The bot refuses to start rather than run on a
+ * damaged or misconfigured file.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { applyMigrations } from "./migrate.ts";
+
+export const BUSY_TIMEOUT_MS = 5000;
+
+export class DatabaseStartError extends Error {
+  override name = "DatabaseStartError";
+}
+
+export interface OpenedDatabase {
+  prisma: PrismaClient;
+  file: string;
+  applied: string[];
+  close(): Promise<void>;
+}
+
+/** Runs checks and migrations on a short-lived raw connection, before Prisma opens its own. */
+export function prepareDatabaseFile(file: string): string[] {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
+  let raw: Database.Database;
+  try {
+    raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new DatabaseStartError(`cannot open the database file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    // busy_timeout before journal_mode: switching the mode needs a lock (A3.6).
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (existed) {
+      let result: unknown;
+      try {
+        result = raw.pragma("quick_check", { simple: true });
+      } catch (err) {
+        throw new DatabaseStartError(`the database file ${file} is damaged (${(err as Error).message}); restore the latest backup, do not delete it`);
+      }
+      if (result !== "ok") throw new DatabaseStartError(`the database file ${file} failed its integrity check (${String(result)}); restore the latest backup`);
+    }
+    const mode = raw.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") throw new DatabaseStartError(`could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`);
+    return applyMigrations(raw);
+  } finally {
+    raw.close();
+  }
+}
+
+export async function openDatabase(file: string): Promise<OpenedDatabase> {
+  const applied = prepareDatabaseFile(file);
+  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
+  const prisma = new PrismaClient({ adapter });
+  try {
+    await verifyPragmas(prisma);
+  } catch (err) {
+    await prisma.$disconnect();
+    throw err;
+  }
+  return { prisma, file, applied, close: () => prisma.$disconnect() };
+}
+
+const WANTED: Array<[string, string, string]> = [
+  ["busy_timeout", String(BUSY_TIMEOUT_MS), String(BUSY_TIMEOUT_MS)],
+  ["synchronous", "FULL", "2"],
+  ["foreign_keys", "ON", "1"],
+];
+
+/** Sets the per-connection PRAGMAs on Prisma's own connection and reads every value back. */
+export async function verifyPragmas(prisma: PrismaClient): Promise<Record<string, string>> {
+  const seen: Record<string, string> = {};
+  for (const [name, value, expected] of WANTED) {
+    // PRAGMAs that return rows must go through $queryRawUnsafe (A3.6).
+    await prisma.$queryRawUnsafe(`PRAGMA ${name} = ${value}`);
+    seen[name] = await readPragma(prisma, name);
+    if (seen[name] !== expected) throw new DatabaseStartError(`PRAGMA ${name} is ${seen[name]}, expected ${expected}`);
+  }
+  seen.journal_mode = await readPragma(prisma, "journal_mode");
+  if (seen.journal_mode !== "wal") throw new DatabaseStartError(`PRAGMA journal_mode is ${seen.journal_mode}, expected wal`);
+  return seen;
+}
+
+async function readPragma(prisma: PrismaClient, name: string): Promise<string> {
+  const rows = await prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`);
+  const first = rows[0] ?? {};
+  const v = Object.values(first)[0];
+  return typeof v === "bigint" ? v.toString() : String(v);
+}

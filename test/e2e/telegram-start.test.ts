@@ -1,0 +1,32 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+describe("telegram: /start → language → menu", () => {
+  it("greets calmly with both countries' numbers and the exit hint, then offers the language", async () => {
+    const chat = 1001;
+    h.emu.sendText(chat, "/start", { languageCode: "kk" });
+    const [welcome, lang] = await h.emu.waitForSent(chat, 0, 2);
+    expect(welcome!.text).toContain("112");
+    expect(welcome!.text).toContain("111");
+    expect(welcome!.text).toContain("/exit");
+    // The persistent exit button is on the keyboard from the very first message.
+    expect(welcome!.payload.reply_markup.keyboard.flat().map((b: { text: string }) => b.text)).toContain("✕ Шығу");
+    expect(welcome!.payload.reply_markup.is_persistent).toBe(true);
+    // Preselected from Telegram's language code: Kazakh first.
+    expect(buttonsOf(lang!.payload)[0]).toBe("Қазақша");
+
+    pressLabel(h.emu, chat, "Кыргызча");
+    const [menu] = await h.emu.waitForSent(chat, 2, 1);
+    expect(menu!.text).toContain("Макул, кыргызча сүйлөшөбүз.");
+    expect(buttonsOf(menu!.payload)).toContain("🆘 Азыр коркунучтуу");
+    expect(h.emu.callsOf("answerCallbackQuery")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,349 @@
+/**
+ * A local Telegram Bot API emulator on 127.0.0.1 for tests, the demo and the
+ * benchmark. The real grammY bot talks to it over HTTP (client.apiRoot).
+ *
+ * It keeps per-chat message ids and dates, enforces the 48-hour delete rule
+ * (bots may delete both sides of a private chat, A2.1), serves getUpdates by
+ * long polling, records every call, and can be scripted to fail or delay.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface EmuCall {
+  method: string;
+  payload: Record<string, any>;
+  at: number;
+}
+
+interface StoredMessage {
+  id: number;
+  fromBot: boolean;
+  date: number; // ms
+  deleted: boolean;
+  text?: string;
+}
+
+type Fault = { error_code: number; description: string; retry_after?: number; migrate_to_chat_id?: number };
+interface Override {
+  method: string;
+  times: number;
+  fault?: Fault;
+  delayMs?: number;
+  when?: (payload: Record<string, any>) => boolean;
+}
+
+export const DELETE_WINDOW_MS = 48 * 3600_000;
+
+export interface UserSpec {
+  id?: number;
+  languageCode?: string;
+  firstName?: string;
+  username?: string;
+}
+
+export class BotApiEmulator {
+  readonly token = "123456789:AAEmulatorTokenForTestsOnly_0123456";
+  readonly calls: EmuCall[] = [];
+  readonly botUser = { id: 987654321, is_bot: true, first_name: "Emulated bot", username: "qorgau_emulated_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+  /** The emulator's clock (ms); tests move it to check the 48-hour rule. */
+  now: () => number = () => Date.now();
+  /** Delay before every answer, like a real network (the benchmark sets 30 ms). */
+  latencyMs = 0;
+  profile: Record<string, Record<string, unknown>> = {};
+
+  private server?: http.Server;
+  private updates: Array<Record<string, any>> = [];
+  private nextUpdateId = 1;
+  private pollers: Array<() => void> = [];
+  private chats = new Map<number, { next: number; messages: Map<number, StoredMessage> }>();
+  private overrides: Override[] = [];
+  private listeners: Array<() => void> = [];
+  private callbackCounter = 1;
+  private sockets = new Set<import("node:net").Socket>();
+
+  get apiRoot(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    if (!addr) throw new Error("emulator not started");
+    return `http://127.0.0.1:${addr.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.onRequest(req, res));
+    this.server.on("connection", (s) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.pollers.splice(0)) p();
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  // ----- scripting -----
+
+  /** The next `times` calls of `method` (matching `when`) fail with this Bot API error. */
+  fail(method: string, fault: Fault, times = 1, when?: Override["when"]) {
+    this.overrides.push({ method, times, fault, when });
+  }
+  /** The next `times` calls of `method` are answered only after `delayMs`. */
+  delay(method: string, delayMs: number, times = 1, when?: Override["when"]) {
+    this.overrides.push({ method, times, delayMs, when });
+  }
+
+  // ----- what users do -----
+
+  private chat(chatId: number) {
+    let c = this.chats.get(chatId);
+    if (!c) this.chats.set(chatId, (c = { next: 1, messages: new Map() }));
+    return c;
+  }
+
+  private addMessage(chatId: number, fromBot: boolean, text?: string, date = this.now()): number {
+    const c = this.chat(chatId);
+    const id = c.next++;
+    c.messages.set(id, { id, fromBot, date, deleted: false, text });
+    return id;
+  }
+
+  private user(chatId: number, u: UserSpec = {}) {
+    return { id: u.id ?? chatId, is_bot: false, first_name: u.firstName ?? "Test", username: u.username, language_code: u.languageCode ?? "ru" };
+  }
+
+  private push(update: Record<string, any>) {
+    this.updates.push({ update_id: this.nextUpdateId++, ...update });
+    for (const p of this.pollers.splice(0)) p();
+  }
+
+  /** A message from a user in a private chat; returns its message id. */
+  userMessage(chatId: number, fields: Record<string, any>, u: UserSpec = {}, opts: { date?: number; chatType?: string; chatTitle?: string } = {}): number {
+    const id = this.addMessage(chatId, false, fields.text, opts.date);
+    const chat = opts.chatType && opts.chatType !== "private" ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" } : { id: chatId, type: "private", first_name: "Test" };
+    this.push({ message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from: this.user(chatId, u), ...fields } });
+    return id;
+  }
+
+  sendText(chatId: number, text: string, u: UserSpec = {}): number {
+    const cmd = /^\/[a-z_]+(@\w+)?/i.exec(text);
+    const entities = cmd ? [{ type: "bot_command", offset: 0, length: cmd[0].length }] : undefined;
+    return this.userMessage(chatId, { text, ...(entities ? { entities } : {}) }, u);
+  }
+
+  sendLocation(chatId: number, latitude: number, longitude: number, u: UserSpec = {}): number {
+    return this.userMessage(chatId, { location: { latitude, longitude } }, u);
+  }
+
+  sendSticker(chatId: number, u: UserSpec = {}): number {
+    return this.userMessage(chatId, { sticker: { file_id: "stk", file_unique_id: "stk", type: "regular", width: 512, height: 512, is_animated: false, is_video: false } }, u);
+  }
+  sendVoice(chatId: number, u: UserSpec = {}): number {
+    return this.userMessage(chatId, { voice: { file_id: "v", file_unique_id: "v", duration: 3 } }, u);
+  }
+  sendPhoto(chatId: number, u: UserSpec = {}): number {
+    return this.userMessage(chatId, { photo: [{ file_id: "p", file_unique_id: "p", width: 90, height: 90 }] }, u);
+  }
+
+  /** A button press on a bot message; returns the callback query id. */
+  press(chatId: number, messageId: number, data: string, u: UserSpec = {}): string {
+    const id = String(this.callbackCounter++);
+    const msg = this.chat(chatId).messages.get(messageId);
+    this.push({
+      callback_query: {
+        id,
+        from: this.user(chatId, u),
+        chat_instance: `ci${chatId}`,
+        data,
+        message: { message_id: messageId, date: Math.floor((msg?.date ?? this.now()) / 1000), chat: { id: chatId, type: "private", first_name: "Test" }, text: msg?.text ?? "" },
+      },
+    });
+    return id;
+  }
+
+  /** Seeds an old message into a chat's history (for the 48-hour rule). */
+  seedMessage(chatId: number, fromBot: boolean, ageMs: number): number {
+    return this.addMessage(chatId, fromBot, undefined, this.now() - ageMs);
+  }
+
+  // ----- what the bot did -----
+
+  callsOf(method: string, chatId?: number): EmuCall[] {
+    return this.calls.filter((c) => c.method === method && (chatId === undefined || Number(c.payload.chat_id) === chatId));
+  }
+
+  /** Messages the bot sent to a chat (text, venue, location), in order, with their ids. */
+  sent(chatId: number): Array<{ method: string; id: number; text?: string; payload: Record<string, any> }> {
+    return this.calls
+      .filter((c) => ["sendMessage", "sendVenue", "sendLocation"].includes(c.method) && Number(c.payload.chat_id) === chatId && c.payload.__id)
+      .map((c) => ({ method: c.method, id: c.payload.__id as number, text: c.payload.text as string | undefined, payload: c.payload }));
+  }
+
+  lastSent(chatId: number) {
+    return this.sent(chatId).at(-1);
+  }
+
+  /** Ids of messages still in the chat (not deleted). */
+  visible(chatId: number): number[] {
+    return [...this.chat(chatId).messages.values()].filter((m) => !m.deleted).map((m) => m.id);
+  }
+
+  /** Waits until `pred` holds, checking after every call; rejects after `timeoutMs`. */
+  async waitFor<T>(pred: () => T | undefined | false | null, timeoutMs = 5000, what = "condition"): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = pred();
+      if (v) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`emulator: timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 100));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.listeners.push(done);
+      });
+    }
+  }
+
+  /** Waits until the bot has sent `count` more messages to the chat than `after`. */
+  async waitForSent(chatId: number, after: number, count = 1, timeoutMs = 5000) {
+    await this.waitFor(() => this.sent(chatId).length >= after + count, timeoutMs, `${count} message(s) to chat ${chatId}`);
+    return this.sent(chatId).slice(after);
+  }
+
+  // ----- HTTP -----
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url ?? "");
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown) => {
+      if (res.writableEnded || res.destroyed) return;
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (!m || m[1] !== this.token) return reply(404, { ok: false, error_code: 404, description: "Not Found" });
+    const method = m[2]!;
+    let payload: Record<string, any> = {};
+    const raw = Buffer.concat(chunks).toString("utf8");
+    if (raw && (req.headers["content-type"] ?? "").includes("json")) payload = JSON.parse(raw);
+    const call: EmuCall = { method, payload, at: Date.now() };
+    if (method !== "getUpdates") this.calls.push(call);
+
+    if (this.latencyMs && method !== "getUpdates") await sleep(this.latencyMs);
+    const ov = this.overrides.find((o) => o.method === method && o.times > 0 && (!o.when || o.when(payload)));
+    if (ov) {
+      ov.times--;
+      if (ov.delayMs) await sleep(ov.delayMs);
+      if (ov.fault) {
+        const { error_code, description, retry_after, migrate_to_chat_id } = ov.fault;
+        const parameters = retry_after !== undefined || migrate_to_chat_id !== undefined ? { retry_after, migrate_to_chat_id } : undefined;
+        reply(error_code, { ok: false, error_code, description, parameters });
+        this.notify();
+        return;
+      }
+    }
+    try {
+      const result = method === "getUpdates" ? await this.getUpdates(payload, req) : this.handle(method, payload, call);
+      reply(200, { ok: true, result });
+    } catch (err) {
+      const e = err as Fault;
+      reply(e.error_code ?? 500, { ok: false, error_code: e.error_code ?? 500, description: e.description ?? String(err) });
+    }
+    this.notify();
+  }
+
+  private notify() {
+    for (const l of this.listeners.splice(0)) l();
+  }
+
+  private async getUpdates(p: Record<string, any>, req: http.IncomingMessage) {
+    const offset = Number(p.offset ?? 0);
+    if (offset) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    const take = () => this.updates.filter((u) => u.update_id >= offset).slice(0, Number(p.limit ?? 100));
+    let got = take();
+    if (!got.length && Number(p.timeout ?? 0) > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Number(p.timeout) * 1000);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.pollers.push(wake);
+        req.on("close", wake);
+      });
+      got = take();
+    }
+    return got;
+  }
+
+  private handle(method: string, p: Record<string, any>, call: EmuCall): unknown {
+    const chatId = Number(p.chat_id);
+    const botMessage = (extra: Record<string, unknown>) => {
+      const id = this.addMessage(chatId, true, typeof extra.text === "string" ? extra.text : undefined);
+      call.payload.__id = id;
+      return { message_id: id, date: Math.floor(this.now() / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, from: this.botUser, has_protected_content: p.protect_content || undefined, ...extra };
+    };
+    switch (method) {
+      case "getMe":
+        return this.botUser;
+      case "deleteWebhook":
+      case "setMyCommands":
+      case "answerCallbackQuery":
+        return true;
+      case "getMyName":
+      case "getMyDescription":
+      case "getMyShortDescription": {
+        const field = method === "getMyName" ? "name" : method === "getMyDescription" ? "description" : "short_description";
+        return { [field]: this.profile[p.language_code ?? ""]?.[field] ?? "" };
+      }
+      case "setMyName":
+      case "setMyDescription":
+      case "setMyShortDescription": {
+        const field = method === "setMyName" ? "name" : method === "setMyDescription" ? "description" : "short_description";
+        (this.profile[p.language_code ?? ""] ??= {})[field] = p[field];
+        return true;
+      }
+      case "sendMessage": {
+        const text = String(p.text ?? "");
+        if (!text.trim()) throw { error_code: 400, description: "Bad Request: message text is empty" };
+        if (text.length > 4096) throw { error_code: 400, description: "Bad Request: message is too long" };
+        return botMessage({ text });
+      }
+      case "sendVenue":
+        return botMessage({ venue: { location: { latitude: p.latitude, longitude: p.longitude }, title: p.title, address: p.address } });
+      case "sendLocation":
+        return botMessage({ location: { latitude: p.latitude, longitude: p.longitude } });
+      case "editMessageText":
+      case "editMessageReplyMarkup":
+        return true;
+      case "deleteMessage":
+        if (!this.deleteOne(chatId, Number(p.message_id))) throw { error_code: 400, description: "Bad Request: message can't be deleted" };
+        return true;
+      case "deleteMessages": {
+        const ids = (p.message_ids ?? []) as number[];
+        if (!ids.length || ids.length > 100) throw { error_code: 400, description: "Bad Request: message_ids must have 1-100 items" };
+        // Missing or too old messages are skipped, as Telegram does.
+        for (const id of ids) this.deleteOne(chatId, Number(id));
+        return true;
+      }
+      default:
+        throw { error_code: 404, description: `Not Found: method ${method} is not emulated` };
+    }
+  }
+
+  private deleteOne(chatId: number, id: number): boolean {
+    const m = this.chat(chatId).messages.get(id);
+    if (!m || m.deleted) return false;
+    if (this.now() - m.date >= DELETE_WINDOW_MS) return false;
+    m.deleted = true;
+    return true;
+  }
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}

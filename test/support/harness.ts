@@ -1,0 +1,65 @@
+/**
+ * Starts the real app (grammY bot, Prisma on a temporary SQLite file) against
+ * the local Bot API emulator. Shared by the end-to-end tests.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startApp, type App } from "../../src/main.ts";
+import { BotApiEmulator } from "./bot-api-emulator.ts";
+
+export interface Harness {
+  emu: BotApiEmulator;
+  app: App;
+  logs: string[];
+  dbFile: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = "qorgau-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string } = {}): Promise<Harness> {
+  const emu = await new BotApiEmulator().start();
+  const dir = opts.dir ?? tempDir();
+  const dbFile = path.join(dir, "qorgau.db");
+  const config: Config = loadConfig({
+    BOT_TOKEN: emu.token,
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    DATABASE_URL: `file:${dbFile}`,
+    SYNC_BOT_PROFILE: "false",
+    ...opts.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger({ level: "debug", secrets: [config.botToken], write: (l) => logs.push(l) });
+  const app = await startApp(config, logger, { jobs: false, now: opts.now });
+  return {
+    emu,
+    app,
+    logs,
+    dbFile,
+    dir,
+    async stop() {
+      await app.stop();
+      await emu.stop();
+    },
+  };
+}
+
+/** Presses the button with this label on the bot's last message with buttons in a chat. */
+export function pressLabel(emu: BotApiEmulator, chatId: number, label: string | RegExp): string {
+  const withKeyboard = [...emu.sent(chatId)].reverse().find((m) => m.payload.reply_markup?.inline_keyboard);
+  if (!withKeyboard) throw new Error(`no message with buttons in chat ${chatId}`);
+  const buttons = (withKeyboard.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>).flat();
+  const b = buttons.find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
+  if (!b) throw new Error(`no button ${label} among: ${buttons.map((x) => x.text).join(" | ")}`);
+  return emu.press(chatId, withKeyboard.id, b.callback_data);
+}
+
+export function buttonsOf(payload: Record<string, any>): string[] {
+  return ((payload.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string }>>).flat().map((b) => b.text);
+}
