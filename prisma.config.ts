@@ -1,11 +1,16 @@
 // Prisma CLI configuration. The CLI talks to SQLite through the same
 // better-sqlite3 driver adapter as the bot, so no native engine is downloaded.
+import fs from "node:fs";
 import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { databaseFileFromUrl } from "./src/db/url.ts";
 
 const url = `file:${databaseFileFromUrl(process.env.DATABASE_URL)}`;
+// The CLI opens the file itself; make sure its folder exists on a fresh clone.
+fs.mkdirSync(path.dirname(url.slice("file:".length)), { recursive: true });
+// The schema's datasource names DATABASE_URL; the CLI needs it set to read the schema.
+process.env.DATABASE_URL = url;
 
 export default defineConfig({
   experimental: { adapter: true },
