@@ -49,10 +49,10 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     return f;
   };
   const t = (locale: Locale, key: string, vars?: Record<string, unknown>): string => {
-    if (!inst.exists(key, { lng: locale })) {
+    if (inst.getResource(locale, "translation", key) === undefined) {
       onMissing?.(key);
       // Never render the raw key: fall back to the generic "not available" text.
-      if (!inst.exists(key, { lng: "ru" })) return String(fixedT(locale)("common.unavailable"));
+      if (inst.getResource("ru", "translation", key) === undefined) return String(fixedT(locale)("common.unavailable"));
     }
     return String(fixedT(locale)(key, vars ?? {}));
   };

@@ -26,11 +26,14 @@ const CYR_TO_LAT: Record<string, string> = {
   һ: "h", ц: "ts", ч: "ch", ш: "sh", щ: "shch", ъ: "", ы: "y", ь: "", э: "e", ю: "yu", я: "ya",
 };
 
+// Kazakh and Turkish-style Latin letters that stand for two-letter sounds.
+const LATIN_DIGRAPHS: Record<string, string> = { ş: "sh", ç: "ch", "ǵ": "g", ğ: "g" };
+
 /** A Latin key for fuzzy comparison of place names written in any of the scripts. */
 export function latinKey(s: string): string {
   const lower = normalize(s);
   let out = "";
-  for (const ch of lower) out += CYR_TO_LAT[ch] ?? ch;
+  for (const ch of lower) out += CYR_TO_LAT[ch] ?? LATIN_DIGRAPHS[ch] ?? ch;
   return out
     .normalize("NFD")
     .replace(/\p{M}/gu, "") // ş → s, ı → i, ä → a

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { LOCALES } from "../src/config.ts";
+import { createTranslator, loadResources } from "../src/core/i18n.ts";
+
+const resources = loadResources();
+const flat = (o: Record<string, unknown>, p = ""): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? Object.entries(flat(v as Record<string, unknown>, `${p}${k}.`)) : [[`${p}${k}`, String(v)]])),
+  );
+const flatRes = Object.fromEntries(LOCALES.map((l) => [l, flat(resources[l])])) as Record<(typeof LOCALES)[number], Record<string, string>>;
+const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+
+describe("locales (S13)", () => {
+  it("kk, ky and ru have exactly the same keys", () => {
+    const ru = Object.keys(flatRes.ru).sort();
+    expect(Object.keys(flatRes.kk).sort()).toEqual(ru);
+    expect(Object.keys(flatRes.ky).sort()).toEqual(ru);
+  });
+
+  it("every value is non-empty and uses the same {{placeholders}} as Russian", () => {
+    for (const l of LOCALES) {
+      for (const [k, v] of Object.entries(flatRes[l])) {
+        expect(v.trim(), `${l}:${k}`).not.toBe("");
+        expect(placeholders(v), `${l}:${k}`).toEqual(placeholders(flatRes.ru[k]!));
+      }
+    }
+  });
+
+  it("Kyrgyz never uses letters that only Kazakh has, and Kazakh does use them", () => {
+    const kazakhOnly = /[әғқұһі]/i;
+    for (const [k, v] of Object.entries(flatRes.ky)) expect(kazakhOnly.test(v), `ky:${k}: ${v}`).toBe(false);
+    const kkText = Object.values(flatRes.kk).join(" ");
+    expect((kkText.match(/[әғқұһі]/gi) ?? []).length).toBeGreaterThan(100);
+  });
+
+  it("Kazakh and Kyrgyz are written separately, not copied from each other", () => {
+    const keys = Object.keys(flatRes.ru).filter((k) => /[а-яөүң]{4,}/i.test(flatRes.kk[k]!));
+    const same = keys.filter((k) => flatRes.kk[k] === flatRes.ky[k]);
+    // Only numbers, names and loan words may coincide ("психолог", "{{count}} мин").
+    expect(same.length / keys.length).toBeLessThan(0.1);
+  });
+
+  it("a key missing in one language falls back to Russian, and a key missing everywhere is never shown raw", () => {
+    const res = loadResources();
+    delete (res.ky.menu as Record<string, unknown>).title;
+    const missing: string[] = [];
+    const tr = createTranslator(res, (k) => missing.push(k));
+    expect(tr.t("ky", "menu.title")).toBe(flatRes.ru["menu.title"]);
+    const none = tr.t("kk", "no.such.key");
+    expect(none).not.toContain("no.such.key");
+    expect(none).toBe(flatRes.kk["common.unavailable"]);
+    expect(missing).toEqual(["menu.title", "no.such.key"]);
+  });
+
+  it("negotiates the client's language code, else the default", () => {
+    const tr = createTranslator();
+    expect(tr.negotiate("kk", "ru")).toBe("kk");
+    expect(tr.negotiate("ky-KG", "ru")).toBe("ky");
+    expect(tr.negotiate("en", "ru")).toBe("ru");
+    expect(tr.negotiate(undefined, "kk")).toBe("kk");
+  });
+});
