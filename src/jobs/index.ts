@@ -22,6 +22,13 @@ export interface Jobs {
 export function startJobs(specs: JobSpec[], opts: { timezone: string; logger: Logger }): Jobs {
   const tasks = specs.map((spec) => {
     const log = opts.logger.child({ job: spec.name });
+    // node-cron's own logger prints error messages; ours logs the job name and error class only (P5).
+    const quiet = {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: () => undefined,
+      error: (m: string | Error, e?: Error) => log.debug("job.cron_error", describeError(e ?? m)),
+    };
     const task = cron.schedule(
       spec.schedule,
       async () => {
@@ -30,7 +37,7 @@ export function startJobs(specs: JobSpec[], opts: { timezone: string; logger: Lo
         const count = typeof result === "number" ? result : result && typeof result === "object" ? Object.values(result).reduce((a: number, v) => a + (typeof v === "number" ? v : 0), 0) : 0;
         if (count) log.info("job.done", { count, ms: Date.now() - started });
       },
-      { name: spec.name, timezone: opts.timezone, noOverlap: true },
+      { name: spec.name, timezone: opts.timezone, noOverlap: true, logger: quiet },
     );
     task.on("execution:failed", (c) => log.error("job.failed", describeError(c.execution?.error)));
     task.on("execution:missed", () => log.warn("job.missed"));

@@ -13,6 +13,9 @@ import { BotApiEmulator } from "./bot-api-emulator.ts";
 export interface Harness {
   emu: BotApiEmulator;
   app: App;
+  config: Config;
+  /** Stops the app (not the emulator) and starts a new one on the same database, as after a crash. */
+  restart(): Promise<App>;
   logs: string[];
   dbFile: string;
   dir: string;
@@ -36,18 +39,24 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
   });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", secrets: [config.botToken], write: (l) => logs.push(l) });
-  const app = await startApp(config, logger, { jobs: false, now: opts.now });
-  return {
+  const h: Harness = {
     emu,
-    app,
+    app: await startApp(config, logger, { jobs: false, now: opts.now }),
+    config,
     logs,
     dbFile,
     dir,
+    async restart() {
+      await h.app.stop();
+      h.app = await startApp(config, logger, { jobs: false, now: opts.now });
+      return h.app;
+    },
     async stop() {
-      await app.stop();
+      await h.app.stop();
       await emu.stop();
     },
   };
+  return h;
 }
 
 /** Presses the button with this label on the bot's last message with buttons in a chat. */

@@ -161,11 +161,8 @@ export function createDirectory(entries: Entry[], places: Place[]): Directory {
     },
     regions(country) {
       const inCountry = places.filter((p) => p.country === country && p.kind !== "city");
-      // Republican cities first (most people live there), then regions by name.
-      return [
-        ...inCountry.filter((p) => p.kind === "city_republican"),
-        ...inCountry.filter((p) => p.kind === "region").sort((a, b) => a.name_latin.localeCompare(b.name_latin)),
-      ];
+      // Republican cities first (most people live there), then the regions; flows sort them for the reader.
+      return [...inCountry.filter((p) => p.kind === "city_republican"), ...inCountry.filter((p) => p.kind === "region")];
     },
     towns(regionId) {
       const region = placeById.get(regionId);
@@ -200,6 +197,12 @@ export function entryName(e: Entry, locale: Locale): string {
 }
 export function placeName(p: Place, locale: Locale): string {
   return locale === "ru" ? p.name_ru : p.name_local;
+}
+
+/** Sorts places by name as the reader sees it, ignoring the word for "region". */
+export function sortByName(places: Place[], locale: Locale): Place[] {
+  const key = (p: Place) => placeName(p, locale).replace(/(^|\s)(область|облысы|облусу)(\s|$)/g, " ").trim();
+  return [...places].sort((a, b) => key(a).localeCompare(key(b), locale));
 }
 
 /** Problems that make the data unsafe to show; checked at start and by a test. */

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { makeAddress } from "../../src/core/types.ts";
+import { DELETE_WINDOW_MS } from "../support/bot-api-emulator.ts";
+import { pressLabel, startHarness, type Harness } from "../support/harness.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const HOUR = 3600_000;
+
+async function chatAtMenu(h: Harness, chat: number) {
+  h.emu.sendText(chat, "/start", { languageCode: "ru" });
+  await h.emu.waitForSent(chat, 0, 2);
+  pressLabel(h.emu, chat, "Русский");
+  await h.emu.waitForSent(chat, 2, 1);
+  pressLabel(h.emu, chat, /Казахстан/);
+  await h.emu.waitForSent(chat, 3, 1);
+}
+
+/** Puts an old message into both the emulator's chat and the bot's tracking table. */
+async function seed(h: Harness, chat: number, fromBot: boolean, ageMs: number): Promise<number> {
+  const id = h.emu.seedMessage(chat, fromBot, ageMs);
+  await h.app.db.prisma.trackedMessage.create({
+    data: { address: makeAddress("telegram", chat), messageId: String(id), fromBot, sentAt: new Date(Date.now() - ageMs) },
+  });
+  return id;
+}
+
+describe("telegram: quick exit (S2, S3, S5)", () => {
+  it("deletes every message under 47.5 h from both sides, including /exit, then leaves one cover message", async () => {
+    h = await startHarness();
+    const chat = 3001;
+    const byAge: Record<string, number[]> = {};
+    for (const age of [1, 30, 47, 49]) {
+      byAge[age] = [await seed(h, chat, true, age * HOUR), await seed(h, chat, false, age * HOUR)];
+    }
+    await chatAtMenu(h, chat);
+    const live = h.emu.visible(chat).filter((id) => !byAge[49]!.includes(id) && ![1, 30, 47].some((a) => byAge[a]!.includes(id)));
+    const sentBefore = h.emu.sent(chat).length;
+
+    const exitId = h.emu.sendText(chat, "/exit");
+    await h.emu.waitForSent(chat, sentBefore, 1);
+
+    const deleted = h.emu.callsOf("deleteMessages", chat).flatMap((c) => c.payload.message_ids as number[]);
+    const expected = [...byAge[1]!, ...byAge[30]!, ...byAge[47]!, ...live, exitId];
+    expect([...deleted].sort((a, b) => a - b)).toEqual([...new Set(expected)].sort((a, b) => a - b));
+    expect(deleted).not.toContain(byAge[49]![0]);
+    // The only send after the wipe is the cover, and it removes the keyboard.
+    const after = h.emu.sent(chat).slice(sentBefore);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.text).toBe("Список покупок: хлеб, молоко, яблоки.");
+    expect(after[0]!.payload.reply_markup).toEqual({ remove_keyboard: true });
+    // What is left in the chat: the messages too old to delete, and the cover.
+    expect(h.emu.visible(chat)).toEqual([...byAge[49]!, after[0]!.id].sort((a, b) => a - b));
+    // Nothing the user said remains in the database.
+    const address = makeAddress("telegram", chat);
+    const db = h.app.db.prisma;
+    // The marker is cleared just after the cover is sent.
+    await vi.waitFor(async () => expect(await db.exitPending.count()).toBe(0));
+    expect(await db.session.count({ where: { address } })).toBe(0);
+    expect(await db.trackedMessage.count({ where: { address } })).toBe(0);
+    expect(DELETE_WINDOW_MS).toBe(48 * HOUR);
+  });
+
+  it("sends at most 100 ids per deleteMessages call", async () => {
+    h = await startHarness();
+    const chat = 3002;
+    for (let i = 0; i < 230; i++) await seed(h, chat, i % 2 === 0, HOUR);
+    await chatAtMenu(h, chat);
+    h.emu.sendText(chat, "✕ Выйти");
+    await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", chat).some((c) => c.payload.reply_markup?.remove_keyboard), 5000, "cover");
+    const batches = h.emu.callsOf("deleteMessages", chat).map((c) => (c.payload.message_ids as number[]).length);
+    expect(batches.length).toBe(3);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(100);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(230 + 6);
+    expect(h.emu.visible(chat)).toHaveLength(1);
+  });
+
+  it("does not wait behind a slow answer in the same chat, and takes that answer back when it lands (S1)", async () => {
+    h = await startHarness();
+    const chat = 3003;
+    await chatAtMenu(h, chat);
+    // The next venue for this chat hangs for 4 s, as on a slow network.
+    h.emu.delay("sendVenue", 4000, 1, (p) => Number(p.chat_id) === chat);
+    h.emu.sendText(chat, "Алматы");
+    await h.emu.waitFor(() => h!.emu.calls.some((c) => c.method === "sendVenue"), 3000, "the slow venue call");
+    const t0 = Date.now();
+    h.emu.sendText(chat, "/exit");
+    await h.emu.waitFor(() => h!.emu.callsOf("deleteMessages", chat).length > 0, 3000, "the first delete");
+    expect(Date.now() - t0).toBeLessThan(3000);
+    // When the slow venue finally arrives it is deleted too; the cover is all that stays.
+    await h.emu.waitFor(() => h!.emu.visible(chat).length === 1, 8000, "the late message to be deleted");
+    const left = h.emu.visible(chat)[0];
+    expect(h.emu.sent(chat).find((m) => m.id === left)!.text).toBe("Список покупок: хлеб, молоко, яблоки.");
+  });
+
+  it("finishes a wipe that a crash interrupted, at the next start, without a new /exit", async () => {
+    h = await startHarness();
+    const chat = 3004;
+    await chatAtMenu(h, chat);
+    const address = makeAddress("telegram", chat);
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.trackedMessage.count({ where: { address } })).toBe(5));
+    // The process died right after writing the marker: nothing deleted yet.
+    await h.app.db.prisma.exitPending.create({ data: { address, locale: "kk", cover: true, createdAt: new Date() } });
+    expect(h.emu.visible(chat).length).toBeGreaterThan(3);
+    await h.restart();
+    expect(h.emu.visible(chat)).toHaveLength(1);
+    expect(h.emu.lastSent(chat)!.text).toBe("Сатып алу тізімі: нан, сүт, алма.");
+    expect(await h.app.db.prisma.exitPending.count()).toBe(0);
+    expect(await h.app.db.prisma.session.count({ where: { address } })).toBe(0);
+  });
+
+  it("uses the configured cover text for the user's language", async () => {
+    h = await startHarness({ env: { COVER_TEXT_RU: "Рецепт: гречка с грибами." } });
+    const chat = 3005;
+    await chatAtMenu(h, chat);
+    const n = h.emu.sent(chat).length;
+    h.emu.sendText(chat, "стоп");
+    const [cover] = await h.emu.waitForSent(chat, n, 1);
+    expect(cover!.text).toBe("Рецепт: гречка с грибами.");
+  });
+});
