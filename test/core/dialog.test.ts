@@ -239,3 +239,43 @@ describe("remembered choices", () => {
     expect(h.channel.last().screen.protect).toBe(true);
   });
 });
+
+describe("help near me from a location", () => {
+  it("when nothing is near, says so and puts the national line first", async () => {
+    const chat = await inState("near", "ru");
+    await h.input(chat, { type: "location", lat: 47.12, lon: 51.88 }); // Atyrau: no center in the data nearby
+    const text = h.channel.lastText();
+    expect(text).toContain("В пределах 150 км центров в нашем списке нет. Позвоните на 111");
+    expect(text).toMatch(/1\. .*\n.*, \d{3} км/);
+  });
+
+  it("outside Kazakhstan and Kyrgyzstan, offers the region list instead", async () => {
+    const chat = await inState("near", "kk");
+    await h.input(chat, { type: "location", lat: 55.75, lon: 37.62 });
+    expect(h.channel.lastText()).toContain(tr("kk", "near.outside"));
+  });
+
+  it("a center without a phone points to the trust line of its own country", async () => {
+    const chat = await inState("near", "ru");
+    await h.input(chat, { type: "location", lat: 42.46, lon: 76.19 }); // Balykchy, Kyrgyzstan
+    const text = h.channel.lastText();
+    expect(text).toContain("Балыкчы");
+    expect(text).toContain("позвоните на 111");
+    expect(text).toMatch(/В любое время: 102, 103, 111$/m);
+  });
+
+  it("never shows a number the sources did not publish", async () => {
+    const unverified = h.directory.entries.flatMap((e) => JSON.stringify(e.unverified_contacts).match(/\d[\d -]{3,}\d/g) ?? []);
+    expect(unverified.length).toBeGreaterThan(0);
+    const published = new Set(h.directory.entries.flatMap((e) => e.phones.map((p) => p.as_published)));
+    const chat = await inState("near", "ru");
+    const shown: string[] = [];
+    for (const r of [...h.directory.regions("KZ"), ...h.directory.regions("KG")]) {
+      await h.input(chat, { type: "location", lat: r.lat, lon: r.lon });
+      shown.push(h.channel.lastText());
+    }
+    const all = shown.join("\n");
+    for (const u of unverified) if (!published.has(u)) expect(all).not.toContain(u);
+    for (const m of all.matchAll(/☎ ([^\n]+)/g)) for (const n of m[1]!.split(", ")) expect(published.has(n), n).toBe(true);
+  });
+});

@@ -117,12 +117,15 @@ export function resultsView(
   }
   const head: string[] = [];
   if (offset === 0 && fromLocation && (first?.km ?? Infinity) > deps.config.nearRadiusKm) {
-    head.push(t("near.nothingNear", { km: deps.config.nearRadiusKm, lines: lines.join(", ") }));
+    head.push(t("near.nothingNear", { km: deps.config.nearRadiusKm, lines: lines[0] ?? "" }));
   } else {
     head.push(offset === 0 ? title : `${title} (${offset + 1}–${offset + entries.length})`);
   }
-  const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, lines[0] ?? "111"));
-  const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines].join(", ") });
+  // A center without a phone points to its own country's first trust line.
+  const lineFor = (e: Entry) => numbersOf(d, e.country as Country, "trust")[0] ?? lines[0] ?? "";
+  const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, lineFor(h.entry)));
+  // The first trust line only: the data audit asks to show KZ 150 once per answer, after 111.
+  const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines.slice(0, 1)].join(", ") });
   messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n")));
 
   const options: Option[] = [];
