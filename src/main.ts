@@ -63,7 +63,13 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
         ],
     { timezone: config.cronTimezone, logger },
   );
-  await telegram.start();
+  try {
+    await telegram.start();
+  } catch (err) {
+    await jobs.stop();
+    await db.close();
+    throw err;
+  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -30,3 +30,21 @@ describe("telegram: /start → language → menu", () => {
     expect(h.emu.callsOf("answerCallbackQuery")).toHaveLength(1);
   });
 });
+
+describe("telegram: start-up problems are explained", () => {
+  it("a token the Bot API rejects stops the bot with a clear message", async () => {
+    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { loadConfig } = await import("../../src/config.ts");
+    const { startApp } = await import("../../src/main.ts");
+    const { createLogger } = await import("../../src/logger.ts");
+    const path = await import("node:path");
+    const { tempDir } = await import("../support/harness.ts");
+    const emu = await new BotApiEmulator().start();
+    try {
+      const config = loadConfig({ BOT_TOKEN: "111111111:AAWrongWrongWrongWrongWrongWrong00", TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${path.join(tempDir(), "x.db")}` });
+      await expect(startApp(config, createLogger({ write: () => undefined }), { jobs: false })).rejects.toThrow("Telegram rejected BOT_TOKEN");
+    } finally {
+      await emu.stop();
+    }
+  });
+});

@@ -19,6 +19,7 @@ import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
 
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+const INIT_TIMEOUT_S = 20;
 /** Telegram's deleteMessages takes at most 100 ids. */
 export const DELETE_BATCH = 100;
 
@@ -133,7 +134,20 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     attach,
     async start() {
       if (!dialog) throw new Error("attach a dialog before starting the Telegram channel");
-      await bot.init();
+      // Fail clearly (and let the service manager retry) when Telegram cannot be reached.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from the Bot API at ${config.telegramApiRoot} within ${INIT_TIMEOUT_S} s (check the network or TELEGRAM_API_ROOT)`)), INIT_TIMEOUT_S * 1000);
+      });
+      try {
+        await Promise.race([bot.init(), timeout]);
+      } catch (err) {
+        const e = err as { error_code?: number };
+        if (e.error_code === 401 || e.error_code === 404) throw new Error("Telegram rejected BOT_TOKEN (401/404): copy the token again from @BotFather");
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
       if (config.syncBotProfile) {
         syncProfile(bot.api, translator, config.defaultLocale)
           .then((count) => logger.info("telegram.profile_synced", { count }))
