@@ -48,7 +48,8 @@ export interface Option {
 }
 
 export type OutMessage =
-  | { kind: "text"; text: string }
+  /** `phones`: numbers in the text that a channel should make tappable. */
+  | { kind: "text"; text: string; phones?: string[] }
   /** A map pin. Coordinates in the directory are town centres, never a shelter's address. */
   | { kind: "place"; lat: number; lon: number; title: string; address: string };
 

@@ -117,6 +117,9 @@ describe("telegram: numbers", () => {
     expect(msg!.text).toContain("103 — скорая помощь");
     expect(msg!.text).toContain("111 — детская линия доверия, принимает и взрослых, круглосуточно");
     expect(msg!.payload.protect_content).toBe(true);
+    // Short numbers are marked so Telegram offers to call them.
+    const marked = (msg!.payload.entities as Array<{ type: string; offset: number; length: number }>).map((e) => msg!.text!.slice(e.offset, e.offset + e.length));
+    expect(marked).toEqual(["102", "103", "112", "111"]);
   });
 
   it("the hotline card is one plain copyable block", async () => {

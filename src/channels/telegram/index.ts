@@ -59,7 +59,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         const msg =
           m.kind === "place"
             ? await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
-            : await bot.api.sendMessage(chatId, m.text, { ...common, link_preview_options: { is_disabled: true } });
+            : await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
         sent.push({ id: String(msg.message_id), at: now() });
       }
       return sent;

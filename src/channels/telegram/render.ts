@@ -4,7 +4,7 @@
  * the quick-exit button is always one tap away (and, on "help near me", the
  * share-location button beside it).
  */
-import type { InlineKeyboardMarkup, ReplyKeyboardMarkup } from "grammy/types";
+import type { InlineKeyboardMarkup, MessageEntity, ReplyKeyboardMarkup } from "grammy/types";
 import type { Option, Screen } from "../../core/types.ts";
 
 export function inlineKeyboard(options: Option[], columns = 1): InlineKeyboardMarkup {
@@ -24,7 +24,7 @@ export function replyKeyboard(exitLabel: string, locationLabel?: string): ReplyK
 }
 
 export type RenderedMessage =
-  | { kind: "text"; text: string; markup: InlineKeyboardMarkup | ReplyKeyboardMarkup }
+  | { kind: "text"; text: string; entities?: MessageEntity[]; markup: InlineKeyboardMarkup | ReplyKeyboardMarkup }
   | { kind: "place"; lat: number; lon: number; title: string; address: string; markup: ReplyKeyboardMarkup };
 
 export function renderScreen(screen: Screen, labels: { exit: string; location: string }): RenderedMessage[] {
@@ -37,6 +37,26 @@ export function renderScreen(screen: Screen, labels: { exit: string; location: s
   return screen.messages.map((m, i) => {
     if (m.kind === "place") return { ...m, title: m.title.slice(0, 100), address: m.address.slice(0, 200), markup: reply };
     const markup = i === lastText && options.length ? inlineKeyboard(options, screen.columns) : reply;
-    return { kind: "text", text: m.text.slice(0, 4096), markup };
+    const text = m.text.slice(0, 4096);
+    const entities = phoneEntities(text, m.phones ?? []);
+    return { kind: "text", text, markup, ...(entities.length ? { entities } : {}) };
   });
+}
+
+/**
+ * Marks each listed number where it stands alone in the text as a
+ * phone_number entity, so clients offer to call it ("112" is too short for
+ * their own detection). Offsets are UTF-16, as Telegram counts them.
+ */
+export function phoneEntities(text: string, phones: string[]): MessageEntity[] {
+  const out: MessageEntity[] = [];
+  for (const p of phones) {
+    for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + p.length)) {
+      const before = text[i - 1];
+      const after = text[i + p.length];
+      if ((before && /[\d-]/.test(before)) || (after && /[\d-]/.test(after))) continue;
+      out.push({ type: "phone_number", offset: i, length: p.length });
+    }
+  }
+  return out.sort((a, b) => a.offset - b.offset).filter((e, i, all) => i === 0 || e.offset >= all[i - 1]!.offset + all[i - 1]!.length);
 }

@@ -19,6 +19,11 @@ export function lineItems(e: Entry, t: T, withHours = true): string[] {
   });
 }
 
+/** Every published number of the national lines of the given countries. */
+export function allNumbers(d: Directory, countries: readonly Country[]): string[] {
+  return [...new Set(countries.flatMap((c) => (["emergency", "trust", "other"] as const).flatMap((k) => d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published)))))];
+}
+
 export function numbersOf(d: Directory, country: Country, kind: "emergency" | "trust"): string[] {
   return d.lines(country, kind).flatMap((e) => e.phones.map((p) => p.as_published));
 }
@@ -45,7 +50,7 @@ export function dangerView(ctx: FlowCtx): View {
   const { t, deps } = ctx;
   const c = ctx.session.country;
   return {
-    messages: [text(t("danger.text", { emergency: emergencyBlock(deps.directory, t, c), trust: trustBlock(deps.directory, t, c) }))],
+    messages: [text(t("danger.text", { emergency: emergencyBlock(deps.directory, t, c), trust: trustBlock(deps.directory, t, c) }), allNumbers(deps.directory, c ? [c] : COUNTRIES))],
     options: [{ id: "near", label: t("menu.near") }, menuOption(t)],
     protect: true,
     state: { screen: "danger" },
@@ -69,7 +74,7 @@ export function linesView(ctx: FlowCtx): View {
     ].join("\n");
   });
   return {
-    messages: [text(parts.join("\n\n"))],
+    messages: [text(parts.join("\n\n"), allNumbers(deps.directory, countries))],
     options: [{ id: "card", label: t("menu.card") }, menuOption(t)],
     protect: true,
     state: { screen: "lines" },
@@ -91,7 +96,7 @@ export function cardView(ctx: FlowCtx): View {
     ].join("\n"),
   );
   return {
-    messages: [text(blocks.join("\n\n")), text(t("card.hint"))],
+    messages: [text(blocks.join("\n\n"), allNumbers(deps.directory, countries)), text(t("card.hint"))],
     options: [menuOption(t)],
     state: { screen: "card" },
   };

@@ -6,7 +6,7 @@ import type { Locale } from "../../config.ts";
 import type { T } from "../i18n.ts";
 import { entryName, placeName, sortByName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
 import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
-import { numbersOf } from "./lines.ts";
+import { allNumbers, numbersOf } from "./lines.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
 
 export const PAGE_SIZE = 8;
@@ -126,7 +126,8 @@ export function resultsView(
   const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, lineFor(h.entry)));
   // The first trust line only: the data audit asks to show KZ 150 once per answer, after 111.
   const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines.slice(0, 1)].join(", ") });
-  messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n")));
+  const phones = [...new Set([...allNumbers(d, [country]), ...entries.flatMap((h) => h.entry.phones.map((p) => p.as_published))])];
+  messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n"), phones));
 
   const options: Option[] = [];
   if (offset + RESULTS_PER_PAGE < results.length) options.push({ id: "more", label: t("near.more") });

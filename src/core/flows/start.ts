@@ -1,7 +1,7 @@
 /** First contact, language and country, and the main menu. */
 import { LOCALES, type Locale } from "../../config.ts";
 import { COUNTRIES, type Country } from "../types.ts";
-import { bothCountriesBlock } from "./lines.ts";
+import { allNumbers, bothCountriesBlock } from "./lines.ts";
 import { text, type FlowCtx, type View } from "./context.ts";
 
 /**
@@ -12,7 +12,7 @@ export function welcomeView(ctx: FlowCtx): View {
   const { t, deps } = ctx;
   const welcome = t("welcome.text", { emergency: bothCountriesBlock(deps.directory, t), exitHint: t("common.exitHint") });
   const lang = languageView(ctx);
-  return { ...lang, messages: [text(welcome), ...lang.messages] };
+  return { ...lang, messages: [text(welcome, allNumbers(deps.directory, COUNTRIES)), ...lang.messages] };
 }
 
 export function languageView(ctx: FlowCtx): View {
