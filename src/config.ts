@@ -32,6 +32,28 @@ export interface Config {
   cronTimezone: string;
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
+  /** 32-byte key sealing report texts, relay handles and drafts (AES-256-GCM). */
+  encryptionKey: Buffer;
+  /** True when the key was made for development and kept in data/ (never in production). */
+  encryptionKeyGenerated: boolean;
+  /** Region id → staff chat, for local committees; other reports go to adminChatId. */
+  regionChats: Record<string, number>;
+  /** Language of staff cards and notices. */
+  staffLocale: Locale;
+  /** Relay handles are erased this many days after a report is closed (P7). */
+  relayRetentionDays: number;
+  /** Report texts are erased this many days after the report is closed (P7). */
+  reportTextDays: number;
+  /** An unclaimed urgent report pings staff again after this many minutes (R8). */
+  escalateUrgentMinutes: number;
+  /** An unclaimed normal report pings staff again after this many hours (R8). */
+  escalateNormalHours: number;
+  /** Pace of messages to one staff group (Telegram allows about 20 a minute). */
+  groupMessagesPerMinute: number;
+  /** After this many hours of silence the case word is asked before a report is shown (S12). */
+  caseWordAfterHours: number;
+  /** Cron expression of the daily digest to staff chats. */
+  digestCron: string;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +135,29 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = (str("LOG_LEVEL") ?? "info") as Config["logLevel"];
   if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
 
+  let encryptionKey = Buffer.alloc(0);
+  let encryptionKeyGenerated = false;
+  const keyRaw = str("ENCRYPTION_KEY");
+  if (keyRaw) {
+    encryptionKey = Buffer.from(keyRaw, /^[0-9a-f]{64}$/i.test(keyRaw) ? "hex" : "base64");
+    if (encryptionKey.length !== 32) problems.push("ENCRYPTION_KEY must be 32 random bytes, as base64 or hex: make one with  openssl rand -base64 32");
+  } else if (str("NODE_ENV") === "production") {
+    problems.push("ENCRYPTION_KEY is missing: reports cannot be stored without it in production. Make one with  openssl rand -base64 32  and keep it outside the database and its backups");
+  } else {
+    encryptionKeyGenerated = true;
+  }
+
+  const regionChats: Record<string, number> = {};
+  for (const pair of (str("REGION_CHATS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9-]+)=(-?\d+)$/.exec(pair);
+    if (!m) problems.push(`REGION_CHATS must look like "kz-shymkent=-1001234567890,kg-chui=-1009876543210", got "${pair}"`);
+    else regionChats[m[1]!] = Number(m[2]);
+  }
+  const staffLocaleRaw = str("STAFF_LOCALE") ?? "ru";
+  if (!isLocale(staffLocaleRaw)) problems.push(`STAFF_LOCALE must be one of ${LOCALES.join(", ")}, got "${staffLocaleRaw}"`);
+  const digestCron = str("DIGEST_CRON") ?? "0 9 * * *";
+  if (!/^(\S+\s+){4,5}\S+$/.test(digestCron)) problems.push(`DIGEST_CRON must be a cron expression such as "0 9 * * *", got "${digestCron}"`);
+
   const config: Config = {
     botToken,
     telegramApiRoot,
@@ -127,6 +172,17 @@ export function loadConfig(env: Env = process.env): Config {
     cronTimezone,
     logLevel,
     production: str("NODE_ENV") === "production",
+    encryptionKey,
+    encryptionKeyGenerated,
+    regionChats,
+    staffLocale: isLocale(staffLocaleRaw) ? staffLocaleRaw : "ru",
+    relayRetentionDays: num("RELAY_RETENTION_DAYS", 30, 0, 365),
+    reportTextDays: num("REPORT_TEXT_DAYS", 90, 1, 3650),
+    escalateUrgentMinutes: num("ESCALATE_URGENT_MINUTES", 10, 1, 24 * 60),
+    escalateNormalHours: num("ESCALATE_NORMAL_HOURS", 12, 1, 24 * 7),
+    groupMessagesPerMinute: num("GROUP_MESSAGES_PER_MINUTE", 20, 1, 60),
+    caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
+    digestCron,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -64,11 +64,12 @@ export function createLogger(opts: LoggerOptions = {}, bindings: Record<string, 
  * and code. Never the message or payload, which may carry user text (A3.1).
  */
 export function describeError(err: unknown): Record<string, unknown> {
-  const e = err as { name?: string; method?: string; error_code?: number; error?: unknown; code?: string };
+  const e = err as { name?: string; method?: string; error_code?: number; error?: unknown; code?: string; kind?: string };
   const out: Record<string, unknown> = { error: e?.name ?? typeof err };
   if (typeof e?.method === "string") out.method = e.method;
   if (typeof e?.error_code === "number") out.error_code = e.error_code;
   else if (typeof e?.code === "string") out.error_code = e.code;
   if (e?.name === "HttpError") out.reason = "network";
+  if (e?.name === "ChannelError" && typeof e.kind === "string") out.reason = e.kind;
   return out;
 }

@@ -16,6 +16,15 @@ import { createPrismaStore } from "./db/store.ts";
 import { projectRoot } from "./db/url.ts";
 import { createTelegramChannel, type TelegramChannel } from "./channels/telegram/index.ts";
 import { startJobs, type Jobs } from "./jobs/index.ts";
+import { createTelegramStaff } from "./channels/telegram/staff.ts";
+import { createReportStore } from "./db/reports.ts";
+import { createSealer, type Sealer } from "./core/services/sealer.ts";
+import { createStaffDesk } from "./core/reports/staff.ts";
+import { createOutboxWorker, type OutboxWorker } from "./core/reports/outbox.ts";
+import { createReporterDelivery } from "./core/reports/delivery.ts";
+import { runDigest, runEscalation } from "./core/reports/jobs.ts";
+import type { ReportStore } from "./core/reports/types.ts";
+import crypto from "node:crypto";
 import { createLogger, describeError, type Logger } from "./logger.ts";
 
 export interface App {
@@ -25,7 +34,31 @@ export interface App {
   telegram: TelegramChannel;
   jobs: Jobs;
   logger: Logger;
+  reports: ReportStore;
+  outbox: OutboxWorker;
+  sealer: Sealer;
   stop(): Promise<void>;
+}
+
+/**
+ * The sealing key: from ENCRYPTION_KEY, or (outside production only) a key
+ * made once and kept beside the database, so a developer's reports stay
+ * readable across restarts.
+ */
+export function encryptionKey(config: Config, logger: Logger): Buffer {
+  if (!config.encryptionKeyGenerated) return config.encryptionKey;
+  const file = path.join(path.dirname(config.databaseFile), "dev-encryption.key");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString("base64"), { mode: 0o600 });
+  }
+  logger.warn("crypto.dev_key", { reason: "ENCRYPTION_KEY is not set; using a development key kept beside the database" });
+  return Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
+}
+
+/** Every staff chat: the admin chat and the region chats. */
+export function staffChatsOf(config: Config): number[] {
+  return [...new Set([...(config.adminChatId !== null ? [config.adminChatId] : []), ...Object.values(config.regionChats)])];
 }
 
 export async function startApp(config: Config, logger: Logger, opts: { now?: () => Date; jobs?: boolean } = {}): Promise<App> {
@@ -37,19 +70,54 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   const db = await openDatabase(config.databaseFile);
   logger.info("db.ready", { migrations: db.applied.length });
   const store = createPrismaStore(db.prisma);
+  const sealer = createSealer(encryptionKey(config, logger));
+  const reports = createReportStore(db.prisma, sealer);
+  const staffChats = staffChatsOf(config);
 
   const telegram = createTelegramChannel({ config, translator, logger });
+  const channels = { telegram: telegram.channel };
+  let outbox: OutboxWorker | undefined;
+  const kick = () => outbox?.kick();
+  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick });
+  const staff = createTelegramStaff({ bot: telegram.bot, desk, reports, sealer, staffChats, logger, now });
+  const toReporter = createReporterDelivery({ reports, store, channels, translator, sign: (v) => sealer.sign(`k:${v}`), now });
+  outbox = createOutboxWorker({
+    reports,
+    now,
+    logger,
+    deliver: (item) => (item.target.startsWith("relay:") ? toReporter(item) : staff.deliver(item)),
+    // Telegram allows about 20 messages a minute to one group (A2.1).
+    minIntervalMs: (target) => (target.startsWith("staff:") ? 60_000 / config.groupMessagesPerMinute : 0),
+    async onDead(item, reason) {
+      // A reporter who blocked the bot or deleted the chat: staff hear it once, and retries stop (R2).
+      if (!item.target.startsWith("relay:") || reason !== "blocked") return;
+      const r = await reports.byId(item.target.slice("relay:".length));
+      if (r) await reports.enqueue([{ dedupeKey: `notice:undeliverable:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.undeliverable", vars: { code: r.code }, reportId: r.id } }], now());
+    },
+  });
+  const worker = outbox;
   const dialog = createDialog({
     store,
     translator,
     directory,
     towns: createTownMatcher(directory.places),
-    channels: { telegram: telegram.channel },
+    channels,
     logger,
     now,
     config,
+    reports: {
+      reports,
+      staffChatFor: (regionId) => (regionId ? config.regionChats[regionId] : undefined) ?? config.adminChatId ?? staffChats[0] ?? null,
+      async deliverNow() {
+        // The confirmation follows the commit at once; if Telegram is slow, the worker finishes it later.
+        await Promise.race([worker.drain(), new Promise((r) => setTimeout(r, 10_000))]);
+      },
+      caseWordAfterHours: config.caseWordAfterHours,
+      sign: (v) => sealer.sign(`k:${v}`),
+      kick,
+    },
   });
-  telegram.attach(dialog);
+  telegram.attach(dialog, staff.install);
 
   const resumed = await resumePendingExits(dialog.exitDeps);
   if (resumed) logger.info("exit.resumed", { count: resumed });
@@ -60,6 +128,17 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
       : [
           { name: "auto-erase", schedule: "* * * * *", run: () => runAutoErase({ store, now, wipe: dialog.wipe }) },
           { name: "retention", schedule: "7 * * * *", run: () => runRetention({ store, now, limits: config }) },
+          {
+            name: "report-retention",
+            schedule: "17 * * * *",
+            run: () => reports.purge(now(), { relayDays: config.relayRetentionDays, textDays: config.reportTextDays, draftHours: 24, auditDays: 365 }),
+          },
+          {
+            name: "escalation",
+            schedule: "* * * * *",
+            run: () => runEscalation({ reports, desk, now, urgentMinutes: config.escalateUrgentMinutes, normalHours: config.escalateNormalHours, kick }),
+          },
+          { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick }) },
         ],
     { timezone: config.cronTimezone, logger },
   );
@@ -70,6 +149,8 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     await db.close();
     throw err;
   }
+  // Deliveries still pending from before a restart go out now (R1).
+  worker.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -79,10 +160,14 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     telegram,
     jobs,
     logger,
+    reports,
+    outbox: worker,
+    sealer,
     stop() {
       stopping ??= (async () => {
         await telegram.stop();
         await jobs.stop();
+        await worker.stop();
         await db.close();
       })();
       return stopping;

@@ -23,6 +23,9 @@ export class ChannelError extends Error {
     readonly kind: "blocked" | "throttled" | "unavailable" | "bad_request",
     readonly retryable: boolean,
     readonly retryAfterSeconds?: number,
+    /** The platform's own error code and method, for logs (never the payload). */
+    readonly error_code?: number,
+    readonly method?: string,
   ) {
     super(`channel error: ${kind}`);
     this.name = "ChannelError";

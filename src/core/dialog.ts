@@ -20,12 +20,20 @@ import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { locationResultsView, nearView, placeResultsView, regionChosenView, regionsView, resultsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
+import { codeTyped, reportAct, reportLocation, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
 
 /** Longest text the bot tries to understand; longer ones get a kind "too long" reply. */
 export const MAX_TEXT = 4096;
 
 export interface DialogDeps extends FlowDeps {
   store: Store;
+  /** Reports; without them the report entry explains it is not available. */
+  reports?: Omit<ReportDeps, "now"> & {
+    /** Signs a report id for the buttons of proactive messages (ST2). */
+    sign(value: string): string;
+    /** Wakes the outbox: held deliveries were released. */
+    kick(): void;
+  };
   channels: Partial<Record<ChannelName, Channel>>;
   logger: Logger;
   now: () => Date;
@@ -62,6 +70,13 @@ export function createDialog(deps: DialogDeps): Dialog {
 
   async function wipe(address: Address, locale: Locale, reason: string) {
     epochs.set(address, epochOf(address) + 1);
+    const r = deps.reports;
+    if (r) {
+      // Drafts go; submitted reports stay, but nothing is sent to this chat until the person writes again (S5, S6).
+      await r.reports.deleteDraft(address);
+      const held = await r.reports.holdRelays(address, deps.now());
+      await r.reports.audit({ actor: "reporter", action: "quick_exit", result: held.length ? `held ${held.length}` : "ok" }, deps.now());
+    }
     await wipeChat(exitDeps, address, locale, { cover: true, reason });
   }
 
@@ -84,13 +99,21 @@ export function createDialog(deps: DialogDeps): Dialog {
       await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
       return;
     }
-    const firstContact = !session;
+    if (deps.reports) {
+      // Writing again lifts a quick-exit hold: held staff replies are knocked now (S6).
+      const released = await deps.reports.reports.touchRelays(address, now);
+      if (released.length) deps.reports.kick();
+    }
+    const knock = input.type === "option" && input.token.startsWith("k:");
+    const firstContact = !session && !knock;
+    const idleSince = session?.lastSeenAt ?? null;
     session ??= {
       address,
       locale: translator.negotiate(incoming.languageHint, deps.config.defaultLocale),
       country: null,
       state: null,
       autoEraseMinutes: null,
+      limitsShown: false,
       lastSeenAt: now,
       createdAt: now,
     };
@@ -98,7 +121,7 @@ export function createDialog(deps: DialogDeps): Dialog {
 
     let view: View;
     try {
-      view = firstContact ? welcomeView(ctxFor(session)) : route(session, input);
+      view = firstContact ? welcomeView(ctxFor(session)) : await route(session, input, idleSince);
     } catch (err) {
       logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
       view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
@@ -131,14 +154,22 @@ export function createDialog(deps: DialogDeps): Dialog {
     await store.trackMessages(session.address, tracked);
   }
 
-  function route(session: SessionRecord, input: Input): View {
+  function reportCtx(session: SessionRecord, idleSince: Date | null): ReportCtx | null {
+    const r = deps.reports;
+    return r ? { ...ctxFor(session), rd: { ...r, now: deps.now }, address: session.address, idleSince } : null;
+  }
+
+  async function route(session: SessionRecord, input: Input, idleSince: Date | null): Promise<View> {
     const ctx = ctxFor(session);
     const { t } = ctx;
+    const rctx = reportCtx(session, idleSince);
     switch (input.type) {
       case "command":
         switch (input.command) {
           case "start":
             return welcomeView(ctx);
+          case "report":
+            return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
           case "language":
             return languageView(ctx);
           case "menu":
@@ -148,22 +179,39 @@ export function createDialog(deps: DialogDeps): Dialog {
             return menuView(ctx, t("fallback.unknownCommand"));
         }
       case "option": {
+        if (input.token.startsWith("k:")) {
+          // A knock's button: a signed report id, valid whatever screen came since.
+          const [, id, sig] = input.token.split(":");
+          if (rctx && id && sig && deps.reports!.sign(id) === sig) return reportStatusView(rctx, id);
+          return menuView(ctx, t("fallback.stale"));
+        }
         const [nonce, index] = input.token.split(".");
         const state = session.state;
         const option = state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
-        return option ? act(session, option.id) : menuView(ctx, t("fallback.stale"));
+        return option ? act(session, option.id, idleSince) : menuView(ctx, t("fallback.stale"));
       }
       case "location":
         if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
-        return locationResultsView(ctx, input.lat, input.lon);
+        return (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon);
       case "media":
         return menuView(ctx, t("fallback.media"));
       case "text": {
         const raw = input.text;
-        if (raw.length > MAX_TEXT) return menuView(ctx, t("fallback.tooLong"));
-        if (hasDangerWords(raw)) return dangerView(ctx);
+        const inReport = !!session.state?.screen.startsWith("report:");
+        const danger = hasDangerWords(raw);
         const chosen = resolveOption(session, raw);
-        if (chosen) return act(session, chosen);
+        if (chosen) return act(session, chosen, idleSince);
+        // In the report flow text is an answer (long texts get their own kind reply there).
+        if (rctx && inReport) {
+          const v = await reportText(rctx, raw, danger);
+          if (v) return v;
+        }
+        if (raw.length > MAX_TEXT) return menuView(ctx, t("fallback.tooLong"));
+        if (danger) return dangerView(ctx);
+        if (rctx) {
+          const v = await codeTyped(rctx, raw);
+          if (v) return v;
+        }
         if (raw.length <= 60) {
           const place = deps.towns.match(raw);
           if (place) return placeResultsView(ctx, place);
@@ -183,10 +231,13 @@ export function createDialog(deps: DialogDeps): Dialog {
     return hit?.id ?? null;
   }
 
-  function act(session: SessionRecord, id: string): View {
+  async function act(session: SessionRecord, id: string, idleSince: Date | null): Promise<View> {
     const [head, arg, arg2] = id.split(":");
     const ctx = ctxFor(session);
     const { t } = ctx;
+    const rctx = reportCtx(session, idleSince);
+    if (head === "report") return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
+    if (head === "r") return (rctx && (await reportAct(rctx, id))) || menuView(ctx, rctx ? t("fallback.stale") : t("report.unavailable"));
     switch (head) {
       case "menu":
         return menuView(ctx);

@@ -32,6 +32,8 @@ export interface SessionRecord {
   country: Country | null;
   state: DialogState | null;
   autoEraseMinutes: number | null;
+  /** Whether the limits of erasing were explained before a first report (S4). */
+  limitsShown: boolean;
   lastSeenAt: Date;
   createdAt: Date;
 }

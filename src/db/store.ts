@@ -27,6 +27,7 @@ export function createPrismaStore(prisma: PrismaClient): Store {
         country: row.country === "KZ" || row.country === "KG" ? (row.country as Country) : null,
         state: parseState(row.state),
         autoEraseMinutes: row.autoEraseMinutes,
+        limitsShown: row.limitsShown,
         lastSeenAt: row.lastSeenAt,
         createdAt: row.createdAt,
       } satisfies SessionRecord;
@@ -37,6 +38,7 @@ export function createPrismaStore(prisma: PrismaClient): Store {
         country: s.country,
         state: JSON.stringify(s.state ?? {}),
         autoEraseMinutes: s.autoEraseMinutes,
+        limitsShown: s.limitsShown,
         lastSeenAt: s.lastSeenAt,
       };
       await prisma.session.upsert({ where: { address: s.address }, create: { address: s.address, createdAt: s.createdAt, ...data }, update: data });

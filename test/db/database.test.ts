@@ -20,14 +20,14 @@ describe("database start-up (D1, D5)", () => {
   it("applies migrations once, in a way prisma migrate recognises", async () => {
     const file = path.join(tempDir(), "b.db");
     db = await openDatabase(file);
-    expect(db.applied).toEqual(["20261122000000_init"]);
+    expect(db.applied).toEqual(["20261122000000_init", "20261122010000_reports"]);
     await db.close();
     db = await openDatabase(file);
     expect(db.applied).toEqual([]);
     const raw = new Database(file, { readonly: true });
     const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as Array<{ migration_name: string; finished_at: string }>;
     raw.close();
-    expect(rows.map((r) => r.migration_name)).toEqual(["20261122000000_init"]);
+    expect(rows.map((r) => r.migration_name)).toEqual(["20261122000000_init", "20261122010000_reports"]);
     expect(rows[0]!.finished_at).toBeTruthy();
   });
 

@@ -17,6 +17,7 @@ import { describeError, type Logger } from "../../logger.ts";
 import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
+import { toChannelError } from "./errors.ts";
 
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
 const INIT_TIMEOUT_S = 20;
@@ -35,8 +36,8 @@ export interface TelegramChannelDeps {
 export interface TelegramChannel {
   bot: Bot;
   channel: Channel;
-  /** Installs the update handlers; call once, before start. */
-  attach(dialog: Dialog): void;
+  /** Installs the update handlers; call once, before start. `extra` installs more (staff chats) before the catch-alls. */
+  attach(dialog: Dialog, extra?: () => void): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,13 +55,17 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     async send(chatId, screen, locale) {
       const t = translator.fixed(locale);
       const sent: SentRef[] = [];
-      for (const m of renderScreen(screen, { exit: t("common.exitButton"), location: t("near.locationButton") })) {
-        const common = { reply_markup: m.markup, protect_content: screen.protect ?? false };
-        const msg =
-          m.kind === "place"
-            ? await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
-            : await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
-        sent.push({ id: String(msg.message_id), at: now() });
+      try {
+        for (const m of renderScreen(screen, { exit: t("common.exitButton"), location: t("near.locationButton") })) {
+          const common = { reply_markup: m.markup, protect_content: screen.protect ?? false };
+          const msg =
+            m.kind === "place"
+              ? await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
+              : await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
+          sent.push({ id: String(msg.message_id), at: now() });
+        }
+      } catch (err) {
+        throw toChannelError(err);
       }
       return sent;
     },
@@ -92,7 +97,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     return undefined;
   };
 
-  function attach(d: Dialog) {
+  function attach(d: Dialog, extra?: () => void) {
     dialog = d;
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
     bot.use(
@@ -121,7 +126,8 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         languageHint: ctx.from.language_code,
       });
     });
-    // Buttons pressed outside a private chat (not ours to act on yet) still get their one answer.
+    extra?.();
+    // Any other button press still gets its one answer.
     bot.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
     bot.catch((err) => {
       logger.error("telegram.update_failed", { update_id: err.ctx.update.update_id, ...describeError(err.error) });

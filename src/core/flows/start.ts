@@ -44,6 +44,8 @@ export function menuView(ctx: FlowCtx, lead?: string): View {
       { id: "near", label: t("menu.near") },
       { id: "lines", label: t("menu.lines") },
       { id: "safety", label: t("menu.safety") },
+      { id: "report", label: t("menu.report") },
+      { id: "r:mine", label: t("menu.mine") },
       { id: "card", label: t("menu.card") },
       { id: "settings", label: t("menu.settings") },
     ],

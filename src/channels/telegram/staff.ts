@@ -1,0 +1,213 @@
+/**
+ * Staff chats on Telegram: report cards with signed buttons, replies to the
+ * reporter, /queue, /report CODE, /stats. Only members of the staff chat may
+ * act (getChatMember, cached briefly); everyone else is politely refused and
+ * nothing changes (ST1). Ordinary chatter is neither stored nor logged (P6).
+ */
+import type { Bot, Context } from "grammy";
+import type { InlineKeyboardMarkup } from "grammy/types";
+import type { Sealer } from "../../core/services/sealer.ts";
+import type { DeskButton, StaffActor, StaffDesk } from "../../core/reports/staff.ts";
+import type { OutboxItem, ReportStore } from "../../core/reports/types.ts";
+import { normalizeCode } from "../../core/services/sealer.ts";
+import type { DeliverResult } from "../../core/reports/outbox.ts";
+import { describeError, type Logger } from "../../logger.ts";
+import { isNotModified, toChannelError } from "./errors.ts";
+
+export const MEMBER_CACHE_MS = 60_000;
+const DATA = /^s:([a-z_0-9]{2,20}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{8})$/;
+
+export interface TelegramStaffDeps {
+  bot: Bot;
+  desk: StaffDesk;
+  reports: ReportStore;
+  sealer: Sealer;
+  staffChats: number[];
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Splits text into parts of at most `max` characters on grapheme boundaries. */
+export function splitText(text: string, max: number): string[] {
+  const seg = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  const parts: string[] = [];
+  let cur = "";
+  for (const { segment } of seg.segment(text)) {
+    if (cur.length + segment.length > max) {
+      parts.push(cur);
+      cur = "";
+    }
+    cur += segment;
+  }
+  if (cur || !parts.length) parts.push(cur);
+  return parts;
+}
+
+export function createTelegramStaff(deps: TelegramStaffDeps) {
+  const { bot, desk, reports, sealer, logger } = deps;
+  const staffChats = new Set(deps.staffChats);
+  const members = new Map<string, { at: number; actor: StaffActor | null }>();
+
+  const sign = (action: string, id: string) => `s:${action}:${id}:${sealer.sign(`${action}:${id}`)}`;
+  const keyboard = (reportId: string, rows: DeskButton[][]): InlineKeyboardMarkup => ({
+    inline_keyboard: rows.map((row) => row.map((b) => ({ text: b.label, callback_data: sign(b.action, reportId) }))),
+  });
+
+  /** The person, if they are a member of this staff chat now (cached for a minute). */
+  async function staffActor(chatId: number, user: { id: number; first_name: string; last_name?: string }): Promise<StaffActor | null> {
+    const key = `${chatId}:${user.id}`;
+    const hit = members.get(key);
+    if (hit && Date.now() - hit.at < MEMBER_CACHE_MS) return hit.actor;
+    let actor: StaffActor | null = null;
+    try {
+      const m = await bot.api.getChatMember(chatId, user.id);
+      const isMember = m.status === "creator" || m.status === "administrator" || m.status === "member" || (m.status === "restricted" && m.is_member);
+      if (isMember) actor = { id: user.id, name: [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40), supervisor: m.status === "creator" || m.status === "administrator" };
+    } catch (err) {
+      logger.warn("staff.member_check_failed", describeError(err));
+    }
+    members.set(key, { at: Date.now(), actor });
+    return actor;
+  }
+
+  async function onCallback(ctx: Context) {
+    const q = ctx.callbackQuery!;
+    let answered = false;
+    const answer = async (text: string) => {
+      if (answered) return;
+      answered = true;
+      await ctx.answerCallbackQuery(text ? { text: text.slice(0, 200) } : undefined).catch(() => undefined);
+    };
+    try {
+      const chatId = ctx.chat?.id;
+      const m = DATA.exec(q.data ?? "");
+      const valid = m && sealer.sign(`${m[1]}:${m[2]}`) === m[3];
+      if (!valid || chatId === undefined || !staffChats.has(chatId)) {
+        // Forged, stale or out of place: one neutral answer, no change, one audit line (ST2).
+        await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: null, result: valid ? "wrong chat" : "bad data" }, deps.now());
+        return await answer(desk.t("staff.ans.notAllowed"));
+      }
+      const actor = await staffActor(chatId, q.from);
+      if (!actor) {
+        await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: m[2]!, result: "not a member" }, deps.now());
+        return await answer(desk.t("staff.ans.notAllowed"));
+      }
+      const res = await desk.act(m[2]!, m[1]!, actor, chatId);
+      await answer(res.answer);
+      const messageId = q.message?.message_id;
+      if (res.kind === "edit" && messageId) {
+        await bot.api.editMessageText(chatId, messageId, res.view.text.slice(0, 4096), { reply_markup: keyboard(m[2]!, res.view.buttons) }).catch((err) => {
+          if (!isNotModified(err)) logger.warn("staff.edit_failed", describeError(err));
+        });
+      } else if (res.kind === "prompt" && messageId) {
+        const sent = await bot.api.sendMessage(chatId, res.prompt, { reply_markup: { force_reply: true, selective: true }, reply_parameters: { message_id: messageId, allow_sending_without_reply: true }, protect_content: true });
+        await reports.addStaffThread(chatId, sent.message_id, m[2]!, deps.now());
+      }
+    } catch (err) {
+      logger.error("staff.callback_failed", describeError(err));
+      await answer(desk.t("staff.ans.notAllowed"));
+    }
+  }
+
+  async function onMessage(ctx: Context) {
+    const msg = ctx.message!;
+    const chatId = ctx.chat!.id;
+    const text = msg.text ?? "";
+    const cmd = msg.entities?.find((e) => e.type === "bot_command" && e.offset === 0);
+    const replyTo = msg.reply_to_message;
+    const toBot = replyTo?.from?.id === ctx.me.id;
+    // Only commands and replies to the bot's own messages are ours; the rest is staff chatter (P6).
+    if (!cmd && !toBot) return;
+    const actor = await staffActor(chatId, msg.from!);
+    if (!actor) {
+      await reports.audit({ actor: `staff:${msg.from!.id}`, action: "denied", reportId: null, result: "not a member" }, deps.now());
+      return;
+    }
+    if (cmd) {
+      const [name, at] = text.slice(1, cmd.length).split("@");
+      if (at && at.toLowerCase() !== ctx.me.username.toLowerCase()) return;
+      const arg = text.slice(cmd.length).trim();
+      const chats = [chatId];
+      let out: string | null = null;
+      if (name === "queue") out = await desk.queueText(chats);
+      else if (name === "stats") out = await desk.statsText(chats);
+      else if (name === "report") {
+        const code = normalizeCode(arg);
+        out = code ? await desk.historyText(code, chats) : desk.t("staff.history.usage");
+      }
+      if (out !== null) {
+        for (const part of splitText(out, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
+        await reports.audit({ actor: `staff:${actor.id}`, action: name === "report" ? "history" : name!, reportId: null, result: "ok" }, deps.now());
+      }
+      return;
+    }
+    const reportId = await reports.threadOf(chatId, replyTo!.message_id);
+    if (!reportId || !text.trim()) return;
+    const note = await desk.reply(reportId, actor, chatId, text);
+    await bot.api.sendMessage(chatId, note, { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
+  }
+
+  function install() {
+    const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
+    staff.on("callback_query:data", onCallback);
+    staff.on("message", onMessage);
+    // Staff buttons pressed anywhere else (forwarded cards, forged updates) are refused once.
+    bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("s:") === true).on("callback_query:data", onCallback);
+  }
+
+  /** Delivers one outbox item aimed at a staff chat. */
+  async function deliver(item: OutboxItem): Promise<DeliverResult> {
+    const chatId = Number(item.target.slice("staff:".length));
+    const p = item.payload;
+    try {
+      if (p.type === "card") {
+        const r = await reports.byId(p.reportId);
+        if (!r) return { status: "dead", reason: "no report" };
+        const view = desk.card(r);
+        const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons), protect_content: true });
+        await reports.setCard(r.id, sent.message_id);
+        await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
+        return { status: "sent", messageId: sent.message_id };
+      }
+      if (p.type === "card_edit") {
+        const r = await reports.byId(p.reportId);
+        if (!r) return { status: "dead", reason: "no report" };
+        if (!r.cardMessageId) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        const view = desk.card(r);
+        try {
+          await bot.api.editMessageText(chatId, r.cardMessageId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons) });
+        } catch (err) {
+          if (!isNotModified(err)) throw err;
+        }
+        return { status: "sent", messageId: r.cardMessageId };
+      }
+      if (p.type === "to_staff") {
+        const r = await reports.byId(p.reportId);
+        const m = r && (await reports.messages(r.id)).find((x) => x.id === p.messageId);
+        if (!r || !m) return { status: "dead", reason: "no message" };
+        const parts = splitText(m.body, 3800);
+        let first: number | null = null;
+        for (const [i, part] of parts.entries()) {
+          const head = desk.t("staff.fromReporter", { code: r.code, part: parts.length > 1 ? desk.t("staff.part", { k: i + 1, n: parts.length }) : "" });
+          const sent = await bot.api.sendMessage(chatId, `${head}\n${part}`, {
+            protect_content: true,
+            ...(r.cardMessageId ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } } : {}),
+          });
+          await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
+          first ??= sent.message_id;
+        }
+        return { status: "sent", messageId: first };
+      }
+      if (p.type === "notice") {
+        const sent = await bot.api.sendMessage(chatId, desk.notice(p.key, p.vars ?? {}), { protect_content: true });
+        if (p.reportId) await reports.addStaffThread(chatId, sent.message_id, p.reportId, deps.now());
+        return { status: "sent", messageId: sent.message_id };
+      }
+      return { status: "dead", reason: "not for staff" };
+    } catch (err) {
+      throw toChannelError(err);
+    }
+  }
+
+  return { install, deliver, sign };
+}

@@ -1,0 +1,55 @@
+/**
+ * Delivery of outbox items to reporters, through whichever channel they
+ * wrote from. What is sent is vague unless the person just asked for it (S8):
+ * a staff reply arrives as a knock with a "read" button, inside the hours the
+ * person chose (S9), and never while a quick-exit hold is on (S6).
+ */
+import type { Channel } from "../channel.ts";
+import type { Translator } from "../i18n.ts";
+import type { Store } from "../store.ts";
+import { splitAddress, type ChannelName, type Screen } from "../types.ts";
+import { confirmView } from "./flow.ts";
+import type { DeliverResult } from "./outbox.ts";
+import { contactWindow } from "./staff.ts";
+import type { OutboxItem, ReportStore } from "./types.ts";
+
+export interface ReporterDeliveryDeps {
+  reports: ReportStore;
+  store: Store;
+  channels: Partial<Record<ChannelName, Channel>>;
+  translator: Translator;
+  sign(value: string): string;
+  now: () => Date;
+}
+
+export function createReporterDelivery(deps: ReporterDeliveryDeps) {
+  return async function deliverToReporter(item: OutboxItem): Promise<DeliverResult> {
+    const reportId = item.target.slice("relay:".length);
+    const r = await deps.reports.byId(reportId);
+    const address = await deps.reports.relayAddress(reportId);
+    const relay = await deps.reports.relayInfo(reportId);
+    if (!r || !address || !relay) return { status: "dead", reason: "no relay" };
+    if (relay.heldSince) return { status: "held" };
+    const { channel: name, chatId } = splitAddress(address);
+    const channel = deps.channels[name];
+    if (!channel) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
+    const t = deps.translator.fixed(r.locale);
+    let screen: Screen;
+    if (item.payload.type === "confirm") {
+      const v = confirmView(t, r);
+      screen = { messages: v.messages };
+    } else if (item.payload.type === "knock") {
+      if (r.contact === "none" || r.status === "closed") return { status: "dead", reason: "contact withdrawn" };
+      const w = contactWindow(r, deps.now());
+      if (!w.open) return { status: "later", at: w.next };
+      // Proactive: no sensitive word, and the content only after the press (S8).
+      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }] };
+    } else {
+      return { status: "dead", reason: "not for reporters" };
+    }
+    const refs = await channel.send(chatId, screen, r.locale);
+    // Tracked like any other message, so quick exit deletes these too.
+    await deps.store.trackMessages(address, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
+    return { status: "sent", messageId: Number(refs[0]?.id) || null };
+  };
+}

@@ -1,0 +1,516 @@
+/**
+ * The report flow, channel-neutral. Cancellable at every step; answers are
+ * kept in a sealed draft (24 h, R7); the report is committed with its
+ * outbox rows before the person is told it was received (R1).
+ */
+import crypto from "node:crypto";
+import type { Locale } from "../../config.ts";
+import { placeName, sortByName } from "../services/directory.ts";
+import { newReportCode, normalizeCode } from "../services/sealer.ts";
+import type { Address, Country, Option, OutMessage } from "../types.ts";
+import { COUNTRIES } from "../types.ts";
+import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";
+import { dangerView } from "../flows/lines.ts";
+import { menuView } from "../flows/start.ts";
+import { PAGE_SIZE } from "../flows/near.ts";
+import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportRecord, type ReportStore } from "./types.ts";
+
+export const MAX_REPORT_TEXT = 2000;
+export const RISK_QUESTIONS = 5;
+export const MIN_CASE_WORD = 3;
+
+export interface ReportDeps {
+  reports: ReportStore;
+  /** Staff chat for a region (the committee's), else the admin chat; null when reports are not set up. */
+  staffChatFor(regionId: string | null): number | null;
+  /** Tries to deliver these outbox rows now (bounded), so the confirmation follows the commit at once. */
+  deliverNow(dedupeKeys: string[]): Promise<void>;
+  caseWordAfterHours: number;
+  now: () => Date;
+}
+
+export interface ReportCtx extends FlowCtx {
+  rd: ReportDeps;
+  address: Address;
+  /** When this chat was last seen before this message (null: unknown, e.g. after a wipe). */
+  idleSince: Date | null;
+}
+
+const cancel = (t: FlowCtx["t"]): Option => ({ id: "r:cancel", label: t("report.cancel") });
+
+async function saveDraft(ctx: ReportCtx, d: Draft) {
+  await ctx.rd.reports.saveDraft(ctx.address, d, ctx.rd.now());
+}
+
+/** Menu entry and /report. The limits of erasing come first, once per chat (S4). */
+export async function startReport(ctx: ReportCtx): Promise<View> {
+  if (ctx.rd.staffChatFor(null) === null) return menuView(ctx, ctx.t("report.unavailable"));
+  const existing = await ctx.rd.reports.getDraft(ctx.address);
+  if (existing && existing.step !== "about") {
+    return {
+      messages: [text(ctx.t("report.resumeAsk"))],
+      options: [{ id: "r:resume", label: ctx.t("report.resume") }, { id: "r:restart", label: ctx.t("report.restart") }, cancel(ctx.t)],
+      columns: 1,
+      state: { screen: "report:resume" },
+    };
+  }
+  if (!ctx.session.limitsShown) return limitsView(ctx);
+  return beginDraft(ctx);
+}
+
+function limitsView(ctx: ReportCtx): View {
+  const { t } = ctx;
+  return {
+    messages: [text(t("report.limits", { exit: t("common.exitButton") }))],
+    options: [{ id: "r:go", label: t("report.understood") }, cancel(t)],
+    columns: 1,
+    state: { screen: "report:limits" },
+  };
+}
+
+async function beginDraft(ctx: ReportCtx): Promise<View> {
+  const d: Draft = { step: "about", kinds: [], country: ctx.session.country };
+  await saveDraft(ctx, d);
+  return stepView(ctx, d);
+}
+
+/** The screen for the draft's current step. */
+export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
+  const { t } = ctx;
+  const v = ((): View => {
+    switch (d.step) {
+      case "about":
+        return {
+          messages: [text(t("report.askAbout"))],
+          options: [...ABOUT.map((a) => ({ id: `r:about:${a}`, label: t(`report.about.${a}`) })), cancel(t)],
+          columns: 1,
+          state: { screen: "report:about" },
+        };
+      case "kinds":
+        return {
+          messages: [text(t("report.askKinds"))],
+          options: [
+            ...REPORT_KINDS.filter((k) => k !== "neglect" || d.about === "child").map((k) => ({ id: `r:kind:${k}`, label: `${d.kinds.includes(k) ? "✅" : "▫️"} ${t(`report.kind.${k}`)}` })),
+            { id: "r:kinds:done", label: t("report.done") },
+            cancel(t),
+          ],
+          columns: 1,
+          state: { screen: "report:kinds" },
+        };
+      case "danger":
+        return {
+          messages: [text(t("report.askDanger"))],
+          options: [{ id: "r:danger:yes", label: t("report.yes") }, { id: "r:danger:no", label: t("report.no") }, cancel(t)],
+          columns: 2,
+          state: { screen: "report:danger" },
+        };
+      case "where":
+        return {
+          messages: [text(t("report.askWhere", { button: t("near.locationButton") }))],
+          askLocation: true,
+          options: [{ id: "r:where:pick", label: t("near.chooseRegionButton") }, { id: "r:where:skip", label: t("report.skip") }, cancel(t)],
+          columns: 1,
+          state: { screen: "report:where" },
+        };
+      case "text":
+        return { messages: [text(t("report.askText", { max: MAX_REPORT_TEXT }))], options: [cancel(t)], state: { screen: "report:text" } };
+      case "riskAsk":
+        return {
+          messages: [text(t("report.riskIntro"))],
+          options: [{ id: "r:risk:start", label: t("report.riskStart") }, { id: "r:risk:skip", label: t("report.skip") }, cancel(t)],
+          columns: 1,
+          state: { screen: "report:riskAsk" },
+        };
+      case "risk": {
+        const n = (d.risk ?? "").length;
+        return {
+          messages: [text(`${n + 1}/${RISK_QUESTIONS}. ${t(`report.risk.q${n + 1}`)}`)],
+          options: [{ id: "r:risk:y", label: t("report.yes") }, { id: "r:risk:n", label: t("report.no") }, { id: "r:risk:skip", label: t("report.skipRest") }],
+          columns: 2,
+          state: { screen: "report:risk" },
+        };
+      }
+      case "contact":
+        return {
+          messages: [text(t("report.askContact"))],
+          options: [...CONTACT.map((c) => ({ id: `r:contact:${c}`, label: t(`report.contact.${c}`) })), cancel(t)],
+          columns: 1,
+          state: { screen: "report:contact" },
+        };
+      case "caseword":
+        return {
+          messages: [text(t("report.askCaseWord", { min: MIN_CASE_WORD }))],
+          options: [{ id: "r:caseword:skip", label: t("report.skip") }, cancel(t)],
+          columns: 1,
+          state: { screen: "report:caseword" },
+        };
+      default:
+        return reviewView(ctx, d);
+    }
+  })();
+  return lead?.length ? { ...v, messages: [...lead, ...v.messages] } : v;
+}
+
+function regionLabel(ctx: FlowCtx, regionId: string | null | undefined): string {
+  const p = regionId ? ctx.deps.directory.place(regionId) : undefined;
+  return p ? placeName(p, ctx.locale) : ctx.t("report.notGiven");
+}
+
+function reviewView(ctx: ReportCtx, d: Draft): View {
+  const { t } = ctx;
+  const lines = [
+    t("report.reviewTitle"),
+    "",
+    `${t("report.reviewAbout")}: ${d.about ? t(`report.about.${d.about}`) : "—"}`,
+    `${t("report.reviewKinds")}: ${d.kinds.map((k) => t(`report.kind.${k}`)).join(", ") || "—"}`,
+    `${t("report.reviewUrgent")}: ${d.urgent ? t("report.yes") : t("report.no")}`,
+    `${t("report.reviewWhere")}: ${regionLabel(ctx, d.regionId)}`,
+    `${t("report.reviewContact")}: ${t(`report.contact.${d.contact ?? "none"}`)}`,
+    `${t("report.reviewCaseWord")}: ${d.caseWord ? t("report.caseWordSet") : t("report.notGiven")}`,
+    "",
+    `${t("report.reviewText")}:`,
+    d.text ?? "",
+  ];
+  return {
+    messages: [text(lines.join("\n"))],
+    options: [{ id: "r:send", label: t("report.send") }, cancel(t)],
+    columns: 1,
+    protect: true,
+    state: { screen: "report:review" },
+  };
+}
+
+/** The step after the current one, given the answers so far. */
+function advance(d: Draft): Draft {
+  const order = ["about", "kinds", "danger", "where", "text", "riskAsk", "contact", "caseword", "review"];
+  let i = order.indexOf(d.step) + 1;
+  if (order[i] === "riskAsk" && d.about !== "self") i++;
+  return { ...d, step: order[i] ?? "review" };
+}
+
+/** Options pressed inside the report flow ("r:…"). Returns null for ids it does not own. */
+export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null> {
+  const { t, rd } = ctx;
+  const parts = id.split(":");
+  const [, act, arg] = parts;
+  if (act === "cancel") {
+    await rd.reports.deleteDraft(ctx.address);
+    return menuView(ctx, t("report.cancelled"));
+  }
+  if (act === "go") {
+    ctx.session.limitsShown = true;
+    return beginDraft(ctx);
+  }
+  if (act === "mine") return myReportsView(ctx);
+  if (act === "open") return reportStatusView(ctx, arg ?? "");
+  if (act === "add" || act === "answer") return addInfoPrompt(ctx, arg ?? "");
+  if (act === "stopcontact") return stopContact(ctx, arg ?? "");
+
+  const d = await rd.reports.getDraft(ctx.address);
+  if (act === "restart") {
+    await rd.reports.deleteDraft(ctx.address);
+    return ctx.session.limitsShown ? beginDraft(ctx) : limitsView(ctx);
+  }
+  if (!d) return menuView(ctx, t("report.expired"));
+  if (act === "resume") return stepView(ctx, d);
+
+  let next: Draft = d;
+  let lead: OutMessage[] | undefined;
+  switch (act) {
+    case "about":
+      if (!ABOUT.includes(arg as never)) return stepView(ctx, d);
+      next = advance({ ...d, about: arg as Draft["about"] });
+      break;
+    case "kind": {
+      const k = arg as Draft["kinds"][number];
+      if (!REPORT_KINDS.includes(k)) return stepView(ctx, d);
+      next = { ...d, kinds: d.kinds.includes(k) ? d.kinds.filter((x) => x !== k) : [...d.kinds, k] };
+      break;
+    }
+    case "kinds":
+      if (!d.kinds.length) return stepView(ctx, d, [text(t("report.pickOne"))]);
+      next = advance(d);
+      break;
+    case "danger":
+      next = advance({ ...d, urgent: arg === "yes" });
+      // Danger now: the emergency numbers first, then the next question (the report is marked urgent).
+      if (arg === "yes") lead = dangerView(ctx).messages;
+      break;
+    case "where":
+      if (arg === "skip") next = advance({ ...d, regionId: null });
+      else {
+        await saveDraft(ctx, d);
+        return whereRegionsView(ctx, d, 0);
+      }
+      break;
+    case "wcountry":
+      if (arg !== "KZ" && arg !== "KG") return stepView(ctx, d);
+      next = { ...d, country: arg };
+      await saveDraft(ctx, next);
+      return whereRegionsView(ctx, next, 0);
+    case "wpage":
+      return whereRegionsView(ctx, d, Number(arg) || 0);
+    case "wregion": {
+      const p = ctx.deps.directory.place(arg ?? "");
+      if (!p) return whereRegionsView(ctx, d, 0);
+      next = advance({ ...d, regionId: p.id, country: p.country as Country });
+      break;
+    }
+    case "risk":
+      if (arg === "start") next = { ...d, step: "risk", risk: "" };
+      else if (arg === "skip") next = advance({ ...d, step: "risk" });
+      else {
+        const risk = (d.risk ?? "") + (arg === "y" ? "y" : "n");
+        next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }) : { ...d, risk };
+      }
+      if (next.step === "contact" && d.step === "riskAsk") next = { ...next, risk: undefined };
+      break;
+    case "contact":
+      if (!CONTACT.includes(arg as Contact)) return stepView(ctx, d);
+      next = advance({ ...d, contact: arg as Contact });
+      break;
+    case "caseword":
+      next = advance({ ...d, caseWord: null });
+      break;
+    case "send":
+      return submit(ctx, d);
+    default:
+      return null;
+  }
+  await saveDraft(ctx, next);
+  return stepView(ctx, next, lead);
+}
+
+function whereRegionsView(ctx: ReportCtx, d: Draft, page: number): View {
+  const { t, deps } = ctx;
+  const country = d.country ?? ctx.session.country;
+  if (!country) {
+    return {
+      messages: [text(t("near.chooseCountry"))],
+      options: [...COUNTRIES.map((c) => ({ id: `r:wcountry:${c}`, label: t(`country.${c}`) })), cancel(t)],
+      columns: 2,
+      state: { screen: "report:where" },
+    };
+  }
+  const regions = deps.directory.regions(country);
+  const all = [...regions.filter((r) => r.kind === "city_republican"), ...sortByName(regions.filter((r) => r.kind === "region"), ctx.locale)];
+  const pages = Math.ceil(all.length / PAGE_SIZE);
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `r:wregion:${r.id}`, label: placeName(r, ctx.locale) }));
+  if (p > 0) options.push({ id: `r:wpage:${p - 1}`, label: t("common.prev") });
+  if (p < pages - 1) options.push({ id: `r:wpage:${p + 1}`, label: t("common.next") });
+  options.push({ id: "r:where:skip", label: t("report.skip") }, cancel(t));
+  return { messages: [text(t("near.chooseRegion", { page: p + 1, pages }))], options, columns: 2, state: { screen: "report:where" } };
+}
+
+/** Text typed during the flow. Returns null when the step does not take text. */
+export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean): Promise<View | null> {
+  const { t, rd } = ctx;
+  const screen = ctx.session.state?.screen ?? "";
+  if (screen.startsWith("report:add:")) return addInfo(ctx, screen.slice("report:add:".length), raw);
+  if (screen.startsWith("report:unlock:")) return unlock(ctx, screen.slice("report:unlock:".length), raw);
+  if (!screen.startsWith("report:")) return null;
+  const d = await rd.reports.getDraft(ctx.address);
+  if (!d) return null;
+  if (d.step === "text") {
+    const body = raw.trim();
+    if (!body) return stepView(ctx, d);
+    // Nothing is lost: the draft stays as it was, and the person is asked for a shorter text.
+    if (body.length > MAX_REPORT_TEXT) return stepView(ctx, d, [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))]);
+    // Describing what happened often names violence; that marks the report urgent instead of interrupting it.
+    const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger });
+    await saveDraft(ctx, next);
+    return stepView(ctx, next, hasDanger && !d.urgent ? dangerView(ctx).messages : undefined);
+  }
+  if (d.step === "caseword") {
+    const word = raw.trim();
+    if (word.length < MIN_CASE_WORD || word.length > 40) return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
+    const next = advance({ ...d, caseWord: word });
+    await saveDraft(ctx, next);
+    return stepView(ctx, next);
+  }
+  if (d.step === "where") {
+    const place = ctx.deps.towns.match(raw);
+    if (!place) return stepView(ctx, d, [text(t("near.notFound"))]);
+    const regionId = place.kind === "city" ? (place.region_id ?? place.id) : place.id;
+    const next = advance({ ...d, regionId, country: place.country as Country });
+    await saveDraft(ctx, next);
+    return stepView(ctx, next);
+  }
+  return stepView(ctx, d, [text(t("report.useButtons"))]);
+}
+
+export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): Promise<View | null> {
+  if (ctx.session.state?.screen !== "report:where") return null;
+  const d = await ctx.rd.reports.getDraft(ctx.address);
+  if (!d || d.step !== "where") return null;
+  const near = ctx.deps.directory.nearestPlace(lat, lon);
+  const place = near && near.km <= 400 ? near.place : null;
+  const regionId = place ? (place.kind === "city" ? (place.region_id ?? place.id) : place.id) : null;
+  const next = advance({ ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null });
+  await saveDraft(ctx, next);
+  return stepView(ctx, next);
+}
+
+async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
+  const { t, rd } = ctx;
+  if (!d.about || !d.text || !d.kinds.length || !d.contact) return stepView(ctx, { ...d, step: !d.about ? "about" : !d.kinds.length ? "kinds" : !d.text ? "text" : "contact" });
+  const staffChatId = rd.staffChatFor(d.regionId ?? null);
+  if (staffChatId === null) return menuView(ctx, t("report.unavailable"));
+  const risk = d.risk && d.risk.length === RISK_QUESTIONS ? d.risk : null;
+  const id = crypto.randomBytes(12).toString("base64url");
+  const now = rd.now();
+  const confirmKey = `confirm:${id}`;
+  try {
+    await rd.reports.submit(
+      {
+        id,
+        code: newReportCode(),
+        channel: ctx.address.split(":")[0] as ReportRecord["channel"],
+        locale: ctx.locale,
+        country: d.country ?? ctx.session.country,
+        regionId: d.regionId ?? null,
+        about: d.about,
+        kinds: d.kinds,
+        urgent: !!d.urgent,
+        highRisk: isHighRisk(risk),
+        riskAnswers: risk,
+        text: d.text,
+        contact: d.contact,
+        caseWord: d.caseWord ?? null,
+        staffChatId,
+      },
+      ctx.address,
+      [
+        { dedupeKey: `card:${id}`, target: `staff:${staffChatId}`, payload: { type: "card", reportId: id } },
+        { dedupeKey: confirmKey, target: `relay:${id}`, payload: { type: "confirm", reportId: id } },
+      ],
+      now,
+    );
+  } catch {
+    // Busy, locked or full: not saved, and never said to be (D2). The draft is still there.
+    return {
+      messages: [text(t("report.notSaved"))],
+      options: [{ id: "r:send", label: t("report.sendAgain") }, cancel(t)],
+      columns: 1,
+      state: { screen: "report:review" },
+    };
+  }
+  await rd.reports.deleteDraft(ctx.address);
+  await rd.deliverNow([confirmKey]);
+  return menuView(ctx);
+}
+
+/**
+ * In the spirit of the DA-5 short danger screen: three or more "yes", or a
+ * "yes" to strangulation (question 4) or a weapon (question 2), is high risk.
+ */
+export function isHighRisk(answers: string | null): boolean {
+  if (!answers) return false;
+  const yes = [...answers].filter((a) => a === "y").length;
+  return yes >= 3 || answers[1] === "y" || answers[3] === "y";
+}
+
+export function confirmView(t: FlowCtx["t"], r: ReportRecord): View {
+  const next = r.contact === "none" ? t("report.nextNoContact") : t("report.nextContact");
+  return {
+    messages: [text(t("report.received", { code: r.code }) + "\n\n" + next + (r.urgent ? `\n\n${t("report.urgentNote")}` : ""))],
+    state: { screen: "menu" },
+  };
+}
+
+/** "My reports": the reports whose relay points to this chat. */
+async function myReportsView(ctx: ReportCtx): Promise<View> {
+  const { t } = ctx;
+  const mine = await ctx.rd.reports.ofAddress(ctx.address);
+  if (!mine.length) return menuView(ctx, t("report.noneYet"));
+  return {
+    messages: [text(t("report.mineTitle"))],
+    options: [...mine.slice(0, 8).map((r) => ({ id: `r:open:${r.id}`, label: `${r.code} · ${t(`report.status.${r.status}`)}` })), menuOption(t)],
+    columns: 1,
+    state: { screen: "report:mine" },
+  };
+}
+
+function needsCaseWord(ctx: ReportCtx, r: ReportRecord, sameChat: boolean): boolean {
+  if (!r.hasCaseWord) return false;
+  if (!sameChat || !ctx.idleSince) return true;
+  return ctx.rd.now().getTime() - ctx.idleSince.getTime() > ctx.rd.caseWordAfterHours * 3600_000;
+}
+
+/** Status and staff replies of one report; the case word first after long silence (S12). */
+export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocked = false): Promise<View> {
+  const { t, rd } = ctx;
+  const r = await rd.reports.byId(reportId);
+  if (!r) return menuView(ctx, t("report.notFound"));
+  const sameChat = (await rd.reports.relayAddress(r.id)) === ctx.address;
+  if (!unlocked && needsCaseWord(ctx, r, sameChat)) {
+    return { messages: [text(t("report.askCaseWordUnlock"))], options: [menuOption(t)], state: { screen: `report:unlock:${r.id}` } };
+  }
+  if (!sameChat && !unlocked) {
+    // A code typed from another chat, with no case word to prove it: the status only.
+    return menuView(ctx, t("report.statusOnly", { code: r.code, status: t(`report.status.${r.status}`) }));
+  }
+  const msgs = await rd.reports.messages(r.id);
+  await rd.reports.markRead(r.id, rd.now());
+  const lines = [t("report.statusLine", { code: r.code, status: t(`report.status.${r.status}`) })];
+  for (const m of msgs) lines.push("", `${m.direction === "out" ? t("report.fromStaff") : t("report.fromYou")}:`, m.body);
+  const options: Option[] = [];
+  if (r.status !== "closed" && sameChat) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
+  if (r.contact !== "none" && r.status !== "closed" && sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
+  options.push(menuOption(t));
+  return { messages: [text(lines.join("\n"))], options, columns: 1, protect: true, state: { screen: `report:status:${r.id}` } };
+}
+
+async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
+  const { t, rd } = ctx;
+  if (await rd.reports.caseWordMatches(reportId, word)) {
+    await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "ok" }, rd.now());
+    return reportStatusView(ctx, reportId, true);
+  }
+  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "denied" }, rd.now());
+  // Nothing about the case — not even its code — without the word.
+  return menuView(ctx, t("report.caseWordWrong"));
+}
+
+async function addInfoPrompt(ctx: ReportCtx, reportId: string): Promise<View> {
+  const r = await ctx.rd.reports.byId(reportId);
+  if (!r || r.status === "closed" || (await ctx.rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, ctx.t("report.notFound"));
+  return { messages: [text(ctx.t("report.askAddInfo", { max: MAX_REPORT_TEXT }))], options: [menuOption(ctx.t)], state: { screen: `report:add:${r.id}` } };
+}
+
+async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<View> {
+  const { t, rd } = ctx;
+  const body = raw.trim();
+  if (!body) return addInfoPrompt(ctx, reportId);
+  if (body.length > MAX_REPORT_TEXT) return { ...(await addInfoPrompt(ctx, reportId)), messages: [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))] };
+  const r = await rd.reports.byId(reportId);
+  if (!r || r.status === "closed" || (await rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, t("report.notFound"));
+  await rd.reports.addMessage(r.id, "in", body, rd.now(), { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" }, (mid) => [
+    { dedupeKey: `to_staff:${mid}`, target: `staff:${r.staffChatId}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
+  ]);
+  return menuView(ctx, t("report.addedInfo", { code: r.code }));
+}
+
+async function stopContact(ctx: ReportCtx, reportId: string): Promise<View> {
+  const { t, rd } = ctx;
+  const r = await rd.reports.byId(reportId);
+  if (!r || (await rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, t("report.notFound"));
+  await rd.reports.update(r.id, { status: r.status, from: [r.status] }, rd.now(), { actor: "reporter", action: "contact_withdrawn", reportId: r.id, result: "ok" }, [
+    { dedupeKey: `notice:nocontact:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.contactWithdrawn", vars: { code: r.code }, reportId: r.id } },
+    { dedupeKey: `card_edit:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "card_edit", reportId: r.id } },
+  ]);
+  await rd.reports.withdrawContact(r.id);
+  return menuView(ctx, t("report.contactStopped"));
+}
+
+/** A report code typed anywhere ("K7M4-QX2P", "k7m4qx2p"). */
+export async function codeTyped(ctx: ReportCtx, raw: string): Promise<View | null> {
+  const code = normalizeCode(raw);
+  if (!code) return null;
+  const r = await ctx.rd.reports.byCode(code);
+  if (!r) return null;
+  return reportStatusView(ctx, r.id);
+}
+
+export type { Locale };

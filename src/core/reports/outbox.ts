@@ -1,0 +1,150 @@
+/**
+ * The outbox worker (R2): sends what state changes queued, in order, paced
+ * per chat, retrying what can be retried. A restart picks up whatever is still
+ * pending, so a report committed just before a crash still gets its card.
+ */
+import type { Logger } from "../../logger.ts";
+import { describeError } from "../../logger.ts";
+import { ChannelError } from "../channel.ts";
+import type { OutboxItem, ReportStore } from "./types.ts";
+
+export type DeliverResult = { status: "sent"; messageId?: number | null } | { status: "held" } | { status: "later"; at: Date } | { status: "dead"; reason: string };
+
+export interface OutboxDeps {
+  reports: ReportStore;
+  deliver(item: OutboxItem): Promise<DeliverResult>;
+  /** Called once when an item is given up, so staff can be told. */
+  onDead?(item: OutboxItem, reason: string): Promise<void>;
+  /** Least time between two sends to the same target. */
+  minIntervalMs(target: string): number;
+  now: () => Date;
+  logger: Logger;
+  /** How often to look for due rows when nothing kicks the worker. */
+  pollMs?: number;
+  maxAttempts?: number;
+}
+
+export interface OutboxWorker {
+  start(): void;
+  /** Look now (after a commit). */
+  kick(): void;
+  /** Runs one pass now and waits for it. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function backoffMs(attempts: number): number {
+  const base = Math.min(600_000, 1000 * 2 ** Math.min(attempts, 10));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
+  const { reports, logger } = deps;
+  const maxAttempts = deps.maxAttempts ?? 12;
+  const lastSent = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+
+  const chatKey = (target: string) => target; // relay:<report> is one chat; staff:<id> is one group
+
+  async function pass(): Promise<void> {
+    const now = deps.now();
+    const due = await reports.due(now, 100);
+    for (const item of due) {
+      if (stopped && timer === undefined && !draining) break;
+      const key = chatKey(item.target);
+      const wait = (lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) - Date.now();
+      if (wait > 0) continue; // paced: a later pass takes it
+      lastSent.set(key, Date.now());
+      try {
+        const res = await deps.deliver(item);
+        if (res.status === "sent") await reports.markSent(item.id, res.messageId ?? null, deps.now());
+        else if (res.status === "held") await reports.markHeld(item.id);
+        else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");
+        else await giveUp(item, res.reason);
+      } catch (err) {
+        if (err instanceof ChannelError) {
+          if (err.kind === "throttled") {
+            await reports.markRetry(item.id, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), "429");
+            // Respect the flood wait for everything going to that chat.
+            lastSent.set(key, Date.now() + (err.retryAfterSeconds ?? 5) * 1000);
+            continue;
+          }
+          if (!err.retryable) {
+            await giveUp(item, err.kind);
+            continue;
+          }
+        }
+        if (item.attempts + 1 >= maxAttempts) await giveUp(item, "too many attempts");
+        else await reports.markRetry(item.id, new Date(deps.now().getTime() + backoffMs(item.attempts)), err instanceof ChannelError ? err.kind : "error");
+        logger.warn("outbox.retry", { task: item.kind, attempt: item.attempts + 1, ...describeError(err) });
+      }
+    }
+  }
+
+  async function giveUp(item: OutboxItem, reason: string) {
+    await reports.markDead(item.id, reason);
+    logger.warn("outbox.dead", { task: item.kind, reason });
+    try {
+      await deps.onDead?.(item, reason);
+    } catch (err) {
+      logger.warn("outbox.dead_notice_failed", describeError(err));
+    }
+  }
+
+  let draining = false;
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await pass();
+        } catch (err) {
+          logger.error("outbox.pass_failed", describeError(err));
+        }
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      await run();
+      schedule();
+    }, deps.pollMs ?? 250);
+  }
+
+  return {
+    start() {
+      stopped = false;
+      schedule();
+    },
+    kick() {
+      if (!stopped) void run();
+    },
+    async drain() {
+      draining = true;
+      try {
+        await run();
+        if (again || running) await run();
+      } finally {
+        draining = false;
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

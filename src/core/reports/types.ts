@@ -1,0 +1,171 @@
+/**
+ * Reports, as the core sees them. Storage implements `ReportStore`
+ * (src/db/reports.ts); texts and the way back to the reporter are sealed
+ * there, so what the core hands over here is plain.
+ */
+import type { Locale } from "../../config.ts";
+import type { Address, ChannelName, Country } from "../types.ts";
+
+export const REPORT_KINDS = ["physical", "psychological", "sexual", "economic", "threats", "neglect"] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+export const ABOUT = ["self", "other", "child"] as const;
+export type About = (typeof ABOUT)[number];
+export const CONTACT = ["none", "any", "morning", "day", "evening"] as const;
+export type Contact = (typeof CONTACT)[number];
+/** Local hours of each contact window [from, to). */
+export const CONTACT_HOURS: Record<Exclude<Contact, "none">, [number, number]> = { any: [0, 24], morning: [9, 12], day: [12, 18], evening: [18, 21] };
+export const OUTCOMES = ["helped", "referred", "unreachable", "duplicate", "not_real"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export type Status = "new" | "taken" | "referred" | "closed";
+
+/** A report being written, step by step (R7). */
+export interface Draft {
+  step: string;
+  about?: About;
+  kinds: ReportKind[];
+  urgent?: boolean;
+  regionId?: string | null;
+  country?: Country | null;
+  text?: string;
+  risk?: string; // "y" / "n" per answered question
+  contact?: Contact;
+  caseWord?: string | null;
+  updatedAt?: string;
+}
+
+export interface NewReport {
+  id: string;
+  code: string;
+  channel: ChannelName;
+  locale: Locale;
+  country: Country | null;
+  regionId: string | null;
+  about: About;
+  kinds: ReportKind[];
+  urgent: boolean;
+  highRisk: boolean;
+  riskAnswers: string | null;
+  text: string;
+  contact: Contact;
+  caseWord: string | null;
+  staffChatId: number;
+}
+
+export interface ReportRecord {
+  id: string;
+  code: string;
+  channel: ChannelName;
+  locale: Locale;
+  country: Country | null;
+  regionId: string | null;
+  about: About;
+  kinds: ReportKind[];
+  urgent: boolean;
+  highRisk: boolean;
+  text: string | null;
+  contact: Contact;
+  hasCaseWord: boolean;
+  status: Status;
+  takenBy: number | null;
+  takenByName: string | null;
+  referredTo: string | null;
+  outcome: Outcome | null;
+  staffChatId: number;
+  cardMessageId: number | null;
+  pingCount: number;
+  lastPingAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  takenAt: Date | null;
+  closedAt: Date | null;
+}
+
+export interface ReportMessageRecord {
+  id: number;
+  direction: "in" | "out";
+  body: string;
+  readAt: Date | null;
+  createdAt: Date;
+}
+
+/** What the outbox delivers. Payloads carry ids, not content, except relayed messages (sealed). */
+export type OutboxPayload =
+  | { type: "card"; reportId: string }
+  | { type: "card_edit"; reportId: string }
+  | { type: "confirm"; reportId: string }
+  | { type: "knock"; reportId: string }
+  | { type: "to_staff"; reportId: string; messageId: number }
+  | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string };
+
+export interface OutboxItem {
+  id: number;
+  kind: OutboxPayload["type"];
+  /** "staff:<chatId>" or "relay:<reportId>". */
+  target: string;
+  payload: OutboxPayload;
+  attempts: number;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  reportId?: string | null;
+  result: string;
+}
+
+export type TakeResult = { ok: true; report: ReportRecord } | { ok: false; reason: "taken" | "closed" | "missing"; report?: ReportRecord };
+
+export interface ReportStore {
+  /** One transaction: the report, its relay, its first outbox rows and an audit entry (R1, R2). */
+  submit(r: NewReport, address: Address, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<ReportRecord>;
+  byId(id: string): Promise<ReportRecord | null>;
+  byCode(code: string): Promise<ReportRecord | null>;
+  /** Reports whose relay points to this address. */
+  ofAddress(address: Address): Promise<ReportRecord[]>;
+  caseWordMatches(reportId: string, word: string): Promise<boolean>;
+  /** The reporter withdrew consent to be contacted (S9): contact becomes "none". */
+  withdrawContact(reportId: string): Promise<void>;
+  relayAddress(reportId: string): Promise<Address | null>;
+  relayInfo(reportId: string): Promise<{ heldSince: Date | null; lastInboundAt: Date } | null>;
+  /** Quick exit: hold every relay of this address (S6). Returns the report ids held. */
+  holdRelays(address: Address, at: Date): Promise<string[]>;
+  /** A new inbound message: lift holds, release held deliveries, note the time. Returns the report ids released. */
+  touchRelays(address: Address, at: Date): Promise<string[]>;
+
+  /** Conditional updates: each returns the new record, or why not. */
+  take(id: string, staff: { id: number; name: string }, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<TakeResult>;
+  update(
+    id: string,
+    change: { status: Status; referredTo?: string | null; outcome?: Outcome | null; from: Status[] },
+    at: Date,
+    audit: AuditEntry,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<TakeResult>;
+  /** Adds a message and queues its delivery, in one transaction. */
+  addMessage(reportId: string, direction: "in" | "out", body: string, at: Date, audit: AuditEntry, outbox: (messageId: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<number>;
+  messages(reportId: string): Promise<ReportMessageRecord[]>;
+  markRead(reportId: string, at: Date): Promise<void>;
+  setCard(reportId: string, messageId: number): Promise<void>;
+  addStaffThread(chatId: number, messageId: number, reportId: string, at: Date): Promise<void>;
+  threadOf(chatId: number, messageId: number): Promise<string | null>;
+  audit(entry: AuditEntry, at: Date): Promise<void>;
+  open(staffChatIds?: number[]): Promise<ReportRecord[]>;
+  stats(since: Date, staffChatIds?: number[]): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number>; byRegion: Record<string, number>; total: number }>;
+  closedSince(since: Date, staffChatIds: number[]): Promise<number>;
+  notePing(id: string, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
+
+  getDraft(address: Address): Promise<Draft | null>;
+  saveDraft(address: Address, draft: Draft, at: Date): Promise<void>;
+  deleteDraft(address: Address): Promise<void>;
+
+  enqueue(items: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<void>;
+  due(now: Date, limit: number): Promise<OutboxItem[]>;
+  markSent(id: number, messageId: number | null, at: Date): Promise<void>;
+  markRetry(id: number, next: Date, error: string): Promise<void>;
+  markDead(id: number, error: string): Promise<void>;
+  markHeld(id: number): Promise<void>;
+  pendingCount(): Promise<number>;
+
+  /** Retention (P7). */
+  purge(now: Date, limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number }): Promise<Record<string, number>>;
+}
