@@ -70,6 +70,8 @@ const WANTED: Array<[string, string, string]> = [
   ["busy_timeout", String(BUSY_TIMEOUT_MS), String(BUSY_TIMEOUT_MS)],
   ["synchronous", "FULL", "2"],
   ["foreign_keys", "ON", "1"],
+  // Deleted rows are overwritten, so a wiped chat or an erased report leaves nothing in free pages.
+  ["secure_delete", "ON", "1"],
 ];
 
 /** Sets the per-connection PRAGMAs on Prisma's own connection and reads every value back. */

@@ -12,9 +12,9 @@ afterEach(async () => {
 });
 
 describe("database start-up (D1, D5)", () => {
-  it("sets and reads back busy_timeout, WAL, synchronous=FULL and foreign keys", async () => {
+  it("sets and reads back busy_timeout, WAL, synchronous=FULL, foreign keys and secure_delete", async () => {
     db = await openDatabase(path.join(tempDir(), "a.db"));
-    expect(await verifyPragmas(db.prisma)).toEqual({ busy_timeout: "5000", synchronous: "2", foreign_keys: "1", journal_mode: "wal" });
+    expect(await verifyPragmas(db.prisma)).toEqual({ busy_timeout: "5000", synchronous: "2", foreign_keys: "1", secure_delete: "1", journal_mode: "wal" });
   });
 
   it("applies migrations once, in a way prisma migrate recognises", async () => {

@@ -21,6 +21,7 @@ interface StoredMessage {
   date: number; // ms
   deleted: boolean;
   text?: string;
+  markup?: unknown;
 }
 
 type Fault = { error_code: number; description: string; retry_after?: number; migrate_to_chat_id?: number };
@@ -50,6 +51,10 @@ export class BotApiEmulator {
   /** Delay before every answer, like a real network (the benchmark sets 30 ms). */
   latencyMs = 0;
   profile: Record<string, Record<string, unknown>> = {};
+  /** Chat members by chat, for getChatMember: status is creator, administrator, member, left or kicked. */
+  members = new Map<number, Map<number, string>>();
+  /** Group settings for getChat (restrict saving content). */
+  protectedChats = new Set<number>();
 
   private server?: http.Server;
   private updates: Array<Record<string, any>> = [];
@@ -146,20 +151,50 @@ export class BotApiEmulator {
     return this.userMessage(chatId, { photo: [{ file_id: "p", file_unique_id: "p", width: 90, height: 90 }] }, u);
   }
 
-  /** A button press on a bot message; returns the callback query id. */
+  /** A button press on a bot message; returns the callback query id. In a group, pass the user. */
   press(chatId: number, messageId: number, data: string, u: UserSpec = {}): string {
     const id = String(this.callbackCounter++);
     const msg = this.chat(chatId).messages.get(messageId);
+    const chat = chatId < 0 ? { id: chatId, type: "supergroup", title: "Staff" } : { id: chatId, type: "private", first_name: "Test" };
     this.push({
       callback_query: {
         id,
-        from: this.user(chatId, u),
+        from: this.user(u.id ?? chatId, { ...u, firstName: u.firstName ?? (chatId < 0 ? `Staff${u.id}` : undefined) }),
         chat_instance: `ci${chatId}`,
         data,
-        message: { message_id: messageId, date: Math.floor((msg?.date ?? this.now()) / 1000), chat: { id: chatId, type: "private", first_name: "Test" }, text: msg?.text ?? "" },
+        message: { message_id: messageId, date: Math.floor((msg?.date ?? this.now()) / 1000), chat, from: this.botUser, text: msg?.text ?? "" },
       },
     });
     return id;
+  }
+
+  setMember(chatId: number, userId: number, status: "creator" | "administrator" | "member" | "left" | "kicked") {
+    let m = this.members.get(chatId);
+    if (!m) this.members.set(chatId, (m = new Map()));
+    m.set(userId, status);
+  }
+
+  /** A staff member writes in a group, optionally as a reply to one of the bot's messages. */
+  groupMessage(chatId: number, userId: number, text: string, replyTo?: number): number {
+    const cmd = /^\/[a-z_]+(@\w+)?/i.exec(text);
+    const target = replyTo === undefined ? undefined : this.chat(chatId).messages.get(replyTo);
+    return this.userMessage(
+      chatId,
+      {
+        text,
+        ...(cmd ? { entities: [{ type: "bot_command", offset: 0, length: cmd[0].length }] } : {}),
+        ...(replyTo !== undefined
+          ? { reply_to_message: { message_id: replyTo, date: Math.floor((target?.date ?? this.now()) / 1000), chat: { id: chatId, type: "supergroup", title: "Staff" }, from: target?.fromBot ? this.botUser : this.user(userId), text: target?.text ?? "" } }
+          : {}),
+      },
+      { id: userId, firstName: `Staff${userId}` },
+      { chatType: "supergroup", chatTitle: "Staff" },
+    );
+  }
+
+  /** The text a message has now (after edits). */
+  textOf(chatId: number, messageId: number): string | undefined {
+    return this.chat(chatId).messages.get(messageId)?.text;
   }
 
   /** Seeds an old message into a chat's history (for the 48-hour rule). */
@@ -284,6 +319,7 @@ export class BotApiEmulator {
     const chatId = Number(p.chat_id);
     const botMessage = (extra: Record<string, unknown>) => {
       const id = this.addMessage(chatId, true, typeof extra.text === "string" ? extra.text : undefined);
+      this.chat(chatId).messages.get(id)!.markup = p.reply_markup;
       call.payload.__id = id;
       return { message_id: id, date: Math.floor(this.now() / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, from: this.botUser, has_protected_content: p.protect_content || undefined, ...extra };
     };
@@ -317,9 +353,23 @@ export class BotApiEmulator {
         return botMessage({ venue: { location: { latitude: p.latitude, longitude: p.longitude }, title: p.title, address: p.address } });
       case "sendLocation":
         return botMessage({ location: { latitude: p.latitude, longitude: p.longitude } });
-      case "editMessageText":
+      case "editMessageText": {
+        const m = this.chat(chatId).messages.get(Number(p.message_id));
+        if (!m || m.deleted) throw { error_code: 400, description: "Bad Request: message to edit not found" };
+        if (m.text === p.text && JSON.stringify(m.markup ?? null) === JSON.stringify(p.reply_markup ?? null)) throw { error_code: 400, description: "Bad Request: message is not modified" };
+        m.text = String(p.text);
+        m.markup = p.reply_markup;
+        return { message_id: m.id, date: Math.floor(m.date / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, text: m.text };
+      }
       case "editMessageReplyMarkup":
         return true;
+      case "getChatMember": {
+        const status = this.members.get(chatId)?.get(Number(p.user_id)) ?? "left";
+        const user = { id: Number(p.user_id), is_bot: false, first_name: `Staff${p.user_id}` };
+        return status === "administrator" ? { status, user, can_be_edited: false, is_anonymous: false, can_manage_chat: true, can_delete_messages: true, can_manage_video_chats: false, can_restrict_members: false, can_promote_members: false, can_change_info: false, can_invite_users: false, can_post_stories: false, can_edit_stories: false, can_delete_stories: false } : { status, user, ...(status === "creator" ? { is_anonymous: false } : {}) };
+      }
+      case "getChat":
+        return { id: chatId, type: chatId < 0 ? "supergroup" : "private", title: "Staff", has_protected_content: this.protectedChats.has(chatId) || undefined };
       case "deleteMessage":
         if (!this.deleteOne(chatId, Number(p.message_id))) throw { error_code: 400, description: "Bad Request: message can't be deleted" };
         return true;

@@ -89,16 +89,16 @@ CREATE TABLE "audit_log" (
 
 -- CreateTable
 CREATE TABLE "report_drafts" (
-    "address" TEXT NOT NULL PRIMARY KEY,
+    "chat" TEXT NOT NULL PRIMARY KEY,
     "data_enc" TEXT NOT NULL,
     "updated_at" DATETIME NOT NULL
 );
 
--- RedefineTables
+-- RedefineTables (the chat key column is renamed from "address" to "chat", P1)
 PRAGMA defer_foreign_keys=ON;
 PRAGMA foreign_keys=OFF;
 CREATE TABLE "new_sessions" (
-    "address" TEXT NOT NULL PRIMARY KEY,
+    "chat" TEXT NOT NULL PRIMARY KEY,
     "locale" TEXT,
     "country" TEXT,
     "state" TEXT NOT NULL DEFAULT '{}',
@@ -107,10 +107,31 @@ CREATE TABLE "new_sessions" (
     "last_seen_at" DATETIME NOT NULL,
     "created_at" DATETIME NOT NULL
 );
-INSERT INTO "new_sessions" ("address", "auto_erase_minutes", "country", "created_at", "last_seen_at", "locale", "state") SELECT "address", "auto_erase_minutes", "country", "created_at", "last_seen_at", "locale", "state" FROM "sessions";
+INSERT INTO "new_sessions" ("chat", "auto_erase_minutes", "country", "created_at", "last_seen_at", "locale", "state") SELECT "address", "auto_erase_minutes", "country", "created_at", "last_seen_at", "locale", "state" FROM "sessions";
 DROP TABLE "sessions";
 ALTER TABLE "new_sessions" RENAME TO "sessions";
 CREATE INDEX "sessions_last_seen_at_idx" ON "sessions"("last_seen_at");
+CREATE TABLE "new_tracked_messages" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "chat" TEXT NOT NULL,
+    "message_id" TEXT NOT NULL,
+    "from_bot" BOOLEAN NOT NULL,
+    "sent_at" DATETIME NOT NULL
+);
+INSERT INTO "new_tracked_messages" ("chat", "from_bot", "id", "message_id", "sent_at") SELECT "address", "from_bot", "id", "message_id", "sent_at" FROM "tracked_messages";
+DROP TABLE "tracked_messages";
+ALTER TABLE "new_tracked_messages" RENAME TO "tracked_messages";
+CREATE INDEX "tracked_messages_sent_at_idx" ON "tracked_messages"("sent_at");
+CREATE UNIQUE INDEX "tracked_messages_chat_message_id_key" ON "tracked_messages"("chat", "message_id");
+CREATE TABLE "new_exit_pending" (
+    "chat" TEXT NOT NULL PRIMARY KEY,
+    "locale" TEXT NOT NULL,
+    "cover" BOOLEAN NOT NULL,
+    "created_at" DATETIME NOT NULL
+);
+INSERT INTO "new_exit_pending" ("chat", "cover", "created_at", "locale") SELECT "address", "cover", "created_at", "locale" FROM "exit_pending";
+DROP TABLE "exit_pending";
+ALTER TABLE "new_exit_pending" RENAME TO "exit_pending";
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 
@@ -134,7 +155,6 @@ CREATE INDEX "outbox_status_next_attempt_at_idx" ON "outbox"("status", "next_att
 
 -- CreateIndex
 CREATE INDEX "audit_log_at_idx" ON "audit_log"("at");
-
 
 -- The audit log is append-only (ST5): no row is ever changed, and only rows
 -- older than a year (the audit retention) can be deleted.

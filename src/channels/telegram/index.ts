@@ -46,8 +46,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot }, botInfo: deps.botInfo });
-  // Interactive calls give up after ~10 s rather than hold a chat's queue for an hour (R3).
-  bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3 }));
+  // Flood waits up to 10 s are waited out; longer ones, 5xx and network errors are not retried
+  // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
+  bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
 
   const channel: Channel = {
     name: "telegram",
