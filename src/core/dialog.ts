@@ -106,7 +106,6 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
     const knock = input.type === "option" && input.token.startsWith("k:");
     const firstContact = !session && !knock;
-    const idleSince = session?.lastSeenAt ?? null;
     session ??= {
       address,
       locale: translator.negotiate(incoming.languageHint, deps.config.defaultLocale),
@@ -121,7 +120,7 @@ export function createDialog(deps: DialogDeps): Dialog {
 
     let view: View;
     try {
-      view = firstContact ? welcomeView(ctxFor(session)) : await route(session, input, idleSince);
+      view = firstContact ? welcomeView(ctxFor(session)) : await route(session, input);
     } catch (err) {
       logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
       view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
@@ -154,15 +153,15 @@ export function createDialog(deps: DialogDeps): Dialog {
     await store.trackMessages(session.address, tracked);
   }
 
-  function reportCtx(session: SessionRecord, idleSince: Date | null): ReportCtx | null {
+  function reportCtx(session: SessionRecord): ReportCtx | null {
     const r = deps.reports;
-    return r ? { ...ctxFor(session), rd: { ...r, now: deps.now }, address: session.address, idleSince } : null;
+    return r ? { ...ctxFor(session), rd: { ...r, now: deps.now }, address: session.address } : null;
   }
 
-  async function route(session: SessionRecord, input: Input, idleSince: Date | null): Promise<View> {
+  async function route(session: SessionRecord, input: Input): Promise<View> {
     const ctx = ctxFor(session);
     const { t } = ctx;
-    const rctx = reportCtx(session, idleSince);
+    const rctx = reportCtx(session);
     switch (input.type) {
       case "command":
         switch (input.command) {
@@ -188,7 +187,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         const [nonce, index] = input.token.split(".");
         const state = session.state;
         const option = state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
-        return option ? act(session, option.id, idleSince) : menuView(ctx, t("fallback.stale"));
+        return option ? act(session, option.id) : menuView(ctx, t("fallback.stale"));
       }
       case "location":
         if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
@@ -200,7 +199,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         const inReport = !!session.state?.screen.startsWith("report:");
         const danger = hasDangerWords(raw);
         const chosen = resolveOption(session, raw);
-        if (chosen) return act(session, chosen, idleSince);
+        if (chosen) return act(session, chosen);
         // In the report flow text is an answer (long texts get their own kind reply there).
         if (rctx && inReport) {
           const v = await reportText(rctx, raw, danger);
@@ -231,11 +230,11 @@ export function createDialog(deps: DialogDeps): Dialog {
     return hit?.id ?? null;
   }
 
-  async function act(session: SessionRecord, id: string, idleSince: Date | null): Promise<View> {
+  async function act(session: SessionRecord, id: string): Promise<View> {
     const [head, arg, arg2] = id.split(":");
     const ctx = ctxFor(session);
     const { t } = ctx;
-    const rctx = reportCtx(session, idleSince);
+    const rctx = reportCtx(session);
     if (head === "report") return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
     if (head === "r") return (rctx && (await reportAct(rctx, id))) || menuView(ctx, rctx ? t("fallback.stale") : t("report.unavailable"));
     switch (head) {

@@ -120,6 +120,9 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       const r = await prisma.report.findUnique({ where: { id: reportId }, select: { caseWordHash: true } });
       return !!r?.caseWordHash && checkCaseWord(word, r.caseWordHash);
     },
+    async noteVerified(reportId, at) {
+      await prisma.relay.updateMany({ where: { reportId }, data: { lastInboundAt: at } });
+    },
     async withdrawContact(reportId) {
       await prisma.report.update({ where: { id: reportId }, data: { contact: "none" } });
     },
@@ -142,8 +145,9 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       const rows = await prisma.relay.findMany({ where: { handleHash: hash }, select: { reportId: true, heldSince: true } });
       if (!rows.length) return [];
       const held = rows.filter((r) => r.heldSince).map((r) => r.reportId);
+      if (!held.length) return [];
       await prisma.$transaction([
-        prisma.relay.updateMany({ where: { handleHash: hash }, data: { heldSince: null, lastInboundAt: at } }),
+        prisma.relay.updateMany({ where: { handleHash: hash, heldSince: { not: null } }, data: { heldSince: null } }),
         prisma.outbox.updateMany({ where: { status: "held", reportId: { in: held } }, data: { status: "pending", nextAttemptAt: at } }),
       ]);
       return held;

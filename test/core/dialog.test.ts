@@ -93,7 +93,7 @@ describe("quick exit is reachable from every screen (S1)", () => {
       }
     }
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
 
   it("deletes both sides, including the exit message itself, and writes the cover in the user's language", async () => {
     const chat = await inState("near:results", "ky");
@@ -159,7 +159,7 @@ describe("words of danger bring the emergency block at once (S11)", () => {
       }
     }
     expect(failures).toEqual([]);
-  });
+  }, 120_000);
 
   it("every listed word triggers it, and everyday words do not", async () => {
     const chat = await inState("menu", "ru");

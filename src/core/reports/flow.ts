@@ -32,8 +32,6 @@ export interface ReportDeps {
 export interface ReportCtx extends FlowCtx {
   rd: ReportDeps;
   address: Address;
-  /** When this chat was last seen before this message (null: unknown, e.g. after a wipe). */
-  idleSince: Date | null;
 }
 
 const cancel = (t: FlowCtx["t"]): Option => ({ id: "r:cancel", label: t("report.cancel") });
@@ -183,7 +181,8 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
 /** The step after the current one, given the answers so far. */
 function advance(d: Draft): Draft {
   const order = ["about", "kinds", "danger", "where", "text", "riskAsk", "contact", "caseword", "review"];
-  let i = order.indexOf(d.step) + 1;
+  // The danger questions ("risk") are one step of the order, however many are answered.
+  let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
   if (order[i] === "riskAsk" && d.about !== "self") i++;
   return { ...d, step: order[i] ?? "review" };
 }
@@ -263,7 +262,7 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
         const risk = (d.risk ?? "") + (arg === "y" ? "y" : "n");
         next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }) : { ...d, risk };
       }
-      if (next.step === "contact" && d.step === "riskAsk") next = { ...next, risk: undefined };
+      if (arg === "skip" && (next.risk ?? "").length < RISK_QUESTIONS) next = { ...next, risk: undefined };
       break;
     case "contact":
       if (!CONTACT.includes(arg as Contact)) return stepView(ctx, d);
@@ -337,7 +336,8 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     await saveDraft(ctx, next);
     return stepView(ctx, next);
   }
-  return stepView(ctx, d, [text(t("report.useButtons"))]);
+  // Words of danger in the middle of the form: the emergency block, then the same question to continue (S11).
+  return stepView(ctx, d, hasDanger ? dangerView(ctx).messages : [text(t("report.useButtons"))]);
 }
 
 export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): Promise<View | null> {
@@ -432,10 +432,17 @@ async function myReportsView(ctx: ReportCtx): Promise<View> {
   };
 }
 
-function needsCaseWord(ctx: ReportCtx, r: ReportRecord, sameChat: boolean): boolean {
+/**
+ * The case word is asked when the case was last used by its reporter more than
+ * CASE_WORD_AFTER_HOURS ago, or from another chat. Only a verified use restarts
+ * that clock: a wrong word, or just writing to the bot, does not (S12).
+ */
+async function needsCaseWord(ctx: ReportCtx, r: ReportRecord, sameChat: boolean): Promise<boolean> {
   if (!r.hasCaseWord) return false;
-  if (!sameChat || !ctx.idleSince) return true;
-  return ctx.rd.now().getTime() - ctx.idleSince.getTime() > ctx.rd.caseWordAfterHours * 3600_000;
+  if (!sameChat) return true;
+  const relay = await ctx.rd.reports.relayInfo(r.id);
+  if (!relay) return true;
+  return ctx.rd.now().getTime() - relay.lastInboundAt.getTime() > ctx.rd.caseWordAfterHours * 3600_000;
 }
 
 /** Status and staff replies of one report; the case word first after long silence (S12). */
@@ -444,7 +451,7 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   const r = await rd.reports.byId(reportId);
   if (!r) return menuView(ctx, t("report.notFound"));
   const sameChat = (await rd.reports.relayAddress(r.id)) === ctx.address;
-  if (!unlocked && needsCaseWord(ctx, r, sameChat)) {
+  if (!unlocked && (await needsCaseWord(ctx, r, sameChat))) {
     return { messages: [text(t("report.askCaseWordUnlock"))], options: [menuOption(t)], state: { screen: `report:unlock:${r.id}` } };
   }
   if (!sameChat && !unlocked) {
@@ -453,6 +460,7 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   }
   const msgs = await rd.reports.messages(r.id);
   await rd.reports.markRead(r.id, rd.now());
+  if (sameChat) await rd.reports.noteVerified(r.id, rd.now());
   const lines = [t("report.statusLine", { code: r.code, status: t(`report.status.${r.status}`) })];
   for (const m of msgs) lines.push("", `${m.direction === "out" ? t("report.fromStaff") : t("report.fromYou")}:`, m.body);
   const options: Option[] = [];
@@ -486,6 +494,7 @@ async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<V
   if (body.length > MAX_REPORT_TEXT) return { ...(await addInfoPrompt(ctx, reportId)), messages: [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))] };
   const r = await rd.reports.byId(reportId);
   if (!r || r.status === "closed" || (await rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, t("report.notFound"));
+  await rd.reports.noteVerified(r.id, rd.now());
   await rd.reports.addMessage(r.id, "in", body, rd.now(), { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" }, (mid) => [
     { dedupeKey: `to_staff:${mid}`, target: `staff:${r.staffChatId}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
   ]);

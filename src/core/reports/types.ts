@@ -129,8 +129,10 @@ export interface ReportStore {
   relayInfo(reportId: string): Promise<{ heldSince: Date | null; lastInboundAt: Date } | null>;
   /** Quick exit: hold every relay of this address (S6). Returns the report ids held. */
   holdRelays(address: Address, at: Date): Promise<string[]>;
-  /** A new inbound message: lift holds, release held deliveries, note the time. Returns the report ids released. */
+  /** A new inbound message: lift holds and release held deliveries. Returns the report ids released. */
   touchRelays(address: Address, at: Date): Promise<string[]>;
+  /** The reporter used the case (read it after the word or within the time, or added to it): the silence clock restarts. */
+  noteVerified(reportId: string, at: Date): Promise<void>;
 
   /** Conditional updates: each returns the new record, or why not. */
   take(id: string, staff: { id: number; name: string }, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<TakeResult>;

@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { LOCALES, type Locale } from "../../src/config.ts";
+import { createDialog, type Dialog } from "../../src/core/dialog.ts";
+import { createTranslator } from "../../src/core/i18n.ts";
+import { isHighRisk, MAX_REPORT_TEXT } from "../../src/core/reports/flow.ts";
+import type { ReportStore } from "../../src/core/reports/types.ts";
+import { loadDirectory } from "../../src/core/services/directory.ts";
+import { createSealer } from "../../src/core/services/sealer.ts";
+import { createTownMatcher } from "../../src/core/services/towns.ts";
+import { makeAddress, type Input } from "../../src/core/types.ts";
+import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
+import { createReportStore } from "../../src/db/reports.ts";
+import { createPrismaStore } from "../../src/db/store.ts";
+import { createLogger } from "../../src/logger.ts";
+import { FakeChannel } from "../support/core.ts";
+import { tempDir } from "../support/harness.ts";
+
+const STAFF = -100500;
+let db: OpenedDatabase;
+let reports: ReportStore;
+let dialog: Dialog;
+let channel: FakeChannel;
+const now = { value: new Date("2026-11-26T06:00:00Z") };
+const tr = createTranslator();
+const sealer = createSealer(Buffer.alloc(32, 3));
+let seq = 1;
+
+beforeAll(async () => {
+  db = await openDatabase(path.join(tempDir(), "flow.db"));
+  reports = createReportStore(db.prisma, sealer);
+  channel = new FakeChannel(() => now.value);
+  const directory = loadDirectory();
+  dialog = createDialog({
+    store: createPrismaStore(db.prisma),
+    translator: tr,
+    directory,
+    towns: createTownMatcher(directory.places),
+    channels: { telegram: channel },
+    logger: createLogger({ write: () => undefined }),
+    now: () => now.value,
+    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5 },
+    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined },
+  });
+});
+afterAll(async () => {
+  await db.close();
+});
+
+async function send(chat: number, input: Input | string, hint = "ru") {
+  const i: Input = typeof input === "string" ? (input.startsWith("/") ? { type: "command", command: input.slice(1), args: "" } : { type: "text", text: input }) : input;
+  await dialog.handle({ address: makeAddress("telegram", chat), input: i, messageId: String(seq++), languageHint: hint });
+  return channel.lastText();
+}
+async function press(chat: number, labelOrId: string) {
+  const s = await db.prisma.session.findUnique({ where: { address: makeAddress("telegram", chat) } });
+  const state = JSON.parse(s!.state) as { nonce: string; options: Array<{ id: string; label: string }> };
+  const i = state.options.findIndex((o) => o.label === labelOrId || o.id === labelOrId);
+  if (i < 0) throw new Error(`no option ${labelOrId} in ${state.options.map((o) => o.id).join(",")}`);
+  return send(chat, { type: "option", token: `${state.nonce}.${i}` });
+}
+
+async function toTextStep(chat: number, l: Locale) {
+  await send(chat, "/start", l);
+  await press(chat, `lang:${l}`);
+  if (l === "ru") await press(chat, "country:KZ");
+  await press(chat, "report");
+  await press(chat, "r:go");
+  await press(chat, "r:about:self");
+  await press(chat, "r:kind:physical");
+  await press(chat, "r:kinds:done");
+  await press(chat, "r:danger:no");
+  await press(chat, "r:where:skip");
+}
+
+describe("report flow (issue 3)", () => {
+  it.each(LOCALES)("explains what erasing cannot do before the first question, in %s (S4)", async (l) => {
+    const chat = 100 + seq++;
+    await send(chat, "/start", l);
+    await press(chat, `lang:${l}`);
+    if (l === "ru") await press(chat, "country:KZ");
+    const text = await press(chat, "report");
+    for (const must of ["48", tr.t(l, "common.exitButton")]) expect(text).toContain(must);
+    expect(text).toMatch(/скриншот|снимки экрана/i);
+    expect(channel.last().screen.options!.map((o) => o.label)).not.toContain(tr.t(l, "report.about.self"));
+    const next = await press(chat, "r:go");
+    expect(next).toBe(tr.t(l, "report.askAbout"));
+    // Once per chat: the next report goes straight to the first question.
+    await press(chat, "r:cancel");
+    expect(await press(chat, "report")).toBe(tr.t(l, "report.askAbout"));
+  });
+
+  it("a 10,000-character text gets a clear answer and the draft is kept", async () => {
+    const chat = 200 + seq++;
+    await toTextStep(chat, "ru");
+    const reply = await send(chat, "а".repeat(10_000));
+    expect(reply).toContain("10000");
+    expect(reply).toContain(String(MAX_REPORT_TEXT));
+    const draft = await reports.getDraft(makeAddress("telegram", chat));
+    expect(draft).toMatchObject({ step: "text", about: "self", kinds: ["physical"] });
+    const ok = await send(chat, "Он бьёт меня, когда пьёт.");
+    // Words of danger in the account make the report urgent and bring the numbers, without losing the text.
+    expect(ok).toContain("112");
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ step: "riskAsk", urgent: true, text: "Он бьёт меня, когда пьёт." });
+  });
+
+  it("a draft survives and can be resumed; quick exit removes it (R7, S5)", async () => {
+    const chat = 300 + seq++;
+    await toTextStep(chat, "kk");
+    await send(chat, "/menu");
+    const again = await press(chat, "report");
+    expect(again).toBe(tr.t("kk", "report.resumeAsk"));
+    expect(await press(chat, "r:resume")).toContain(tr.t("kk", "report.askText", { max: MAX_REPORT_TEXT }).slice(0, 20));
+    await send(chat, "/exit");
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toBeNull();
+    const audit = await db.prisma.auditLog.findMany({ where: { action: "quick_exit" } });
+    expect(audit.length).toBeGreaterThan(0);
+  });
+
+  it("a full report is committed with its card and confirmation queued, the case word hashed", async () => {
+    const chat = 400 + seq++;
+    await toTextStep(chat, "ky");
+    await send(chat, "Күйөөм мени коркутат.");
+    await press(chat, "r:risk:start");
+    for (const a of ["y", "n", "y", "n", "y"]) await press(chat, `r:risk:${a}`);
+    await press(chat, "r:contact:evening");
+    await send(chat, "алма");
+    const review = channel.lastText();
+    expect(review).toContain(tr.t("ky", "report.reviewTitle"));
+    await press(chat, "r:send");
+    const mine = await reports.ofAddress(makeAddress("telegram", chat));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ about: "self", highRisk: true, contact: "evening", hasCaseWord: true, locale: "ky", staffChatId: STAFF, text: "Күйөөм мени коркутат." });
+    const rows = await db.prisma.outbox.findMany({ where: { reportId: mine[0]!.id } });
+    expect(rows.map((r) => r.kind).sort()).toEqual(["card", "confirm"]);
+    const raw = await db.prisma.report.findUnique({ where: { id: mine[0]!.id } });
+    expect(raw!.caseWordHash).not.toContain("алма");
+    expect(raw!.textEnc).not.toContain("Күйөөм");
+    expect(await reports.caseWordMatches(mine[0]!.id, "  АЛМА ")).toBe(true);
+  });
+
+  it("after long silence the case word is asked, and a wrong word shows nothing (S12)", async () => {
+    const chat = 500 + seq++;
+    await toTextStep(chat, "ru");
+    await send(chat, "Текст обращения ZZ-SECRET");
+    await press(chat, "r:risk:skip");
+    await press(chat, "r:contact:any");
+    await send(chat, "ключ");
+    await press(chat, "r:send");
+    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
+    await reports.addMessage(r.id, "out", "Ответ сотрудницы ZZ-REPLY", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+
+    now.value = new Date(now.value.getTime() + 13 * 3600_000);
+    const knock = { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` } as const;
+    const ask = await send(chat, knock);
+    expect(ask).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+    const wrong = await send(chat, "не то");
+    expect(wrong).not.toContain(r.code);
+    expect(wrong).not.toContain("ZZ-");
+    expect(wrong).toContain(tr.t("ru", "report.caseWordWrong"));
+
+    await send(chat, knock);
+    const right = await send(chat, "Ключ");
+    expect(right).toContain(r.code);
+    expect(right).toContain("Ответ сотрудницы ZZ-REPLY");
+    // A forged knock (bad signature) shows nothing.
+    const forged = await send(chat, { type: "option", token: `k:${r.id}:AAAAAAAA` });
+    expect(forged).not.toContain("ZZ-");
+  });
+
+  it("the report code typed from another chat shows only the status", async () => {
+    const chat = 600 + seq++;
+    await toTextStep(chat, "ru");
+    await send(chat, "Текст ZZ-OTHER");
+    await press(chat, "r:risk:skip");
+    await press(chat, "r:contact:none");
+    await press(chat, "r:caseword:skip");
+    await press(chat, "r:send");
+    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    const stranger = 700 + seq++;
+    await send(stranger, "/start");
+    const reply = await send(stranger, r.code.toLowerCase().replace("-", " "));
+    expect(reply).toContain(tr.t("ru", "report.statusOnly", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    expect(reply).not.toContain("ZZ-OTHER");
+  });
+
+  it("the short danger screen marks high risk on three yes, a weapon, or strangulation", () => {
+    expect(isHighRisk("yynnn")).toBe(true); // weapon
+    expect(isHighRisk("nnnyn")).toBe(true); // strangulation
+    expect(isHighRisk("ynyny")).toBe(true); // three
+    expect(isHighRisk("ynnny")).toBe(false);
+    expect(isHighRisk(null)).toBe(false);
+  });
+});
