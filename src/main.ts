@@ -151,6 +151,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   }
   // Deliveries still pending from before a restart go out now (R1).
   worker.start();
+  if (staffChats.length) void staff.selfCheck().then(() => worker.kick());
 
   let stopping: Promise<void> | undefined;
   return {

@@ -20,7 +20,7 @@ import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { locationResultsView, nearView, placeResultsView, regionChosenView, regionsView, resultsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
-import { codeTyped, reportAct, reportLocation, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
+import { codeTyped, reportAct, reportLocation, reportMedia, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
 
 /** Longest text the bot tries to understand; longer ones get a kind "too long" reply. */
 export const MAX_TEXT = 4096;
@@ -193,7 +193,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
         return (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon);
       case "media":
-        return menuView(ctx, t("fallback.media"));
+        return (rctx && (await reportMedia(rctx))) || menuView(ctx, t("fallback.media"));
       case "text": {
         const raw = input.text;
         const inReport = !!session.state?.screen.startsWith("report:");

@@ -239,6 +239,19 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       }
       return { byStatus, byKind, byRegion, total: rows.length };
     },
+    async requeueHeldBy(staffId, chatId, at) {
+      const held = await prisma.report.findMany({ where: { takenBy: BigInt(staffId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } }, select: { id: true } });
+      const ids = held.map((r) => r.id);
+      if (!ids.length) return [];
+      await prisma.$transaction(async (tx) => {
+        await tx.report.updateMany({ where: { id: { in: ids } }, data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at } });
+        for (const id of ids) {
+          await queue(tx, [{ dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit", reportId: id } }], at, id);
+          await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff left" }, at);
+        }
+      });
+      return ids;
+    },
     closedSince: (since, chats) => prisma.report.count({ where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } } }),
     async notePing(id, at, outbox) {
       return prisma.$transaction(async (tx) => {

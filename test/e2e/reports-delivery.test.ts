@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function harness(env: Record<string, string> = {}) {
-  return startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env } });
+  return startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env }, setup: (emu) => emu.protectedChats.add(STAFF) });
 }
 
 const cardsFor = (h: Harness, code: string) => h.emu.sent(STAFF).filter((m) => m.text?.includes(`Обращение ${code}`));

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function staffHarness(env: Record<string, string> = {}) {
-  const harness = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env } });
+  const harness = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env }, setup: (emu) => emu.protectedChats.add(STAFF) });
   harness.emu.setMember(STAFF, ALICE, "member");
   harness.emu.setMember(STAFF, BOB, "member");
   return harness;

@@ -174,6 +174,14 @@ export class BotApiEmulator {
     m.set(userId, status);
   }
 
+  /** A member's status changes in a group (Telegram sends chat_member to admin bots that ask for it). */
+  memberUpdate(chatId: number, userId: number, status: "left" | "kicked" | "member") {
+    const old = this.members.get(chatId)?.get(userId) ?? "left";
+    this.setMember(chatId, userId, status);
+    const user = { id: userId, is_bot: false, first_name: `Staff${userId}` };
+    this.push({ chat_member: { chat: { id: chatId, type: "supergroup", title: "Staff" }, from: user, date: Math.floor(this.now() / 1000), old_chat_member: { status: old, user }, new_chat_member: { status, user } } });
+  }
+
   /** A staff member writes in a group, optionally as a reply to one of the bot's messages. */
   groupMessage(chatId: number, userId: number, text: string, replyTo?: number): number {
     const cmd = /^\/[a-z_]+(@\w+)?/i.exec(text);

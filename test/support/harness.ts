@@ -26,8 +26,9 @@ export function tempDir(prefix = "qorgau-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string } = {}): Promise<Harness> {
+export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void } = {}): Promise<Harness> {
   const emu = await new BotApiEmulator().start();
+  opts.setup?.(emu);
   const dir = opts.dir ?? tempDir();
   const dbFile = path.join(dir, "qorgau.db");
   const config: Config = loadConfig({

@@ -19,7 +19,8 @@ import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
 import { toChannelError } from "./errors.ts";
 
-export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+/** chat_member lets a staff member's departure take effect at once (ST3); it must be asked for by name. */
+export const ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member"] as const;
 const INIT_TIMEOUT_S = 20;
 /** Telegram's deleteMessages takes at most 100 ids. */
 export const DELETE_BATCH = 100;

@@ -147,10 +147,53 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     await bot.api.sendMessage(chatId, note, { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
   }
 
+  /** A member left or was removed: their role ends at once and their reports go back to the queue (ST3). */
+  async function onChatMember(ctx: Context) {
+    const u = ctx.chatMember!;
+    if (u.new_chat_member.status !== "left" && u.new_chat_member.status !== "kicked") return;
+    const chatId = ctx.chat!.id;
+    members.delete(`${chatId}:${u.new_chat_member.user.id}`);
+    const ids = await reports.requeueHeldBy(u.new_chat_member.user.id, chatId, deps.now());
+    await reports.audit({ actor: `staff:${u.new_chat_member.user.id}`, action: "staff_left", reportId: null, result: `requeued ${ids.length}` }, deps.now());
+    if (ids.length) {
+      await reports.enqueue(
+        [{ dedupeKey: `notice:left:${chatId}:${u.new_chat_member.user.id}:${u.date}`, target: `staff:${chatId}`, payload: { type: "notice", key: "staff.notice.memberLeft", vars: { name: u.new_chat_member.user.first_name, count: ids.length } } }],
+        deps.now(),
+      );
+    }
+  }
+
+  /**
+   * At start: each staff chat should restrict saving content (P4), and the bot
+   * should not hold invite or promote rights there (ST7). Problems are posted
+   * to that chat and logged; every card and relay is sent protected anyway.
+   */
+  async function selfCheck(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const chatId of staffChats) {
+      try {
+        const chat = await bot.api.getChat(chatId);
+        const notes: string[] = [];
+        if (!("has_protected_content" in chat) || !chat.has_protected_content) notes.push("staff.notice.unprotected");
+        const me = await bot.api.getChatMember(chatId, bot.botInfo.id);
+        if (me.status === "administrator" && (me.can_promote_members || me.can_invite_users)) notes.push("staff.notice.tooManyRights");
+        for (const key of notes) {
+          problems.push(key);
+          await reports.enqueue([{ dedupeKey: `selfcheck:${chatId}:${key}:${deps.now().toISOString().slice(0, 10)}`, target: `staff:${chatId}`, payload: { type: "notice", key } }], deps.now());
+        }
+      } catch (err) {
+        logger.warn("staff.self_check_failed", describeError(err));
+      }
+    }
+    if (problems.length) logger.warn("staff.self_check", { count: problems.length });
+    return problems;
+  }
+
   function install() {
     const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
     staff.on("callback_query:data", onCallback);
     staff.on("message", onMessage);
+    staff.on("chat_member", onChatMember);
     // Staff buttons pressed anywhere else (forwarded cards, forged updates) are refused once.
     bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("s:") === true).on("callback_query:data", onCallback);
   }
@@ -209,5 +252,5 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     }
   }
 
-  return { install, deliver, sign };
+  return { install, deliver, sign, selfCheck };
 }

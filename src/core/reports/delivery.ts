@@ -37,13 +37,13 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
     let screen: Screen;
     if (item.payload.type === "confirm") {
       const v = confirmView(t, r);
-      screen = { messages: v.messages };
+      screen = { messages: v.messages, protect: true };
     } else if (item.payload.type === "knock") {
       if (r.contact === "none" || r.status === "closed") return { status: "dead", reason: "contact withdrawn" };
       const w = contactWindow(r, deps.now());
       if (!w.open) return { status: "later", at: w.next };
       // Proactive: no sensitive word, and the content only after the press (S8).
-      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }] };
+      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }], protect: true };
     } else {
       return { status: "dead", reason: "not for reporters" };
     }

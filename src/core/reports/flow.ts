@@ -340,6 +340,13 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
   return stepView(ctx, d, hasDanger ? dangerView(ctx).messages : [text(t("report.useButtons"))]);
 }
 
+/** A photo, voice note or sticker sent inside the flow: say what is accepted, keep the place (C#3). */
+export async function reportMedia(ctx: ReportCtx): Promise<View | null> {
+  if (!ctx.session.state?.screen.startsWith("report:")) return null;
+  const d = await ctx.rd.reports.getDraft(ctx.address);
+  return d ? stepView(ctx, d, [text(ctx.t("report.textOnly"))]) : null;
+}
+
 export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): Promise<View | null> {
   if (ctx.session.state?.screen !== "report:where") return null;
   const d = await ctx.rd.reports.getDraft(ctx.address);

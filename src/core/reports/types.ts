@@ -154,6 +154,8 @@ export interface ReportStore {
   open(staffChatIds?: number[]): Promise<ReportRecord[]>;
   stats(since: Date, staffChatIds?: number[]): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number>; byRegion: Record<string, number>; total: number }>;
   closedSince(since: Date, staffChatIds: number[]): Promise<number>;
+  /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
+  requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
   notePing(id: string, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
 
   getDraft(address: Address): Promise<Draft | null>;

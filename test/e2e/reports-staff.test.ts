@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { makeAddress } from "../../src/core/types.ts";
+import { startHarness, type Harness } from "../support/harness.ts";
+import { seedReport } from "../support/reports.ts";
+
+const STAFF = -1004440001;
+const KEY = Buffer.alloc(32, 4).toString("base64");
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe("staff chat safeguards", () => {
+  it("warns a staff group that does not restrict saving content, and one where the bot may invite or promote (P4, ST7)", async () => {
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => {
+        emu.setMember(STAFF, emu.botUser.id, "administrator");
+        const orig = (emu as any).handle.bind(emu);
+        (emu as any).handle = (m: string, p: any, c: any) => (m === "getChatMember" && Number(p.user_id) === emu.botUser.id ? { ...orig(m, p, c), can_invite_users: true } : orig(m, p, c));
+      },
+    });
+    await h.emu.waitFor(() => h!.emu.sent(STAFF).length >= 2, 5000, "warnings");
+    const texts = h.emu.sent(STAFF).map((m) => m.text);
+    expect(texts.some((t) => t?.includes("«Запретить копирование»"))).toBe(true);
+    expect(texts.some((t) => t?.includes("лишние права"))).toBe(true);
+  });
+
+  it("a protected group with a least-privileged bot gets no warning", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(h.emu.sent(STAFF)).toEqual([]);
+  });
+
+  it("a staff member who leaves loses the role at once, and their reports go back to the queue (ST3)", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    const { emu } = h;
+    emu.setMember(STAFF, 77, "member");
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 6001), STAFF);
+    const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
+    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
+    emu.press(STAFF, card.id, take, { id: 77 });
+    await vi.waitFor(async () => expect((await h!.app.reports.byId(r.id))!.status).toBe("taken"));
+
+    emu.memberUpdate(STAFF, 77, "left");
+    await vi.waitFor(async () => expect((await h!.app.reports.byId(r.id))!.status).toBe("new"));
+    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes("больше не в группе")), 5000, "notice");
+    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("новое, никто не взял"), 5000, "card back to new");
+    // The next press from that person is refused: the cached membership was dropped.
+    const q = emu.press(STAFF, card.id, take, { id: 77 });
+    await emu.waitFor(() => emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q), 5000, "answer");
+    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q)!.payload.text).toBe("Недоступно");
+    expect((await h.app.reports.byId(r.id))!.status).toBe("new");
+  });
+
+  it("staff commands: /queue lists open reports by priority, /report CODE shows the history, /stats counts", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    const { emu } = h;
+    emu.setMember(STAFF, 88, "member");
+    const normal = await seedReport(h.app.reports, makeAddress("telegram", 6101), STAFF, {}, new Date(Date.now() - 3600_000));
+    const urgent = await seedReport(h.app.reports, makeAddress("telegram", 6102), STAFF, { urgent: true });
+    await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.text?.includes("Обращение")).length >= 2, 5000, "cards");
+    let n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, 88, "/queue");
+    const [queue] = await emu.waitForSent(STAFF, n, 1);
+    const lines = queue!.text!.split("\n");
+    expect(lines[0]).toBe("Открытые обращения (2):");
+    expect(lines[1]).toContain(urgent.code);
+    expect(lines[1]!.startsWith("🔴")).toBe(true);
+    expect(lines[2]).toContain(normal.code);
+
+    n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, 88, `/report ${normal.code.toLowerCase()}`);
+    const [hist] = await emu.waitForSent(STAFF, n, 1);
+    expect(hist!.text).toContain(`Обращение ${normal.code}`);
+    expect(hist!.text).toContain("Соседку бьют.");
+
+    n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, 88, "/stats");
+    const [stats] = await emu.waitForSent(STAFF, n, 1);
+    expect(stats!.text).toContain("всего 2");
+    expect(stats!.text).toContain("Бьют, причиняют боль: 2");
+    expect(stats!.text).toContain("Шымкент: 2");
+
+    // A stranger's command is ignored and audited.
+    n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, 999, "/queue");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emu.sent(STAFF).length).toBe(n);
+  });
+});
