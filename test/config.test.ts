@@ -24,6 +24,15 @@ describe("configuration is validated at start", () => {
     expect((err as Error).message).toContain("See .env.example");
   });
 
+  it("refuses to run reports in production without an encryption key, and says how to make one (T3)", () => {
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, NODE_ENV: "production" })).toThrow(/ENCRYPTION_KEY is missing.*openssl rand -base64 32/s);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/32 random bytes/);
+    const c = loadConfig({ BOT_TOKEN: TOKEN, NODE_ENV: "production", ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"), REGION_CHATS: "kz-shymkent=-1001,kg-chui=-1002" });
+    expect(c.encryptionKey.length).toBe(32);
+    expect(c.regionChats).toEqual({ "kz-shymkent": -1001, "kg-chui": -1002 });
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, REGION_CHATS: "shymkent:-1001" })).toThrow(/REGION_CHATS must look like/);
+  });
+
   it("does not echo a malformed token back", () => {
     expect(() => loadConfig({ BOT_TOKEN: "not-a-token-secret-value" })).toThrow(/does not look like a BotFather token/);
     try {

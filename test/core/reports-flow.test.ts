@@ -193,3 +193,44 @@ describe("report flow (issue 3)", () => {
     expect(isHighRisk(null)).toBe(false);
   });
 });
+
+describe("report flow: faults", () => {
+  it("a photo in the middle of the flow gets a text-only hint and keeps the place", async () => {
+    const chat = 800 + seq++;
+    await toTextStep(chat, "ru");
+    const reply = await send(chat, { type: "media", media: "photo" });
+    expect(reply).toContain(tr.t("ru", "report.textOnly"));
+    expect(reply).toContain(tr.t("ru", "report.askText", { max: MAX_REPORT_TEXT }));
+  });
+
+  it("when the database cannot save, the person is told it is not saved yet, and a resend works once (D2, R1)", async () => {
+    const chat = 900 + seq++;
+    await toTextStep(chat, "ru");
+    await send(chat, "Текст, который должен дойти.");
+    await press(chat, "r:risk:skip");
+    await press(chat, "r:contact:none");
+    await press(chat, "r:caseword:skip");
+    const original = reports.submit;
+    reports.submit = async () => {
+      throw Object.assign(new Error("SQLITE_BUSY: database is locked"), { code: "SQLITE_BUSY" });
+    };
+    const reply = await press(chat, "r:send");
+    reports.submit = original;
+    expect(reply).toBe(tr.t("ru", "report.notSaved"));
+    expect(reply).not.toContain(tr.t("ru", "report.received", { code: "" }).slice(0, 8));
+    expect(await reports.ofAddress(makeAddress("telegram", chat))).toHaveLength(0);
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ text: "Текст, который должен дойти." });
+    await press(chat, "r:send");
+    expect(await reports.ofAddress(makeAddress("telegram", chat))).toHaveLength(1);
+  });
+
+  it("every report screen offers a way out, and quick exit works inside the flow", async () => {
+    const chat = 950 + seq++;
+    await toTextStep(chat, "kk");
+    expect(channel.last().screen.options!.map((o) => o.label)).toContain(tr.t("kk", "report.cancel"));
+    const covers = channel.covers.length;
+    await send(chat, "тоқта");
+    expect(channel.covers.length).toBe(covers + 1);
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toBeNull();
+  });
+});

@@ -104,12 +104,13 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
     expect(h.emu.profile[""]!.name).toBe("Заметки");
   });
 
-  it("no profile text, command, cover or exit label contains a sensitive word", () => {
+  it("no profile text, command, cover, exit label or knock contains a sensitive word (S3, S8)", () => {
     const tr = createTranslator();
     const found: string[] = [];
     for (const l of LOCALES) {
       const p = profileTexts(tr, l);
-      const texts = [p.name, p.description, p.shortDescription, ...p.commands.map((c) => c.description), tr.t(l, "exit.cover"), tr.t(l, "common.exitButton")];
+      // Proactive texts too: a knock may show on a locked screen (S8).
+      const texts = [p.name, p.description, p.shortDescription, ...p.commands.map((c) => c.description), tr.t(l, "exit.cover"), tr.t(l, "common.exitButton"), tr.t(l, "report.knock"), tr.t(l, "report.read")];
       for (const t of texts) for (const w of sensitiveTermsIn(t)) found.push(`${l}: "${t}" has "${w}"`);
     }
     expect(found).toEqual([]);
