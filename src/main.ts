@@ -9,7 +9,7 @@ import { createDialog, type Dialog } from "./core/dialog.ts";
 import { resumePendingExits } from "./core/flows/exit.ts";
 import { createTranslator } from "./core/i18n.ts";
 import { loadDirectory, validateDirectory } from "./core/services/directory.ts";
-import { runAutoErase, runRetention } from "./core/services/housekeeping.ts";
+import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
 import { createTownMatcher } from "./core/services/towns.ts";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "./db/open.ts";
 import { createPrismaStore } from "./db/store.ts";
@@ -128,6 +128,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
       : [
           { name: "auto-erase", schedule: "* * * * *", run: () => runAutoErase({ store, now, wipe: dialog.wipe }) },
           { name: "retention", schedule: "7 * * * *", run: () => runRetention({ store, now, limits: config }) },
+          { name: "expiry", schedule: "* * * * *", run: () => runExpiry({ store, now, channels }) },
           {
             name: "report-retention",
             schedule: "17 * * * *",

@@ -151,6 +151,7 @@ export function createDialog(deps: DialogDeps): Dialog {
       return;
     }
     await store.trackMessages(session.address, tracked);
+    if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
   }
 
   function reportCtx(session: SessionRecord): ReportCtx | null {
@@ -193,7 +194,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
         return (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon);
       case "media":
-        return (rctx && (await reportMedia(rctx))) || menuView(ctx, t("fallback.media"));
+        return (rctx && (await reportMedia(rctx, input))) || menuView(ctx, t("fallback.media"));
       case "text": {
         const raw = input.text;
         const inReport = !!session.state?.screen.startsWith("report:");

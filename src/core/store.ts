@@ -57,6 +57,11 @@ export interface Store {
   clearExitPending(address: Address): Promise<void>;
   /** Sessions whose auto-erase time has passed. */
   dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
+  /** Messages to delete at a set time (S8). */
+  scheduleDelete(address: Address, messageIds: string[], at: Date): Promise<void>;
+  /** Due deletions, grouped by chat; `done` forgets them. */
+  dueDeletes(now: Date): Promise<Array<{ address: Address; ids: string[] }>>;
+  doneDeletes(address: Address, ids: string[]): Promise<void>;
   /** Retention (P7): forgets idle sessions and message ids too old to delete. */
   purgeExpired(now: Date, limits: { sessionTtlHours: number; messageTrackHours: number }): Promise<{ sessions: number; messages: number }>;
 }

@@ -29,7 +29,8 @@ export type Input =
   /** A pressed button: `token` is what the adapter put into it. */
   | { type: "option"; token: string }
   | { type: "location"; lat: number; lon: number }
-  | { type: "media"; media: MediaKind };
+  /** `ref`: the platform's reference to the file (Telegram file_id); `image`: a file that is a picture. */
+  | { type: "media"; media: MediaKind; ref?: string; image?: boolean };
 
 export interface Incoming {
   address: Address;

@@ -75,7 +75,20 @@ export function createPrismaStore(prisma: PrismaClient): Store {
       await prisma.$transaction([
         prisma.session.deleteMany({ where: { address } }),
         prisma.trackedMessage.deleteMany({ where: { address } }),
+        prisma.expiringMessage.deleteMany({ where: { address } }),
       ]);
+    },
+    async scheduleDelete(address, ids, at) {
+      if (ids.length) await prisma.expiringMessage.createMany({ data: ids.map((messageId) => ({ address, messageId, deleteAt: at })) });
+    },
+    async dueDeletes(now) {
+      const rows = await prisma.expiringMessage.findMany({ where: { deleteAt: { lte: now } }, orderBy: { id: "asc" }, take: 1000 });
+      const by = new Map<string, string[]>();
+      for (const r of rows) by.set(r.address, [...(by.get(r.address) ?? []), r.messageId]);
+      return [...by].map(([address, ids]) => ({ address: address as Address, ids }));
+    },
+    async doneDeletes(address, ids) {
+      await prisma.expiringMessage.deleteMany({ where: { address, messageId: { in: ids } } });
     },
     async clearExitPending(address) {
       await prisma.exitPending.deleteMany({ where: { address } });

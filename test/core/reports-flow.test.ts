@@ -101,7 +101,7 @@ describe("report flow (issue 3)", () => {
     const ok = await send(chat, "Он бьёт меня, когда пьёт.");
     // Words of danger in the account make the report urgent and bring the numbers, without losing the text.
     expect(ok).toContain("112");
-    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ step: "riskAsk", urgent: true, text: "Он бьёт меня, когда пьёт." });
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ step: "photos", urgent: true, text: "Он бьёт меня, когда пьёт." });
   });
 
   it("a draft survives and can be resumed; quick exit removes it (R7, S5)", async () => {
@@ -121,6 +121,7 @@ describe("report flow (issue 3)", () => {
     const chat = 400 + seq++;
     await toTextStep(chat, "ky");
     await send(chat, "Күйөөм мени коркутат.");
+    await press(chat, "r:photos:done");
     await press(chat, "r:risk:start");
     for (const a of ["y", "n", "y", "n", "y"]) await press(chat, `r:risk:${a}`);
     await press(chat, "r:contact:evening");
@@ -143,6 +144,7 @@ describe("report flow (issue 3)", () => {
     const chat = 500 + seq++;
     await toTextStep(chat, "ru");
     await send(chat, "Текст обращения ZZ-SECRET");
+    await press(chat, "r:photos:done");
     await press(chat, "r:risk:skip");
     await press(chat, "r:contact:any");
     await send(chat, "ключ");
@@ -173,6 +175,7 @@ describe("report flow (issue 3)", () => {
     const chat = 600 + seq++;
     await toTextStep(chat, "ru");
     await send(chat, "Текст ZZ-OTHER");
+    await press(chat, "r:photos:done");
     await press(chat, "r:risk:skip");
     await press(chat, "r:contact:none");
     await press(chat, "r:caseword:skip");
@@ -195,10 +198,10 @@ describe("report flow (issue 3)", () => {
 });
 
 describe("report flow: faults", () => {
-  it("a photo in the middle of the flow gets a text-only hint and keeps the place", async () => {
+  it("a voice note in the middle of the flow gets a text-only hint and keeps the place", async () => {
     const chat = 800 + seq++;
     await toTextStep(chat, "ru");
-    const reply = await send(chat, { type: "media", media: "photo" });
+    const reply = await send(chat, { type: "media", media: "voice" });
     expect(reply).toContain(tr.t("ru", "report.textOnly"));
     expect(reply).toContain(tr.t("ru", "report.askText", { max: MAX_REPORT_TEXT }));
   });
@@ -207,6 +210,7 @@ describe("report flow: faults", () => {
     const chat = 900 + seq++;
     await toTextStep(chat, "ru");
     await send(chat, "Текст, который должен дойти.");
+    await press(chat, "r:photos:done");
     await press(chat, "r:risk:skip");
     await press(chat, "r:contact:none");
     await press(chat, "r:caseword:skip");
@@ -232,5 +236,61 @@ describe("report flow: faults", () => {
     await send(chat, "тоқта");
     expect(channel.covers.length).toBe(covers + 1);
     expect(await reports.getDraft(makeAddress("telegram", chat))).toBeNull();
+  });
+});
+
+describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
+  it("takes photos sent as photos, refuses pictures sent as files, and queues each photo after the card", async () => {
+    const chat = 1200 + seq++;
+    await toTextStep(chat, "ru");
+    const atPhotos = await send(chat, "Вот что было.");
+    expect(atPhotos).toContain(tr.t("ru", "report.askPhotos", { max: 5 }).slice(0, 30));
+    const refused = await send(chat, { type: "media", media: "document", ref: "doc1", image: true });
+    expect(refused).toContain(tr.t("ru", "report.photoAsFile"));
+    await send(chat, { type: "media", media: "photo", ref: "file-A" });
+    const added = await send(chat, { type: "media", media: "photo", ref: "file-B" });
+    expect(added).toContain(tr.t("ru", "report.photoAdded", { count: 2, max: 5 }));
+    await press(chat, "r:photos:done");
+    await press(chat, "r:risk:skip");
+    await press(chat, "r:contact:none");
+    const review = await press(chat, "r:caseword:skip");
+    expect(review).toContain("Фото: 2");
+    await press(chat, "r:send");
+    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    expect(r.photos).toBe(2);
+    const rows = await db.prisma.outbox.findMany({ where: { reportId: r.id }, orderBy: { id: "asc" } });
+    expect(rows.map((x) => x.kind)).toEqual(["card", "to_staff_photo", "to_staff_photo", "confirm"]);
+    // The file ids are sealed in the queue like everything else.
+    expect(rows.some((x) => x.payloadEnc.includes("file-A"))).toBe(false);
+  });
+
+  it("a staff reply shown to the reporter is deleted after 30 minutes", async () => {
+    const { runExpiry } = await import("../../src/core/services/housekeeping.ts");
+    const { createPrismaStore } = await import("../../src/db/store.ts");
+    const chat = 1300 + seq++;
+    await toTextStep(chat, "ru");
+    await send(chat, "Текст.");
+    await press(chat, "r:photos:done");
+    await press(chat, "r:risk:skip");
+    await press(chat, "r:contact:any");
+    await press(chat, "r:caseword:skip");
+    await press(chat, "r:send");
+    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
+    await reports.addMessage(r.id, "out", "Ответ", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
+    const shown = channel.last().ids;
+    expect(channel.lastText()).toContain("Ответ");
+    const deps = { store: createPrismaStore(db.prisma), now: () => now.value, channels: { telegram: channel } };
+    const start = now.value.getTime();
+    const mine = () => channel.deleted.filter((d) => d.chatId === String(chat));
+    now.value = new Date(start + 29 * 60_000);
+    await runExpiry(deps);
+    expect(mine()).toEqual([]);
+    now.value = new Date(start + 30 * 60_000);
+    await runExpiry(deps);
+    expect(mine().map((d) => d.ids)).toEqual([shown]);
+    // Done once: a repeated run deletes nothing more.
+    expect(await runExpiry(deps)).toBe(0);
   });
 });

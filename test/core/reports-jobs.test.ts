@@ -136,3 +136,24 @@ describe("contact windows (S9)", () => {
     expect(contactWindow({ contact: "none", country: "KZ" }, new Date()).open).toBe(false);
   });
 });
+
+describe("escalation tiers (R8)", () => {
+  it("raises an untaken report to supervisors after 2 h once, and reminds a holder who has not answered in 24 h once", async () => {
+    const t0 = new Date("2026-11-27T00:00:00Z");
+    const waiting = await seedReport(reports, makeAddress("telegram", 11), STAFF, {}, t0);
+    const held = await seedReport(reports, makeAddress("telegram", 12), STAFF, {}, t0);
+    await reports.take(held.id, { id: 3, name: "Айгуль" }, t0, []);
+    const run = (at: number) => runEscalation({ reports, desk: desk(), now: () => new Date(t0.getTime() + at), urgentMinutes: 10, normalHours: 12, kick: () => undefined });
+    const count = (prefix: string, id: string) => db.prisma.outbox.count({ where: { reportId: id, dedupeKey: { startsWith: prefix } } });
+    await run(HOUR);
+    expect(await count("supervisors:", waiting.id)).toBe(0);
+    await run(2 * HOUR);
+    await run(3 * HOUR);
+    expect(await count("supervisors:", waiting.id)).toBe(1);
+    await run(23 * HOUR);
+    expect(await count("remind:", held.id)).toBe(0);
+    await run(24 * HOUR);
+    await run(25 * HOUR);
+    expect(await count("remind:", held.id)).toBe(1);
+  });
+});

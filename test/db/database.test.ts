@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
+import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { tempDir } from "../support/harness.ts";
 
 let db: OpenedDatabase | undefined;
@@ -20,14 +21,16 @@ describe("database start-up (D1, D5)", () => {
   it("applies migrations once, in a way prisma migrate recognises", async () => {
     const file = path.join(tempDir(), "b.db");
     db = await openDatabase(file);
-    expect(db.applied).toEqual(["20261122000000_init", "20261122010000_reports"]);
+    const all = fs.readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(db.applied).toEqual(all);
     await db.close();
     db = await openDatabase(file);
     expect(db.applied).toEqual([]);
     const raw = new Database(file, { readonly: true });
     const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as Array<{ migration_name: string; finished_at: string }>;
     raw.close();
-    expect(rows.map((r) => r.migration_name)).toEqual(["20261122000000_init", "20261122010000_reports"]);
+    expect(rows.map((r) => r.migration_name)).toEqual(all);
     expect(rows[0]!.finished_at).toBeTruthy();
   });
 

@@ -23,7 +23,7 @@ async function staffHarness(env: Record<string, string> = {}) {
 }
 
 /** Walks a private chat through the whole report flow; returns the texts it saw. */
-async function fileReport(h: Harness, chat: number, opts: { text: string; about?: string; contact?: string; caseWord?: string } ) {
+async function fileReport(h: Harness, chat: number, opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string }) {
   const { emu } = h;
   const step = async (act: () => unknown, n = 1) => {
     const before = emu.sent(chat).length;
@@ -43,6 +43,10 @@ async function fileReport(h: Harness, chat: number, opts: { text: string; about?
   await step(() => pressLabel(emu, chat, "Нет"));
   await step(() => emu.sendText(chat, "Шымкент"));
   await step(() => emu.sendText(chat, opts.text));
+  if (opts.photo) {
+    await step(() => emu.sendPhoto(chat, {}, opts.photo), 2);
+  }
+  await step(() => pressLabel(emu, chat, "Дальше"));
   if ((opts.about ?? "С другим взрослым") === "Со мной") await step(() => pressLabel(emu, chat, "Пропустить"));
   await step(() => pressLabel(emu, chat, opts.contact ?? "Да, в любое время"));
   if (opts.caseWord) await step(() => emu.sendText(chat, opts.caseWord!));
@@ -64,7 +68,7 @@ describe("reports end to end (issue 3)", () => {
     h = await staffHarness();
     const { emu } = h;
     const chat = 7001;
-    const { code, confirm } = await fileReport(h, chat, { text: "За стеной каждую ночь кричит ребёнок, слышны удары." });
+    const { code, confirm } = await fileReport(h, chat, { text: "За стеной каждую ночь кричит ребёнок, слышны удары.", photo: "AgACphoto123" });
     expect(code).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
     expect(confirm.text).toContain("Сотрудница прочитает его и ответит здесь.");
 
@@ -76,6 +80,12 @@ describe("reports end to end (issue 3)", () => {
     expect(card.text).toContain("За стеной каждую ночь кричит ребёнок");
     expect(card.payload.protect_content).toBe(true);
     expect(buttonsOf(card.payload)).toEqual(["✋ Взять"]);
+    expect(card.text).toContain("Фото: 1 (ниже)");
+    // The photo follows as a new send of its file id, replying to the card — never a forward (P2).
+    const photo = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.method === "sendPhoto"), 5000, "photo");
+    expect(photo.payload.photo).toBe("AgACphoto123");
+    expect(photo.payload.caption).toBe(`📷 ${code}, фото 1/1`);
+    expect(photo.payload.reply_parameters.message_id).toBe(card.id);
     // Nothing in the staff chat names the reporter.
     expect(JSON.stringify(emu.callsOf("sendMessage", STAFF))).not.toContain(String(chat));
 

@@ -147,8 +147,11 @@ export class BotApiEmulator {
   sendVoice(chatId: number, u: UserSpec = {}): number {
     return this.userMessage(chatId, { voice: { file_id: "v", file_unique_id: "v", duration: 3 } }, u);
   }
-  sendPhoto(chatId: number, u: UserSpec = {}): number {
-    return this.userMessage(chatId, { photo: [{ file_id: "p", file_unique_id: "p", width: 90, height: 90 }] }, u);
+  sendPhoto(chatId: number, u: UserSpec = {}, fileId = "p"): number {
+    return this.userMessage(chatId, { photo: [{ file_id: `${fileId}-small`, file_unique_id: `${fileId}s`, width: 90, height: 90 }, { file_id: fileId, file_unique_id: fileId, width: 1280, height: 960 }] }, u);
+  }
+  sendDocument(chatId: number, mime: string, u: UserSpec = {}): number {
+    return this.userMessage(chatId, { document: { file_id: "doc", file_unique_id: "doc", mime_type: mime, file_name: "IMG_0001.jpg" } }, u);
   }
 
   /** A button press on a bot message; returns the callback query id. In a group, pass the user. */
@@ -219,7 +222,7 @@ export class BotApiEmulator {
   /** Messages the bot sent to a chat (text, venue, location), in order, with their ids. */
   sent(chatId: number): Array<{ method: string; id: number; text?: string; payload: Record<string, any> }> {
     return this.calls
-      .filter((c) => ["sendMessage", "sendVenue", "sendLocation"].includes(c.method) && Number(c.payload.chat_id) === chatId && c.payload.__id)
+      .filter((c) => ["sendMessage", "sendVenue", "sendLocation", "sendPhoto"].includes(c.method) && Number(c.payload.chat_id) === chatId && c.payload.__id)
       .map((c) => ({ method: c.method, id: c.payload.__id as number, text: c.payload.text as string | undefined, payload: c.payload }));
   }
 
@@ -361,6 +364,9 @@ export class BotApiEmulator {
         return botMessage({ venue: { location: { latitude: p.latitude, longitude: p.longitude }, title: p.title, address: p.address } });
       case "sendLocation":
         return botMessage({ location: { latitude: p.latitude, longitude: p.longitude } });
+      case "sendPhoto":
+        if (typeof p.photo !== "string") throw { error_code: 400, description: "Bad Request: the emulator takes photos by file_id only" };
+        return botMessage({ photo: [{ file_id: p.photo, file_unique_id: p.photo, width: 90, height: 90 }], caption: p.caption });
       case "editMessageText": {
         const m = this.chat(chatId).messages.get(Number(p.message_id));
         if (!m || m.deleted) throw { error_code: 400, description: "Bad Request: message to edit not found" };

@@ -18,10 +18,10 @@ export function parseMessage(msg: Message, botUsername?: string): Input {
   if (loc) return { type: "location", lat: loc.latitude, lon: loc.longitude };
   if (msg.sticker) return { type: "media", media: "sticker" };
   if (msg.voice || msg.video_note) return { type: "media", media: "voice" };
-  if (msg.photo) return { type: "media", media: "photo" };
+  if (msg.photo) return { type: "media", media: "photo", ref: msg.photo.at(-1)?.file_id };
   if (msg.video || msg.animation) return { type: "media", media: "video" };
   if (msg.audio) return { type: "media", media: "audio" };
-  if (msg.document) return { type: "media", media: "document" };
+  if (msg.document) return { type: "media", media: "document", ref: msg.document.file_id, image: !!msg.document.mime_type?.startsWith("image/") };
   if (msg.contact) return { type: "media", media: "contact" };
   if (msg.poll) return { type: "media", media: "poll" };
   return { type: "media", media: "other" };

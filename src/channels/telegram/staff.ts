@@ -241,6 +241,19 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         }
         return { status: "sent", messageId: first };
       }
+      if (p.type === "to_staff_photo") {
+        const r = await reports.byId(p.reportId);
+        if (!r) return { status: "dead", reason: "no report" };
+        if (!r.cardMessageId) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        // By file id: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
+        const sent = await bot.api.sendPhoto(chatId, p.ref, {
+          caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),
+          protect_content: true,
+          reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true },
+        });
+        await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
+        return { status: "sent", messageId: sent.message_id };
+      }
       if (p.type === "notice") {
         const sent = await bot.api.sendMessage(chatId, desk.notice(p.key, p.vars ?? {}), { protect_content: true });
         if (p.reportId) await reports.addStaffThread(chatId, sent.message_id, p.reportId, deps.now());

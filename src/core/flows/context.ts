@@ -27,6 +27,8 @@ export interface View {
   columns?: number;
   askLocation?: boolean;
   protect?: boolean;
+  /** Delete these messages after so many minutes (S8). */
+  expireMinutes?: number;
   state: Omit<DialogState, "v" | "nonce" | "options">;
 }
 

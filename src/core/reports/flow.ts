@@ -18,6 +18,9 @@ import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportReco
 export const MAX_REPORT_TEXT = 2000;
 export const RISK_QUESTIONS = 5;
 export const MIN_CASE_WORD = 3;
+export const MAX_PHOTOS = 5;
+/** How long a shown staff reply stays in the chat (S8). */
+export const SHOWN_REPLY_MINUTES = 30;
 
 export interface ReportDeps {
   reports: ReportStore;
@@ -112,6 +115,13 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         };
       case "text":
         return { messages: [text(t("report.askText", { max: MAX_REPORT_TEXT }))], options: [cancel(t)], state: { screen: "report:text" } };
+      case "photos":
+        return {
+          messages: [text(t("report.askPhotos", { max: MAX_PHOTOS }))],
+          options: [{ id: "r:photos:done", label: t("report.photosDone") }, cancel(t)],
+          columns: 1,
+          state: { screen: "report:photos" },
+        };
       case "riskAsk":
         return {
           messages: [text(t("report.riskIntro"))],
@@ -165,6 +175,7 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
     `${t("report.reviewWhere")}: ${regionLabel(ctx, d.regionId)}`,
     `${t("report.reviewContact")}: ${t(`report.contact.${d.contact ?? "none"}`)}`,
     `${t("report.reviewCaseWord")}: ${d.caseWord ? t("report.caseWordSet") : t("report.notGiven")}`,
+    ...(d.photos?.length ? [`${t("report.reviewPhotos")}: ${d.photos.length}`] : []),
     "",
     `${t("report.reviewText")}:`,
     d.text ?? "",
@@ -180,7 +191,7 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
 
 /** The step after the current one, given the answers so far. */
 function advance(d: Draft): Draft {
-  const order = ["about", "kinds", "danger", "where", "text", "riskAsk", "contact", "caseword", "review"];
+  const order = ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
   // The danger questions ("risk") are one step of the order, however many are answered.
   let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
   if (order[i] === "riskAsk" && d.about !== "self") i++;
@@ -271,6 +282,9 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     case "caseword":
       next = advance({ ...d, caseWord: null });
       break;
+    case "photos":
+      next = advance(d);
+      break;
     case "send":
       return submit(ctx, d);
     default:
@@ -341,10 +355,23 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
 }
 
 /** A photo, voice note or sticker sent inside the flow: say what is accepted, keep the place (C#3). */
-export async function reportMedia(ctx: ReportCtx): Promise<View | null> {
+export async function reportMedia(ctx: ReportCtx, media: { media: string; ref?: string; image?: boolean }): Promise<View | null> {
   if (!ctx.session.state?.screen.startsWith("report:")) return null;
+  const { t } = ctx;
   const d = await ctx.rd.reports.getDraft(ctx.address);
-  return d ? stepView(ctx, d, [text(ctx.t("report.textOnly"))]) : null;
+  if (!d) return null;
+  if (d.step === "photos" || d.step === "text") {
+    // A picture sent as a file keeps its EXIF data, GPS included: it is not taken (P3).
+    if (media.media === "document" && media.image) return stepView(ctx, d, [text(t("report.photoAsFile"))]);
+    if (media.media === "photo" && media.ref) {
+      const photos = d.photos ?? [];
+      if (photos.length >= MAX_PHOTOS) return stepView(ctx, d, [text(t("report.photoLimit", { max: MAX_PHOTOS }))]);
+      const next = { ...d, photos: [...photos, media.ref] };
+      await saveDraft(ctx, next);
+      return stepView(ctx, next, [text(t("report.photoAdded", { count: next.photos.length, max: MAX_PHOTOS }))]);
+    }
+  }
+  return stepView(ctx, d, [text(t("report.textOnly"))]);
 }
 
 export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): Promise<View | null> {
@@ -383,6 +410,7 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
         highRisk: isHighRisk(risk),
         riskAnswers: risk,
         text: d.text,
+        photos: d.photos ?? [],
         contact: d.contact,
         caseWord: d.caseWord ?? null,
         staffChatId,
@@ -390,6 +418,8 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
       ctx.address,
       [
         { dedupeKey: `card:${id}`, target: `staff:${staffChatId}`, payload: { type: "card", reportId: id } },
+        // Photos follow their card, each as a photo (Telegram already stripped their metadata).
+        ...(d.photos ?? []).map((ref, i, all) => ({ dedupeKey: `photo:${id}:${i}`, target: `staff:${staffChatId}`, payload: { type: "to_staff_photo" as const, reportId: id, ref, index: i + 1, count: all.length } })),
         { dedupeKey: confirmKey, target: `relay:${id}`, payload: { type: "confirm", reportId: id } },
       ],
       now,
@@ -474,7 +504,8 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   if (r.status !== "closed" && sameChat) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
   if (r.contact !== "none" && r.status !== "closed" && sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
   options.push(menuOption(t));
-  return { messages: [text(lines.join("\n"))], options, columns: 1, protect: true, state: { screen: `report:status:${r.id}` } };
+  // Staff replies shown on the phone are deleted after 30 minutes (S8).
+  return { messages: [text(lines.join("\n"))], options, columns: 1, protect: true, expireMinutes: msgs.some((m) => m.direction === "out") ? SHOWN_REPLY_MINUTES : undefined, state: { screen: `report:status:${r.id}` } };
 }
 
 async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {

@@ -13,12 +13,32 @@ export async function runEscalation(deps: {
   now: () => Date;
   urgentMinutes: number;
   normalHours: number;
+  /** A report nobody took after this long is raised to supervisors once (R8). */
+  supervisorHours?: number;
+  /** A taken report with no reply after this long reminds its holder once (R8). */
+  reminderHours?: number;
   kick: () => void;
 }): Promise<number> {
   const now = deps.now();
+  const supervisorMs = (deps.supervisorHours ?? 2) * 3600_000;
+  const reminderMs = (deps.reminderHours ?? 24) * 3600_000;
   let count = 0;
   for (const r of await deps.reports.open()) {
+    const vars = { code: r.code, ago: ago(deps.desk.t, r.status === "new" ? r.createdAt : (r.takenAt ?? r.createdAt), now) };
+    if (r.status === "taken" && r.takenAt && now.getTime() - r.takenAt.getTime() >= reminderMs) {
+      const answered = (await deps.reports.messages(r.id)).some((m) => m.direction === "out");
+      if (!answered) {
+        await deps.reports.enqueue(
+          [{ dedupeKey: `remind:${r.id}:${r.takenAt.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.remindHolder", vars: { ...vars, name: r.takenByName ?? "—" }, reportId: r.id } }],
+          now,
+        );
+      }
+    }
     if (r.status !== "new") continue;
+    if (now.getTime() - r.createdAt.getTime() >= supervisorMs) {
+      // The dedupe key makes this once per report, however often the job runs.
+      await deps.reports.enqueue([{ dedupeKey: `supervisors:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.escalateSupervisors", vars, reportId: r.id } }], now);
+    }
     const every = r.urgent ? deps.urgentMinutes * 60_000 : deps.normalHours * 3600_000;
     const since = (r.lastPingAt ?? r.createdAt).getTime();
     if (now.getTime() - since < every) continue;

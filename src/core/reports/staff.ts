@@ -110,6 +110,7 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t("staff.card.kinds", { kinds: r.kinds.map((k) => t(`report.kind.${k}`)).join("; ") }),
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
+      ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
       t("staff.card.status", { status: statusText(r) }),
       "",
       t("staff.card.text"),

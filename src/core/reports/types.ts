@@ -27,6 +27,8 @@ export interface Draft {
   regionId?: string | null;
   country?: Country | null;
   text?: string;
+  /** References to photos sent as photos (Telegram file ids). */
+  photos?: string[];
   risk?: string; // "y" / "n" per answered question
   contact?: Contact;
   caseWord?: string | null;
@@ -46,6 +48,7 @@ export interface NewReport {
   highRisk: boolean;
   riskAnswers: string | null;
   text: string;
+  photos?: string[];
   contact: Contact;
   caseWord: string | null;
   staffChatId: number;
@@ -63,6 +66,7 @@ export interface ReportRecord {
   urgent: boolean;
   highRisk: boolean;
   text: string | null;
+  photos: number;
   contact: Contact;
   hasCaseWord: boolean;
   status: Status;
@@ -95,6 +99,7 @@ export type OutboxPayload =
   | { type: "confirm"; reportId: string }
   | { type: "knock"; reportId: string }
   | { type: "to_staff"; reportId: string; messageId: number }
+  | { type: "to_staff_photo"; reportId: string; ref: string; index: number; count: number }
   | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string };
 
 export interface OutboxItem {

@@ -4,7 +4,8 @@
  */
 import type { Locale } from "../../config.ts";
 import type { Store } from "../store.ts";
-import type { Address } from "../types.ts";
+import type { Channel } from "../channel.ts";
+import { splitAddress, type Address, type ChannelName } from "../types.ts";
 
 /**
  * Auto-erase: a chat whose owner asked for it is wiped after that many
@@ -30,4 +31,22 @@ export async function runRetention(deps: {
   limits: { sessionTtlHours: number; messageTrackHours: number };
 }): Promise<{ sessions: number; messages: number }> {
   return deps.store.purgeExpired(deps.now(), deps.limits);
+}
+
+/** Deletes messages whose time is up (shown staff replies, S8). */
+export async function runExpiry(deps: {
+  store: Store;
+  now: () => Date;
+  channels: Partial<Record<ChannelName, Channel>>;
+}): Promise<number> {
+  let count = 0;
+  for (const { address, ids } of await deps.store.dueDeletes(deps.now())) {
+    const { channel, chatId } = splitAddress(address);
+    const ch = deps.channels[channel];
+    if (!ch) continue;
+    await ch.deleteMessages(chatId, ids.map((id) => ({ id, fromBot: true, at: deps.now() })));
+    await deps.store.doneDeletes(address, ids);
+    count += ids.length;
+  }
+  return count;
 }

@@ -1,0 +1,53 @@
+-- CreateTable
+CREATE TABLE "expiring_messages" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "chat" TEXT NOT NULL,
+    "message_id" TEXT NOT NULL,
+    "delete_at" DATETIME NOT NULL
+);
+
+-- RedefineTables
+PRAGMA defer_foreign_keys=ON;
+PRAGMA foreign_keys=OFF;
+CREATE TABLE "new_reports" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "code" TEXT NOT NULL,
+    "channel" TEXT NOT NULL,
+    "locale" TEXT NOT NULL,
+    "country" TEXT,
+    "region_id" TEXT,
+    "about" TEXT NOT NULL,
+    "kinds" TEXT NOT NULL,
+    "urgent" BOOLEAN NOT NULL,
+    "high_risk" BOOLEAN NOT NULL,
+    "risk_answers" TEXT,
+    "photos" INTEGER NOT NULL DEFAULT 0,
+    "text_enc" TEXT,
+    "contact" TEXT NOT NULL,
+    "case_word_hash" TEXT,
+    "status" TEXT NOT NULL DEFAULT 'new',
+    "taken_by" BIGINT,
+    "taken_by_name" TEXT,
+    "referred_to" TEXT,
+    "outcome" TEXT,
+    "staff_chat_id" BIGINT NOT NULL,
+    "card_message_id" INTEGER,
+    "ping_count" INTEGER NOT NULL DEFAULT 0,
+    "last_ping_at" DATETIME,
+    "created_at" DATETIME NOT NULL,
+    "updated_at" DATETIME NOT NULL,
+    "taken_at" DATETIME,
+    "closed_at" DATETIME,
+    "text_purged_at" DATETIME
+);
+INSERT INTO "new_reports" ("about", "card_message_id", "case_word_hash", "channel", "closed_at", "code", "contact", "country", "created_at", "high_risk", "id", "kinds", "last_ping_at", "locale", "outcome", "ping_count", "referred_to", "region_id", "risk_answers", "staff_chat_id", "status", "taken_at", "taken_by", "taken_by_name", "text_enc", "text_purged_at", "updated_at", "urgent") SELECT "about", "card_message_id", "case_word_hash", "channel", "closed_at", "code", "contact", "country", "created_at", "high_risk", "id", "kinds", "last_ping_at", "locale", "outcome", "ping_count", "referred_to", "region_id", "risk_answers", "staff_chat_id", "status", "taken_at", "taken_by", "taken_by_name", "text_enc", "text_purged_at", "updated_at", "urgent" FROM "reports";
+DROP TABLE "reports";
+ALTER TABLE "new_reports" RENAME TO "reports";
+CREATE UNIQUE INDEX "reports_code_key" ON "reports"("code");
+CREATE INDEX "reports_status_urgent_created_at_idx" ON "reports"("status", "urgent", "created_at");
+PRAGMA foreign_keys=ON;
+PRAGMA defer_foreign_keys=OFF;
+
+-- CreateIndex
+CREATE INDEX "expiring_messages_delete_at_idx" ON "expiring_messages"("delete_at");
+
