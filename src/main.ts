@@ -72,14 +72,34 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   const store = createPrismaStore(db.prisma);
   const sealer = createSealer(encryptionKey(config, logger));
   const reports = createReportStore(db.prisma, sealer);
-  const staffChats = staffChatsOf(config);
+  // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
+  const moves = await reports.chatMoves();
+  const moved = (id: number) => moves.get(id) ?? id;
+  const staffChats = staffChatsOf(config).map(moved);
 
   const telegram = createTelegramChannel({ config, translator, logger });
   const channels = { telegram: telegram.channel };
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
   const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick });
-  const staff = createTelegramStaff({ bot: telegram.bot, desk, reports, sealer, staffChats, logger, now });
+  const staff = createTelegramStaff({
+    bot: telegram.bot,
+    desk,
+    reports,
+    sealer,
+    staffChats,
+    logger,
+    now,
+    resolveChat: moved,
+    async onMigrate(from, to) {
+      await reports.moveStaffChat(from, to, now());
+      moves.set(from, to);
+      for (const [k, v] of moves) if (v === from) moves.set(k, to);
+      staffChats.splice(staffChats.indexOf(from), 1, to);
+      await reports.enqueue([{ dedupeKey: `notice:migrated:${from}:${to}`, target: `staff:${to}`, payload: { type: "notice", key: "staff.notice.migrated" } }], now());
+      logger.warn("staff.chat_migrated", { reason: "migrate_to_chat_id" });
+    },
+  });
   const toReporter = createReporterDelivery({ reports, store, channels, translator, sign: (v) => sealer.sign(`k:${v}`), now });
   outbox = createOutboxWorker({
     reports,
@@ -107,7 +127,10 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     config,
     reports: {
       reports,
-      staffChatFor: (regionId) => (regionId ? config.regionChats[regionId] : undefined) ?? config.adminChatId ?? staffChats[0] ?? null,
+      staffChatFor: (regionId) => {
+        const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.adminChatId ?? staffChats[0];
+        return chat === undefined ? null : moved(chat);
+      },
       async deliverNow() {
         // The confirmation follows the commit at once; if Telegram is slow, the worker finishes it later.
         await Promise.race([worker.drain(), new Promise((r) => setTimeout(r, 10_000))]);

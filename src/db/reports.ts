@@ -306,6 +306,23 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
     async markHeld(id) {
       await prisma.outbox.update({ where: { id }, data: { status: "held" } });
     },
+    async moveStaffChat(from, to, at) {
+      await prisma.$transaction(async (tx) => {
+        await tx.chatMove.upsert({ where: { fromId: BigInt(from) }, create: { fromId: BigInt(from), toId: BigInt(to), at }, update: { toId: BigInt(to), at } });
+        // An earlier move that pointed at the old id now points at the new one.
+        await tx.chatMove.updateMany({ where: { toId: BigInt(from) }, data: { toId: BigInt(to) } });
+        // Message ids do not survive the move: open reports get a fresh card in the new group.
+        const open = await tx.report.findMany({ where: { staffChatId: BigInt(from), status: { not: "closed" } }, select: { id: true } });
+        await tx.report.updateMany({ where: { staffChatId: BigInt(from) }, data: { staffChatId: BigInt(to), cardMessageId: null } });
+        await queue(tx, open.map((r) => ({ dedupeKey: `card:${r.id}:moved:${to}`, target: `staff:${to}`, payload: { type: "card" as const, reportId: r.id } })), at);
+        await tx.outbox.updateMany({ where: { target: `staff:${from}`, status: { in: ["pending", "held"] } }, data: { target: `staff:${to}` } });
+        await audit(tx, { actor: "system", action: "chat_migrated", reportId: null, result: "ok" }, at);
+      });
+    },
+    async chatMoves() {
+      const rows = await prisma.chatMove.findMany();
+      return new Map(rows.map((r) => [Number(r.fromId), Number(r.toId)]));
+    },
     pendingCount: () => prisma.outbox.count({ where: { status: "pending" } }),
     async purge(now, limits) {
       const t = now.getTime();

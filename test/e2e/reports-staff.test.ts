@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { startHarness, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { staffChatsOf } from "../../src/main.ts";
 
 const STAFF = -1004440001;
 const KEY = Buffer.alloc(32, 4).toString("base64");
@@ -88,5 +89,96 @@ describe("staff chat safeguards", () => {
     emu.groupMessage(STAFF, 999, "/queue");
     await new Promise((r) => setTimeout(r, 300));
     expect(emu.sent(STAFF).length).toBe(n);
+  });
+});
+
+describe("routing and moves", () => {
+  it("a staff group upgraded to a supergroup is followed: the card is resent to the new id, remembered after a restart (ST6)", async () => {
+    const NEW = -1009998887776;
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => {
+        emu.protectedChats.add(STAFF);
+        emu.protectedChats.add(NEW);
+        emu.fail("sendMessage", { error_code: 400, description: "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id: NEW }, 1, (p) => Number(p.chat_id) === STAFF);
+      },
+    });
+    const { emu } = h;
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 6201), STAFF);
+    h.app.outbox.kick();
+    await emu.waitFor(() => emu.sent(NEW).some((m) => m.text?.includes(r.code)), 5000, "card in the new group");
+    await emu.waitFor(() => emu.sent(NEW).some((m) => m.text?.includes("стала супергруппой")), 5000, "notice");
+    expect((await h.app.reports.byId(r.id))!.staffChatId).toBe(NEW);
+    expect(await h.app.db.prisma.auditLog.count({ where: { action: "chat_migrated" } })).toBe(1);
+    expect(emu.sent(STAFF)).toEqual([]);
+
+    await h.restart();
+    const r2 = await seedReport(h.app.reports, makeAddress("telegram", 6202), STAFF);
+    h.app.outbox.kick();
+    // Reports created with the old id after the restart still land in the new group.
+    await emu.waitFor(() => emu.sent(NEW).some((m) => m.text?.includes(r2.code)), 5000, "second card");
+  });
+
+  it("reports from a region with its own committee chat go there; others go to the admin chat", async () => {
+    const COMMITTEE = -1003330001;
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), REGION_CHATS: `kz-shymkent=${COMMITTEE}`, ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => {
+        emu.protectedChats.add(STAFF);
+        emu.protectedChats.add(COMMITTEE);
+      },
+    });
+    expect(staffChatsOf(h.config)).toEqual([STAFF, COMMITTEE]);
+    const { emu } = h;
+    // Through the flow: "Шымкент" typed at the where-step.
+    const chat = 6301;
+    const step = async (act: () => unknown, n = 1) => {
+      const before = emu.sent(chat).length;
+      act();
+      await emu.waitForSent(chat, before, n);
+    };
+    const press = (label: string | RegExp) => {
+      const m = [...emu.sent(chat)].reverse().find((x) => x.payload.reply_markup?.inline_keyboard)!;
+      const b = (m.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>).flat().find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)))!;
+      emu.press(chat, m.id, b.callback_data);
+    };
+    await step(() => emu.sendText(chat, "/start"), 2);
+    await step(() => press("Русский"));
+    await step(() => press(/Казахстан/));
+    await step(() => press("✍ Рассказать, что случилось"));
+    await step(() => press("Понятно, дальше"));
+    await step(() => press("С ребёнком"));
+    await step(() => press(/без ухода/));
+    await step(() => press("Готово ✔"));
+    await step(() => press("Нет"));
+    await step(() => emu.sendText(chat, "Шымкент"));
+    await step(() => emu.sendText(chat, "Ребёнок один дома третий день."));
+    await step(() => press("Дальше"));
+    await step(() => press("Нет, не связываться"));
+    await step(() => press("Пропустить"));
+    await step(() => press("📨 Отправить"), 2);
+    const card = await emu.waitFor(() => emu.sent(COMMITTEE).find((m) => m.text?.includes("Ребёнок один дома")), 5000, "card in the committee chat");
+    expect(card.text).toContain("Кто пострадал: ребёнок");
+    expect(card.text).toContain("Связь: связаться нельзя");
+    expect(emu.sent(STAFF).filter((m) => m.text?.includes("Ребёнок один дома"))).toEqual([]);
+  });
+
+  it("refer offers the region's centers from the directory and records the choice on the card", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    const { emu } = h;
+    emu.setMember(STAFF, 55, "member");
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 6401), STAFF, { regionId: "kz-shymkent" });
+    const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
+    const markup = () => (emu as any).chats.get(STAFF).messages.get(card.id).markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
+    const press = (label: string | RegExp) => emu.press(STAFF, card.id, markup().inline_keyboard.flat().find((b) => (typeof label === "string" ? b.text === label : label.test(b.text)))!.callback_data, { id: 55 });
+    press("✋ Взять");
+    await emu.waitFor(() => markup().inline_keyboard.flat().some((b) => b.text === "➡ Направить"), 5000, "taken card");
+    press("➡ Направить");
+    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes(`Куда направить ${r.code}?`), 5000, "refer menu");
+    const choices = markup().inline_keyboard.flat().map((b) => b.text);
+    expect(choices).toEqual(expect.arrayContaining(["Кризисный центр «Комек» (ОО «Сенім-ай»)", "← Назад"]));
+    press(/Комек/);
+    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Статус: направлено: Кризисный центр «Комек»"), 5000, "referred card");
+    expect((await h.app.reports.byId(r.id))!).toMatchObject({ status: "referred", referredTo: "kz-shy-komek" });
   });
 });

@@ -4,7 +4,7 @@
  * act (getChatMember, cached briefly); everyone else is politely refused and
  * nothing changes (ST1). Ordinary chatter is neither stored nor logged (P6).
  */
-import type { Bot, Context } from "grammy";
+import { GrammyError, type Bot, type Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { Sealer } from "../../core/services/sealer.ts";
 import type { DeskButton, StaffActor, StaffDesk } from "../../core/reports/staff.ts";
@@ -25,6 +25,10 @@ export interface TelegramStaffDeps {
   staffChats: number[];
   logger: Logger;
   now: () => Date;
+  /** Telegram moved a staff group to a new id (migrate_to_chat_id, ST6). */
+  onMigrate(from: number, to: number): Promise<void>;
+  /** The current id of a staff group (after any moves). */
+  resolveChat(id: number): number;
 }
 
 /** Splits text into parts of at most `max` characters on grapheme boundaries. */
@@ -200,7 +204,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
 
   /** Delivers one outbox item aimed at a staff chat. */
   async function deliver(item: OutboxItem): Promise<DeliverResult> {
-    const chatId = Number(item.target.slice("staff:".length));
+    const chatId = deps.resolveChat(Number(item.target.slice("staff:".length)));
     const p = item.payload;
     try {
       if (p.type === "card") {
@@ -215,7 +219,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       if (p.type === "card_edit") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
-        if (!r.cardMessageId) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        // No card yet: it is rendered from the current state when it goes out, so there is nothing to edit.
+        if (!r.cardMessageId) return { status: "sent", messageId: null };
         const view = desk.card(r);
         try {
           await bot.api.editMessageText(chatId, r.cardMessageId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons) });
@@ -244,12 +249,12 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       if (p.type === "to_staff_photo") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
-        if (!r.cardMessageId) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        if (!r.cardMessageId && item.attempts < 5) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
         // By file id: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
         const sent = await bot.api.sendPhoto(chatId, p.ref, {
           caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),
           protect_content: true,
-          reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true },
+          ...(r.cardMessageId ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } } : {}),
         });
         await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
         return { status: "sent", messageId: sent.message_id };
@@ -261,6 +266,14 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       }
       return { status: "dead", reason: "not for staff" };
     } catch (err) {
+      const to = err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
+      if (to !== undefined) {
+        staffChats.delete(chatId);
+        staffChats.add(to);
+        await deps.onMigrate(chatId, to);
+        // The queue now points at the new id; take it again from there.
+        return { status: "later", at: deps.now() };
+      }
       throw toChannelError(err);
     }
   }

@@ -175,6 +175,10 @@ export interface ReportStore {
   markHeld(id: number): Promise<void>;
   pendingCount(): Promise<number>;
 
+  /** A staff group got a new id (ST6): reports, queue and threads follow it. */
+  moveStaffChat(from: number, to: number, at: Date): Promise<void>;
+  chatMoves(): Promise<Map<number, number>>;
+
   /** Retention (P7). */
   purge(now: Date, limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number }): Promise<Record<string, number>>;
 }
