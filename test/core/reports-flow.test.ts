@@ -73,6 +73,19 @@ async function toTextStep(chat: number, l: Locale) {
   await press(chat, "r:where:skip");
 }
 
+
+/** From the text step to a sent report: text, no photos, no danger questions, the contact and case word given. */
+async function finishReport(chat: number, text: string, contact: string, caseWord?: string) {
+  await send(chat, text);
+  await press(chat, "r:photos:done");
+  await press(chat, "r:risk:skip");
+  await press(chat, `r:contact:${contact}`);
+  if (caseWord) await send(chat, caseWord);
+  else await press(chat, "r:caseword:skip");
+  await press(chat, "r:send");
+  return (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+}
+
 describe("report flow (issue 3)", () => {
   it.each(LOCALES)("explains what erasing cannot do before the first question, in %s (S4)", async (l) => {
     const chat = 100 + seq++;
@@ -143,13 +156,7 @@ describe("report flow (issue 3)", () => {
   it("after long silence the case word is asked, and a wrong word shows nothing (S12)", async () => {
     const chat = 500 + seq++;
     await toTextStep(chat, "ru");
-    await send(chat, "Текст обращения ZZ-SECRET");
-    await press(chat, "r:photos:done");
-    await press(chat, "r:risk:skip");
-    await press(chat, "r:contact:any");
-    await send(chat, "ключ");
-    await press(chat, "r:send");
-    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    const r = await finishReport(chat, "Текст обращения ZZ-SECRET", "any", "ключ");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
     await reports.addMessage(r.id, "out", "Ответ сотрудницы ZZ-REPLY", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
 
@@ -174,13 +181,7 @@ describe("report flow (issue 3)", () => {
   it("the report code typed from another chat shows only the status", async () => {
     const chat = 600 + seq++;
     await toTextStep(chat, "ru");
-    await send(chat, "Текст ZZ-OTHER");
-    await press(chat, "r:photos:done");
-    await press(chat, "r:risk:skip");
-    await press(chat, "r:contact:none");
-    await press(chat, "r:caseword:skip");
-    await press(chat, "r:send");
-    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    const r = await finishReport(chat, "Текст ZZ-OTHER", "none");
     const stranger = 700 + seq++;
     await send(stranger, "/start");
     const reply = await send(stranger, r.code.toLowerCase().replace("-", " "));
@@ -269,13 +270,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     const { createPrismaStore } = await import("../../src/db/store.ts");
     const chat = 1300 + seq++;
     await toTextStep(chat, "ru");
-    await send(chat, "Текст.");
-    await press(chat, "r:photos:done");
-    await press(chat, "r:risk:skip");
-    await press(chat, "r:contact:any");
-    await press(chat, "r:caseword:skip");
-    await press(chat, "r:send");
-    const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
+    const r = await finishReport(chat, "Текст.", "any");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
     await reports.addMessage(r.id, "out", "Ответ", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
     await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
