@@ -77,7 +77,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   const moved = (id: number) => moves.get(id) ?? id;
   const staffChats = staffChatsOf(config).map(moved);
 
-  const telegram = createTelegramChannel({ config, translator, logger });
+  const telegram = createTelegramChannel({ config, translator, logger, firstSeen: (key) => store.firstSeen(key, now()) });
   const channels = { telegram: telegram.channel };
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
@@ -91,6 +91,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     logger,
     now,
     resolveChat: moved,
+    kick,
     async onMigrate(from, to) {
       await reports.moveStaffChat(from, to, now());
       moves.set(from, to);

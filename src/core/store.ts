@@ -57,6 +57,8 @@ export interface Store {
   clearExitPending(address: Address): Promise<void>;
   /** Sessions whose auto-erase time has passed. */
   dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
+  /** Records an update id; false if it was already seen (R1: redelivered updates do nothing twice). */
+  firstSeen(key: string, at: Date): Promise<boolean>;
   /** Messages to delete at a set time (S8). */
   scheduleDelete(address: Address, messageIds: string[], at: Date): Promise<void>;
   /** Due deletions, grouped by chat; `done` forgets them. */

@@ -323,6 +323,9 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       const rows = await prisma.chatMove.findMany();
       return new Map(rows.map((r) => [Number(r.fromId), Number(r.toId)]));
     },
+    async retryNow(target, at) {
+      await prisma.outbox.updateMany({ where: { target, status: "pending" }, data: { nextAttemptAt: at } });
+    },
     pendingCount: () => prisma.outbox.count({ where: { status: "pending" } }),
     async purge(now, limits) {
       const t = now.getTime();

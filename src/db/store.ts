@@ -78,6 +78,15 @@ export function createPrismaStore(prisma: PrismaClient): Store {
         prisma.expiringMessage.deleteMany({ where: { address } }),
       ]);
     },
+    async firstSeen(key, at) {
+      try {
+        await prisma.processedUpdate.create({ data: { key, at } });
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === "P2002") return false;
+        throw err;
+      }
+    },
     async scheduleDelete(address, ids, at) {
       if (ids.length) await prisma.expiringMessage.createMany({ data: ids.map((messageId) => ({ address, messageId, deleteAt: at })) });
     },
@@ -102,6 +111,7 @@ export function createPrismaStore(prisma: PrismaClient): Store {
     async purgeExpired(now, limits) {
       const sessions = await prisma.session.deleteMany({ where: { lastSeenAt: { lt: new Date(now.getTime() - limits.sessionTtlHours * HOUR) } } });
       const messages = await prisma.trackedMessage.deleteMany({ where: { sentAt: { lt: new Date(now.getTime() - limits.messageTrackHours * HOUR) } } });
+      await prisma.processedUpdate.deleteMany({ where: { at: { lt: new Date(now.getTime() - 7 * 24 * HOUR) } } });
       return { sessions: sessions.count, messages: messages.count };
     },
   };

@@ -182,3 +182,29 @@ describe("routing and moves", () => {
     expect((await h.app.reports.byId(r.id))!).toMatchObject({ status: "referred", referredTo: "kz-shy-komek" });
   });
 });
+
+describe("the bot's own standing", () => {
+  it("demoted in a staff group, the bot holds deliveries there and resumes when it is an admin again (ST3)", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    const { emu } = h;
+    emu.botStatus(STAFF, "member");
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.auditLog.count({ where: { action: "bot_demoted" } })).toBe(1));
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 6501), STAFF);
+    h.app.outbox.kick();
+    await new Promise((res) => setTimeout(res, 600));
+    expect(emu.sent(STAFF).filter((m) => m.text?.includes(r.code))).toEqual([]);
+    emu.botStatus(STAFF, "administrator");
+    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes(r.code)), 5000, "card after restore");
+  });
+});
+
+describe("redelivered updates (R1)", () => {
+  it("the same update handled twice answers once", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
+    const update = { update_id: 777001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 6601, type: "private" as const, first_name: "T" }, from: { id: 6601, is_bot: false, first_name: "T" }, text: "/start", entities: [{ type: "bot_command" as const, offset: 0, length: 6 }] } };
+    await h.app.telegram.bot.handleUpdate(update);
+    await h.app.telegram.bot.handleUpdate(update);
+    expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
+    expect(await h.app.db.prisma.processedUpdate.count()).toBeGreaterThanOrEqual(1);
+  });
+});

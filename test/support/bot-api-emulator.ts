@@ -185,6 +185,15 @@ export class BotApiEmulator {
     this.push({ chat_member: { chat: { id: chatId, type: "supergroup", title: "Staff" }, from: user, date: Math.floor(this.now() / 1000), old_chat_member: { status: old, user }, new_chat_member: { status, user } } });
   }
 
+  /** The bot's own status in a group changes (my_chat_member). */
+  botStatus(chatId: number, status: "administrator" | "member" | "left" | "kicked") {
+    const old = this.members.get(chatId)?.get(this.botUser.id) ?? "member";
+    this.setMember(chatId, this.botUser.id, status);
+    const from = { id: 1, is_bot: false, first_name: "Owner" };
+    const bot = { id: this.botUser.id, is_bot: true, first_name: this.botUser.first_name, username: this.botUser.username };
+    this.push({ my_chat_member: { chat: { id: chatId, type: "supergroup", title: "Staff" }, from, date: Math.floor(this.now() / 1000), old_chat_member: { status: old, user: bot }, new_chat_member: { status, user: bot } } });
+  }
+
   /** A staff member writes in a group, optionally as a reply to one of the bot's messages. */
   groupMessage(chatId: number, userId: number, text: string, replyTo?: number): number {
     const cmd = /^\/[a-z_]+(@\w+)?/i.exec(text);

@@ -31,6 +31,8 @@ export interface TelegramChannelDeps {
   logger: Logger;
   /** Tests pass it to skip getMe. */
   botInfo?: UserFromGetMe;
+  /** Records an update id; false when it was seen before (R1). */
+  firstSeen?: (key: string) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -101,6 +103,14 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
 
   function attach(d: Dialog, extra?: () => void) {
     dialog = d;
+    // A redelivered update (after a restart or a webhook retry) is dropped before anything runs (R1).
+    if (deps.firstSeen) {
+      const firstSeen = deps.firstSeen;
+      bot.use(async (ctx, next) => {
+        if (await firstSeen(`telegram:${ctx.update.update_id}`)) await next();
+        else logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
+      });
+    }
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
     bot.use(
       sequentialize((ctx: Context) => {

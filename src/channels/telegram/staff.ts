@@ -29,6 +29,8 @@ export interface TelegramStaffDeps {
   onMigrate(from: number, to: number): Promise<void>;
   /** The current id of a staff group (after any moves). */
   resolveChat(id: number): number;
+  /** Wakes the outbox. */
+  kick?: () => void;
 }
 
 /** Splits text into parts of at most `max` characters on grapheme boundaries. */
@@ -51,6 +53,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   const { bot, desk, reports, sealer, logger } = deps;
   const staffChats = new Set(deps.staffChats);
   const members = new Map<string, { at: number; actor: StaffActor | null }>();
+  /** Staff groups where the bot is no longer an administrator: deliveries wait (ST3). */
+  const paused = new Set<number>();
 
   const sign = (action: string, id: string) => `s:${action}:${id}:${sealer.sign(`${action}:${id}`)}`;
   const keyboard = (reportId: string, rows: DeskButton[][]): InlineKeyboardMarkup => ({
@@ -193,11 +197,28 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     return problems;
   }
 
+  /** The bot itself was demoted or removed: hold deliveries to that group and raise the alarm in the logs (ST3). */
+  async function onMyChatMember(ctx: Context) {
+    const u = ctx.myChatMember!;
+    const chatId = ctx.chat!.id;
+    const ok = u.new_chat_member.status === "administrator";
+    if (ok) paused.delete(chatId);
+    else paused.add(chatId);
+    await reports.audit({ actor: "system", action: ok ? "bot_restored" : "bot_demoted", reportId: null, result: u.new_chat_member.status }, deps.now());
+    if (ok) {
+      logger.info("staff.bot_restored");
+      await reports.retryNow(`staff:${chatId}`, deps.now());
+      deps.kick?.();
+    }
+    else logger.error("staff.bot_demoted", { reason: u.new_chat_member.status });
+  }
+
   function install() {
     const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
     staff.on("callback_query:data", onCallback);
     staff.on("message", onMessage);
     staff.on("chat_member", onChatMember);
+    staff.on("my_chat_member", onMyChatMember);
     // Staff buttons pressed anywhere else (forwarded cards, forged updates) are refused once.
     bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("s:") === true).on("callback_query:data", onCallback);
   }
@@ -206,6 +227,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   async function deliver(item: OutboxItem): Promise<DeliverResult> {
     const chatId = deps.resolveChat(Number(item.target.slice("staff:".length)));
     const p = item.payload;
+    if (paused.has(chatId)) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
     try {
       if (p.type === "card") {
         const r = await reports.byId(p.reportId);
@@ -278,5 +300,5 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     }
   }
 
-  return { install, deliver, sign, selfCheck };
+  return { install, deliver, sign, selfCheck, paused };
 }

@@ -174,6 +174,8 @@ export interface ReportStore {
   markDead(id: number, error: string): Promise<void>;
   markHeld(id: number): Promise<void>;
   pendingCount(): Promise<number>;
+  /** Everything pending for a target is due now (a paused staff group is back). */
+  retryNow(target: string, at: Date): Promise<void>;
 
   /** A staff group got a new id (ST6): reports, queue and threads follow it. */
   moveStaffChat(from: number, to: number, at: Date): Promise<void>;
