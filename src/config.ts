@@ -2,7 +2,9 @@
  * The only reader of the environment. Everything is validated once at start;
  * each problem is reported with the variable's name and how to fix it.
  */
-import { databaseFileFromUrl } from "./db/url.ts";
+import os from "node:os";
+import path from "node:path";
+import { databaseFileFromUrl, projectRoot } from "./db/url.ts";
 
 export const LOCALES = ["kk", "ky", "ru"] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -54,6 +56,18 @@ export interface Config {
   caseWordAfterHours: number;
   /** Cron expression of the daily digest to staff chats. */
   digestCron: string;
+  telegramEnabled: boolean;
+  whatsappEnabled: boolean;
+  /** LocalAuth folder: a live WhatsApp session, kept outside the project with mode 0700 (W3). */
+  whatsappDataDir: string;
+  /** The system Chromium that puppeteer drives; nothing downloads a browser. */
+  chromePath: string;
+  /** Least time between two messages to one WhatsApp chat (ban risk, W2). */
+  whatsappSendDelayMs: number;
+  /** The bot's own WhatsApp messages younger than this are revoked on exit (S7). */
+  whatsappRevokeHours: number;
+  /** Shown in WhatsApp menus as the alternative if WhatsApp goes (W4), e.g. "@qorgau_bot". */
+  telegramHandle: string | null;
 }
 
 export class ConfigError extends Error {
@@ -90,8 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
     return fallback;
   };
 
+  const telegramEnabled = bool("TELEGRAM_ENABLED", true);
+  const whatsappEnabled = bool("WHATSAPP_ENABLED", false);
+  if (!telegramEnabled && !whatsappEnabled) problems.push("TELEGRAM_ENABLED and WHATSAPP_ENABLED are both off: turn at least one channel on");
   const botToken = str("BOT_TOKEN") ?? "";
-  if (!botToken) {
+  if (!telegramEnabled) {
+    // WhatsApp alone: no Telegram token needed.
+  } else if (!botToken) {
     problems.push("BOT_TOKEN is missing: create a bot with @BotFather (/newbot) and put its token in .env");
   } else if (!/^\d{5,}:[A-Za-z0-9_-]{20,}$/.test(botToken)) {
     problems.push("BOT_TOKEN does not look like a BotFather token (digits, a colon, then 20+ letters, digits, _ or -)");
@@ -158,6 +177,13 @@ export function loadConfig(env: Env = process.env): Config {
   const digestCron = str("DIGEST_CRON") ?? "0 9 * * *";
   if (!/^(\S+\s+){4,5}\S+$/.test(digestCron)) problems.push(`DIGEST_CRON must be a cron expression such as "0 9 * * *", got "${digestCron}"`);
 
+  const whatsappDataDir = path.resolve(str("WA_DATA_DIR") ?? path.join(os.homedir(), ".qorgau", "whatsapp"));
+  if (whatsappEnabled && (whatsappDataDir + path.sep).startsWith(projectRoot + path.sep)) {
+    problems.push(`WA_DATA_DIR must be outside the project folder (${projectRoot}): it holds a live WhatsApp session`);
+  }
+  const telegramHandle = str("TELEGRAM_HANDLE") ?? null;
+  if (telegramHandle && !/^@[A-Za-z0-9_]{5,32}$/.test(telegramHandle)) problems.push(`TELEGRAM_HANDLE must look like @qorgau_bot, got "${telegramHandle}"`);
+
   const config: Config = {
     botToken,
     telegramApiRoot,
@@ -184,6 +210,13 @@ export function loadConfig(env: Env = process.env): Config {
     groupMessagesPerMinute: num("GROUP_MESSAGES_PER_MINUTE", 20, 1, 6000),
     caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
     digestCron,
+    telegramEnabled,
+    whatsappEnabled,
+    whatsappDataDir,
+    chromePath: str("CHROME_PATH") ?? "/usr/bin/chromium",
+    whatsappSendDelayMs: num("WA_SEND_DELAY_MS", 1200, 0, 60_000),
+    whatsappRevokeHours: num("WA_REVOKE_HOURS", 48, 0, 60),
+    telegramHandle,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -25,13 +25,24 @@ import { createReporterDelivery } from "./core/reports/delivery.ts";
 import { runDigest, runEscalation } from "./core/reports/jobs.ts";
 import type { ReportStore } from "./core/reports/types.ts";
 import crypto from "node:crypto";
+import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "./channels/whatsapp/index.ts";
+import { createWhatsAppClient } from "./channels/whatsapp/client.ts";
+import type { Channel } from "./core/channel.ts";
+import type { ChannelName } from "./core/types.ts";
+
+/** A channel that cannot go on ends the process non-zero, so the service manager restarts it (R6). */
+function defaultFatal(reason: string): never {
+  process.stderr.write(`Qorgau is stopping: ${reason}\n`);
+  process.exit(3);
+}
 import { createLogger, describeError, type Logger } from "./logger.ts";
 
 export interface App {
   config: Config;
   db: OpenedDatabase;
   dialog: Dialog;
-  telegram: TelegramChannel;
+  telegram?: TelegramChannel;
+  whatsapp?: WhatsAppChannel;
   jobs: Jobs;
   logger: Logger;
   reports: ReportStore;
@@ -61,7 +72,18 @@ export function staffChatsOf(config: Config): number[] {
   return [...new Set([...(config.adminChatId !== null ? [config.adminChatId] : []), ...Object.values(config.regionChats)])];
 }
 
-export async function startApp(config: Config, logger: Logger, opts: { now?: () => Date; jobs?: boolean } = {}): Promise<App> {
+export interface StartOptions {
+  now?: () => Date;
+  jobs?: boolean;
+  /** A whatsapp-web.js client to use instead of the real one (tests pass a fake). */
+  whatsappClient?: { client: WaClientLike; makeLocation: (lat: number, lon: number, name: string, address: string) => unknown };
+  /** Called when a channel cannot go on; by default the process exits non-zero so the service manager restarts it (R6). */
+  onFatal?: (reason: string) => void;
+  /** Offline time before WhatsApp gives up (tests shorten it). */
+  whatsappOfflineLimitMs?: number;
+}
+
+export async function startApp(config: Config, logger: Logger, opts: StartOptions = {}): Promise<App> {
   const now = opts.now ?? (() => new Date());
   const directory = loadDirectory();
   const problems = validateDirectory(directory);
@@ -75,14 +97,34 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
   const moves = await reports.chatMoves();
   const moved = (id: number) => moves.get(id) ?? id;
-  const staffChats = staffChatsOf(config).map(moved);
+  // Staff triage happens in Telegram groups: without Telegram there is no queue to send to.
+  const staffChats = config.telegramEnabled ? staffChatsOf(config).map(moved) : [];
 
-  const telegram = createTelegramChannel({ config, translator, logger, firstSeen: (key) => store.firstSeen(key, now()) });
-  const channels = { telegram: telegram.channel };
+  const channels: Partial<Record<ChannelName, Channel>> = {};
+  const telegram = config.telegramEnabled ? createTelegramChannel({ config, translator, logger, firstSeen: (key) => store.firstSeen(key, now()) }) : undefined;
+  if (telegram) channels.telegram = telegram.channel;
+  let whatsapp: WhatsAppChannel | undefined;
+  if (config.whatsappEnabled) {
+    const wa = opts.whatsappClient ?? (await createWhatsAppClient(config));
+    whatsapp = createWhatsAppChannel({
+      ...wa,
+      translator,
+      directory,
+      sealer,
+      logger,
+      now,
+      sendDelayMs: config.whatsappSendDelayMs,
+      revokeHours: config.whatsappRevokeHours,
+      telegramHandle: config.telegramHandle,
+      offlineLimitMs: opts.whatsappOfflineLimitMs,
+      onFatal: (reason) => (opts.onFatal ?? defaultFatal)(reason),
+    });
+    channels.whatsapp = whatsapp.channel;
+  }
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
   const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick });
-  const staff = createTelegramStaff({
+  const staff = telegram && createTelegramStaff({
     bot: telegram.bot,
     desk,
     reports,
@@ -106,7 +148,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     reports,
     now,
     logger,
-    deliver: (item) => (item.target.startsWith("relay:") ? toReporter(item) : staff.deliver(item)),
+    deliver: (item) => (item.target.startsWith("relay:") ? toReporter(item) : staff ? staff.deliver(item) : Promise.resolve({ status: "later" as const, at: new Date(now().getTime() + 60_000) })),
     // Telegram allows about 20 messages a minute to one group (A2.1).
     minIntervalMs: (target) => (target.startsWith("staff:") ? 60_000 / config.groupMessagesPerMinute : 0),
     async onDead(item, reason) {
@@ -129,8 +171,9 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     reports: {
       reports,
       staffChatFor: (regionId) => {
+        if (!staffChats.length) return null;
         const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.adminChatId ?? staffChats[0];
-        return chat === undefined ? null : moved(chat);
+        return chat === undefined || chat === null ? null : moved(chat);
       },
       async deliverNow() {
         // The confirmation follows the commit at once; if Telegram is slow, the worker finishes it later.
@@ -141,7 +184,8 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
       kick,
     },
   });
-  telegram.attach(dialog, staff.install);
+  telegram?.attach(dialog, staff?.install);
+  whatsapp?.attach(dialog);
 
   const resumed = await resumePendingExits(dialog.exitDeps);
   if (resumed) logger.info("exit.resumed", { count: resumed });
@@ -168,7 +212,8 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     { timezone: config.cronTimezone, logger },
   );
   try {
-    await telegram.start();
+    await telegram?.start();
+    await whatsapp?.start();
   } catch (err) {
     await jobs.stop();
     await db.close();
@@ -176,7 +221,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
   }
   // Deliveries still pending from before a restart go out now (R1).
   worker.start();
-  if (staffChats.length) void staff.selfCheck().then(() => worker.kick());
+  if (staff && staffChats.length) void staff.selfCheck().then(() => worker.kick());
 
   let stopping: Promise<void> | undefined;
   return {
@@ -184,6 +229,7 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     db,
     dialog,
     telegram,
+    whatsapp,
     jobs,
     logger,
     reports,
@@ -191,7 +237,8 @@ export async function startApp(config: Config, logger: Logger, opts: { now?: () 
     sealer,
     stop() {
       stopping ??= (async () => {
-        await telegram.stop();
+        await telegram?.stop();
+        await whatsapp?.stop();
         await jobs.stop();
         await worker.stop();
         await db.close();

@@ -14,7 +14,7 @@ export interface Channel {
   /** Deletes what it can of the given messages; failures are counted, never thrown. */
   deleteMessages(chatId: string, refs: TrackedRef[]): Promise<DeleteResult>;
   /** Sends the harmless cover message, removing any keyboard. Not tracked. */
-  sendCover(chatId: string, text: string): Promise<void>;
+  sendCover(chatId: string, text: string, locale: Locale): Promise<void>;
 }
 
 /** Errors a channel may throw from `send`, mapped from the platform's own. */

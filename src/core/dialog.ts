@@ -227,7 +227,11 @@ export function createDialog(deps: DialogDeps): Dialog {
     const options = session.state?.options ?? [];
     const s = normalize(raw).replace(/[\u20E3\uFE0F]/g, "");
     if (/^\d{1,2}$/.test(s)) return options[Number(s) - 1]?.id ?? null;
-    const hit = options.find((o) => normalize(o.label) === s);
+    // The words of an option, without its emoji or punctuation ("Телефоны доверия" for "☎ Телефоны доверия").
+    const words = (x: string) => normalize(x).replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+    const w = words(raw);
+    if (!w) return null;
+    const hit = options.find((o) => words(o.label) === w);
     return hit?.id ?? null;
   }
 

@@ -202,8 +202,8 @@ describe("redelivered updates (R1)", () => {
   it("the same update handled twice answers once", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
     const update = { update_id: 777001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 6601, type: "private" as const, first_name: "T" }, from: { id: 6601, is_bot: false, first_name: "T" }, text: "/start", entities: [{ type: "bot_command" as const, offset: 0, length: 6 }] } };
-    await h.app.telegram.bot.handleUpdate(update);
-    await h.app.telegram.bot.handleUpdate(update);
+    await h.app.telegram!.bot.handleUpdate(update);
+    await h.app.telegram!.bot.handleUpdate(update);
     expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
     expect(await h.app.db.prisma.processedUpdate.count()).toBeGreaterThanOrEqual(1);
   });

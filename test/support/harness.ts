@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
-import { startApp, type App } from "../../src/main.ts";
+import { startApp, type App, type StartOptions } from "../../src/main.ts";
 import { BotApiEmulator } from "./bot-api-emulator.ts";
 
 export interface Harness {
@@ -26,7 +26,7 @@ export function tempDir(prefix = "qorgau-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void } = {}): Promise<Harness> {
+export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void; start?: Partial<StartOptions> } = {}): Promise<Harness> {
   const emu = await new BotApiEmulator().start();
   opts.setup?.(emu);
   const dir = opts.dir ?? tempDir();
@@ -42,14 +42,14 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
   const logger = createLogger({ level: "debug", secrets: [config.botToken], write: (l) => logs.push(l) });
   const h: Harness = {
     emu,
-    app: await startApp(config, logger, { jobs: false, now: opts.now }),
+    app: await startApp(config, logger, { jobs: false, now: opts.now, ...opts.start }),
     config,
     logs,
     dbFile,
     dir,
     async restart() {
       await h.app.stop();
-      h.app = await startApp(config, logger, { jobs: false, now: opts.now });
+      h.app = await startApp(config, logger, { jobs: false, now: opts.now, ...opts.start });
       return h.app;
     },
     async stop() {

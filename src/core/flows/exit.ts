@@ -41,7 +41,7 @@ export async function wipeChat(deps: ExitDeps, address: Address, locale: Locale,
   await deps.store.wipeChat(address);
   if (opts.cover) {
     try {
-      await channel.sendCover(chatId, coverTextFor(deps, locale));
+      await channel.sendCover(chatId, coverTextFor(deps, locale), locale);
     } catch {
       deps.logger.warn("exit.cover_failed", { channel: name });
     }

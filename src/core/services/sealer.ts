@@ -16,6 +16,12 @@ export interface Sealer {
   hash(value: string): string;
   /** Short signature for button data (ST2). */
   sign(value: string, length?: number): string;
+  /**
+   * Seals so that equal inputs give equal outputs (the nonce is derived from
+   * the value), for ids that must work as keys: a WhatsApp number becomes an
+   * opaque, stable chat key that only the key holder can turn back.
+   */
+  sealStable(plain: string): string;
 }
 
 export function createSealer(key: Buffer): Sealer {
@@ -24,7 +30,14 @@ export function createSealer(key: Buffer): Sealer {
   const encKey = sub("qorgau seal");
   const hashKey = sub("qorgau hash");
   const signKey = sub("qorgau sign");
+  const sealWith = (plain: string, iv: Buffer) => {
+    const c = crypto.createCipheriv("aes-256-gcm", encKey, iv);
+    const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
+    return `${VERSION}:${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64url")}`;
+  };
+  const ivKey = sub("qorgau stable iv");
   return {
+    sealStable: (plain) => sealWith(plain, crypto.createHmac("sha256", ivKey).update(plain).digest().subarray(0, 12)),
     seal(plain) {
       const iv = crypto.randomBytes(12);
       const c = crypto.createCipheriv("aes-256-gcm", encKey, iv);

@@ -1,0 +1,257 @@
+/**
+ * The WhatsApp channel on whatsapp-web.js, driving the same dialog core as
+ * Telegram. Menus are numbered text; 0 or "стоп"/"тоқта"/"токто" exits.
+ *
+ * The reporter's WhatsApp number never reaches storage in clear: the chat key
+ * is the number sealed with a stable nonce (`whatsapp:<sealed>`), opened only
+ * here when a message must go out.
+ *
+ * Quick exit can only revoke the bot's own recent messages (WhatsApp decides
+ * and may silently fall back to "delete for me"); the person is told how to
+ * clear the chat on the phone, and never that everything was deleted (S7).
+ */
+import type { Locale } from "../../config.ts";
+import type { Channel } from "../../core/channel.ts";
+import { ChannelError } from "../../core/channel.ts";
+import type { Dialog } from "../../core/dialog.ts";
+import type { Translator } from "../../core/i18n.ts";
+import type { Directory } from "../../core/services/directory.ts";
+import type { Sealer } from "../../core/services/sealer.ts";
+import { makeAddress, type Input, type Option, type SentRef, type TrackedRef } from "../../core/types.ts";
+import { describeError, type Logger } from "../../logger.ts";
+import { menuNumber, parseWa, type WaIncoming } from "./parse.ts";
+import { renderWa } from "./render.ts";
+
+/** The part of whatsapp-web.js's Message the adapter uses. */
+export interface WaMessageLike {
+  id: { _serialized: string };
+  delete(everyone?: boolean): Promise<void>;
+}
+
+/** The part of whatsapp-web.js's Client the adapter uses; tests pass a fake with the same shape. */
+export interface WaClientLike {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  sendMessage(chatId: string, content: unknown): Promise<WaMessageLike>;
+  getMessageById(messageId: string): Promise<WaMessageLike | null | undefined>;
+  initialize(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface WhatsAppChannelDeps {
+  client: WaClientLike;
+  /** Builds a whatsapp-web.js Location (a map pin). */
+  makeLocation(lat: number, lon: number, name: string, address: string): unknown;
+  translator: Translator;
+  directory: Directory;
+  sealer: Sealer;
+  logger: Logger;
+  sendDelayMs: number;
+  revokeHours: number;
+  telegramHandle: string | null;
+  now?: () => Date;
+  /** Called when WhatsApp cannot be used any more (auth failure, offline too long): the process should restart (R6). */
+  onFatal?(reason: string): void;
+  /** How long to stay disconnected before giving up (default 5 minutes). */
+  offlineLimitMs?: number;
+}
+
+export type WaState = "starting" | "qr" | "connected" | "disconnected" | "failed";
+
+export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
+  const { client, translator, sealer, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const sentCache = new Map<string, WaMessageLike>();
+  const lastSend = new Map<string, Promise<unknown>>();
+  const proactive = new Map<string, Option[]>();
+  const queues = new Map<string, Promise<void>>();
+  let state: WaState = "starting";
+  let offlineTimer: NodeJS.Timeout | undefined;
+  let dialog: Dialog | undefined;
+
+  const keyOf = (jid: string) => sealer.sealStable(jid);
+  const jidOf = (chatId: string) => sealer.open(chatId);
+  // WhatsApp message ids embed the chat's number ("true_7701…@c.us_3EB0…"): they are sealed too before the core keeps them.
+  const refOf = (serialized: string) => sealer.sealStable(serialized);
+
+  const footer = (locale: Locale) => {
+    const t = translator.fixed(locale);
+    const lines = [...new Set(["KZ", "KG"].flatMap((c) => deps.directory.lines(c as "KZ" | "KG", "trust").slice(0, 1).flatMap((e) => e.phones.map((p) => p.as_published))))];
+    const emergency = ["112"];
+    const all = [...emergency, ...lines].join(", ");
+    return deps.telegramHandle ? t("whatsapp.footer", { telegram: deps.telegramHandle, lines: all }) : t("whatsapp.footerNoTelegram", { lines: all });
+  };
+
+  /** Sends to one chat at the configured pace, so the number is not flagged for bulk sending (W2). */
+  async function paced<T>(jid: string, send: () => Promise<T>): Promise<T> {
+    const prev = lastSend.get(jid) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      const res = await send();
+      await new Promise((r) => setTimeout(r, deps.sendDelayMs));
+      return res;
+    });
+    lastSend.set(jid, next.catch(() => undefined));
+    return next;
+  }
+
+  const channel: Channel = {
+    name: "whatsapp",
+    canDeleteUserMessages: false,
+    async send(chatId, screen, locale) {
+      const jid = jidOf(chatId);
+      const t = translator.fixed(locale);
+      // Buttons of proactive messages (a knock's "read") are answered by number like any menu.
+      const special = (screen.options ?? []).some((o) => o.id.includes(":"));
+      if (special) proactive.set(jid, screen.options ?? []);
+      else proactive.delete(jid);
+      const out = renderWa(screen, { exitLine: t("whatsapp.exitLine"), reply: t("whatsapp.reply"), locationHint: t("whatsapp.locationHint"), footer: footer(locale) });
+      const refs: SentRef[] = [];
+      for (const m of out) {
+        try {
+          const msg = await paced(jid, () => client.sendMessage(jid, m.kind === "text" ? m.text : deps.makeLocation(m.lat, m.lon, m.title, m.address)));
+          const ref = refOf(msg.id._serialized);
+          sentCache.set(ref, msg);
+          if (sentCache.size > 20_000) sentCache.delete(sentCache.keys().next().value!);
+          refs.push({ id: ref, at: now() });
+        } catch (err) {
+          logger.warn("whatsapp.send_failed", describeError(err));
+          throw new ChannelError("unavailable", true);
+        }
+      }
+      return refs;
+    },
+    async deleteMessages(_chatId, refs: TrackedRef[]) {
+      const cutoff = now().getTime() - deps.revokeHours * 3600_000;
+      // Only the bot's own, recent messages: WhatsApp never lets a bot remove the person's (S7).
+      const mine = refs.filter((r) => r.fromBot && r.at.getTime() >= cutoff);
+      let failed = 0;
+      for (const r of mine) {
+        try {
+          const msg = sentCache.get(r.id) ?? (await client.getMessageById(sealer.open(r.id)));
+          if (!msg) {
+            failed++;
+            continue;
+          }
+          await msg.delete(true);
+          sentCache.delete(r.id);
+        } catch {
+          failed++;
+        }
+      }
+      return { attempted: mine.length, failed };
+    },
+    async sendCover(chatId, text, locale) {
+      const jid = jidOf(chatId);
+      proactive.delete(jid);
+      // How to clear the chat on the phone first, then the harmless cover, which the chat list shows.
+      await paced(jid, () => client.sendMessage(jid, translator.t(locale, "whatsapp.clearHint")));
+      await paced(jid, () => client.sendMessage(jid, text));
+    },
+  };
+
+  function languageHint(jid: string): string | undefined {
+    if (jid.startsWith("996")) return "ky";
+    if (jid.startsWith("77")) return "kk";
+    return undefined;
+  }
+
+  async function onMessage(msg: WaIncoming) {
+    const d = dialog;
+    if (!d) return;
+    let input: Input | null;
+    try {
+      input = parseWa(msg);
+    } catch {
+      input = { type: "media", media: "other" };
+    }
+    if (!input) return;
+    const jid = msg.from;
+    const pending = proactive.get(jid);
+    if (pending && input.type === "text") {
+      const n = menuNumber(input.text);
+      const opt = n ? pending[n - 1] : undefined;
+      if (opt) input = { type: "option", token: opt.id };
+    }
+    proactive.delete(jid);
+    const incoming = { address: makeAddress("whatsapp", keyOf(jid)), input, messageId: refOf(msg.id._serialized), languageHint: languageHint(jid) };
+    const run = () =>
+      d.handle(incoming).catch((err) => {
+        logger.error("whatsapp.update_failed", describeError(err));
+      });
+    // One chat's messages in order; quick exit does not wait behind them (S1).
+    if (d.isExit(input)) return run();
+    const prev = queues.get(jid) ?? Promise.resolve();
+    const next = prev.then(run);
+    queues.set(jid, next);
+    await next;
+    if (queues.get(jid) === next) queues.delete(jid);
+  }
+
+  function goOffline(reason: string) {
+    state = "disconnected";
+    logger.warn("whatsapp.disconnected", { reason });
+    clearTimeout(offlineTimer);
+    offlineTimer = setTimeout(() => {
+      state = "failed";
+      logger.error("whatsapp.offline_too_long", { reason });
+      deps.onFatal?.("disconnected");
+    }, deps.offlineLimitMs ?? 5 * 60_000);
+    offlineTimer.unref?.();
+  }
+
+  client.on("message", (msg: WaIncoming) => void onMessage(msg));
+  client.on("qr", (qr: string) => {
+    state = "qr";
+    logger.info("whatsapp.qr", { reason: "scan the code printed below with the phone: WhatsApp → Linked devices" });
+    void printQr(qr);
+  });
+  client.on("ready", () => {
+    state = "connected";
+    clearTimeout(offlineTimer);
+    logger.info("whatsapp.ready");
+  });
+  client.on("auth_failure", () => {
+    state = "failed";
+    logger.error("whatsapp.auth_failure", { reason: "link the phone again: delete WA_DATA_DIR and scan a new QR code" });
+    deps.onFatal?.("auth_failure");
+  });
+  client.on("disconnected", (reason: string) => goOffline(String(reason)));
+  client.on("change_state", (s: string) => {
+    if (s === "CONNECTED") {
+      state = "connected";
+      clearTimeout(offlineTimer);
+    } else if (state === "connected") goOffline(s);
+  });
+
+  return {
+    channel,
+    state: () => state,
+    attach(d: Dialog) {
+      dialog = d;
+    },
+    /** For tests and the fake client: what the adapter does with one message. */
+    receive: onMessage,
+    async start() {
+      client.initialize().catch((err) => {
+        state = "failed";
+        logger.error("whatsapp.start_failed", describeError(err));
+        deps.onFatal?.("start_failed");
+      });
+    },
+    async stop() {
+      clearTimeout(offlineTimer);
+      await Promise.allSettled([...queues.values()]);
+      await client.destroy().catch(() => undefined);
+    },
+  };
+}
+
+async function printQr(qr: string) {
+  try {
+    const mod = (await import("qrcode-terminal")) as unknown as { default?: { generate(t: string, o: { small: boolean }): void }; generate?(t: string, o: { small: boolean }): void };
+    (mod.default ?? mod).generate!(qr, { small: true });
+  } catch {
+    process.stdout.write(`${qr}\n`);
+  }
+}
+
+export type WhatsAppChannel = ReturnType<typeof createWhatsAppChannel>;
