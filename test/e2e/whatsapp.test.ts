@@ -76,7 +76,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     await waHarness();
     const jid = "996555123456@c.us";
     const [, lang] = await say(jid, "Салам", 2);
-    expect(lang.split("\n").find((l) => l.startsWith("1 —"))).toBe("1 — Кыргызча");
+    expect(lang!.split("\n").find((l) => l.startsWith("1 —"))).toBe("1 — Кыргызча");
     const [menu] = await say(jid, "бир");
     expect(menu).toContain("Макул, кыргызча сүйлөшөбүз.");
     const [lines] = await say(jid, "ишеним телефондору");
