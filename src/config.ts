@@ -68,6 +68,16 @@ export interface Config {
   whatsappRevokeHours: number;
   /** Shown in WhatsApp menus as the alternative if WhatsApp goes (W4), e.g. "@qorgau_bot". */
   telegramHandle: string | null;
+  /** Where nightly online backups go, how many to keep, and when (D4). */
+  backupDir: string;
+  backupKeep: number;
+  backupCron: string;
+  /** Webhook mode (T1): the public HTTPS URL, the secret Telegram sends back, and the local port. Long polling when unset. */
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  webhookPort: number;
+  /** Health endpoint on 127.0.0.1 (off when 0). */
+  healthPort: number;
 }
 
 export class ConfigError extends Error {
@@ -184,6 +194,13 @@ export function loadConfig(env: Env = process.env): Config {
   const telegramHandle = str("TELEGRAM_HANDLE") ?? null;
   if (telegramHandle && !/^@[A-Za-z0-9_]{5,32}$/.test(telegramHandle)) problems.push(`TELEGRAM_HANDLE must look like @qorgau_bot, got "${telegramHandle}"`);
 
+  const webhookUrl = str("WEBHOOK_URL") ?? null;
+  const webhookSecret = str("WEBHOOK_SECRET") ?? null;
+  if (webhookUrl) {
+    if (!/^https:\/\/[^\s]+$/.test(webhookUrl)) problems.push(`WEBHOOK_URL must be an https:// URL (Telegram sends webhooks over HTTPS only), got "${webhookUrl}"`);
+    if (!webhookSecret || !/^[A-Za-z0-9_-]{32,256}$/.test(webhookSecret)) problems.push("WEBHOOK_SECRET must be 32 to 256 characters of A-Z a-z 0-9 _ - (make one with  openssl rand -hex 32)");
+  }
+
   const config: Config = {
     botToken,
     telegramApiRoot,
@@ -217,6 +234,13 @@ export function loadConfig(env: Env = process.env): Config {
     whatsappSendDelayMs: num("WA_SEND_DELAY_MS", 1200, 0, 60_000),
     whatsappRevokeHours: num("WA_REVOKE_HOURS", 48, 0, 60),
     telegramHandle,
+    backupDir: path.resolve(projectRoot, str("BACKUP_DIR") ?? path.join("data", "backups")),
+    backupKeep: num("BACKUP_KEEP", 7, 1, 365),
+    backupCron: str("BACKUP_CRON") ?? "30 3 * * *",
+    webhookUrl,
+    webhookSecret,
+    webhookPort: num("WEBHOOK_PORT", 8443, 1, 65535),
+    healthPort: num("HEALTH_PORT", 0, 0, 65535),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -25,6 +25,9 @@ import { createReporterDelivery } from "./core/reports/delivery.ts";
 import { runDigest, runEscalation } from "./core/reports/jobs.ts";
 import type { ReportStore } from "./core/reports/types.ts";
 import crypto from "node:crypto";
+import http from "node:http";
+import { acquireLock, InstanceLockError } from "./db/lock.ts";
+import { backupDatabase, verifyBackup } from "./db/backup.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "./channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "./channels/whatsapp/client.ts";
 import type { Channel } from "./core/channel.ts";
@@ -89,7 +92,15 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const problems = validateDirectory(directory);
   if (problems.length) throw new Error(`the crisis-center directory has problems:\n  - ${problems.join("\n  - ")}`);
   const translator = createTranslator(undefined, (key) => logger.warn("i18n.missing", { reason: key }));
-  const db = await openDatabase(config.databaseFile);
+  // One writer per database (T2), checked before the database is touched.
+  const releaseLock = acquireLock(config.databaseFile);
+  let db: OpenedDatabase;
+  try {
+    db = await openDatabase(config.databaseFile);
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
   logger.info("db.ready", { migrations: db.applied.length });
   const store = createPrismaStore(db.prisma);
   const sealer = createSealer(encryptionKey(config, logger));
@@ -208,6 +219,16 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
             run: () => runEscalation({ reports, desk, now, urgentMinutes: config.escalateUrgentMinutes, normalHours: config.escalateNormalHours, kick }),
           },
           { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick }) },
+          {
+            name: "backup",
+            schedule: config.backupCron,
+            async run() {
+              const b = backupDatabase(config.databaseFile, config.backupDir, now(), config.backupKeep);
+              const check = verifyBackup(b.file, path.join(config.backupDir, ".restore-check"));
+              if (check.integrity !== "ok" || JSON.stringify(check.counts) !== JSON.stringify(b.counts)) throw new Error("the new backup did not restore cleanly");
+              return 1;
+            },
+          },
         ],
     { timezone: config.cronTimezone, logger },
   );
@@ -217,10 +238,12 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   } catch (err) {
     await jobs.stop();
     await db.close();
+    releaseLock();
     throw err;
   }
   // Deliveries still pending from before a restart go out now (R1).
   worker.start();
+  const health = config.healthPort ? await startHealth(config.healthPort, { db, reports, telegram, whatsapp }) : undefined;
   if (staff && staffChats.length) void staff.selfCheck().then(() => worker.kick());
 
   let stopping: Promise<void> | undefined;
@@ -240,12 +263,41 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         await telegram?.stop();
         await whatsapp?.stop();
         await jobs.stop();
+        if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
         await worker.stop();
         await db.close();
+        releaseLock();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * GET /health on 127.0.0.1: the database answers, the outbox backlog, each
+ * channel's state. 200 when all is well, 503 otherwise. No content, no ids.
+ */
+async function startHealth(port: number, parts: { db: OpenedDatabase; reports: ReportStore; telegram?: TelegramChannel; whatsapp?: WhatsAppChannel }): Promise<http.Server> {
+  const server = http.createServer(async (req, res) => {
+    if (req.url !== "/health") {
+      res.writeHead(404).end();
+      return;
+    }
+    let db = "ok";
+    let pending = -1;
+    try {
+      await parts.db.prisma.$queryRawUnsafe("SELECT 1");
+      pending = await parts.reports.pendingCount();
+    } catch {
+      db = "failing";
+    }
+    const telegram = parts.telegram ? (parts.telegram.isRunning() ? "running" : "stopped") : "off";
+    const whatsapp = parts.whatsapp ? parts.whatsapp.state() : "off";
+    const ok = db === "ok" && telegram !== "stopped" && whatsapp !== "failed";
+    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "ok" : "degraded", db, outbox_pending: pending, telegram, whatsapp }));
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return server;
 }
 
 async function main() {
@@ -266,6 +318,10 @@ async function main() {
   try {
     app = await startApp(config, logger);
   } catch (err) {
+    if (err instanceof InstanceLockError) {
+      process.stderr.write(`Qorgau did not start: ${err.message}\n`);
+      process.exit(2);
+    }
     if (err instanceof DatabaseStartError) {
       logger.error("db.refused", { error: err.name });
       process.stderr.write(`Qorgau did not start: ${err.message}\n`);

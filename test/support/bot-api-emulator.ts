@@ -347,6 +347,7 @@ export class BotApiEmulator {
       case "getMe":
         return this.botUser;
       case "deleteWebhook":
+      case "setWebhook":
       case "setMyCommands":
       case "answerCallbackQuery":
         return true;

@@ -4,7 +4,8 @@
  * run in parallel (runner); one chat's updates run in order, except quick
  * exit, which never waits behind them (S1).
  */
-import { Bot, type Context } from "grammy";
+import http from "node:http";
+import { Bot, webhookCallback, type Context } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
@@ -22,11 +23,13 @@ import { toChannelError } from "./errors.ts";
 /** chat_member lets a staff member's departure take effect at once (ST3); it must be asked for by name. */
 export const ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member"] as const;
 const INIT_TIMEOUT_S = 20;
+/** How long a shutdown waits for updates in flight (R5). */
+const DRAIN_MS = 20_000;
 /** Telegram's deleteMessages takes at most 100 ids. */
 export const DELETE_BATCH = 100;
 
 export interface TelegramChannelDeps {
-  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale">;
+  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort">>;
   translator: Translator;
   logger: Logger;
   /** Tests pass it to skip getMe. */
@@ -43,6 +46,7 @@ export interface TelegramChannel {
   attach(dialog: Dialog, extra?: () => void): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  isRunning(): boolean;
 }
 
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
@@ -93,6 +97,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   };
 
   let runner: RunnerHandle | undefined;
+  let server: http.Server | undefined;
+  /** Updates being handled now: SIGTERM lets them finish (R5). The runner's stop() does not wait for them. */
+  const inflight = new Set<Promise<unknown>>();
   let dialog: Dialog | undefined;
 
   const inputOf = (ctx: Context): Input | undefined => {
@@ -103,6 +110,15 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
 
   function attach(d: Dialog, extra?: () => void) {
     dialog = d;
+    bot.use(async (_ctx, next) => {
+      const p = next();
+      inflight.add(p);
+      try {
+        await p;
+      } finally {
+        inflight.delete(p);
+      }
+    });
     // A redelivered update (after a restart or a webhook retry) is dropped before anything runs (R1).
     if (deps.firstSeen) {
       const firstSeen = deps.firstSeen;
@@ -171,11 +187,34 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           .then((count) => logger.info("telegram.profile_synced", { count }))
           .catch((err) => logger.warn("telegram.profile_sync_failed", describeError(err)));
       }
+      if (config.webhookUrl && config.webhookSecret) {
+        // Webhook mode (T1): Telegram's secret header is checked on every request; a missing or
+        // wrong one gets 401 and is never processed. Pending updates are kept (T4).
+        const handle = webhookCallback(bot, "http", { secretToken: config.webhookSecret, onTimeout: "throw", timeoutMilliseconds: 9000 });
+        server = http.createServer((req, res) => {
+          if (req.method !== "POST") {
+            res.writeHead(405).end();
+            return;
+          }
+          handle(req, res).catch((err: unknown) => {
+            logger.warn("telegram.webhook_failed", describeError(err));
+            if (!res.headersSent) res.writeHead(500).end();
+          });
+        });
+        await new Promise<void>((resolve) => server!.listen(config.webhookPort ?? 8443, resolve));
+        await bot.api.setWebhook(config.webhookUrl, { secret_token: config.webhookSecret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
+        logger.info("telegram.started", { mode: "webhook", port: config.webhookPort });
+        return;
+      }
       runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 25 } } });
       logger.info("telegram.started", { mode: "polling" });
     },
     async stop() {
+      // Stop taking updates, then let the ones in flight finish (R5).
       if (runner?.isRunning()) await runner.stop();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     },
+    isRunning: () => !!server?.listening || !!runner?.isRunning(),
   };
 }

@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { backupDatabase, countRows, verifyBackup } from "../../src/db/backup.ts";
+import { acquireLock, InstanceLockError } from "../../src/db/lock.ts";
+import { makeAddress } from "../../src/core/types.ts";
+import { startHarness, tempDir, type Harness } from "../support/harness.ts";
+import { seedReport } from "../support/reports.ts";
+import { spawn } from "node:child_process";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+const KEY = Buffer.alloc(32, 2).toString("base64");
+
+describe("backups (D4)", () => {
+  it("backs up online, keeps seven, and a copy restores with integrity ok and the same counts", async () => {
+    h = await startHarness({ env: { ENCRYPTION_KEY: KEY, ADMIN_CHAT_ID: "-1001" } });
+    for (let i = 0; i < 5; i++) await seedReport(h.app.reports, makeAddress("telegram", 100 + i), -1001);
+    const dir = path.join(tempDir(), "backups");
+    let last = backupDatabase(h.dbFile, dir, new Date("2026-11-20T03:30:00Z"));
+    for (let d = 21; d <= 28; d++) last = backupDatabase(h.dbFile, dir, new Date(`2026-11-${d}T03:30:00Z`));
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".db"))).toHaveLength(7);
+    expect(last.counts.reports).toBe(5);
+    const check = verifyBackup(last.file, path.join(dir, ".check"));
+    expect(check).toEqual({ integrity: "ok", counts: countRows(h.dbFile) });
+    expect(fs.statSync(last.file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("one instance per database (T2)", () => {
+  it("refuses while a live process holds the lock, and takes over a lock left by a dead one", async () => {
+    const db = path.join(tempDir(), "lock.db");
+    const sleeper = spawn("sleep", ["5"]);
+    fs.writeFileSync(`${db}.lock`, String(sleeper.pid));
+    expect(() => acquireLock(db)).toThrow(InstanceLockError);
+    sleeper.kill("SIGKILL");
+    await new Promise((r) => sleeper.on("exit", r));
+    const release = acquireLock(db);
+    expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.pid));
+    release();
+    expect(fs.existsSync(`${db}.lock`)).toBe(false);
+  });
+});
+
+describe("webhook mode (T1) and health", () => {
+  it("401 without or with a wrong secret, nothing processed; the right secret is processed; a duplicate update once", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const healthPort = port + 1;
+    const secret = "s".repeat(40);
+    h = await startHarness({ env: { WEBHOOK_URL: "https://bot.example.org/hook", WEBHOOK_SECRET: secret, WEBHOOK_PORT: String(port), HEALTH_PORT: String(healthPort) } });
+    const set = h.emu.callsOf("setWebhook")[0]!;
+    expect(set.payload).toMatchObject({ url: "https://bot.example.org/hook", secret_token: secret, drop_pending_updates: false });
+    expect(set.payload.allowed_updates).toEqual(["message", "callback_query", "chat_member", "my_chat_member"]);
+    const update = (id: number) => ({ update_id: id, message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 5151, type: "private", first_name: "T" }, from: { id: 5151, is_bot: false, first_name: "T" }, text: "/start", entities: [{ type: "bot_command", offset: 0, length: 6 }] } });
+    const post = (body: unknown, token?: string) =>
+      fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "application/json", ...(token ? { "X-Telegram-Bot-Api-Secret-Token": token } : {}) }, body: JSON.stringify(body) });
+    expect((await post(update(1))).status).toBe(401);
+    expect((await post(update(2), "wrong")).status).toBe(401);
+    expect(h.emu.callsOf("sendMessage", 5151)).toHaveLength(0);
+    expect((await post(update(3), secret)).status).toBe(200);
+    await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", 5151).length === 2, 5000, "answer");
+    expect((await post(update(3), secret)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.emu.callsOf("sendMessage", 5151)).toHaveLength(2);
+
+    const health = await fetch(`http://127.0.0.1:${healthPort}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", db: "ok", outbox_pending: 0, telegram: "running", whatsapp: "off" });
+  });
+
+  it("refuses a webhook without HTTPS or with a short secret", async () => {
+    const { loadConfig } = await import("../../src/config.ts");
+    expect(() => loadConfig({ BOT_TOKEN: "123456789:AAExampleExampleExampleExample12", WEBHOOK_URL: "http://x.org/h", WEBHOOK_SECRET: "short" })).toThrow(/https:\/\/.*\n.*WEBHOOK_SECRET/s);
+  });
+});
