@@ -281,8 +281,12 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
     async enqueue(items, at) {
       await prisma.$transaction(async (tx) => queue(tx, items, at));
     },
-    async due(now, limit) {
-      const rows = await prisma.outbox.findMany({ where: { status: "pending", nextAttemptAt: { lte: now } }, orderBy: { id: "asc" }, take: limit });
+    async due(now, limit, skipTargets = []) {
+      const rows = await prisma.outbox.findMany({
+        where: { status: "pending", nextAttemptAt: { lte: now }, ...(skipTargets.length ? { target: { notIn: skipTargets } } : {}) },
+        orderBy: { id: "asc" },
+        take: limit,
+      });
       const out: OutboxItem[] = [];
       for (const r of rows) {
         const plain = safeOpen(r.payloadEnc);

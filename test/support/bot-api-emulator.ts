@@ -65,6 +65,17 @@ export class BotApiEmulator {
   private listeners: Array<() => void> = [];
   private callbackCounter = 1;
   private sockets = new Set<import("node:net").Socket>();
+  /** Messages the bot sent, by chat, in order (kept as they are sent, so large runs stay fast). */
+  private sentByChat = new Map<number, Array<{ method: string; id: number; text?: string; payload: Record<string, any> }>>();
+  /** Called on every call the bot makes (the benchmark measures with it). */
+  onCall?: (call: EmuCall) => void;
+  /** Whether to keep every call in `calls` (the benchmark turns it off to save memory). */
+  record = true;
+  /** When set, like Telegram: more than this many messages to one group in a minute get 429. */
+  groupLimitPerMinute?: number;
+  /** How many calls were answered 429 by that limit. */
+  throttled = 0;
+  private groupSends = new Map<number, number[]>();
 
   get apiRoot(): string {
     const addr = this.server?.address() as AddressInfo | null;
@@ -230,9 +241,7 @@ export class BotApiEmulator {
 
   /** Messages the bot sent to a chat (text, venue, location), in order, with their ids. */
   sent(chatId: number): Array<{ method: string; id: number; text?: string; payload: Record<string, any> }> {
-    return this.calls
-      .filter((c) => ["sendMessage", "sendVenue", "sendLocation", "sendPhoto"].includes(c.method) && Number(c.payload.chat_id) === chatId && c.payload.__id)
-      .map((c) => ({ method: c.method, id: c.payload.__id as number, text: c.payload.text as string | undefined, payload: c.payload }));
+    return [...(this.sentByChat.get(chatId) ?? [])];
   }
 
   lastSent(chatId: number) {
@@ -286,7 +295,7 @@ export class BotApiEmulator {
     const raw = Buffer.concat(chunks).toString("utf8");
     if (raw && (req.headers["content-type"] ?? "").includes("json")) payload = JSON.parse(raw);
     const call: EmuCall = { method, payload, at: Date.now() };
-    if (method !== "getUpdates") this.calls.push(call);
+    if (method !== "getUpdates" && this.record) this.calls.push(call);
 
     if (this.latencyMs && method !== "getUpdates") await sleep(this.latencyMs);
     const ov = this.overrides.find((o) => o.method === method && o.times > 0 && (!o.when || o.when(payload)));
@@ -301,9 +310,24 @@ export class BotApiEmulator {
         return;
       }
     }
+    const chatId = Number(payload.chat_id);
+    if (this.groupLimitPerMinute && chatId < 0 && method.startsWith("send")) {
+      const now = Date.now();
+      const recent = (this.groupSends.get(chatId) ?? []).filter((t) => t > now - 60_000);
+      if (recent.length >= this.groupLimitPerMinute) {
+        this.throttled++;
+        const retry_after = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
+        reply(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retry_after}`, parameters: { retry_after } });
+        this.notify();
+        return;
+      }
+      recent.push(now);
+      this.groupSends.set(chatId, recent);
+    }
     try {
       const result = method === "getUpdates" ? await this.getUpdates(payload, req) : this.handle(method, payload, call);
       reply(200, { ok: true, result });
+      if (method !== "getUpdates") this.onCall?.(call);
     } catch (err) {
       const e = err as Fault;
       reply(e.error_code ?? 500, { ok: false, error_code: e.error_code ?? 500, description: e.description ?? String(err) });
@@ -341,6 +365,9 @@ export class BotApiEmulator {
       const id = this.addMessage(chatId, true, typeof extra.text === "string" ? extra.text : undefined);
       this.chat(chatId).messages.get(id)!.markup = p.reply_markup;
       call.payload.__id = id;
+      let list = this.sentByChat.get(chatId);
+      if (!list) this.sentByChat.set(chatId, (list = []));
+      list.push({ method, id, text: typeof p.text === "string" ? p.text : undefined, payload: call.payload });
       return { message_id: id, date: Math.floor(this.now() / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, from: this.botUser, has_protected_content: p.protect_content || undefined, ...extra };
     };
     switch (method) {

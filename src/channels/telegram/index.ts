@@ -19,6 +19,7 @@ import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
 import { toChannelError } from "./errors.ts";
+import { crashPoint } from "../../crash-points.ts";
 
 /** chat_member lets a staff member's departure take effect at once (ST3); it must be asked for by name. */
 export const ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member"] as const;
@@ -88,6 +89,8 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           failed += batch.length;
           logger.warn("telegram.delete_failed", describeError(err));
         }
+        // The kill harness may stop the process after the first batch; the exit marker finishes the rest.
+        crashPoint("mid_exit");
       }
       return { attempted: ids.length, failed };
     },

@@ -232,6 +232,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       if (p.type === "card") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
+        // Sent before a crash but not marked: the card is there already, so not twice.
+        if (r.cardMessageId) return { status: "sent", messageId: r.cardMessageId };
         const view = desk.card(r);
         const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons), protect_content: true });
         await reports.setCard(r.id, sent.message_id);

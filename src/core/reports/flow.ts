@@ -4,6 +4,7 @@
  * outbox rows before the person is told it was received (R1).
  */
 import crypto from "node:crypto";
+import { crashPoint } from "../../crash-points.ts";
 import type { Locale } from "../../config.ts";
 import { placeName, sortByName } from "../services/directory.ts";
 import { newReportCode, normalizeCode } from "../services/sealer.ts";
@@ -41,6 +42,7 @@ const cancel = (t: FlowCtx["t"]): Option => ({ id: "r:cancel", label: t("report.
 
 async function saveDraft(ctx: ReportCtx, d: Draft) {
   await ctx.rd.reports.saveDraft(ctx.address, d, ctx.rd.now());
+  if (d.step === "danger") crashPoint("after_draft_step");
 }
 
 /** Menu entry and /report. The limits of erasing come first, once per chat (S4). */
@@ -434,6 +436,7 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
     };
   }
   await rd.reports.deleteDraft(ctx.address);
+  crashPoint("after_commit_before_confirm");
   await rd.deliverNow([confirmKey]);
   return menuView(ctx);
 }

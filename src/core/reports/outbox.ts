@@ -6,6 +6,7 @@
 import type { Logger } from "../../logger.ts";
 import { describeError } from "../../logger.ts";
 import { ChannelError } from "../channel.ts";
+import { crashPoint } from "../../crash-points.ts";
 import type { OutboxItem, ReportStore } from "./types.ts";
 
 export type DeliverResult = { status: "sent"; messageId?: number | null } | { status: "held" } | { status: "later"; at: Date } | { status: "dead"; reason: string };
@@ -51,7 +52,10 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
 
   async function pass(): Promise<void> {
     const now = deps.now();
-    const due = await reports.due(now, 100);
+    // Targets still inside their pacing interval are left out of the query, so a backlog of staff
+    // cards never holds up a reporter's confirmation or knock behind it.
+    const waiting = [...lastSent].filter(([target, at]) => at + deps.minIntervalMs(target) > Date.now()).map(([target]) => target);
+    const due = await reports.due(now, 100, waiting);
     for (const item of due) {
       if (stopped && timer === undefined && !draining) break;
       const key = chatKey(item.target);
@@ -60,6 +64,7 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       lastSent.set(key, Date.now());
       try {
         const res = await deps.deliver(item);
+        if (item.kind === "card") crashPoint("mid_outbox");
         if (res.status === "sent") await reports.markSent(item.id, res.messageId ?? null, deps.now());
         else if (res.status === "held") await reports.markHeld(item.id);
         else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");

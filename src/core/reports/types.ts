@@ -168,7 +168,8 @@ export interface ReportStore {
   deleteDraft(address: Address): Promise<void>;
 
   enqueue(items: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<void>;
-  due(now: Date, limit: number): Promise<OutboxItem[]>;
+  /** Pending rows that are due, oldest first, leaving out targets that must wait (paced). */
+  due(now: Date, limit: number, skipTargets?: string[]): Promise<OutboxItem[]>;
   markSent(id: number, messageId: number | null, at: Date): Promise<void>;
   markRetry(id: number, next: Date, error: string): Promise<void>;
   markDead(id: number, error: string): Promise<void>;

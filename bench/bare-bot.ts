@@ -1,0 +1,17 @@
+/**
+ * The framework's ceiling for the benchmark: a bare grammY bot on the runner
+ * that echoes every text with a keyboard and answers every button. Same
+ * emulator, same network delay, no database.
+ */
+import { Bot } from "grammy";
+import { run } from "@grammyjs/runner";
+
+const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot: process.env.TELEGRAM_API_ROOT! } });
+const keyboard = { inline_keyboard: [[{ text: "A", callback_data: "a" }, { text: "B", callback_data: "b" }]] };
+bot.on("message:text", (ctx) => ctx.reply(ctx.message.text.slice(0, 100), { reply_markup: keyboard }));
+bot.on("callback_query:data", async (ctx) => {
+  await ctx.answerCallbackQuery();
+  await ctx.reply(`pressed ${ctx.callbackQuery.data}`, { reply_markup: keyboard });
+});
+const runner = run(bot, { runner: { fetch: { timeout: 25 } } });
+process.once("SIGTERM", () => void runner.stop().then(() => process.exit(0)));

@@ -1,0 +1,324 @@
+/**
+ * `npm run bench`: Qorgau against a local Bot API emulator that answers every
+ * call after a delay (default 30 ms, like a real network), driven by simulated
+ * people in a closed loop (each waits for the answer before the next step),
+ * and a bare grammY bot on the same emulator as the framework's ceiling.
+ * The bots run as child processes, so their CPU time and peak memory are
+ * their own. Prints one JSON line per configuration.
+ *
+ *   npm run bench                      # 500 users, 30 ms, scripts, 10,000-user memory run, report burst
+ *   npm run bench -- --smoke           # a few users, a few seconds (the test suite runs this)
+ *   npm run bench -- --users 200 --delay 50 --burst-seconds 120
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { BotApiEmulator } from "../test/support/bot-api-emulator.ts";
+import { projectRoot } from "../src/db/url.ts";
+
+interface Options {
+  users: number;
+  delay: number;
+  memoryUsers: number;
+  burst: number;
+  burstSeconds: number;
+  smoke: boolean;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const smoke = argv.includes("--smoke");
+  return {
+    smoke,
+    users: Number(get("users") ?? (smoke ? 5 : 500)),
+    delay: Number(get("delay") ?? 30),
+    memoryUsers: Number(get("memory-users") ?? (smoke ? 50 : 10_000)),
+    burst: Number(get("burst") ?? (smoke ? 10 : 200)),
+    burstSeconds: Number(get("burst-seconds") ?? (smoke ? 5 : 60)),
+    out: get("out"),
+  };
+}
+
+const STAFF = -1000000000777;
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
+}
+
+/** CPU (user+system, ms) and peak RSS (MB) of a child process, from /proc. */
+function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticks = Number(stat[11]) + Number(stat[12]);
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { cpuMs: (ticks * 1000) / 100, peakRssMb: Math.round(hwm / 1024) };
+  } catch {
+    return { cpuMs: 0, peakRssMb: 0 };
+  }
+}
+
+function during(a: { cpuMs: number }, b: { cpuMs: number; peakRssMb: number }) {
+  return { cpuMs: b.cpuMs - a.cpuMs, peakRssMb: b.peakRssMb };
+}
+
+function startChild(file: string, env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
+  return { child, exited: new Promise((r) => child.on("exit", (c) => r(c))), output: () => out };
+}
+
+type Step = { do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean };
+
+function press(label: string | RegExp): (emu: BotApiEmulator, chat: number) => void {
+  return (emu, chat) => {
+    const sent = emu.sent(chat);
+    for (let i = sent.length - 1; i >= 0; i--) {
+      const rows = sent[i]!.payload.reply_markup?.inline_keyboard as Array<Array<{ text: string; callback_data: string }>> | undefined;
+      const b = rows?.flat().find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
+      if (b) return void emu.press(chat, sent[i]!.id, b.callback_data);
+    }
+    throw new Error(`no button ${label} in chat ${chat}`);
+  };
+}
+const text = (t: string) => (emu: BotApiEmulator, chat: number) => void emu.sendText(chat, t);
+
+/** A survivor's session: start, language, help near me with a location, trust lines, a full report, quick exit. */
+const QORGAU_SCRIPT: Step[] = [
+  { do: text("/start"), expect: 2 },
+  { do: press("Русский"), expect: 1 },
+  { do: press(/Казахстан/), expect: 1 },
+  { do: press("📍 Помощь рядом"), expect: 2 },
+  { do: (emu, chat) => void emu.sendLocation(chat, 43.24, 76.89), expect: 2 },
+  { do: press("☰ Меню"), expect: 1 },
+  { do: press("☎ Телефоны доверия"), expect: 1 },
+  { do: press("☰ Меню"), expect: 1 },
+  { do: press("✍ Рассказать, что случилось"), expect: 1 },
+  { do: press("Понятно, дальше"), expect: 1 },
+  { do: press("С другим взрослым"), expect: 1 },
+  { do: press(/Угрожают/), expect: 1 },
+  { do: press("Готово ✔"), expect: 1 },
+  { do: press("Нет"), expect: 1 },
+  { do: press("Пропустить"), expect: 1 },
+  { do: text("За стеной опять кричат, слышны угрозы."), expect: 1 },
+  { do: press("Дальше"), expect: 1 },
+  { do: press("Нет, не связываться"), expect: 1 },
+  { do: press("Пропустить"), expect: 1 },
+  { do: press("📨 Отправить"), expect: 2 },
+  { do: text("/exit"), expect: 1, exit: true },
+];
+
+const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? { do: text(`hello ${i}`), expect: 1 } : { do: press("A"), expect: 1 }));
+
+interface RunResult {
+  updates: number;
+  seconds: number;
+  latencies: number[];
+  exitLatencies: number[];
+  errors: number;
+  /** Step index → how many users failed there (a missing button, or no answer in time). */
+  failedAt: Record<number, number>;
+}
+
+/** Runs every user through the script in a closed loop, all users at once. */
+async function drive(emu: BotApiEmulator, users: number, firstChat: number, script: Step[], stepTimeoutMs = 60_000): Promise<RunResult> {
+  const latencies: number[] = [];
+  const exitLatencies: number[] = [];
+  let updates = 0;
+  let errors = 0;
+  const failedAt: Record<number, number> = {};
+  const fail = (i: number) => {
+    errors++;
+    failedAt[i] = (failedAt[i] ?? 0) + 1;
+  };
+  const waiters = new Map<number, () => void>();
+  const firstDelete = new Map<number, number>();
+  const outer = emu.onCall;
+  emu.onCall = (call) => {
+    outer?.(call);
+    const chat = Number(call.payload.chat_id);
+    if (call.method === "deleteMessages" && !firstDelete.has(chat)) firstDelete.set(chat, performance.now());
+    waiters.get(chat)?.();
+  };
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: users }, async (_, u) => {
+      const chat = firstChat + u;
+      for (const [i, step] of script.entries()) {
+        const before = emu.sent(chat).length;
+        const started = performance.now();
+        try {
+          step.do(emu, chat);
+        } catch {
+          fail(i);
+          return;
+        }
+        updates++;
+        const ok = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => {
+            waiters.delete(chat);
+            resolve(false);
+          }, stepTimeoutMs);
+          const check = () => {
+            if (emu.sent(chat).length >= before + step.expect) {
+              clearTimeout(timer);
+              waiters.delete(chat);
+              resolve(true);
+            }
+          };
+          waiters.set(chat, check);
+          check();
+        });
+        if (!ok) {
+          fail(i);
+          return;
+        }
+        latencies.push(performance.now() - started);
+        if (step.exit) exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started);
+      }
+    }),
+  );
+  emu.onCall = outer;
+  return { updates, seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), exitLatencies: exitLatencies.sort((a, b) => a - b), errors, failedAt };
+}
+
+async function waitStarted(emu: BotApiEmulator, child: { output: () => string; exited: Promise<number | null> }) {
+  const start = Date.now();
+  while (!emu.calls.some((c) => c.method === "getMe")) {
+    if (Date.now() - start > 60_000) throw new Error(`bot did not start:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 800));
+}
+
+function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; peakRssMb: number }, extra: Record<string, unknown> = {}) {
+  const rec = {
+    config,
+    users: o.users,
+    delay_ms: o.delay,
+    updates: r.updates,
+    seconds: Math.round(r.seconds * 10) / 10,
+    updates_per_s: Math.round((r.updates / r.seconds) * 10) / 10,
+    reply_ms_p50: percentile(r.latencies, 50),
+    reply_ms_p95: percentile(r.latencies, 95),
+    reply_ms_p99: percentile(r.latencies, 99),
+    ...(r.exitLatencies.length ? { exit_ms_p50: percentile(r.exitLatencies, 50), exit_ms_p99: percentile(r.exitLatencies, 99) } : {}),
+    bot_cpu_ms_per_update: Math.round((stats.cpuMs / Math.max(1, r.updates)) * 100) / 100,
+    peak_rss_mb: stats.peakRssMb,
+    errors: r.errors,
+    ...(r.errors ? { failed_at_step: r.failedAt } : {}),
+    ...extra,
+  };
+  return rec;
+}
+
+export async function runBench(o: Options): Promise<Array<Record<string, unknown>>> {
+  const results: Array<Record<string, unknown>> = [];
+  const print = (rec: Record<string, unknown>) => {
+    results.push(rec);
+    process.stdout.write(JSON.stringify(rec) + "\n");
+  };
+
+  // 1. The bare grammY bot: the framework's ceiling on this machine and emulator.
+  {
+    const emu = await new BotApiEmulator().start();
+    emu.latencyMs = o.delay;
+    emu.record = false;
+    emu.calls.length = 0;
+    const bot = startChild(path.join(projectRoot, "bench", "bare-bot.ts"), { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot });
+    emu.record = true;
+    await waitStarted(emu, bot);
+    emu.record = false;
+    const before = procStats(bot.child.pid!);
+    const r = await drive(emu, o.users, 1_000_000, BARE_SCRIPT);
+    print(line("bare-grammy-echo", o, r, during(before, procStats(bot.child.pid!))));
+    bot.child.kill("SIGTERM");
+    await bot.exited;
+    await emu.stop();
+  }
+
+  // 2. Qorgau: the survivor's scripts, then a memory run with many distinct users, then a report burst.
+  {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-"));
+    const emu = await new BotApiEmulator().start();
+    emu.latencyMs = o.delay;
+    emu.protectedChats.add(STAFF);
+    const env = {
+      BOT_TOKEN: emu.token,
+      TELEGRAM_API_ROOT: emu.apiRoot,
+      DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
+      SYNC_BOT_PROFILE: "false",
+      ADMIN_CHAT_ID: String(STAFF),
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+      LOG_LEVEL: "error",
+    };
+    const bot = startChild(path.join(projectRoot, "src", "main.ts"), env);
+    await waitStarted(emu, bot);
+    emu.record = false;
+    let before = procStats(bot.child.pid!);
+    const r = await drive(emu, o.users, 2_000_000, QORGAU_SCRIPT);
+    print(line("qorgau-scripts", o, r, during(before, procStats(bot.child.pid!))));
+
+    // Memory after many distinct people: each starts and picks a language.
+    before = procStats(bot.child.pid!);
+    const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), 120_000);
+    print(line("qorgau-distinct-users", { ...o, users: o.memoryUsers }, m, during(before, procStats(bot.child.pid!))));
+
+    // A burst of reports: cards to one staff group, paced under Telegram's limit. The emulator answers
+    // 429 past 20 messages a minute to a group, as Telegram does; the pacing should never meet it.
+    let cards = 0;
+    const times: number[] = [];
+    emu.groupLimitPerMinute = 20;
+    emu.throttled = 0;
+    emu.onCall = (c) => {
+      if (Number(c.payload.chat_id) === STAFF && c.method === "sendMessage") {
+        cards++;
+        times.push(Date.now());
+      }
+    };
+    const burstStart = Date.now();
+    const burst = await drive(emu, o.burst, 4_000_000, QORGAU_SCRIPT.slice(0, 20));
+    await new Promise((r) => setTimeout(r, Math.max(0, o.burstSeconds * 1000 - (Date.now() - burstStart))));
+    emu.onCall = undefined;
+    const throttled = emu.throttled;
+    const perMinute = times.length ? Math.max(...times.map((t) => times.filter((x) => x >= t && x < t + 60_000).length)) : 0;
+    print({
+      config: "qorgau-report-burst",
+      reports: o.burst,
+      reports_committed_seconds: Math.round(burst.seconds * 10) / 10,
+      watch_seconds: o.burstSeconds,
+      cards_delivered: cards,
+      max_cards_in_any_minute: perMinute,
+      throttled_429: throttled,
+      // Cards of the scripted users' reports are queued ahead of the burst, so delivery takes longer still.
+      reports_queued_before_burst: o.users,
+      minutes_to_deliver_all_at_20_per_minute: Math.ceil((o.burst + o.users) / 20),
+      errors: burst.errors,
+    });
+
+    bot.child.kill("SIGTERM");
+    const code = await bot.exited;
+    print({ config: "qorgau-shutdown", exit_code: code });
+    await emu.stop();
+  }
+  if (o.out) fs.writeFileSync(o.out, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return results;
+}
+
+if (process.argv[1]?.endsWith("bench/run.ts")) {
+  runBench(parseArgs(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,29 @@
+/** Runs the bot as a child process (`node --import tsx src/main.ts`), for the kill and shutdown tests. */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { projectRoot } from "../../src/db/url.ts";
+
+export interface BotProcess {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+const running: ChildProcess[] = [];
+
+export function startBotProcess(env: Record<string, string>): BotProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "main.ts")], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let out = "";
+  child.stdout!.on("data", (d) => (out = (out + d).slice(-50_000)));
+  child.stderr!.on("data", (d) => (out = (out + d).slice(-50_000)));
+  return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))), output: () => out };
+}
+
+export function killAllBots() {
+  for (const c of running.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
