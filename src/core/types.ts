@@ -3,7 +3,6 @@
  * Telegram or WhatsApp: adapters translate their updates into `Incoming` and
  * render `Screen`s in their own way (keyboards, numbered text menus).
  */
-import type { Locale } from "../config.ts";
 
 export type ChannelName = "telegram" | "whatsapp";
 export type Country = "KZ" | "KG";

@@ -6,7 +6,7 @@ import { menuNumber, parseWa } from "../../src/channels/whatsapp/parse.ts";
 import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../../src/channels/whatsapp/client.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
-import { pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { startHarness, type Harness } from "../support/harness.ts";
 
 const STAFF = -1005550001;
 const KEY = Buffer.alloc(32, 6).toString("base64");

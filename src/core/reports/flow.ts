@@ -5,7 +5,6 @@
  */
 import crypto from "node:crypto";
 import { crashPoint } from "../../crash-points.ts";
-import type { Locale } from "../../config.ts";
 import { placeName, sortByName } from "../services/directory.ts";
 import { newReportCode, normalizeCode } from "../services/sealer.ts";
 import type { Address, Country, Option, OutMessage } from "../types.ts";
@@ -563,4 +562,3 @@ export async function codeTyped(ctx: ReportCtx, raw: string): Promise<View | nul
   return reportStatusView(ctx, r.id);
 }
 
-export type { Locale };
