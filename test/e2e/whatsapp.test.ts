@@ -43,7 +43,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     expect(lang).toContain("1 — Қазақша\n2 — Кыргызча\n3 — Русский");
     expect(lang).toContain("0 — шығу және өшіру («тоқта»)");
     // W4: every menu says how to find help if WhatsApp goes away.
-    expect(lang).toContain("WhatsApp істемесе: Telegram @qorgau_test_bot · 112, 111");
+    expect(lang).toContain("WhatsApp істемесе: Telegram @qorgau_test_bot · 112, 102, 111");
 
     const [menu] = await say(jid, "1");
     expect(menu).toContain("1 — 🆘 Қазір қауіпті\n2 — 📍 Жақын жердегі көмек");

@@ -17,7 +17,7 @@ import type { Dialog } from "../../core/dialog.ts";
 import type { Translator } from "../../core/i18n.ts";
 import type { Directory } from "../../core/services/directory.ts";
 import type { Sealer } from "../../core/services/sealer.ts";
-import { makeAddress, type Input, type Option, type SentRef, type TrackedRef } from "../../core/types.ts";
+import { COUNTRIES, makeAddress, type Input, type Option, type SentRef, type TrackedRef } from "../../core/types.ts";
 import { describeError, type Logger } from "../../logger.ts";
 import { menuNumber, parseWa, type WaIncoming } from "./parse.ts";
 import { renderWa } from "./render.ts";
@@ -75,9 +75,9 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
 
   const footer = (locale: Locale) => {
     const t = translator.fixed(locale);
-    const lines = [...new Set(["KZ", "KG"].flatMap((c) => deps.directory.lines(c as "KZ" | "KG", "trust").slice(0, 1).flatMap((e) => e.phones.map((p) => p.as_published))))];
-    const emergency = ["112"];
-    const all = [...emergency, ...lines].join(", ");
+    // From the sourced directory: each country's first emergency number and first trust line.
+    const first = (kind: "emergency" | "trust") => COUNTRIES.flatMap((c) => deps.directory.lines(c, kind).slice(0, 1).flatMap((e) => e.phones.map((p) => p.as_published)));
+    const all = [...new Set([...first("emergency"), ...first("trust")])].join(", ");
     return deps.telegramHandle ? t("whatsapp.footer", { telegram: deps.telegramHandle, lines: all }) : t("whatsapp.footerNoTelegram", { lines: all });
   };
 

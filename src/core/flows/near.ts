@@ -4,7 +4,7 @@
  */
 import type { Locale } from "../../config.ts";
 import type { T } from "../i18n.ts";
-import { entryName, placeName, sortByName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
+import { entryName, pickerRegions, placeName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
 import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
 import { allNumbers, numbersOf } from "./lines.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
@@ -34,8 +34,7 @@ export function regionsView(ctx: FlowCtx, page = 0): View {
       state: { screen: "near:country" },
     };
   }
-  const regions = deps.directory.regions(session.country);
-  const all = [...regions.filter((r) => r.kind === "city_republican"), ...sortByName(regions.filter((r) => r.kind === "region"), ctx.locale)];
+  const all = pickerRegions(deps.directory, session.country, ctx.locale);
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const p = Math.min(Math.max(0, page), pages - 1);
   const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `region:${r.id}`, label: placeName(r, ctx.locale) }));

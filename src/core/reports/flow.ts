@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import { crashPoint } from "../../crash-points.ts";
-import { placeName, sortByName } from "../services/directory.ts";
+import { pickerRegions, placeName } from "../services/directory.ts";
 import { newReportCode, normalizeCode } from "../services/sealer.ts";
 import type { Address, Country, Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
@@ -306,8 +306,7 @@ function whereRegionsView(ctx: ReportCtx, d: Draft, page: number): View {
       state: { screen: "report:where" },
     };
   }
-  const regions = deps.directory.regions(country);
-  const all = [...regions.filter((r) => r.kind === "city_republican"), ...sortByName(regions.filter((r) => r.kind === "region"), ctx.locale)];
+  const all = pickerRegions(deps.directory, country, ctx.locale);
   const pages = Math.ceil(all.length / PAGE_SIZE);
   const p = Math.min(Math.max(0, page), pages - 1);
   const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `r:wregion:${r.id}`, label: placeName(r, ctx.locale) }));

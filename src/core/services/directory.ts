@@ -199,6 +199,12 @@ export function placeName(p: Place, locale: Locale): string {
   return locale === "ru" ? p.name_ru : p.name_local;
 }
 
+/** The region picker's list: republican cities first, then regions by name as the reader sees them. */
+export function pickerRegions(d: Directory, country: Country, locale: Locale): Place[] {
+  const regions = d.regions(country);
+  return [...regions.filter((r) => r.kind === "city_republican"), ...sortByName(regions.filter((r) => r.kind === "region"), locale)];
+}
+
 /** Sorts places by name as the reader sees it, ignoring the word for "region". */
 export function sortByName(places: Place[], locale: Locale): Place[] {
   const key = (p: Place) => placeName(p, locale).replace(/(^|\s)(область|облысы|облусу)(\s|$)/g, " ").trim();
