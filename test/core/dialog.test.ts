@@ -279,3 +279,17 @@ describe("help near me from a location", () => {
     for (const m of all.matchAll(/☎ ([^\n]+)/g)) for (const n of m[1]!.split(", ")) expect(published.has(n), n).toBe(true);
   });
 });
+
+describe("staying safe", () => {
+  it.each([
+    ["KZ", "102", "111"],
+    ["KG", "102", "111"],
+  ] as const)("the safety plan in %s names the police line and the first trust line from the data", async (country, police, line) => {
+    const chat = nextChat();
+    await startChat(h, chat, "ru", country);
+    await h.press(chat, tr("ru", "menu.safety"));
+    await h.press(chat, tr("ru", "safety.plan"));
+    expect(h.channel.lastText()).toContain(`Запомните номера ${police} и ${line}`);
+    expect(h.channel.last().screen.protect).toBe(true);
+  });
+});

@@ -22,7 +22,8 @@ export function safetyView(ctx: FlowCtx): View {
 export function safetyTopicView(ctx: FlowCtx, topic: "hide" | "plan" | "take"): View {
   const { t, deps } = ctx;
   const country = ctx.session.country ?? "KZ";
-  const police = numbersOf(deps.directory, country, "emergency").find((n) => n === "102") ?? numbersOf(deps.directory, country, "emergency")[0];
+  // The police line as the data marks it (services: police), else the first emergency number.
+  const police = deps.directory.lines(country, "emergency").find((e) => e.services.includes("police"))?.phones[0]?.as_published ?? numbersOf(deps.directory, country, "emergency")[0];
   const line = numbersOf(deps.directory, country, "trust")[0];
   const body = topic === "hide" ? t("safety.hideText") : topic === "plan" ? t("safety.planText", { police, line }) : t("safety.takeText");
   const others = (["hide", "plan", "take"] as const).filter((x) => x !== topic);
