@@ -69,7 +69,9 @@ function during(a: { cpuMs: number }, b: { cpuMs: number; peakRssMb: number }) {
 }
 
 function startChild(file: string, env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bots.
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
