@@ -12,7 +12,7 @@ import { loadDirectory, validateDirectory } from "./core/services/directory.ts";
 import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
 import { createTownMatcher } from "./core/services/towns.ts";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "./db/open.ts";
-import { createPrismaStore } from "./db/store.ts";
+import { createSqliteStore } from "./db/session-store.ts";
 import { projectRoot } from "./db/url.ts";
 import { createTelegramChannel, type TelegramChannel } from "./channels/telegram/index.ts";
 import { startJobs, type Jobs } from "./jobs/index.ts";
@@ -102,7 +102,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     throw err;
   }
   logger.info("db.ready", { migrations: db.applied.length });
-  const store = createPrismaStore(db.prisma);
+  // The per-message hot path runs on prepared statements; reports go through Prisma (see src/db/session-store.ts).
+  const sqlite = createSqliteStore(config.databaseFile);
+  const store = sqlite;
   const sealer = createSealer(encryptionKey(config, logger));
   const reports = createReportStore(db.prisma, sealer);
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
@@ -237,6 +239,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     await whatsapp?.start();
   } catch (err) {
     await jobs.stop();
+    sqlite.close();
     await db.close();
     releaseLock();
     throw err;
@@ -265,6 +268,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         await jobs.stop();
         if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
         await worker.stop();
+        sqlite.close();
         await db.close();
         releaseLock();
       })();

@@ -11,7 +11,7 @@ import { createTownMatcher } from "../../src/core/services/towns.ts";
 import { makeAddress, type Input } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
-import { createPrismaStore } from "../../src/db/store.ts";
+import { createSqliteStore } from "../../src/db/session-store.ts";
 import { createLogger } from "../../src/logger.ts";
 import { FakeChannel } from "../support/core.ts";
 import { tempDir } from "../support/harness.ts";
@@ -32,7 +32,7 @@ beforeAll(async () => {
   channel = new FakeChannel(() => now.value);
   const directory = loadDirectory();
   dialog = createDialog({
-    store: createPrismaStore(db.prisma),
+    store: createSqliteStore(db.file),
     translator: tr,
     directory,
     towns: createTownMatcher(directory.places),
@@ -267,7 +267,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
 
   it("a staff reply shown to the reporter is deleted after 30 minutes", async () => {
     const { runExpiry } = await import("../../src/core/services/housekeeping.ts");
-    const { createPrismaStore } = await import("../../src/db/store.ts");
+    const { createSqliteStore } = await import("../../src/db/session-store.ts");
     const chat = 1300 + seq++;
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст.", "any");
@@ -276,7 +276,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
     const shown = channel.last().ids;
     expect(channel.lastText()).toContain("Ответ");
-    const deps = { store: createPrismaStore(db.prisma), now: () => now.value, channels: { telegram: channel } };
+    const deps = { store: createSqliteStore(db.file), now: () => now.value, channels: { telegram: channel } };
     const start = now.value.getTime();
     const mine = () => channel.deleted.filter((d) => d.chatId === String(chat));
     now.value = new Date(start + 29 * 60_000);

@@ -11,7 +11,7 @@ import { createTownMatcher } from "../../src/core/services/towns.ts";
 import type { Store } from "../../src/core/store.ts";
 import { makeAddress, type Input, type Screen, type TrackedRef } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
-import { createPrismaStore } from "../../src/db/store.ts";
+import { createSqliteStore } from "../../src/db/session-store.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { Locale } from "../../src/config.ts";
 import { tempDir } from "./harness.ts";
@@ -62,7 +62,7 @@ export class FakeChannel implements Channel {
 export interface CoreHarness {
   dialog: Dialog;
   channel: FakeChannel;
-  store: Store;
+  store: Store & { close(): void };
   db: OpenedDatabase;
   translator: Translator;
   directory: Directory;
@@ -80,7 +80,7 @@ let counter = 1;
 
 export async function createCoreHarness(): Promise<CoreHarness> {
   const db = await openDatabase(path.join(tempDir(), "core.db"));
-  const store = createPrismaStore(db.prisma);
+  const store = createSqliteStore(db.file);
   const translator = createTranslator();
   const directory = loadDirectory();
   const logs: string[] = [];
@@ -118,7 +118,10 @@ export async function createCoreHarness(): Promise<CoreHarness> {
       if (!state || i < 0) throw new Error(`no option "${label}" among ${state?.options.map((o) => o.label).join(" | ")}`);
       return h.input(chat, { type: "option", token: `${state.nonce}.${i}` });
     },
-    close: () => db.close(),
+    close: async () => {
+      store.close();
+      await db.close();
+    },
   };
   return h;
 }

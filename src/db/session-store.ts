@@ -1,0 +1,140 @@
+/**
+ * The hot path of every update (sessions, message ids, update dedupe, timed
+ * deletions) on prepared better-sqlite3 statements. The benchmark showed
+ * Prisma's per-query cost dominating the bot's CPU; these tables are simple
+ * and touched on every message, so they skip it. Reports stay on Prisma.
+ * Same file, its own connection, the same PRAGMAs.
+ */
+import Database from "better-sqlite3";
+import { isLocale } from "../config.ts";
+import type { SessionRecord, Store } from "../core/store.ts";
+import { STATE_VERSION, type DialogState } from "../core/store.ts";
+import type { Address, Country } from "../core/types.ts";
+import { BUSY_TIMEOUT_MS } from "./open.ts";
+
+const HOUR = 3600_000;
+// Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
+const iso = (d: Date) => d.toISOString();
+const date = (s: string) => new Date(s);
+
+function parseState(raw: string): DialogState | null {
+  try {
+    const s = JSON.parse(raw) as DialogState;
+    return s && s.v === STATE_VERSION ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createSqliteStore(file: string): Store & { close(): void } {
+  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("secure_delete = ON");
+
+  const q = {
+    getSession: db.prepare("SELECT * FROM sessions WHERE chat = ?"),
+    upsertSession: db.prepare(
+      `INSERT INTO sessions (chat, locale, country, state, auto_erase_minutes, limits_shown, last_seen_at, created_at)
+       VALUES (@chat, @locale, @country, @state, @auto, @limits, @seen, @created)
+       ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, country = excluded.country, state = excluded.state,
+         auto_erase_minutes = excluded.auto_erase_minutes, limits_shown = excluded.limits_shown, last_seen_at = excluded.last_seen_at`,
+    ),
+    track: db.prepare("INSERT OR IGNORE INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
+    tracked: db.prepare("SELECT message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ? ORDER BY sent_at"),
+    markExit: db.prepare("INSERT INTO exit_pending (chat, locale, cover, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = excluded.cover"),
+    pendingExits: db.prepare("SELECT chat, locale, cover FROM exit_pending ORDER BY created_at"),
+    wipeSession: db.prepare("DELETE FROM sessions WHERE chat = ?"),
+    wipeTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ?"),
+    wipeExpiring: db.prepare("DELETE FROM expiring_messages WHERE chat = ?"),
+    clearExit: db.prepare("DELETE FROM exit_pending WHERE chat = ?"),
+    autoErase: db.prepare("SELECT chat, locale, auto_erase_minutes, last_seen_at FROM sessions WHERE auto_erase_minutes IS NOT NULL"),
+    purgeSessions: db.prepare("DELETE FROM sessions WHERE last_seen_at < ?"),
+    purgeTracked: db.prepare("DELETE FROM tracked_messages WHERE sent_at < ?"),
+    purgeUpdates: db.prepare("DELETE FROM processed_updates WHERE at < ?"),
+    firstSeen: db.prepare("INSERT OR IGNORE INTO processed_updates (key, at) VALUES (?, ?)"),
+    schedule: db.prepare("INSERT INTO expiring_messages (chat, message_id, delete_at) VALUES (?, ?, ?)"),
+    due: db.prepare("SELECT chat, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
+    doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
+  };
+  const trackMany = db.transaction((address: string, refs: Array<{ id: string; fromBot: boolean; at: Date }>) => {
+    for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
+  });
+  const wipe = db.transaction((address: string) => {
+    q.wipeSession.run(address);
+    q.wipeTracked.run(address);
+    q.wipeExpiring.run(address);
+  });
+  const scheduleMany = db.transaction((address: string, ids: string[], at: Date) => {
+    for (const id of ids) q.schedule.run(address, id, iso(at));
+  });
+  const doneMany = db.transaction((address: string, ids: string[]) => {
+    for (const id of ids) q.doneDelete.run(address, id);
+  });
+
+  type Row = { chat: string; locale: string | null; country: string | null; state: string; auto_erase_minutes: number | null; limits_shown: number; last_seen_at: string; created_at: string };
+  return {
+    async getSession(address) {
+      const row = q.getSession.get(address) as Row | undefined;
+      if (!row) return null;
+      return {
+        address: row.chat as Address,
+        locale: isLocale(row.locale) ? row.locale : null,
+        country: row.country === "KZ" || row.country === "KG" ? (row.country as Country) : null,
+        state: parseState(row.state),
+        autoEraseMinutes: row.auto_erase_minutes,
+        limitsShown: !!row.limits_shown,
+        lastSeenAt: date(row.last_seen_at),
+        createdAt: date(row.created_at),
+      } satisfies SessionRecord;
+    },
+    async saveSession(s) {
+      q.upsertSession.run({ chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) });
+    },
+    async trackMessages(address, refs) {
+      if (refs.length) trackMany(address, refs);
+    },
+    async trackedMessages(address) {
+      return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
+    },
+    async markExitPending(exit, at) {
+      q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at));
+    },
+    async pendingExits() {
+      return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number }>).map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru", cover: !!r.cover }));
+    },
+    async wipeChat(address) {
+      wipe(address);
+    },
+    async clearExitPending(address) {
+      q.clearExit.run(address);
+    },
+    async dueAutoErase(now) {
+      return (q.autoErase.all() as Array<{ chat: string; locale: string | null; auto_erase_minutes: number; last_seen_at: string }>)
+        .filter((r) => date(r.last_seen_at).getTime() + r.auto_erase_minutes * 60_000 <= now.getTime())
+        .map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru" }));
+    },
+    async purgeExpired(now, limits) {
+      const sessions = q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR))).changes;
+      const messages = q.purgeTracked.run(iso(new Date(now.getTime() - limits.messageTrackHours * HOUR))).changes;
+      q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR)));
+      return { sessions, messages };
+    },
+    async firstSeen(key, at) {
+      return q.firstSeen.run(key, iso(at)).changes === 1;
+    },
+    async scheduleDelete(address, ids, at) {
+      if (ids.length) scheduleMany(address, ids, at);
+    },
+    async dueDeletes(now) {
+      const by = new Map<string, string[]>();
+      for (const r of q.due.all(iso(now)) as Array<{ chat: string; message_id: string }>) by.set(r.chat, [...(by.get(r.chat) ?? []), r.message_id]);
+      return [...by].map(([address, ids]) => ({ address: address as Address, ids }));
+    },
+    async doneDeletes(address, ids) {
+      doneMany(address, ids);
+    },
+    close: () => db.close(),
+  };
+}
