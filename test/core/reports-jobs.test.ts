@@ -157,3 +157,13 @@ describe("escalation tiers (R8)", () => {
     expect(await count("remind:", held.id)).toBe(1);
   });
 });
+
+describe("staff reply outside the reporter's hours (S9)", () => {
+  it("tells staff the hours the reporter chose", async () => {
+    const at = new Date("2026-11-25T14:00:00Z"); // 19:00 in Almaty
+    const r = await seedReport(reports, makeAddress("telegram", 21), STAFF, { contact: "morning" }, at);
+    await reports.take(r.id, { id: 5, name: "S" }, at, []);
+    const d = createStaffDesk({ reports, directory: loadDirectory(), translator: createTranslator(), staffLocale: "ru", now: () => at, kick: () => undefined });
+    expect(await d.reply(r.id, { id: 5, name: "S", supervisor: false }, STAFF, "Здравствуйте")).toBe("Автор просил связываться только 9–12 (по его времени): ответ придёт в это время.");
+  });
+});

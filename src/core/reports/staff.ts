@@ -242,7 +242,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       deps.kick();
       if (relay.heldSince) return t("staff.replyHeld", { code: r.code });
       const w = contactWindow(r, deps.now());
-      if (!w.open) return t("staff.replyWindow", { hours: t(`staff.contact.${r.contact}`).replace(/^[^,]*, /, "") });
+      if (!w.open) {
+        const [from, to] = CONTACT_HOURS[r.contact];
+        return t("staff.replyWindow", { hours: `${from}–${to}` });
+      }
       return t("staff.replySent", { code: r.code });
     },
 
