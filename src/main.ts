@@ -102,11 +102,10 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     throw err;
   }
   logger.info("db.ready", { migrations: db.applied.length });
-  // The per-message hot path runs on prepared statements; reports go through Prisma (see src/db/session-store.ts).
-  const sqlite = createSqliteStore(config.databaseFile);
-  const store = sqlite;
+  // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
+  const store = createSqliteStore(db.hot);
   const sealer = createSealer(encryptionKey(config, logger));
-  const reports = createReportStore(db.prisma, sealer);
+  const reports = createReportStore(db, sealer);
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
   const moves = await reports.chatMoves();
   const moved = (id: number) => moves.get(id) ?? id;
@@ -188,9 +187,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.adminChatId ?? staffChats[0];
         return chat === undefined || chat === null ? null : moved(chat);
       },
-      async deliverNow() {
+      async deliverNow(keys) {
         // The confirmation follows the commit at once; if Telegram is slow, the worker finishes it later.
-        await Promise.race([worker.drain(), new Promise((r) => setTimeout(r, 10_000))]);
+        await Promise.race([worker.send(keys), new Promise((r) => setTimeout(r, 10_000))]);
       },
       caseWordAfterHours: config.caseWordAfterHours,
       sign: (v) => sealer.sign(`k:${v}`),
@@ -239,7 +238,6 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     await whatsapp?.start();
   } catch (err) {
     await jobs.stop();
-    sqlite.close();
     await db.close();
     releaseLock();
     throw err;
@@ -268,7 +266,6 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         await jobs.stop();
         if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
         await worker.stop();
-        sqlite.close();
         await db.close();
         releaseLock();
       })();

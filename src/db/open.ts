@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
+import { flushWal, WAL_FLUSH_MS, type HotDb } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -18,6 +19,8 @@ export class DatabaseStartError extends Error {
 
 export interface OpenedDatabase {
   prisma: PrismaClient;
+  /** The connection of the per-message tables (see hot.ts). */
+  hot: HotDb;
   file: string;
   applied: string[];
   close(): Promise<void>;
@@ -63,8 +66,52 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
     await prisma.$disconnect();
     throw err;
   }
-  return { prisma, file, applied, close: () => prisma.$disconnect() };
+  const hot = openHotConnection(file);
+  // What the message connection committed under NORMAL reaches the disk within a second (hot.ts).
+  const flusher = setInterval(() => flushWal(hot), WAL_FLUSH_MS);
+  flusher.unref();
+  return {
+    prisma,
+    hot,
+    file,
+    applied,
+    close: async () => {
+      clearInterval(flusher);
+      flushWal(hot);
+      hot.close();
+      await prisma.$disconnect();
+    },
+  };
 }
+
+const HOT_WANTED: Array<[string, string | number]> = [
+  // NORMAL between queue writes, which switch to FULL (see `durably` in hot.ts).
+  ["synchronous", 1],
+  ["foreign_keys", 1],
+  ["secure_delete", 1],
+];
+
+/** The message connection (see hot.ts): its PRAGMAs read back, and no waiting inside SQLite. */
+function openHotConnection(file: string): HotDb {
+  const db = new Database(file, { fileMustExist: true, timeout: 0 });
+  db.pragma("busy_timeout = 0");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("secure_delete = ON");
+  for (const [name, want] of HOT_WANTED) {
+    const got = db.pragma(name, { simple: true });
+    if (got !== want) {
+      db.close();
+      throw new DatabaseStartError(`PRAGMA ${name} is ${String(got)} on the message connection, expected ${want}`);
+    }
+  }
+  if (db.pragma("journal_mode", { simple: true }) !== "wal") {
+    db.close();
+    throw new DatabaseStartError("the message connection is not in WAL mode");
+  }
+  return db;
+}
+
 
 const WANTED: Array<[string, string, string]> = [
   ["busy_timeout", String(BUSY_TIMEOUT_MS), String(BUSY_TIMEOUT_MS)],

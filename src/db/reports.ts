@@ -1,13 +1,20 @@
 /**
- * Prisma implementation of the core's ReportStore. Report texts, relayed
- * messages, drafts and the way back to a reporter are sealed before they are
- * written; the reporter's address is stored only sealed and as a keyed hash.
+ * The core's ReportStore. Report texts, relayed messages, drafts and the way
+ * back to a reporter are sealed before they are written; the reporter's
+ * address is stored only sealed and as a keyed hash.
+ *
+ * What a reporter's messages and the outbox touch (drafts, submit, relays,
+ * the queue, report reads) runs on prepared statements on the message
+ * connection, each transaction synchronous; staff actions, jobs and
+ * retention go through Prisma. The benchmark put Prisma's per-query cost at
+ * most of the bot's CPU on the reporter's path (README "Benchmark").
  */
-import type { PrismaClient, Report } from "../generated/prisma/client.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { durably, retrying, type HotDb } from "./hot.ts";
 import { isLocale } from "../config.ts";
 import type { Sealer } from "../core/services/sealer.ts";
 import { hashCaseWord, checkCaseWord } from "../core/services/sealer.ts";
-import type { AuditEntry, Draft, OutboxItem, OutboxPayload, ReportRecord, ReportStore, Status } from "../core/reports/types.ts";
+import type { AuditEntry, Draft, NewReport, OutboxItem, OutboxPayload, ReportRecord, ReportStore, Status, TakeResult } from "../core/reports/types.ts";
 import type { Address, ChannelName, Country } from "../core/types.ts";
 
 type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
@@ -15,35 +22,48 @@ type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
 
 const DAY = 86_400_000;
 
-export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportStore {
-  const toRecord = (r: Report): ReportRecord => ({
+/** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
+const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
+const when = (s: string | null): Date | null => (s === null ? null : new Date(s));
+
+type ReportRow = {
+  id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
+  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; case_word_hash: string | null; status: string;
+  taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
+  card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
+};
+type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
+
+export function createReportStore(db: { prisma: PrismaClient; hot: HotDb }, sealer: Sealer): ReportStore {
+  const { prisma, hot } = db;
+  const toRecord = (r: ReportRow): ReportRecord => ({
     id: r.id,
     code: r.code,
     channel: r.channel as ChannelName,
     locale: isLocale(r.locale) ? r.locale : "ru",
     country: (r.country as Country | null) ?? null,
-    regionId: r.regionId,
+    regionId: r.region_id,
     about: r.about as ReportRecord["about"],
     kinds: r.kinds ? (r.kinds.split(",") as ReportRecord["kinds"]) : [],
-    urgent: r.urgent,
-    highRisk: r.highRisk,
-    text: r.textEnc ? safeOpen(r.textEnc) : null,
+    urgent: !!r.urgent,
+    highRisk: !!r.high_risk,
+    text: r.text_enc ? safeOpen(r.text_enc) : null,
     photos: r.photos,
     contact: r.contact as ReportRecord["contact"],
-    hasCaseWord: !!r.caseWordHash,
+    hasCaseWord: !!r.case_word_hash,
     status: r.status as Status,
-    takenBy: r.takenBy === null ? null : Number(r.takenBy),
-    takenByName: r.takenByName,
-    referredTo: r.referredTo,
+    takenBy: r.taken_by,
+    takenByName: r.taken_by_name,
+    referredTo: r.referred_to,
     outcome: r.outcome as ReportRecord["outcome"],
-    staffChatId: Number(r.staffChatId),
-    cardMessageId: r.cardMessageId,
-    pingCount: r.pingCount,
-    lastPingAt: r.lastPingAt,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    takenAt: r.takenAt,
-    closedAt: r.closedAt,
+    staffChatId: r.staff_chat_id,
+    cardMessageId: r.card_message_id,
+    pingCount: r.ping_count,
+    lastPingAt: when(r.last_ping_at),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    takenAt: when(r.taken_at),
+    closedAt: when(r.closed_at),
   });
   const safeOpen = (s: string): string | null => {
     try {
@@ -53,70 +73,131 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
     }
   };
 
+  /** The outbox row of a queued item: the payload sealed, due at once. Both connections write this shape. */
+  const outboxRow = (i: QueueItem, at: Date, reportId?: string) => ({
+    dedupeKey: i.dedupeKey,
+    kind: i.payload.type,
+    target: i.target,
+    reportId: reportId ?? ("reportId" in i.payload ? (i.payload.reportId ?? null) : null),
+    payloadEnc: sealer.seal(JSON.stringify(i.payload)),
+    nextAttemptAt: at,
+    createdAt: at,
+  });
   const queue = async (tx: Tx, items: QueueItem[], at: Date, reportId?: string) => {
-    for (const i of items) {
-      await tx.outbox.upsert({
-        where: { dedupeKey: i.dedupeKey },
-        create: {
-          dedupeKey: i.dedupeKey,
-          kind: i.payload.type,
-          target: i.target,
-          reportId: reportId ?? ("reportId" in i.payload ? (i.payload.reportId ?? null) : null),
-          payloadEnc: sealer.seal(JSON.stringify(i.payload)),
-          nextAttemptAt: at,
-          createdAt: at,
-        },
-        update: {},
-      });
-    }
+    for (const i of items) await tx.outbox.upsert({ where: { dedupeKey: i.dedupeKey }, create: outboxRow(i, at, reportId), update: {} });
   };
   const audit = (tx: Tx, e: AuditEntry, at: Date) => tx.auditLog.create({ data: { at, actor: e.actor, action: e.action, reportId: e.reportId ?? null, result: e.result } });
 
+  // The reporter's path and the outbox, on the message connection.
+  const q = {
+    report: hot.prepare("SELECT * FROM reports WHERE id = ?"),
+    reportByCode: hot.prepare("SELECT * FROM reports WHERE code = ?"),
+    reportsOf: hot.prepare("SELECT r.* FROM reports r JOIN relays l ON l.report_id = r.id WHERE l.handle_hash = ? ORDER BY r.created_at DESC"),
+    openReports: hot.prepare(
+      `SELECT * FROM reports WHERE status != 'closed' AND (@all OR staff_chat_id IN (SELECT value FROM json_each(@chats)))
+       ORDER BY urgent DESC, high_risk DESC, created_at ASC LIMIT 50`,
+    ),
+    insertReport: hot.prepare(
+      `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, contact, case_word_hash, staff_chat_id, created_at, updated_at)
+       VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @contact, @caseWordHash, @staffChatId, @at, @at)`,
+    ),
+    insertRelay: hot.prepare("INSERT INTO relays (report_id, handle_enc, handle_hash, last_inbound_at, created_at) VALUES (?, ?, ?, ?, ?)"),
+    queue: hot.prepare(
+      `INSERT INTO outbox (dedupe_key, kind, target, report_id, payload_enc, next_attempt_at, created_at)
+       VALUES (@dedupeKey, @kind, @target, @reportId, @payloadEnc, @nextAttemptAt, @createdAt) ON CONFLICT(dedupe_key) DO NOTHING`,
+    ),
+    audit: hot.prepare("INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, ?, ?, ?, ?)"),
+    relaysOf: hot.prepare("SELECT report_id, held_since FROM relays WHERE handle_hash = ?"),
+    hold: hot.prepare("UPDATE relays SET held_since = ? WHERE handle_hash = ?"),
+    unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL"),
+    release: hot.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?"),
+    draft: hot.prepare("SELECT data_enc, updated_at FROM report_drafts WHERE chat = ?"),
+    saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
+    deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
+    due: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND target NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?"),
+    byKeys: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id"),
+    sent: hot.prepare("UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?"),
+    retry: hot.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?"),
+    dead: hot.prepare("UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?"),
+    held: hot.prepare("UPDATE outbox SET status = 'held' WHERE id = ?"),
+  };
+  const queueSql = (items: QueueItem[], at: Date, reportId?: string) => {
+    for (const i of items) {
+      const r = outboxRow(i, at, reportId);
+      q.queue.run({ ...r, nextAttemptAt: dt(r.nextAttemptAt), createdAt: dt(r.createdAt) });
+    }
+  };
+  const auditSql = (e: AuditEntry, at: Date) => q.audit.run(dt(at), e.actor, e.action, e.reportId ?? null, e.result);
+  const submitTx = hot.transaction((r: NewReport, address: Address, outbox: QueueItem[], at: Date) => {
+    q.insertReport.run({
+      id: r.id,
+      code: r.code,
+      channel: r.channel,
+      locale: r.locale,
+      country: r.country,
+      regionId: r.regionId,
+      about: r.about,
+      kinds: r.kinds.join(","),
+      urgent: r.urgent ? 1 : 0,
+      highRisk: r.highRisk ? 1 : 0,
+      riskAnswers: r.riskAnswers,
+      textEnc: sealer.seal(r.text),
+      photos: r.photos?.length ?? 0,
+      contact: r.contact,
+      caseWordHash: r.caseWord ? hashCaseWord(r.caseWord) : null,
+      staffChatId: r.staffChatId,
+      at: dt(at),
+    });
+    q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
+    queueSql(outbox, at, r.id);
+    auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
+  });
+  const releaseTx = hot.transaction((hash: string, held: string[], at: Date) => {
+    q.unhold.run(hash);
+    for (const id of held) q.release.run(dt(at), id);
+  });
+  const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
+  /** A write that is the queue: retried on busy, and on the disk when it returns (hot.ts). */
+  const queued = <T>(fn: () => T) => retrying(() => durably(hot, fn));
+  const byId = (id: string) => {
+    const r = q.report.get(id) as ReportRow | undefined;
+    return r ? toRecord(r) : null;
+  };
+
+  /** Opens outbox rows; one that cannot be read is dead, never retried. */
+  const readable = async (rows: OutboxRow[]): Promise<OutboxItem[]> => {
+    const out: OutboxItem[] = [];
+    for (const r of rows) {
+      const plain = safeOpen(r.payload_enc);
+      if (!plain) {
+        await queued(() => q.dead.run("unreadable payload", r.id));
+        continue;
+      }
+      out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: JSON.parse(plain) as OutboxPayload, attempts: r.attempts });
+    }
+    return out;
+  };
+
+  /** The answer to a conditional change, read after its commit: null means no such report. */
+  const settled = (id: string, changed: boolean | null): TakeResult => {
+    const report = changed === null ? null : byId(id);
+    if (!report) return { ok: false, reason: "missing" };
+    if (changed) return { ok: true, report };
+    return { ok: false, reason: report.status === "closed" ? "closed" : "taken", report };
+  };
+
   const store: ReportStore = {
     async submit(r, address, outbox, at) {
-      const row = await prisma.$transaction(async (tx) => {
-        const created = await tx.report.create({
-          data: {
-            id: r.id,
-            code: r.code,
-            channel: r.channel,
-            locale: r.locale,
-            country: r.country,
-            regionId: r.regionId,
-            about: r.about,
-            kinds: r.kinds.join(","),
-            urgent: r.urgent,
-            highRisk: r.highRisk,
-            riskAnswers: r.riskAnswers,
-            textEnc: sealer.seal(r.text),
-            photos: r.photos?.length ?? 0,
-            contact: r.contact,
-            caseWordHash: r.caseWord ? hashCaseWord(r.caseWord) : null,
-            staffChatId: BigInt(r.staffChatId),
-            createdAt: at,
-            updatedAt: at,
-          },
-        });
-        await tx.relay.create({ data: { reportId: r.id, handleEnc: sealer.seal(address), handleHash: sealer.hash(address), lastInboundAt: at, createdAt: at } });
-        await queue(tx, outbox, at, r.id);
-        await audit(tx, { actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
-        return created;
-      });
-      return toRecord(row);
+      await queued(() => submitTx(r, address, outbox, at));
+      return byId(r.id)!;
     },
-    async byId(id) {
-      const r = await prisma.report.findUnique({ where: { id } });
-      return r ? toRecord(r) : null;
-    },
+    byId: async (id) => byId(id),
     async byCode(code) {
-      const r = await prisma.report.findUnique({ where: { code } });
+      const r = q.reportByCode.get(code) as ReportRow | undefined;
       return r ? toRecord(r) : null;
     },
     async ofAddress(address) {
-      const relays = await prisma.relay.findMany({ where: { handleHash: sealer.hash(address) }, select: { reportId: true } });
-      if (!relays.length) return [];
-      const rows = await prisma.report.findMany({ where: { id: { in: relays.map((r) => r.reportId) } }, orderBy: { createdAt: "desc" } });
-      return rows.map(toRecord);
+      return (q.reportsOf.all(sealer.hash(address)) as ReportRow[]).map(toRecord);
     },
     async caseWordMatches(reportId, word) {
       const r = await prisma.report.findUnique({ where: { id: reportId }, select: { caseWordHash: true } });
@@ -138,52 +219,42 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
     },
     async holdRelays(address, at) {
       const hash = sealer.hash(address);
-      const rows = await prisma.relay.findMany({ where: { handleHash: hash }, select: { reportId: true } });
-      if (rows.length) await prisma.relay.updateMany({ where: { handleHash: hash }, data: { heldSince: at } });
-      return rows.map((r) => r.reportId);
+      const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
+      if (rows.length) await queued(() => q.hold.run(dt(at), hash));
+      return rows.map((r) => r.report_id);
     },
     async touchRelays(address, at) {
+      // Every inbound message passes here: one indexed read, and a write only when something was held.
       const hash = sealer.hash(address);
-      const rows = await prisma.relay.findMany({ where: { handleHash: hash }, select: { reportId: true, heldSince: true } });
-      if (!rows.length) return [];
-      const held = rows.filter((r) => r.heldSince).map((r) => r.reportId);
-      if (!held.length) return [];
-      await prisma.$transaction([
-        prisma.relay.updateMany({ where: { handleHash: hash, heldSince: { not: null } }, data: { heldSince: null } }),
-        prisma.outbox.updateMany({ where: { status: "held", reportId: { in: held } }, data: { status: "pending", nextAttemptAt: at } }),
-      ]);
+      const held = (q.relaysOf.all(hash) as Array<{ report_id: string; held_since: string | null }>).filter((r) => r.held_since).map((r) => r.report_id);
+      if (held.length) await queued(() => releaseTx(hash, held, at));
       return held;
     },
     async take(id, staff, at, outbox) {
-      return prisma.$transaction(async (tx) => {
+      const won = await prisma.$transaction(async (tx) => {
         // The claim is a conditional update: of two staff pressing at once, exactly one changes the row (ST4).
-        const won = await tx.report.updateMany({ where: { id, status: "new" }, data: { status: "taken", takenBy: BigInt(staff.id), takenByName: staff.name, takenAt: at, updatedAt: at } });
-        const row = await tx.report.findUnique({ where: { id } });
-        if (!row) return { ok: false as const, reason: "missing" as const };
-        if (won.count !== 1) {
-          await audit(tx, { actor: `staff:${staff.id}`, action: "take", reportId: id, result: "lost" }, at);
-          return { ok: false as const, reason: row.status === "closed" ? ("closed" as const) : ("taken" as const), report: toRecord(row) };
-        }
-        await audit(tx, { actor: `staff:${staff.id}`, action: "take", reportId: id, result: "ok" }, at);
-        await queue(tx, outbox, at, id);
-        return { ok: true as const, report: toRecord(row) };
+        const res = await tx.report.updateMany({ where: { id, status: "new" }, data: { status: "taken", takenBy: BigInt(staff.id), takenByName: staff.name, takenAt: at, updatedAt: at } });
+        if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
+        await audit(tx, { actor: `staff:${staff.id}`, action: "take", reportId: id, result: res.count === 1 ? "ok" : "lost" }, at);
+        if (res.count === 1) await queue(tx, outbox, at, id);
+        return res.count === 1;
       });
+      return settled(id, won);
     },
     async update(id, change, at, entry, outbox) {
-      return prisma.$transaction(async (tx) => {
+      const done = await prisma.$transaction(async (tx) => {
         const data: Record<string, unknown> = { status: change.status, updatedAt: at };
         if (change.referredTo !== undefined) data.referredTo = change.referredTo;
         if (change.outcome !== undefined) data.outcome = change.outcome;
         if (change.status === "closed") data.closedAt = at;
         if (change.status === "new") Object.assign(data, { takenBy: null, takenByName: null, takenAt: null, closedAt: null, outcome: null });
-        const done = await tx.report.updateMany({ where: { id, status: { in: change.from } }, data });
-        const row = await tx.report.findUnique({ where: { id } });
-        if (!row) return { ok: false as const, reason: "missing" as const };
-        await audit(tx, { ...entry, result: done.count ? entry.result : "refused" }, at);
-        if (!done.count) return { ok: false as const, reason: row.status === "closed" ? ("closed" as const) : ("taken" as const), report: toRecord(row) };
-        await queue(tx, outbox, at, id);
-        return { ok: true as const, report: toRecord(row) };
+        const res = await tx.report.updateMany({ where: { id, status: { in: change.from } }, data });
+        if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
+        await audit(tx, { ...entry, result: res.count ? entry.result : "refused" }, at);
+        if (res.count) await queue(tx, outbox, at, id);
+        return res.count === 1;
       });
+      return settled(id, done);
     },
     async addMessage(reportId, direction, body, at, entry, outbox) {
       return prisma.$transaction(async (tx) => {
@@ -215,15 +286,10 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       return t?.reportId ?? null;
     },
     async audit(entry, at) {
-      await prisma.auditLog.create({ data: { at, actor: entry.actor, action: entry.action, reportId: entry.reportId ?? null, result: entry.result } });
+      await retrying(() => auditSql(entry, at));
     },
     async open(chats) {
-      const rows = await prisma.report.findMany({
-        where: { status: { not: "closed" }, ...(chats ? { staffChatId: { in: chats.map(BigInt) } } : {}) },
-        orderBy: [{ urgent: "desc" }, { highRisk: "desc" }, { createdAt: "asc" }],
-        take: 50,
-      });
-      return rows.map(toRecord);
+      return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(toRecord);
     },
     async stats(since, chats) {
       const rows = await prisma.report.findMany({
@@ -266,49 +332,37 @@ export function createReportStore(prisma: PrismaClient, sealer: Sealer): ReportS
       });
     },
     async getDraft(address) {
-      const d = await prisma.reportDraft.findUnique({ where: { address } });
-      if (!d) return null;
-      const plain = safeOpen(d.dataEnc);
-      return plain ? ({ ...(JSON.parse(plain) as Draft), updatedAt: d.updatedAt.toISOString() } as Draft) : null;
+      const d = q.draft.get(address) as { data_enc: string; updated_at: string } | undefined;
+      const plain = d && safeOpen(d.data_enc);
+      return plain ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft) : null;
     },
     async saveDraft(address, draft, at) {
       const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
-      await prisma.reportDraft.upsert({ where: { address }, create: { address, dataEnc, updatedAt: at }, update: { dataEnc, updatedAt: at } });
+      await retrying(() => q.saveDraft.run(address, dataEnc, dt(at)));
     },
     async deleteDraft(address) {
-      await prisma.reportDraft.deleteMany({ where: { address } });
+      await retrying(() => q.deleteDraft.run(address));
     },
     async enqueue(items, at) {
-      await prisma.$transaction(async (tx) => queue(tx, items, at));
+      await queued(() => enqueueTx(items, at));
     },
     async due(now, limit, skipTargets = []) {
-      const rows = await prisma.outbox.findMany({
-        where: { status: "pending", nextAttemptAt: { lte: now }, ...(skipTargets.length ? { target: { notIn: skipTargets } } : {}) },
-        orderBy: { id: "asc" },
-        take: limit,
-      });
-      const out: OutboxItem[] = [];
-      for (const r of rows) {
-        const plain = safeOpen(r.payloadEnc);
-        if (!plain) {
-          await prisma.outbox.update({ where: { id: r.id }, data: { status: "dead", lastError: "unreadable payload" } });
-          continue;
-        }
-        out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: JSON.parse(plain) as OutboxPayload, attempts: r.attempts });
-      }
-      return out;
+      return readable(q.due.all(dt(now), JSON.stringify(skipTargets), limit) as OutboxRow[]);
+    },
+    async pendingByKeys(keys) {
+      return readable(q.byKeys.all(JSON.stringify(keys)) as OutboxRow[]);
     },
     async markSent(id, messageId, at) {
-      await prisma.outbox.update({ where: { id }, data: { status: "sent", sentMessageId: messageId, sentAt: at, attempts: { increment: 1 } } });
+      await queued(() => q.sent.run(messageId, dt(at), id));
     },
     async markRetry(id, next, error) {
-      await prisma.outbox.update({ where: { id }, data: { nextAttemptAt: next, lastError: error.slice(0, 100), attempts: { increment: 1 } } });
+      await queued(() => q.retry.run(dt(next), error.slice(0, 100), id));
     },
     async markDead(id, error) {
-      await prisma.outbox.update({ where: { id }, data: { status: "dead", lastError: error.slice(0, 100), attempts: { increment: 1 } } });
+      await queued(() => q.dead.run(error.slice(0, 100), id));
     },
     async markHeld(id) {
-      await prisma.outbox.update({ where: { id }, data: { status: "held" } });
+      await queued(() => q.held.run(id));
     },
     async moveStaffChat(from, to, at) {
       await prisma.$transaction(async (tx) => {

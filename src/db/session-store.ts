@@ -2,15 +2,14 @@
  * The hot path of every update (sessions, message ids, update dedupe, timed
  * deletions) on prepared better-sqlite3 statements. The benchmark showed
  * Prisma's per-query cost dominating the bot's CPU; these tables are simple
- * and touched on every message, so they skip it. Reports stay on Prisma.
- * Same file, its own connection, the same PRAGMAs.
+ * and touched on every message, so they skip it. Writes go through
+ * `retrying` (see hot.ts).
  */
-import Database from "better-sqlite3";
 import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country } from "../core/types.ts";
-import { BUSY_TIMEOUT_MS } from "./open.ts";
+import { durably, retrying, type HotDb } from "./hot.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
@@ -26,12 +25,7 @@ function parseState(raw: string): DialogState | null {
   }
 }
 
-export function createSqliteStore(file: string): Store & { close(): void } {
-  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma("synchronous = FULL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("secure_delete = ON");
+export function createSqliteStore(db: HotDb): Store {
 
   const q = {
     getSession: db.prepare("SELECT * FROM sessions WHERE chat = ?"),
@@ -90,25 +84,26 @@ export function createSqliteStore(file: string): Store & { close(): void } {
       } satisfies SessionRecord;
     },
     async saveSession(s) {
-      q.upsertSession.run({ chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) });
+      const row = { chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) };
+      await retrying(() => q.upsertSession.run(row));
     },
     async trackMessages(address, refs) {
-      if (refs.length) trackMany(address, refs);
+      if (refs.length) await retrying(() => trackMany(address, refs));
     },
     async trackedMessages(address) {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
     async markExitPending(exit, at) {
-      q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at));
+      await retrying(() => durably(db, () => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at))));
     },
     async pendingExits() {
       return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number }>).map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru", cover: !!r.cover }));
     },
     async wipeChat(address) {
-      wipe(address);
+      await retrying(() => wipe(address));
     },
     async clearExitPending(address) {
-      q.clearExit.run(address);
+      await retrying(() => q.clearExit.run(address));
     },
     async dueAutoErase(now) {
       return (q.autoErase.all() as Array<{ chat: string; locale: string | null; auto_erase_minutes: number; last_seen_at: string }>)
@@ -116,16 +111,17 @@ export function createSqliteStore(file: string): Store & { close(): void } {
         .map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru" }));
     },
     async purgeExpired(now, limits) {
-      const sessions = q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR))).changes;
-      const messages = q.purgeTracked.run(iso(new Date(now.getTime() - limits.messageTrackHours * HOUR))).changes;
-      q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR)));
+      const sessions = (await retrying(() => q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR))))).changes;
+      const messages = (await retrying(() => q.purgeTracked.run(iso(new Date(now.getTime() - limits.messageTrackHours * HOUR))))).changes;
+      await retrying(() => q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR))));
       return { sessions, messages };
     },
     async firstSeen(key, at) {
-      return q.firstSeen.run(key, iso(at)).changes === 1;
+      return (await retrying(() => q.firstSeen.run(key, iso(at)))).changes === 1;
     },
     async scheduleDelete(address, ids, at) {
-      if (ids.length) scheduleMany(address, ids, at);
+      // A shown staff reply must be deleted on time even after a power cut: durable like the queue.
+      if (ids.length) await retrying(() => durably(db, () => scheduleMany(address, ids, at)));
     },
     async dueDeletes(now) {
       const by = new Map<string, string[]>();
@@ -133,8 +129,7 @@ export function createSqliteStore(file: string): Store & { close(): void } {
       return [...by].map(([address, ids]) => ({ address: address as Address, ids }));
     },
     async doneDeletes(address, ids) {
-      doneMany(address, ids);
+      await retrying(() => doneMany(address, ids));
     },
-    close: () => db.close(),
   };
 }

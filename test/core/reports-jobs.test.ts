@@ -24,7 +24,7 @@ const DAY = 24 * HOUR;
 beforeAll(async () => {
   file = path.join(tempDir(), "jobs.db");
   db = await openDatabase(file);
-  reports = createReportStore(db.prisma, createSealer(Buffer.alloc(32, 5)));
+  reports = createReportStore(db, createSealer(Buffer.alloc(32, 5)));
 });
 afterAll(async () => {
   await db.close();

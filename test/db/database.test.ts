@@ -4,6 +4,9 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
+import { durably, retrying } from "../../src/db/hot.ts";
+import { createSqliteStore } from "../../src/db/session-store.ts";
+import { makeAddress } from "../../src/core/types.ts";
 import { tempDir } from "../support/harness.ts";
 
 let db: OpenedDatabase | undefined;
@@ -41,5 +44,65 @@ describe("database start-up (D1, D5)", () => {
     await expect(openDatabase(file)).rejects.toBeInstanceOf(DatabaseStartError);
     await expect(openDatabase(file)).rejects.toThrow(/damaged|integrity|restore/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
+
+describe("the message connection beside Prisma's (D1, D2)", () => {
+  it("commits queue writes with synchronous=FULL and the rest with NORMAL, and reads its PRAGMAs back", async () => {
+    db = await openDatabase(path.join(tempDir(), "h.db"));
+    const pragmas = () => ["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true }));
+    expect(pragmas()).toEqual([1, 1, 1, "wal"]);
+    expect(durably(db.hot, () => db!.hot.pragma("synchronous", { simple: true }))).toBe(2);
+    expect(() =>
+      durably(db!.hot, () => {
+        throw new Error("constraint");
+      }),
+    ).toThrow("constraint");
+    expect(pragmas()[0]).toBe(1); // back to NORMAL after a failed write too
+    // Prisma's connection, which carries staff actions and jobs, stays FULL throughout (D1).
+    expect((await verifyPragmas(db.prisma)).synchronous).toBe("2");
+  });
+
+  it("a message saved while a staff transaction holds the write lock waits without freezing the bot, then lands", async () => {
+    db = await openDatabase(path.join(tempDir(), "i.db"));
+    const store = createSqliteStore(db.hot);
+    const address = makeAddress("telegram", 41);
+    const at = new Date("2026-11-25T10:00:00Z");
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // A Prisma transaction that writes, then waits on the event loop before it commits (as a staff action's does).
+    const staff = db.prisma.$transaction(async (tx) => {
+      await tx.auditLog.create({ data: { at, actor: "staff:1", action: "take", result: "ok" } });
+      await held;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const called = Date.now();
+    const saving = store.saveSession({ address, locale: "ru", country: "KZ", state: null, autoEraseMinutes: null, limitsShown: false, lastSeenAt: at, createdAt: at });
+    // The call hands the thread back at once instead of sleeping in SQLite's busy handler (which
+    // would freeze every chat, and the transaction it waits for, for the whole busy timeout).
+    expect(Date.now() - called).toBeLessThan(1000);
+    const before = ticks;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ticks).toBeGreaterThan(before);
+    release();
+    await staff;
+    await saving;
+    clearInterval(ticker);
+    expect((await store.getSession(address))?.country).toBe("KZ");
+    expect(await db.prisma.auditLog.count({ where: { actor: "staff:1" } })).toBe(1);
+  });
+
+  it("a write still locked out after its budget fails with the busy error, so the caller says 'not saved yet'", async () => {
+    const file = path.join(tempDir(), "j.db");
+    db = await openDatabase(file);
+    const other = new Database(file);
+    other.exec("BEGIN IMMEDIATE");
+    const write = () => db!.hot.prepare("INSERT INTO processed_updates (key, at) VALUES ('x', 'now')").run();
+    await expect(retrying(write, 150)).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_BUSY/) });
+    setTimeout(() => other.exec("COMMIT"), 50);
+    await expect(retrying(write, 5000)).resolves.toMatchObject({ changes: 1 });
+    other.close();
   });
 });

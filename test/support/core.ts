@@ -62,7 +62,7 @@ export class FakeChannel implements Channel {
 export interface CoreHarness {
   dialog: Dialog;
   channel: FakeChannel;
-  store: Store & { close(): void };
+  store: Store;
   db: OpenedDatabase;
   translator: Translator;
   directory: Directory;
@@ -80,7 +80,7 @@ let counter = 1;
 
 export async function createCoreHarness(): Promise<CoreHarness> {
   const db = await openDatabase(path.join(tempDir(), "core.db"));
-  const store = createSqliteStore(db.file);
+  const store = createSqliteStore(db.hot);
   const translator = createTranslator();
   const directory = loadDirectory();
   const logs: string[] = [];
@@ -119,7 +119,6 @@ export async function createCoreHarness(): Promise<CoreHarness> {
       return h.input(chat, { type: "option", token: `${state.nonce}.${i}` });
     },
     close: async () => {
-      store.close();
       await db.close();
     },
   };

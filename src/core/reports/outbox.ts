@@ -23,12 +23,16 @@ export interface OutboxDeps {
   /** How often to look for due rows when nothing kicks the worker. */
   pollMs?: number;
   maxAttempts?: number;
+  /** How many chats are sent to at once. */
+  parallel?: number;
 }
 
 export interface OutboxWorker {
   start(): void;
   /** Look now (after a commit). */
   kick(): void;
+  /** Sends these rows now, in the caller's time, without waiting behind the rest of the queue. */
+  send(dedupeKeys: string[]): Promise<void>;
   /** Runs one pass now and waits for it. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -50,43 +54,64 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
 
   const chatKey = (target: string) => target; // relay:<report> is one chat; staff:<id> is one group
 
+  /** Rows being delivered right now, by the worker or by `send`: never two deliveries of one row. */
+  const inFlight = new Set<number>();
+
+  async function deliverItem(item: OutboxItem): Promise<void> {
+    const key = chatKey(item.target);
+    const wait = (lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) - Date.now();
+    if (wait > 0 || inFlight.has(item.id)) return; // paced, or already going: a later pass takes it
+    lastSent.set(key, Date.now());
+    inFlight.add(item.id);
+    try {
+      const res = await deps.deliver(item);
+      if (item.kind === "card") crashPoint("mid_outbox");
+      if (res.status === "sent") await reports.markSent(item.id, res.messageId ?? null, deps.now());
+      else if (res.status === "held") await reports.markHeld(item.id);
+      else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");
+      else await giveUp(item, res.reason);
+    } catch (err) {
+      if (err instanceof ChannelError) {
+        if (err.kind === "throttled") {
+          await reports.markRetry(item.id, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), "429");
+          // Respect the flood wait for everything going to that chat.
+          lastSent.set(key, Date.now() + (err.retryAfterSeconds ?? 5) * 1000);
+          return;
+        }
+        if (!err.retryable) return giveUp(item, err.kind);
+      }
+      if (item.attempts + 1 >= maxAttempts) await giveUp(item, "too many attempts");
+      else await reports.markRetry(item.id, new Date(deps.now().getTime() + backoffMs(item.attempts)), err instanceof ChannelError ? err.kind : "error");
+      logger.warn("outbox.retry", { task: item.kind, attempt: item.attempts + 1, ...describeError(err) });
+    } finally {
+      inFlight.delete(item.id);
+    }
+  }
+
   async function pass(): Promise<void> {
     const now = deps.now();
     // Targets still inside their pacing interval are left out of the query, so a backlog of staff
     // cards never holds up a reporter's confirmation or knock behind it.
-    const waiting = [...lastSent].filter(([target, at]) => at + deps.minIntervalMs(target) > Date.now()).map(([target]) => target);
-    const due = await reports.due(now, 100, waiting);
-    for (const item of due) {
-      if (stopped && timer === undefined && !draining) break;
-      const key = chatKey(item.target);
-      const wait = (lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) - Date.now();
-      if (wait > 0) continue; // paced: a later pass takes it
-      lastSent.set(key, Date.now());
-      try {
-        const res = await deps.deliver(item);
-        if (item.kind === "card") crashPoint("mid_outbox");
-        if (res.status === "sent") await reports.markSent(item.id, res.messageId ?? null, deps.now());
-        else if (res.status === "held") await reports.markHeld(item.id);
-        else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");
-        else await giveUp(item, res.reason);
-      } catch (err) {
-        if (err instanceof ChannelError) {
-          if (err.kind === "throttled") {
-            await reports.markRetry(item.id, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), "429");
-            // Respect the flood wait for everything going to that chat.
-            lastSent.set(key, Date.now() + (err.retryAfterSeconds ?? 5) * 1000);
-            continue;
-          }
-          if (!err.retryable) {
-            await giveUp(item, err.kind);
-            continue;
-          }
-        }
-        if (item.attempts + 1 >= maxAttempts) await giveUp(item, "too many attempts");
-        else await reports.markRetry(item.id, new Date(deps.now().getTime() + backoffMs(item.attempts)), err instanceof ChannelError ? err.kind : "error");
-        logger.warn("outbox.retry", { task: item.kind, attempt: item.attempts + 1, ...describeError(err) });
-      }
+    const waiting: string[] = [];
+    for (const [target, at] of lastSent) {
+      if (at + deps.minIntervalMs(target) > Date.now()) waiting.push(target);
+      else lastSent.delete(target); // past its interval: forgotten, so the map stays as small as the backlog
     }
+    const due = await reports.due(now, 100, waiting);
+    // One chat's rows go in order; different chats go side by side, so a hundred reporters'
+    // confirmations do not queue behind one another's network round trips.
+    const byTarget = new Map<string, OutboxItem[]>();
+    for (const item of due) byTarget.set(chatKey(item.target), [...(byTarget.get(chatKey(item.target)) ?? []), item]);
+    const lanes = [...byTarget.values()];
+    const worker = async () => {
+      for (let lane = lanes.shift(); lane; lane = lanes.shift()) {
+        for (const item of lane) {
+          if (stopped && timer === undefined && !draining) return;
+          await deliverItem(item);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes.length, deps.parallel ?? 16) }, worker));
   }
 
   async function giveUp(item: OutboxItem, reason: string) {
@@ -135,6 +160,9 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
     },
     kick() {
       if (!stopped) void run();
+    },
+    async send(dedupeKeys) {
+      for (const item of await reports.pendingByKeys(dedupeKeys)) await deliverItem(item);
     },
     async drain() {
       draining = true;

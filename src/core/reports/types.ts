@@ -170,6 +170,8 @@ export interface ReportStore {
   enqueue(items: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<void>;
   /** Pending rows that are due, oldest first, leaving out targets that must wait (paced). */
   due(now: Date, limit: number, skipTargets?: string[]): Promise<OutboxItem[]>;
+  /** The pending rows with these dedupe keys, due or not (a confirmation sent right after its commit). */
+  pendingByKeys(keys: string[]): Promise<OutboxItem[]>;
   markSent(id: number, messageId: number | null, at: Date): Promise<void>;
   markRetry(id: number, next: Date, error: string): Promise<void>;
   markDead(id: number, error: string): Promise<void>;

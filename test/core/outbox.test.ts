@@ -1,0 +1,99 @@
+/**
+ * The outbox worker under a queue: a reporter's confirmation goes out right
+ * after its commit instead of behind everyone else's, chats are served side
+ * by side, one chat's rows keep their order, and no row is sent twice.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.ts";
+import { createOutboxWorker, type DeliverResult } from "../../src/core/reports/outbox.ts";
+import type { OutboxItem, ReportStore } from "../../src/core/reports/types.ts";
+import { createSealer } from "../../src/core/services/sealer.ts";
+import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
+import { createReportStore } from "../../src/db/reports.ts";
+import { tempDir } from "../support/harness.ts";
+
+let db: OpenedDatabase;
+let reports: ReportStore;
+
+beforeAll(async () => {
+  db = await openDatabase(path.join(tempDir(), "outbox.db"));
+  reports = createReportStore(db, createSealer(Buffer.alloc(32, 6)));
+});
+afterAll(async () => {
+  await db.close();
+});
+
+/** A network whose answers the test releases by hand. */
+function slowNetwork() {
+  const started: string[] = [];
+  const gates = new Map<string, () => void>();
+  return {
+    started,
+    release: (key: string) => gates.get(key)?.(),
+    deliver: (item: OutboxItem): Promise<DeliverResult> => {
+      const key = (item.payload as { key?: string }).key ?? "";
+      started.push(key);
+      return new Promise((resolve) => gates.set(key, () => resolve({ status: "sent", messageId: 1 })));
+    },
+  };
+}
+
+const row = (key: string, target: string) => ({ dedupeKey: key, target, payload: { type: "notice" as const, key } });
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+};
+const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) =>
+  createOutboxWorker({ reports, deliver, minIntervalMs: () => 0, now: () => new Date(), logger: createLogger({ level: "error" }), parallel });
+
+describe("the outbox under a queue (R2)", () => {
+  it("sends a confirmation right after its commit even while the queue is stuck on another chat", async () => {
+    const net = slowNetwork();
+    await reports.enqueue([row("q1:a", "relay:q1-a"), row("q1:b", "relay:q1-b")], new Date());
+    const w = worker(net.deliver, 1);
+    const draining = w.drain();
+    await until(() => net.started.includes("q1:a")); // the only lane is stuck on a slow chat
+
+    await reports.enqueue([row("q1:confirm", "relay:q1-c")], new Date());
+    const sent = w.send(["q1:confirm"]);
+    await until(() => net.started.includes("q1:confirm"));
+    net.release("q1:confirm");
+    await sent;
+    expect(net.started).not.toContain("q1:b"); // it did not wait for the queue ahead of it
+    expect((await reports.pendingByKeys(["q1:confirm"])).length).toBe(0);
+
+    net.release("q1:a");
+    await until(() => net.started.includes("q1:b"));
+    net.release("q1:b");
+    await draining;
+  });
+
+  it("serves different chats side by side and one chat's rows in order", async () => {
+    const net = slowNetwork();
+    await reports.enqueue([row("q2:x1", "relay:q2-x"), row("q2:x2", "relay:q2-x"), row("q2:y1", "relay:q2-y")], new Date());
+    const w = worker(net.deliver);
+    const draining = w.drain();
+    // Both chats are in flight together; the second row of x waits for the first.
+    await until(() => net.started.includes("q2:x1") && net.started.includes("q2:y1"));
+    expect(net.started).not.toContain("q2:x2");
+    net.release("q2:x1");
+    await until(() => net.started.includes("q2:x2"));
+    net.release("q2:x2");
+    net.release("q2:y1");
+    await draining;
+    expect(await reports.pendingCount()).toBe(0);
+  });
+
+  it("never sends one row twice when the caller and the worker reach it together", async () => {
+    const net = slowNetwork();
+    await reports.enqueue([row("q3:c", "relay:q3")], new Date());
+    const w = worker(net.deliver);
+    const draining = w.drain();
+    await until(() => net.started.includes("q3:c"));
+    const sent = w.send(["q3:c"]); // the worker already has it
+    net.release("q3:c");
+    await Promise.all([sent, draining]);
+    expect(net.started.filter((k) => k === "q3:c")).toEqual(["q3:c"]);
+  });
+});
