@@ -63,6 +63,16 @@ describe("telegram: bad input gets a short kind reply and the menu", () => {
     expect(h.emu.callsOf("answerCallbackQuery").length).toBe(answers + 1);
   });
 
+  it("a reply whose connection drops on the way is sent again, so the person still gets an answer", async () => {
+    const chat = await readyChat();
+    const n = h.emu.sent(chat).length;
+    h.emu.drop("sendMessage", 1, (p) => Number(p.chat_id) === chat);
+    pressLabel(h.emu, chat, "☎ Телефоны доверия");
+    const [msg] = await h.emu.waitForSent(chat, n, 1);
+    expect(msg!.text).toContain("111");
+    expect(h.emu.sent(chat)).toHaveLength(n + 1); // once, not twice
+  });
+
   it("group messages are not answered", async () => {
     const before = h.emu.calls.length;
     h.emu.userMessage(-100777, { text: "/start" }, {}, { chatType: "supergroup" });

@@ -30,6 +30,8 @@ interface Override {
   times: number;
   fault?: Fault;
   delayMs?: number;
+  /** Close the connection without an answer, as a network that drops a request does. */
+  drop?: boolean;
   when?: (payload: Record<string, any>) => boolean;
 }
 
@@ -104,6 +106,10 @@ export class BotApiEmulator {
   /** The next `times` calls of `method` (matching `when`) fail with this Bot API error. */
   fail(method: string, fault: Fault, times = 1, when?: Override["when"]) {
     this.overrides.push({ method, times, fault, when });
+  }
+  /** The next `times` calls of `method` get no answer: the connection is closed (the request is not carried out). */
+  drop(method: string, times = 1, when?: Override["when"]) {
+    this.overrides.push({ method, times, drop: true, when });
   }
   /** The next `times` calls of `method` are answered only after `delayMs`. */
   delay(method: string, delayMs: number, times = 1, when?: Override["when"]) {
@@ -302,6 +308,10 @@ export class BotApiEmulator {
     if (ov) {
       ov.times--;
       if (ov.delayMs) await sleep(ov.delayMs);
+      if (ov.drop) {
+        req.socket.destroy();
+        return;
+      }
       if (ov.fault) {
         const { error_code, description, retry_after, migrate_to_chat_id } = ov.fault;
         const parameters = retry_after !== undefined || migrate_to_chat_id !== undefined ? { retry_after, migrate_to_chat_id } : undefined;

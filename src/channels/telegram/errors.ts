@@ -1,5 +1,5 @@
 /** Bot API failures → the core's few ChannelError kinds, with a retryable flag. */
-import { GrammyError, HttpError } from "grammy";
+import { GrammyError, HttpError, type Transformer } from "grammy";
 import { ChannelError } from "../../core/channel.ts";
 
 export function toChannelError(err: unknown): unknown {
@@ -17,4 +17,23 @@ export function toChannelError(err: unknown): unknown {
 /** Telegram answers 400 "message is not modified" when an edit changes nothing: that is success. */
 export function isNotModified(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);
+}
+
+/**
+ * A request that got no answer at all (a dropped or reset connection: grammY's HttpError) is sent
+ * again, quickly and at most twice, so a network blip does not leave a person without a reply.
+ * The auto-retry plugin would wait 3 s and more and never stop; this stays inside R3's ~10 s.
+ * The cost: if Telegram did carry out the first request, the person may see a screen twice.
+ */
+export function retryDroppedRequests(delaysMs: number[] = [250, 1000]): Transformer {
+  return async (prev, method, payload, signal) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (err) {
+        if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, delaysMs[attempt]));
+      }
+    }
+  };
 }

@@ -18,7 +18,7 @@ import { describeError, type Logger } from "../../logger.ts";
 import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
-import { toChannelError } from "./errors.ts";
+import { retryDroppedRequests, toChannelError } from "./errors.ts";
 import { crashPoint } from "../../crash-points.ts";
 
 /** chat_member lets a staff member's departure take effect at once (ST3); it must be asked for by name. */
@@ -57,6 +57,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   // Flood waits up to 10 s are waited out; longer ones, 5xx and network errors are not retried
   // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
   bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+  bot.api.config.use(retryDroppedRequests());
 
   const channel: Channel = {
     name: "telegram",
