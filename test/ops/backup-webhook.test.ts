@@ -1,3 +1,4 @@
+import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,6 +15,14 @@ afterEach(async () => {
   h = undefined;
 });
 const KEY = Buffer.alloc(32, 2).toString("base64");
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 describe("backups (D4)", () => {
   it("backs up online, keeps seven, and a copy restores with integrity ok and the same counts", async () => {
@@ -47,8 +56,9 @@ describe("one instance per database (T2)", () => {
 
 describe("webhook mode (T1) and health", () => {
   it("401 without or with a wrong secret, nothing processed; the right secret is processed; a duplicate update once", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const healthPort = port + 1;
+    // Ports the system just handed out as free (a random pick could meet a busy ephemeral port).
+    const port = await freePort();
+    const healthPort = await freePort();
     const secret = "s".repeat(40);
     h = await startHarness({ env: { WEBHOOK_URL: "https://bot.example.org/hook", WEBHOOK_SECRET: secret, WEBHOOK_PORT: String(port), HEALTH_PORT: String(healthPort) } });
     const set = h.emu.callsOf("setWebhook")[0]!;
