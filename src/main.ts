@@ -103,7 +103,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   }
   logger.info("db.ready", { migrations: db.applied.length });
   // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
-  const store = createSqliteStore(db.hot);
+  const store = createSqliteStore(db);
   const sealer = createSealer(encryptionKey(config, logger));
   const reports = createReportStore(db, sealer);
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).

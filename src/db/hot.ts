@@ -10,15 +10,19 @@
  * does not wait in SQLite; `retrying` gives the event loop back and tries
  * again with jitter (D2), and Prisma's transaction commits meanwhile.
  *
- * Durability. An fsync on every commit was, after Prisma, the largest cost per
- * message in the benchmark (README "Benchmark"). So this connection commits
+ * Durability. An fsync on every commit, in this one thread, was after Prisma
+ * the largest cost per message in the benchmark, and it stalled every chat
+ * while the disk answered (README "Benchmark"). So this connection commits
  * with synchronous=NORMAL, which SQLite keeps durable across a crash or kill
- * of the process, and `durably` switches to FULL for every write that is the
- * queue (a report, an outbox row or its state, a relay hold, an exit marker):
- * those survive power loss as D1 asks, and their fsync carries every earlier
- * commit with it. Sessions, message ids and drafts written in between reach
- * the disk at the next such commit or within `WAL_FLUSH_MS` (`flushWal`).
+ * of the process, and the write-ahead log is synced to the disk off the thread
+ * (`createWalSync`: fdatasync in libuv's pool). A write that is the queue (a
+ * report, an outbox row or its state, a relay hold, timed deletions) awaits a
+ * sync that began after its commit before anyone is told, so it survives
+ * power loss as D1 asks; commits waiting together share one sync (group
+ * commit). Sessions, message ids and drafts reach the disk with the next sync,
+ * at most `WAL_SYNC_MS` later.
  */
+import fs from "node:fs";
 import type Database from "better-sqlite3";
 
 export type HotDb = Database.Database;
@@ -45,26 +49,59 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
   }
 }
 
-/**
- * Runs a write with synchronous=FULL: committed means on the disk, with everything before it.
- * (SQLite applies this PRAGMA when it is compiled, so a prepared copy cannot be reused.)
- */
-export function durably<T>(db: HotDb, fn: () => T): T {
-  db.exec("PRAGMA synchronous = FULL");
-  try {
-    return fn();
-  } finally {
-    db.exec("PRAGMA synchronous = NORMAL");
-  }
+export const WAL_SYNC_MS = 1000;
+
+export interface WalSync {
+  /** Resolves once everything committed before the call is on the disk. */
+  (): Promise<void>;
+  /** Syncs still owed, then stops the timer and lets go of the file. */
+  close(): Promise<void>;
 }
 
-export const WAL_FLUSH_MS = 1000;
+type Fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
 
-/** A passive checkpoint syncs the write-ahead log to the disk (and folds it back) without waiting for anyone. */
-export function flushWal(db: HotDb): void {
-  try {
-    if (db.open) db.pragma("wal_checkpoint(PASSIVE)");
-  } catch {
-    // Busy or closing: the next tick tries again.
-  }
+/** Group-committed fdatasync of `<file>-wal`, and one each `WAL_SYNC_MS` when something was written. */
+export function createWalSync(db: HotDb, file: string, fdatasync: Fdatasync = fs.fdatasync): WalSync {
+  let fd: number | undefined;
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  let lastChanges = -1;
+  const total = db.prepare("SELECT total_changes()").pluck();
+
+  const once = async () => {
+    lastChanges = Number(total.get());
+    if (fd === undefined) {
+      try {
+        fd = fs.openSync(`${file}-wal`, "r");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // no log yet: everything is in the main file
+        throw err;
+      }
+    }
+    const handle = fd;
+    await new Promise<void>((resolve, reject) => fdatasync(handle, (err) => (err ? reject(err) : resolve())));
+  };
+  const sync = (() => {
+    if (!running) {
+      running = once().finally(() => (running = undefined));
+      return running;
+    }
+    // A sync is under way and may have begun before this caller's commit: the next one covers it.
+    next ??= running.catch(() => undefined).then(() => {
+      next = undefined;
+      return sync();
+    });
+    return next;
+  }) as WalSync;
+  const timer = setInterval(() => {
+    if (Number(total.get()) !== lastChanges) sync().catch(() => undefined);
+  }, WAL_SYNC_MS);
+  timer.unref();
+  sync.close = async () => {
+    clearInterval(timer);
+    await sync().catch(() => undefined);
+    if (fd !== undefined) fs.closeSync(fd);
+    fd = undefined;
+  };
+  return sync;
 }

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
-import { flushWal, WAL_FLUSH_MS, type HotDb } from "./hot.ts";
+import { createWalSync, type HotDb, type WalSync } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -21,6 +21,8 @@ export interface OpenedDatabase {
   prisma: PrismaClient;
   /** The connection of the per-message tables (see hot.ts). */
   hot: HotDb;
+  /** Resolves once everything the message connection committed before the call is on the disk. */
+  walSync: WalSync;
   file: string;
   applied: string[];
   close(): Promise<void>;
@@ -56,7 +58,7 @@ export function prepareDatabaseFile(file: string): string[] {
   }
 }
 
-export async function openDatabase(file: string): Promise<OpenedDatabase> {
+export async function openDatabase(file: string, opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {}): Promise<OpenedDatabase> {
   const applied = prepareDatabaseFile(file);
   const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
   const prisma = new PrismaClient({ adapter });
@@ -67,17 +69,15 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
     throw err;
   }
   const hot = openHotConnection(file);
-  // What the message connection committed under NORMAL reaches the disk within a second (hot.ts).
-  const flusher = setInterval(() => flushWal(hot), WAL_FLUSH_MS);
-  flusher.unref();
+  const walSync = createWalSync(hot, file, opts.fdatasync);
   return {
     prisma,
     hot,
+    walSync,
     file,
     applied,
     close: async () => {
-      clearInterval(flusher);
-      flushWal(hot);
+      await walSync.close();
       hot.close();
       await prisma.$disconnect();
     },
@@ -85,7 +85,7 @@ export async function openDatabase(file: string): Promise<OpenedDatabase> {
 }
 
 const HOT_WANTED: Array<[string, string | number]> = [
-  // NORMAL between queue writes, which switch to FULL (see `durably` in hot.ts).
+  // NORMAL: queue writes await a sync of the log off the thread instead (see hot.ts).
   ["synchronous", 1],
   ["foreign_keys", 1],
   ["secure_delete", 1],

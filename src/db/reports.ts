@@ -10,7 +10,7 @@
  * most of the bot's CPU on the reporter's path (README "Benchmark").
  */
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { durably, retrying, type HotDb } from "./hot.ts";
+import { retrying, type HotDb, type WalSync } from "./hot.ts";
 import { isLocale } from "../config.ts";
 import type { Sealer } from "../core/services/sealer.ts";
 import { hashCaseWord, checkCaseWord } from "../core/services/sealer.ts";
@@ -34,8 +34,8 @@ type ReportRow = {
 };
 type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
 
-export function createReportStore(db: { prisma: PrismaClient; hot: HotDb }, sealer: Sealer): ReportStore {
-  const { prisma, hot } = db;
+export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync }, sealer: Sealer): ReportStore {
+  const { prisma, hot, walSync } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
     id: r.id,
     code: r.code,
@@ -157,8 +157,12 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb }, seal
     for (const id of held) q.release.run(dt(at), id);
   });
   const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
-  /** A write that is the queue: retried on busy, and on the disk when it returns (hot.ts). */
-  const queued = <T>(fn: () => T) => retrying(() => durably(hot, fn));
+  /** A write that is the queue: retried on busy, and on the disk when it resolves (hot.ts). */
+  const queued = async <T>(fn: () => T): Promise<T> => {
+    const out = await retrying(fn);
+    await walSync();
+    return out;
+  };
   const byId = (id: string) => {
     const r = q.report.get(id) as ReportRow | undefined;
     return r ? toRecord(r) : null;

@@ -9,7 +9,7 @@ import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country } from "../core/types.ts";
-import { durably, retrying, type HotDb } from "./hot.ts";
+import { retrying, type HotDb, type WalSync } from "./hot.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
@@ -25,7 +25,8 @@ function parseState(raw: string): DialogState | null {
   }
 }
 
-export function createSqliteStore(db: HotDb): Store {
+export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Store {
+  const { hot: db, walSync } = opened;
 
   const q = {
     getSession: db.prepare("SELECT * FROM sessions WHERE chat = ?"),
@@ -94,7 +95,9 @@ export function createSqliteStore(db: HotDb): Store {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
     async markExitPending(exit, at) {
-      await retrying(() => durably(db, () => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at))));
+      await retrying(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
+      // A kill cannot lose it (NORMAL); the wipe does not wait for the disk, which only a power cut would need.
+      walSync().catch(() => undefined);
     },
     async pendingExits() {
       return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number }>).map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru", cover: !!r.cover }));
@@ -121,7 +124,10 @@ export function createSqliteStore(db: HotDb): Store {
     },
     async scheduleDelete(address, ids, at) {
       // A shown staff reply must be deleted on time even after a power cut: durable like the queue.
-      if (ids.length) await retrying(() => durably(db, () => scheduleMany(address, ids, at)));
+      if (ids.length) {
+        await retrying(() => scheduleMany(address, ids, at));
+        await walSync();
+      }
     },
     async dueDeletes(now) {
       const by = new Map<string, string[]>();

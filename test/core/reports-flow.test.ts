@@ -32,7 +32,7 @@ beforeAll(async () => {
   channel = new FakeChannel(() => now.value);
   const directory = loadDirectory();
   dialog = createDialog({
-    store: createSqliteStore(db.hot),
+    store: createSqliteStore(db),
     translator: tr,
     directory,
     towns: createTownMatcher(directory.places),
@@ -276,7 +276,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
     const shown = channel.last().ids;
     expect(channel.lastText()).toContain("Ответ");
-    const deps = { store: createSqliteStore(db.hot), now: () => now.value, channels: { telegram: channel } };
+    const deps = { store: createSqliteStore(db), now: () => now.value, channels: { telegram: channel } };
     const start = now.value.getTime();
     const mine = () => channel.deleted.filter((d) => d.chatId === String(chat));
     now.value = new Date(start + 29 * 60_000);

@@ -4,7 +4,10 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
-import { durably, retrying } from "../../src/db/hot.ts";
+import { retrying } from "../../src/db/hot.ts";
+import { createReportStore } from "../../src/db/reports.ts";
+import { createSealer } from "../../src/core/services/sealer.ts";
+import { seedReport } from "../support/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { tempDir } from "../support/harness.ts";
@@ -48,24 +51,46 @@ describe("database start-up (D1, D5)", () => {
 });
 
 describe("the message connection beside Prisma's (D1, D2)", () => {
-  it("commits queue writes with synchronous=FULL and the rest with NORMAL, and reads its PRAGMAs back", async () => {
+  it("reads its PRAGMAs back; Prisma's connection, for staff actions and jobs, stays FULL (D1)", async () => {
     db = await openDatabase(path.join(tempDir(), "h.db"));
-    const pragmas = () => ["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true }));
-    expect(pragmas()).toEqual([1, 1, 1, "wal"]);
-    expect(durably(db.hot, () => db!.hot.pragma("synchronous", { simple: true }))).toBe(2);
-    expect(() =>
-      durably(db!.hot, () => {
-        throw new Error("constraint");
-      }),
-    ).toThrow("constraint");
-    expect(pragmas()[0]).toBe(1); // back to NORMAL after a failed write too
-    // Prisma's connection, which carries staff actions and jobs, stays FULL throughout (D1).
+    expect(["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true }))).toEqual([1, 1, 1, "wal"]);
     expect((await verifyPragmas(db.prisma)).synchronous).toBe("2");
+  });
+
+  it("a report is on the disk before the reporter is told: submit waits for a sync of the log begun after its commit", async () => {
+    let release: Array<() => void> = [];
+    const synced: number[] = [];
+    db = await openDatabase(path.join(tempDir(), "s.db"), {
+      fdatasync: (fd, cb) => {
+        release.push(() => {
+          synced.push(fd);
+          cb(null);
+        });
+      },
+    });
+    const reports = createReportStore(db, createSealer(Buffer.alloc(32, 9)));
+    let done = false;
+    const submitting = seedReport(reports, makeAddress("telegram", 77), -100).then(() => (done = true));
+    for (let i = 0; i < 50 && !release.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(release.length).toBe(1); // committed, now waiting for the disk
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    const pending = release;
+    release = [];
+    pending.forEach((r) => r());
+    await submitting;
+    expect(synced.length).toBe(1);
+    // Nothing was written meanwhile, so the closing sync is the only other one.
+    const closing = db.close();
+    for (let i = 0; i < 50 && !release.length; i++) await new Promise((r) => setTimeout(r, 10));
+    release.forEach((r) => r());
+    await closing;
+    db = undefined;
   });
 
   it("a message saved while a staff transaction holds the write lock waits without freezing the bot, then lands", async () => {
     db = await openDatabase(path.join(tempDir(), "i.db"));
-    const store = createSqliteStore(db.hot);
+    const store = createSqliteStore(db);
     const address = makeAddress("telegram", 41);
     const at = new Date("2026-11-25T10:00:00Z");
     let ticks = 0;

@@ -80,7 +80,7 @@ let counter = 1;
 
 export async function createCoreHarness(): Promise<CoreHarness> {
   const db = await openDatabase(path.join(tempDir(), "core.db"));
-  const store = createSqliteStore(db.hot);
+  const store = createSqliteStore(db);
   const translator = createTranslator();
   const directory = loadDirectory();
   const logs: string[] = [];
