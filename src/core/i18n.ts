@@ -48,13 +48,21 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     if (!f) fixedCache.set(l, (f = inst.getFixedT(l)));
     return f;
   };
+  // Texts without variables never change once loaded: each is looked up once (the benchmark
+  // found i18next's lookup among the larger costs of a message).
+  const plain = new Map<string, string>();
   const t = (locale: Locale, key: string, vars?: Record<string, unknown>): string => {
+    const memo = vars ? undefined : `${locale}\u0000${key}`;
+    const hit = memo ? plain.get(memo) : undefined;
+    if (hit !== undefined) return hit;
     if (inst.getResource(locale, "translation", key) === undefined) {
       onMissing?.(key);
       // Never render the raw key: fall back to the generic "not available" text.
       if (inst.getResource("ru", "translation", key) === undefined) return String(fixedT(locale)("common.unavailable"));
     }
-    return String(fixedT(locale)(key, vars ?? {}));
+    const out = String(fixedT(locale)(key, vars ?? {}));
+    if (memo) plain.set(memo, out);
+    return out;
   };
   return {
     t,
