@@ -10,7 +10,7 @@
  *   npm run bench -- --smoke           # a few users, a few seconds (the test suite runs this)
  *   npm run bench -- --users 200 --delay 50 --burst-seconds 120
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -64,14 +64,36 @@ function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
   }
 }
 
+/** Starts a new peak-RSS window for a process (Linux: "5" to clear_refs resets VmHWM), so each line reports its own phase. */
+function resetPeak(pid: number) {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, "5");
+  } catch {
+    // Not Linux, or not allowed: the peak then covers the process's whole life.
+  }
+}
+
 function during(a: { cpuMs: number }, b: { cpuMs: number; peakRssMb: number }) {
   return { cpuMs: b.cpuMs - a.cpuMs, peakRssMb: b.peakRssMb };
 }
 
-function startChild(file: string, env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+/** Both bots run as built by `npm run build` (plain JavaScript, as `npm start` runs it): no compiler in their memory. */
+function build() {
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** The Node flags `npm start` gives the bot (its heap limit), so the bench measures the bot as it runs. */
+export function startFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const m = /\bnode ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
+  if (!m) throw new Error(`cannot read the bot's node flags from the start script: ${start}`);
+  return m[1]!.split(" ").filter(Boolean);
+}
+
+function startChild(file: string, env: Record<string, string>, flags: string[] = []): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bots.
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...flags, ...extra, file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
@@ -130,8 +152,8 @@ interface RunResult {
   failedAt: Record<number, number>;
 }
 
-/** Runs every user through the script in a closed loop, all users at once. */
-async function drive(emu: BotApiEmulator, users: number, firstChat: number, script: Step[], stepTimeoutMs = 60_000): Promise<RunResult> {
+/** Runs every user through the script in a closed loop, `concurrency` users at a time (all at once by default). */
+async function drive(emu: BotApiEmulator, users: number, firstChat: number, script: Step[], stepTimeoutMs = 60_000, concurrency = users): Promise<RunResult> {
   const latencies: number[] = [];
   const exitLatencies: number[] = [];
   let updates = 0;
@@ -151,8 +173,8 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
     waiters.get(chat)?.();
   };
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: users }, async (_, u) => {
+  let nextUser = 0;
+  const person = async (u: number) => {
       const chat = firstChat + u;
       for (const [i, step] of script.entries()) {
         const before = emu.sent(chat).length;
@@ -186,6 +208,10 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
         latencies.push(performance.now() - started);
         if (step.exit) exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started);
       }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(users, concurrency) }, async () => {
+      while (nextUser < users) await person(nextUser++);
     }),
   );
   emu.onCall = outer;
@@ -199,6 +225,11 @@ async function waitStarted(emu: BotApiEmulator, child: { output: () => string; e
     await new Promise((r) => setTimeout(r, 50));
   }
   await new Promise((r) => setTimeout(r, 800));
+}
+
+/** When people went unanswered, the bot's own last words go to stderr, to say why. */
+function explain(r: RunResult, bot: { output: () => string }) {
+  if (r.errors) process.stderr.write(`bench: ${r.errors} simulated people got no answer; the bot's last output:\n${bot.output().slice(-4000)}\n`);
 }
 
 function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; peakRssMb: number }, extra: Record<string, unknown> = {}) {
@@ -223,6 +254,7 @@ function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; 
 }
 
 export async function runBench(o: Options): Promise<Array<Record<string, unknown>>> {
+  build();
   const results: Array<Record<string, unknown>> = [];
   const print = (rec: Record<string, unknown>) => {
     results.push(rec);
@@ -235,7 +267,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     emu.latencyMs = o.delay;
     emu.record = false;
     emu.calls.length = 0;
-    const bot = startChild(path.join(projectRoot, "bench", "bare-bot.ts"), { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot });
+    const bot = startChild(path.join(projectRoot, "dist", "bench", "bare-bot.mjs"), { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot });
     emu.record = true;
     await waitStarted(emu, bot);
     emu.record = false;
@@ -262,17 +294,21 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
       LOG_LEVEL: "error",
     };
-    const bot = startChild(path.join(projectRoot, "src", "main.ts"), env);
+    const bot = startChild(path.join(projectRoot, "dist", "src", "main.mjs"), env, startFlags());
     await waitStarted(emu, bot);
     emu.record = false;
     let before = procStats(bot.child.pid!);
     const r = await drive(emu, o.users, 2_000_000, QORGAU_SCRIPT);
     print(line("qorgau-scripts", o, r, during(before, procStats(bot.child.pid!))));
+    explain(r, bot);
 
-    // Memory after many distinct people: each starts and picks a language.
+    // Memory after many distinct people: each starts and picks a language, as many at a time as in
+    // the scripts above. The peak is this phase's own: does memory grow with the number of people?
+    resetPeak(bot.child.pid!);
     before = procStats(bot.child.pid!);
-    const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), 120_000);
+    const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), 120_000, o.users);
     print(line("qorgau-distinct-users", { ...o, users: o.memoryUsers }, m, during(before, procStats(bot.child.pid!))));
+    explain(m, bot);
 
     // A burst of reports: cards to one staff group, paced under Telegram's limit. The emulator answers
     // 429 past 20 messages a minute to a group, as Telegram does; the pacing should never meet it.
