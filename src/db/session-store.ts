@@ -89,7 +89,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
       await retrying(() => q.upsertSession.run(row));
     },
     async trackMessages(address, refs) {
-      if (refs.length) await retrying(() => trackMany(address, refs));
+      // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.
+      if (refs.length === 1) await retrying(() => q.track.run(address, refs[0]!.id, refs[0]!.fromBot ? 1 : 0, iso(refs[0]!.at)));
+      else if (refs.length) await retrying(() => trackMany(address, refs));
     },
     async trackedMessages(address) {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
