@@ -100,7 +100,7 @@ function startChild(file: string, env: Record<string, string>, flags: string[] =
   return { child, exited: new Promise((r) => child.on("exit", (c) => r(c))), output: () => out };
 }
 
-type Step = { do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean };
+type Step = { name: string; do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean };
 
 function press(label: string | RegExp): (emu: BotApiEmulator, chat: number) => void {
   return (emu, chat) => {
@@ -117,35 +117,37 @@ const text = (t: string) => (emu: BotApiEmulator, chat: number) => void emu.send
 
 /** A survivor's session: start, language, help near me with a location, trust lines, a full report, quick exit. */
 const QORGAU_SCRIPT: Step[] = [
-  { do: text("/start"), expect: 2 },
-  { do: press("Русский"), expect: 1 },
-  { do: press(/Казахстан/), expect: 1 },
-  { do: press("📍 Помощь рядом"), expect: 2 },
-  { do: (emu, chat) => void emu.sendLocation(chat, 43.24, 76.89), expect: 2 },
-  { do: press("☰ Меню"), expect: 1 },
-  { do: press("☎ Телефоны доверия"), expect: 1 },
-  { do: press("☰ Меню"), expect: 1 },
-  { do: press("✍ Рассказать, что случилось"), expect: 1 },
-  { do: press("Понятно, дальше"), expect: 1 },
-  { do: press("С другим взрослым"), expect: 1 },
-  { do: press(/Угрожают/), expect: 1 },
-  { do: press("Готово ✔"), expect: 1 },
-  { do: press("Нет"), expect: 1 },
-  { do: press("Пропустить"), expect: 1 },
-  { do: text("За стеной опять кричат, слышны угрозы."), expect: 1 },
-  { do: press("Дальше"), expect: 1 },
-  { do: press("Нет, не связываться"), expect: 1 },
-  { do: press("Пропустить"), expect: 1 },
-  { do: press("📨 Отправить"), expect: 2 },
-  { do: text("/exit"), expect: 1, exit: true },
+  { name: "start", do: text("/start"), expect: 2 },
+  { name: "language", do: press("Русский"), expect: 1 },
+  { name: "country", do: press(/Казахстан/), expect: 1 },
+  { name: "help near me", do: press("📍 Помощь рядом"), expect: 2 },
+  { name: "location", do: (emu, chat) => void emu.sendLocation(chat, 43.24, 76.89), expect: 2 },
+  { name: "menu", do: press("☰ Меню"), expect: 1 },
+  { name: "trust lines", do: press("☎ Телефоны доверия"), expect: 1 },
+  { name: "menu", do: press("☰ Меню"), expect: 1 },
+  { name: "tell what happened", do: press("✍ Рассказать, что случилось"), expect: 1 },
+  { name: "consent", do: press("Понятно, дальше"), expect: 1 },
+  { name: "about whom", do: press("С другим взрослым"), expect: 1 },
+  { name: "what happens", do: press(/Угрожают/), expect: 1 },
+  { name: "kinds done", do: press("Готово ✔"), expect: 1 },
+  { name: "danger now: no", do: press("Нет"), expect: 1 },
+  { name: "where: skip", do: press("Пропустить"), expect: 1 },
+  { name: "text", do: text("За стеной опять кричат, слышны угрозы."), expect: 1 },
+  { name: "photos: next", do: press("Дальше"), expect: 1 },
+  { name: "contact: no", do: press("Нет, не связываться"), expect: 1 },
+  { name: "case word: skip", do: press("Пропустить"), expect: 1 },
+  { name: "send", do: press("📨 Отправить"), expect: 2 },
+  { name: "exit", do: text("/exit"), expect: 1, exit: true },
 ];
 
-const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? { do: text(`hello ${i}`), expect: 1 } : { do: press("A"), expect: 1 }));
+const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? { name: "text", do: text(`hello ${i}`), expect: 1 } : { name: "button", do: press("A"), expect: 1 }));
 
 interface RunResult {
   updates: number;
   seconds: number;
   latencies: number[];
+  /** Step name → its reply latencies. */
+  byStep: Map<string, number[]>;
   exitLatencies: number[];
   errors: number;
   /** Step index → how many users failed there (a missing button, or no answer in time). */
@@ -155,6 +157,7 @@ interface RunResult {
 /** Runs every user through the script in a closed loop, `concurrency` users at a time (all at once by default). */
 async function drive(emu: BotApiEmulator, users: number, firstChat: number, script: Step[], stepTimeoutMs = 60_000, concurrency = users): Promise<RunResult> {
   const latencies: number[] = [];
+  const byStep = new Map<string, number[]>();
   const exitLatencies: number[] = [];
   let updates = 0;
   let errors = 0;
@@ -206,6 +209,7 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
           return;
         }
         latencies.push(performance.now() - started);
+        byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - started]);
         if (step.exit) exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started);
       }
   };
@@ -215,7 +219,7 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
     }),
   );
   emu.onCall = outer;
-  return { updates, seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), exitLatencies: exitLatencies.sort((a, b) => a - b), errors, failedAt };
+  return { updates, seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), byStep, exitLatencies: exitLatencies.sort((a, b) => a - b), errors, failedAt };
 }
 
 async function waitStarted(emu: BotApiEmulator, child: { output: () => string; exited: Promise<number | null> }) {
@@ -243,6 +247,10 @@ function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; 
     reply_ms_p50: percentile(r.latencies, 50),
     reply_ms_p95: percentile(r.latencies, 95),
     reply_ms_p99: percentile(r.latencies, 99),
+    // Where the tail is: the three steps with the slowest p99.
+    slowest_steps_p99_ms: Object.fromEntries(
+      [...r.byStep].map(([name, l]) => [name, percentile(l.sort((a, b) => a - b), 99)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3),
+    ),
     ...(r.exitLatencies.length ? { exit_ms_p50: percentile(r.exitLatencies, 50), exit_ms_p99: percentile(r.exitLatencies, 99) } : {}),
     bot_cpu_ms_per_update: Math.round((stats.cpuMs / Math.max(1, r.updates)) * 100) / 100,
     peak_rss_mb: stats.peakRssMb,
