@@ -16,11 +16,11 @@
  * with synchronous=NORMAL, which SQLite keeps durable across a crash or kill
  * of the process, and the write-ahead log is synced to the disk off the thread
  * (`createWalSync`: fdatasync in libuv's pool). A write that is the queue (a
- * report, an outbox row or its state, a relay hold, timed deletions) awaits a
+ * report, an outbox row or its state, timed deletions) awaits a
  * sync that began after its commit before anyone is told, so it survives
  * power loss as D1 asks; commits waiting together share one sync (group
- * commit). Sessions, message ids and drafts reach the disk with the next sync,
- * at most `WAL_SYNC_MS` later.
+ * commit). Sessions, message ids, drafts and a quick exit's marks (which must
+ * not wait for a disk) reach it with the next sync, at most `WAL_SYNC_MS` later.
  */
 import fs from "node:fs";
 import type Database from "better-sqlite3";

@@ -224,7 +224,11 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async holdRelays(address, at) {
       const hash = sealer.hash(address);
       const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
-      if (rows.length) await queued(() => q.hold.run(dt(at), hash));
+      if (rows.length) {
+        // Quick exit waits for this: committed (safe from a kill) it is enough; the disk follows within a second.
+        await retrying(() => q.hold.run(dt(at), hash));
+        walSync().catch(() => undefined);
+      }
       return rows.map((r) => r.report_id);
     },
     async touchRelays(address, at) {
