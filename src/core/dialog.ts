@@ -92,6 +92,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     if (!channel) return;
     const now = deps.now();
     const epoch = epochOf(address);
+    // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too.
     if (incoming.messageId) await store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]);
 
     let session = await store.getSession(address);
@@ -128,13 +129,17 @@ export function createDialog(deps: DialogDeps): Dialog {
     await show(channel, chatId, session, view, epoch);
   }
 
-  /** Saves the state with a fresh nonce, then sends the screen and tracks what was sent. */
+  /**
+   * Sends a screen, then saves the session (with its fresh nonce) and the answer's message ids in
+   * one commit. Saving after the send is safe: one chat's updates run in order, so the next press
+   * waits for this save; a crash in between leaves the old state, and the press is answered as a
+   * stale button. A chat wiped meanwhile is not brought back.
+   */
   async function show(channel: Channel, chatId: string, session: SessionRecord, view: View, epoch: number) {
     if (epochOf(session.address) !== epoch) return; // the chat was wiped meanwhile
     const nonce = crypto.randomBytes(4).toString("base64url");
     const options = view.options ?? [];
     session.state = { v: STATE_VERSION, nonce, options, ...view.state };
-    await store.saveSession(session);
     const screen: Screen = {
       messages: view.messages,
       options: options.map((o, i) => ({ id: `${nonce}.${i}`, label: o.label })),
@@ -150,7 +155,7 @@ export function createDialog(deps: DialogDeps): Dialog {
       await channel.deleteMessages(chatId, tracked);
       return;
     }
-    await store.trackMessages(session.address, tracked);
+    await store.saveSession(session, tracked);
     if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
   }
 

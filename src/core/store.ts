@@ -46,7 +46,8 @@ export interface PendingExit {
 
 export interface Store {
   getSession(address: Address): Promise<SessionRecord | null>;
-  saveSession(session: SessionRecord): Promise<void>;
+  /** Saves the session and, in the same transaction, tracks these message ids (one commit per screen). */
+  saveSession(session: SessionRecord, refs?: TrackedRef[]): Promise<void>;
   trackMessages(address: Address, refs: TrackedRef[]): Promise<void>;
   trackedMessages(address: Address): Promise<TrackedRef[]>;
   /** Written before a wipe starts (S2). */

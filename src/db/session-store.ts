@@ -56,6 +56,10 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
   const trackMany = db.transaction((address: string, refs: Array<{ id: string; fromBot: boolean; at: Date }>) => {
     for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
   });
+  const saveAndTrack = db.transaction((row: Record<string, unknown>, address: string, refs: Array<{ id: string; fromBot: boolean; at: Date }>) => {
+    q.upsertSession.run(row);
+    for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
+  });
   const wipe = db.transaction((address: string) => {
     q.wipeSession.run(address);
     q.wipeTracked.run(address);
@@ -84,9 +88,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
         createdAt: date(row.created_at),
       } satisfies SessionRecord;
     },
-    async saveSession(s) {
+    async saveSession(s, refs = []) {
       const row = { chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) };
-      await retrying(() => q.upsertSession.run(row));
+      await retrying(() => (refs.length ? saveAndTrack(row, s.address, refs) : q.upsertSession.run(row)));
     },
     async trackMessages(address, refs) {
       // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.

@@ -108,6 +108,20 @@ describe("quick exit is reachable from every screen (S1)", () => {
     expect(h.channel.covers.at(-1)!.text).toBe(tr("ky", "exit.cover"));
   });
 
+  it("when an answer cannot be sent, the buttons the person still sees keep working", async () => {
+    const chat = await inState("menu", "ru");
+    const original = h.channel.send.bind(h.channel);
+    h.channel.send = async () => {
+      throw new Error("network down");
+    };
+    await expect(h.press(chat, tr("ru", "menu.lines"))).rejects.toThrow("network down");
+    h.channel.send = original;
+    // The menu on screen is still the current one: its button answers, not "this button is old".
+    const [lines] = await h.press(chat, tr("ru", "menu.lines"));
+    expect(JSON.stringify(lines!.screen)).not.toContain(tr("ru", "fallback.stale"));
+    expect((await h.store.getSession(makeAddress("telegram", chat)))?.state?.screen).toBe("lines");
+  });
+
   it("after exit the next message starts afresh, as for a stranger", async () => {
     const chat = await inState("lines", "ru");
     await h.text(chat, "/exit");
