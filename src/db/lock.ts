@@ -4,6 +4,7 @@
  * that died is taken over.
  */
 import fs from "node:fs";
+import path from "node:path";
 
 export class InstanceLockError extends Error {
   override name = "InstanceLockError";
@@ -20,6 +21,8 @@ function alive(pid: number): boolean {
 
 export function acquireLock(dbFile: string): () => void {
   const file = `${dbFile}.lock`;
+  // A new DATABASE_URL may name a folder that does not exist yet: the lock is the first thing in it.
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(file, "wx", 0o600);

@@ -40,6 +40,18 @@ describe("backups (D4)", () => {
 });
 
 describe("one instance per database (T2)", () => {
+  it("a DATABASE_URL in a folder that does not exist yet: the folder is made and the bot answers", async () => {
+    const dir = path.join(tempDir(), "not", "yet");
+    const fresh = await startHarness({ dir });
+    try {
+      fresh.emu.sendText(9191, "/start", { languageCode: "ru" });
+      await fresh.emu.waitForSent(9191, 0, 2);
+      expect(fs.existsSync(path.join(dir, "qorgau.db"))).toBe(true);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("refuses while a live process holds the lock, and takes over a lock left by a dead one", async () => {
     const db = path.join(tempDir(), "lock.db");
     const sleeper = spawn("sleep", ["5"]);
