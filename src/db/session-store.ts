@@ -8,7 +8,7 @@
 import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
-import type { Address, Country } from "../core/types.ts";
+import type { Address, Country, TrackedRef } from "../core/types.ts";
 import { retrying, type HotDb, type WalSync } from "./hot.ts";
 
 const HOUR = 3600_000;
@@ -53,12 +53,13 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
     due: db.prepare("SELECT chat, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
   };
-  const trackMany = db.transaction((address: string, refs: Array<{ id: string; fromBot: boolean; at: Date }>) => {
+  const track = (address: string, refs: TrackedRef[]) => {
     for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
-  });
-  const saveAndTrack = db.transaction((row: Record<string, unknown>, address: string, refs: Array<{ id: string; fromBot: boolean; at: Date }>) => {
+  };
+  const trackMany = db.transaction(track);
+  const saveAndTrack = db.transaction((row: Record<string, unknown>, address: string, refs: TrackedRef[]) => {
     q.upsertSession.run(row);
-    for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
+    track(address, refs);
   });
   const wipe = db.transaction((address: string) => {
     q.wipeSession.run(address);
@@ -94,8 +95,7 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
     },
     async trackMessages(address, refs) {
       // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.
-      if (refs.length === 1) await retrying(() => q.track.run(address, refs[0]!.id, refs[0]!.fromBot ? 1 : 0, iso(refs[0]!.at)));
-      else if (refs.length) await retrying(() => trackMany(address, refs));
+      if (refs.length) await retrying(() => (refs.length === 1 ? track(address, refs) : trackMany(address, refs)));
     },
     async trackedMessages(address) {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
