@@ -35,7 +35,8 @@ export interface Draft {
   updatedAt?: string;
 }
 
-export interface NewReport {
+/** What a report is, as written and as read back. */
+interface ReportFields {
   id: string;
   code: string;
   channel: ChannelName;
@@ -46,35 +47,26 @@ export interface NewReport {
   kinds: ReportKind[];
   urgent: boolean;
   highRisk: boolean;
-  riskAnswers: string | null;
-  text: string;
-  photos?: string[];
   contact: Contact;
-  caseWord: string | null;
   staffChatId: number;
 }
 
-export interface ReportRecord {
-  id: string;
-  code: string;
-  channel: ChannelName;
-  locale: Locale;
-  country: Country | null;
-  regionId: string | null;
-  about: About;
-  kinds: ReportKind[];
-  urgent: boolean;
-  highRisk: boolean;
+export interface NewReport extends ReportFields {
+  riskAnswers: string | null;
+  text: string;
+  photos?: string[];
+  caseWord: string | null;
+}
+
+export interface ReportRecord extends ReportFields {
   text: string | null;
   photos: number;
-  contact: Contact;
   hasCaseWord: boolean;
   status: Status;
   takenBy: number | null;
   takenByName: string | null;
   referredTo: string | null;
   outcome: Outcome | null;
-  staffChatId: number;
   cardMessageId: number | null;
   pingCount: number;
   lastPingAt: Date | null;
