@@ -280,7 +280,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     await waitStarted(emu, bot);
     emu.record = false;
     const before = procStats(bot.child.pid!);
+    const h0 = procStats(process.pid);
     const r = await drive(emu, o.users, 1_000_000, BARE_SCRIPT);
+    process.stderr.write(`harness ${(procStats(process.pid).cpuMs - h0.cpuMs) / r.seconds / 1000} cores\n`);
     print(line("bare-grammy-echo", o, r, during(before, procStats(bot.child.pid!))));
     bot.child.kill("SIGTERM");
     await bot.exited;
@@ -306,7 +308,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     await waitStarted(emu, bot);
     emu.record = false;
     let before = procStats(bot.child.pid!);
+    const h0 = procStats(process.pid);
     const r = await drive(emu, o.users, 2_000_000, QORGAU_SCRIPT);
+    process.stderr.write(`harness ${(procStats(process.pid).cpuMs - h0.cpuMs) / r.seconds / 1000} cores\n`);
     print(line("qorgau-scripts", o, r, during(before, procStats(bot.child.pid!))));
     explain(r, bot);
 

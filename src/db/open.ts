@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
-import { createWalSync, type HotDb, type WalSync } from "./hot.ts";
+import { createWalSync, createWriter, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -23,6 +23,8 @@ export interface OpenedDatabase {
   hot: HotDb;
   /** Resolves once everything the message connection committed before the call is on the disk. */
   walSync: WalSync;
+  /** Writes of the message connection, committed together once per turn of the event loop. */
+  write: Writer;
   file: string;
   applied: string[];
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function openDatabase(file: string, opts: { fdatasync?: Parameters<
     prisma,
     hot,
     walSync,
+    write: createWriter(hot),
     file,
     applied,
     close: async () => {

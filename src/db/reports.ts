@@ -10,7 +10,7 @@
  * most of the bot's CPU on the reporter's path (README "Benchmark").
  */
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { retrying, type HotDb, type WalSync } from "./hot.ts";
+import { type HotDb, type WalSync, type Writer } from "./hot.ts";
 import { isLocale } from "../config.ts";
 import type { Sealer } from "../core/services/sealer.ts";
 import { hashCaseWord, checkCaseWord } from "../core/services/sealer.ts";
@@ -34,8 +34,8 @@ type ReportRow = {
 };
 type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
 
-export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync }, sealer: Sealer): ReportStore {
-  const { prisma, hot, walSync } = db;
+export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer): ReportStore {
+  const { prisma, hot, walSync, write } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
     id: r.id,
     code: r.code,
@@ -157,9 +157,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     for (const id of held) q.release.run(dt(at), id);
   });
   const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
-  /** A write that is the queue: retried on busy, and on the disk when it resolves (hot.ts). */
+  /** A write that is the queue: committed with its turn's batch, and on the disk when it resolves (hot.ts). */
   const queued = async <T>(fn: () => T): Promise<T> => {
-    const out = await retrying(fn);
+    const out = await write(fn);
     await walSync();
     return out;
   };
@@ -226,7 +226,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
       if (rows.length) {
         // Quick exit waits for this: committed (safe from a kill) it is enough; the disk follows within a second.
-        await retrying(() => q.hold.run(dt(at), hash));
+        await write(() => q.hold.run(dt(at), hash));
         walSync().catch(() => undefined);
       }
       return rows.map((r) => r.report_id);
@@ -294,7 +294,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       return t?.reportId ?? null;
     },
     async audit(entry, at) {
-      await retrying(() => auditSql(entry, at));
+      await write(() => auditSql(entry, at));
     },
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(toRecord);
@@ -346,10 +346,10 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async saveDraft(address, draft, at) {
       const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
-      await retrying(() => q.saveDraft.run(address, dataEnc, dt(at)));
+      await write(() => q.saveDraft.run(address, dataEnc, dt(at)));
     },
     async deleteDraft(address) {
-      await retrying(() => q.deleteDraft.run(address));
+      await write(() => q.deleteDraft.run(address));
     },
     async enqueue(items, at) {
       await queued(() => enqueueTx(items, at));

@@ -2,14 +2,15 @@
  * The hot path of every update (sessions, message ids, update dedupe, timed
  * deletions) on prepared better-sqlite3 statements. The benchmark showed
  * Prisma's per-query cost dominating the bot's CPU; these tables are simple
- * and touched on every message, so they skip it. Writes go through
- * `retrying` (see hot.ts).
+ * and touched on every message, so they skip it. Writes go through the
+ * group-committing `write` (see hot.ts); the purges of the nightly job through
+ * `retrying`, alone.
  */
 import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country, TrackedRef } from "../core/types.ts";
-import { retrying, type HotDb, type WalSync } from "./hot.ts";
+import { retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
@@ -25,8 +26,8 @@ function parseState(raw: string): DialogState | null {
   }
 }
 
-export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Store {
-  const { hot: db, walSync } = opened;
+export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write: Writer }): Store {
+  const { hot: db, walSync, write } = opened;
 
   const q = {
     getSession: db.prepare("SELECT * FROM sessions WHERE chat = ?"),
@@ -91,17 +92,17 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
     },
     async saveSession(s, refs = []) {
       const row = { chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) };
-      await retrying(() => (refs.length ? saveAndTrack(row, s.address, refs) : q.upsertSession.run(row)));
+      await write(() => (refs.length ? saveAndTrack(row, s.address, refs) : q.upsertSession.run(row)));
     },
     async trackMessages(address, refs) {
       // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.
-      if (refs.length) await retrying(() => (refs.length === 1 ? track(address, refs) : trackMany(address, refs)));
+      if (refs.length) await write(() => (refs.length === 1 ? track(address, refs) : trackMany(address, refs)));
     },
     async trackedMessages(address) {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
     async markExitPending(exit, at) {
-      await retrying(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
+      await write(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
       // A kill cannot lose it (NORMAL); the wipe does not wait for the disk, which only a power cut would need.
       walSync().catch(() => undefined);
     },
@@ -109,10 +110,10 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
       return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number }>).map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru", cover: !!r.cover }));
     },
     async wipeChat(address) {
-      await retrying(() => wipe(address));
+      await write(() => wipe(address));
     },
     async clearExitPending(address) {
-      await retrying(() => q.clearExit.run(address));
+      await write(() => q.clearExit.run(address));
     },
     async dueAutoErase(now) {
       return (q.autoErase.all() as Array<{ chat: string; locale: string | null; auto_erase_minutes: number; last_seen_at: string }>)
@@ -126,12 +127,12 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
       return { sessions, messages };
     },
     async firstSeen(key, at) {
-      return (await retrying(() => q.firstSeen.run(key, iso(at)))).changes === 1;
+      return (await write(() => q.firstSeen.run(key, iso(at)))).changes === 1;
     },
     async scheduleDelete(address, ids, at) {
       // A shown staff reply must be deleted on time even after a power cut: durable like the queue.
       if (ids.length) {
-        await retrying(() => scheduleMany(address, ids, at));
+        await write(() => scheduleMany(address, ids, at));
         await walSync();
       }
     },
@@ -141,7 +142,7 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync }): Sto
       return [...by].map(([address, ids]) => ({ address: address as Address, ids }));
     },
     async doneDeletes(address, ids) {
-      await retrying(() => doneMany(address, ids));
+      await write(() => doneMany(address, ids));
     },
   };
 }

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
-import { retrying } from "../../src/db/hot.ts";
+import { createWriter, retrying } from "../../src/db/hot.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { createSealer } from "../../src/core/services/sealer.ts";
 import { seedReport } from "../support/reports.ts";
@@ -129,5 +129,34 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     setTimeout(() => other.exec("COMMIT"), 50);
     await expect(retrying(write, 5000)).resolves.toMatchObject({ changes: 1 });
     other.close();
+  });
+
+  it("writes of many chats in one turn share one commit, and one that fails is undone alone", async () => {
+    const file = path.join(tempDir(), "w.db");
+    db = await openDatabase(file);
+    const hot = db.hot;
+    const insert = hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
+    hot.prepare("INSERT INTO processed_updates (key, at) VALUES ('taken', 'now')").run();
+    const write = createWriter(hot);
+    const failing = () => {
+      insert.run("half");
+      insert.run("taken");
+    };
+    const results = await Promise.allSettled([write(() => insert.run("a")), write(failing), write(() => insert.run("b"))]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
+    const keys = () => (hot.prepare("SELECT key FROM processed_updates ORDER BY key").pluck().all() as string[]).join(",");
+    expect(keys()).toBe("a,b,taken");
+
+    // The log grows by the pages one commit writes, not by a commit per chat.
+    const frames = () => (hot.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number }>)[0]!.log;
+    hot.pragma("wal_checkpoint(TRUNCATE)");
+    await Promise.all(Array.from({ length: 100 }, (_, i) => write(() => insert.run(`together-${i}`))));
+    const together = frames();
+    hot.pragma("wal_checkpoint(TRUNCATE)");
+    for (let i = 0; i < 100; i++) await write(() => insert.run(`alone-${i}`));
+    const alone = frames();
+    expect(keys().split(",").length).toBe(203);
+    expect(together * 10).toBeLessThan(alone);
   });
 });
