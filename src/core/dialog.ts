@@ -3,7 +3,6 @@
  * else, then first contact, commands, danger words, the options last shown,
  * town names, and last a friendly catch-all that always offers the menu (S11).
  */
-import crypto from "node:crypto";
 import type { Config, Locale } from "../config.ts";
 import { isLocale } from "../config.ts";
 import type { Logger } from "../logger.ts";
@@ -13,6 +12,7 @@ import { hasDangerWords, isExitWord } from "./keywords.ts";
 import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
 import { normalize } from "./text.ts";
+import { randomBytes } from "./services/sealer.ts";
 import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen } from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { wipeChat, type ExitDeps } from "./flows/exit.ts";
@@ -137,7 +137,7 @@ export function createDialog(deps: DialogDeps): Dialog {
    */
   async function show(channel: Channel, chatId: string, session: SessionRecord, view: View, epoch: number) {
     if (epochOf(session.address) !== epoch) return; // the chat was wiped meanwhile
-    const nonce = crypto.randomBytes(4).toString("base64url");
+    const nonce = randomBytes(4).toString("base64url");
     const options = view.options ?? [];
     session.state = { v: STATE_VERSION, nonce, options, ...view.state };
     const screen: Screen = {

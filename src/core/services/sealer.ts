@@ -38,12 +38,7 @@ export function createSealer(key: Buffer): Sealer {
   const ivKey = sub("qorgau stable iv");
   return {
     sealStable: (plain) => sealWith(plain, crypto.createHmac("sha256", ivKey).update(plain).digest().subarray(0, 12)),
-    seal(plain) {
-      const iv = crypto.randomBytes(12);
-      const c = crypto.createCipheriv("aes-256-gcm", encKey, iv);
-      const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
-      return `${VERSION}:${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64url")}`;
-    },
+    seal: (plain) => sealWith(plain, randomBytes(12)),
     open(sealed) {
       const [v, data] = sealed.split(":");
       if (v !== VERSION || !data) throw new Error("not a sealed value");
@@ -55,6 +50,26 @@ export function createSealer(key: Buffer): Sealer {
     hash: (value) => crypto.createHmac("sha256", hashKey).update(value).digest("base64url"),
     sign: (value, length = 8) => crypto.createHmac("sha256", signKey).update(value).digest("base64url").slice(0, length),
   };
+}
+
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = 0;
+/**
+ * Cryptographically random bytes, `n` at a time from a pool filled 4 KB at once: every screen takes
+ * a nonce and every sealed value an IV, and one call into the generator for each cost more than the
+ * encryption itself (README "Benchmark"). Each byte is handed out once, as a copy.
+ */
+export function randomBytes(n: number): Buffer {
+  if (n > POOL_BYTES) return crypto.randomBytes(n);
+  if (used + n > pool.length) {
+    pool = crypto.randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    used = 0;
+  }
+  const out = Buffer.from(pool.subarray(used, used + n));
+  pool.fill(0, used, used + n);
+  used += n;
+  return out;
 }
 
 /** Case words are hashed with scrypt and a salt: staff and a stolen database cannot read them (S12). */
