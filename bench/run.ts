@@ -85,12 +85,13 @@ function build() {
   execFileSync("npm", ["run", "build", "--silent"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"] });
 }
 
-/** The Node flags `npm start` gives the bot (its heap limit), so the bench measures the bot as it runs. */
-export function startFlags(): string[] {
+/** How `npm start` runs the bot (its environment and Node flags: memory limits), so the bench measures the bot as it runs. */
+export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const m = /\bnode ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
-  if (!m) throw new Error(`cannot read the bot's node flags from the start script: ${start}`);
-  return m[1]!.split(" ").filter(Boolean);
+  const m = /&& ((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
+  if (!m) throw new Error(`cannot read how the start script runs the bot: ${start}`);
+  const words = (s: string) => s.split(" ").filter(Boolean);
+  return { env: Object.fromEntries(words(m[1]!).map((w) => w.split("=") as [string, string])), flags: words(m[2]!) };
 }
 
 function startChild(file: string, env: Record<string, string>, flags: string[] = []): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
@@ -305,8 +306,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       ADMIN_CHAT_ID: String(STAFF),
       ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
       LOG_LEVEL: "error",
+      ...startCommand().env,
     },
-    startFlags(),
+    startCommand().flags,
   );
   qorgau.emu.protectedChats.add(STAFF);
   const rounds = new Map<string, Array<Record<string, unknown>>>();
