@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { botApiFetch } from "../../src/channels/telegram/http.ts";
+import { botApiFetch, MAX_CONNECTIONS } from "../../src/channels/telegram/http.ts";
 
 let server: http.Server | undefined;
 afterEach(async () => {
@@ -37,6 +37,18 @@ describe("the Bot API client's fetch", () => {
     }
     expect(got.map((g) => [g.url, g.type])).toEqual(Array(3).fill(["/botT/sendMessage", "application/json"]));
     expect(sockets.size).toBe(1);
+  });
+
+  it("a burst of calls shares a bounded set of connections, and they stay open for the next burst", async () => {
+    let opened = 0;
+    const { root } = await serve((body) => body);
+    server!.on("connection", () => opened++);
+    const fetch = botApiFetch(root);
+    const burst = () => Promise.all(Array.from({ length: MAX_CONNECTIONS + 100 }, (_, i) => fetch(`${root}/botT/sendMessage`, { method: "POST", body: JSON.stringify({ i }) }).then((r) => r.json())));
+    expect((await burst()).length).toBe(MAX_CONNECTIONS + 100);
+    expect(opened).toBe(MAX_CONNECTIONS);
+    await burst();
+    expect(opened).toBe(MAX_CONNECTIONS);
   });
 
   it("sends a streamed body (a file upload) whole", async () => {

@@ -15,9 +15,15 @@ import type { ApiClientOptions } from "grammy";
 type Fetch = NonNullable<ApiClientOptions["fetch"]>;
 type Init = { method?: string; headers?: Record<string, string>; body?: string | Readable; signal?: AbortSignal | null };
 
+export const MAX_CONNECTIONS = 256;
+
 export function botApiFetch(apiRoot: string): Fetch {
   const secure = apiRoot.startsWith("https:");
-  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  // Connections are kept and reused, at most MAX_CONNECTIONS (more calls wait for one): with Node's
+  // default of 256 kept idle but no cap, a burst opened hundreds more, and each was closed again
+  // after it (over HTTPS, a TLS handshake each time).
+  const options = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxFreeSockets: MAX_CONNECTIONS };
+  const agent = secure ? new https.Agent(options) : new http.Agent(options);
   const request = secure ? https.request : http.request;
 
   const fetchJson = (url: string, init: Init = {}) =>
