@@ -44,7 +44,7 @@ describe("the Bot API client's fetch", () => {
     const { root } = await serve((body) => body);
     server!.on("connection", () => opened++);
     const fetch = botApiFetch(root);
-    const burst = () => Promise.all(Array.from({ length: MAX_CONNECTIONS + 100 }, (_, i) => fetch(`${root}/botT/sendMessage`, { method: "POST", body: JSON.stringify({ i }) }).then((r) => r.json())));
+    const burst = () => Promise.all(Array.from({ length: MAX_CONNECTIONS + 100 }, (_, i) => fetch(`${root}/botT/sendMessage`, { method: "POST", body: JSON.stringify({ i }) }).then((r: { json(): Promise<unknown> }) => r.json())));
     expect((await burst()).length).toBe(MAX_CONNECTIONS + 100);
     expect(opened).toBe(MAX_CONNECTIONS);
     await burst();
