@@ -71,13 +71,15 @@ export function createDialog(deps: DialogDeps): Dialog {
   async function wipe(address: Address, locale: Locale, reason: string) {
     epochs.set(address, epochOf(address) + 1);
     const r = deps.reports;
-    if (r) {
-      // Drafts go; submitted reports stay, but nothing is sent to this chat until the person writes again (S5, S6).
-      await r.reports.deleteDraft(address);
-      const held = await r.reports.holdRelays(address, deps.now());
-      await r.reports.audit({ actor: "reporter", action: "quick_exit", result: held.length ? `held ${held.length}` : "ok" }, deps.now());
-    }
-    await wipeChat(exitDeps, address, locale, { cover: true, reason });
+    // Drafts go; submitted reports stay, but nothing is sent to this chat until the person writes
+    // again (S5, S6). These writes and the wipe's marker are queued in the same turn, so they share
+    // one commit and the deletions start after it, not after one commit each.
+    const reports = r
+      ? Promise.all([r.reports.deleteDraft(address), r.reports.holdRelays(address, deps.now())]).then(([, held]) =>
+          r.reports.audit({ actor: "reporter", action: "quick_exit", result: held.length ? `held ${held.length}` : "ok" }, deps.now()),
+        )
+      : undefined;
+    await Promise.all([reports, wipeChat(exitDeps, address, locale, { cover: true, reason })]);
   }
 
   function ctxFor(session: SessionRecord): FlowCtx {
@@ -92,14 +94,16 @@ export function createDialog(deps: DialogDeps): Dialog {
     if (!channel) return;
     const now = deps.now();
     const epoch = epochOf(address);
-    // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too.
-    if (incoming.messageId) await store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]);
+    // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too. An
+    // exit does not wait for it on its own: its writes join the same commit (see wipe).
+    const tracking = incoming.messageId ? store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]) : undefined;
 
     let session = await store.getSession(address);
     if (isExit(input)) {
-      await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
+      await Promise.all([tracking, wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user")]);
       return;
     }
+    await tracking;
     if (deps.reports) {
       // Writing again lifts a quick-exit hold: held staff replies are knocked now (S6).
       const released = await deps.reports.reports.touchRelays(address, now);
