@@ -15,14 +15,15 @@ import type { ApiClientOptions } from "grammy";
 type Fetch = NonNullable<ApiClientOptions["fetch"]>;
 type Init = { method?: string; headers?: Record<string, string>; body?: string | Readable; signal?: AbortSignal | null };
 
-export const MAX_CONNECTIONS = 256;
+/** Below the usual limit of 1,024 open files, with room for the database and the rest. */
+export const MAX_CONNECTIONS = 512;
 
-export function botApiFetch(apiRoot: string): Fetch {
+export function botApiFetch(apiRoot: string, maxConnections = MAX_CONNECTIONS): Fetch {
   const secure = apiRoot.startsWith("https:");
-  // Connections are kept and reused, at most MAX_CONNECTIONS (more calls wait for one): with Node's
+  // Connections are kept and reused, at most `maxConnections` (more calls wait for one): with Node's
   // default of 256 kept idle but no cap, a burst opened hundreds more, and each was closed again
   // after it (over HTTPS, a TLS handshake each time).
-  const options = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxFreeSockets: MAX_CONNECTIONS };
+  const options = { keepAlive: true, maxSockets: maxConnections, maxFreeSockets: maxConnections };
   const agent = secure ? new https.Agent(options) : new http.Agent(options);
   const request = secure ? https.request : http.request;
 
