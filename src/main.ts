@@ -113,7 +113,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const staffChats = config.telegramEnabled ? staffChatsOf(config).map(moved) : [];
 
   const channels: Partial<Record<ChannelName, Channel>> = {};
-  const telegram = config.telegramEnabled ? createTelegramChannel({ config, translator, logger, firstSeen: (key) => store.firstSeen(key, now()) }) : undefined;
+  const telegram = config.telegramEnabled ? createTelegramChannel({ config, translator, logger, firstSeen: (key, urgent) => store.firstSeen(key, now(), urgent) }) : undefined;
   if (telegram) channels.telegram = telegram.channel;
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsappEnabled) {

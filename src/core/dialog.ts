@@ -72,8 +72,8 @@ export function createDialog(deps: DialogDeps): Dialog {
     epochs.set(address, epochOf(address) + 1);
     const r = deps.reports;
     // Drafts go; submitted reports stay, but nothing is sent to this chat until the person writes
-    // again (S5, S6). These writes and the wipe's marker are queued in the same turn, so they share
-    // one commit and the deletions start after it, not after one commit each.
+    // again (S5, S6). The wipe's marker commits at once, with every write queued before it (this
+    // message's id, the draft's removal, a screen just sent): the deletions start after that commit.
     const reports = r
       ? Promise.all([r.reports.deleteDraft(address), r.reports.holdRelays(address, deps.now())]).then(([, held]) =>
           r.reports.audit({ actor: "reporter", action: "quick_exit", result: held.length ? `held ${held.length}` : "ok" }, deps.now()),
@@ -95,7 +95,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     const now = deps.now();
     const epoch = epochOf(address);
     // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too. An
-    // exit does not wait for it on its own: its writes join the same commit (see wipe).
+    // exit does not wait for this commit on its own: its marker commits it at once (see wipe).
     const tracking = incoming.messageId ? store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]) : undefined;
 
     let session = await store.getSession(address);

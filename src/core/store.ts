@@ -50,7 +50,7 @@ export interface Store {
   saveSession(session: SessionRecord, refs?: TrackedRef[]): Promise<void>;
   trackMessages(address: Address, refs: TrackedRef[]): Promise<void>;
   trackedMessages(address: Address): Promise<TrackedRef[]>;
-  /** Written before a wipe starts (S2). */
+  /** Written before a wipe starts (S2); committed at once, not with the turn's other writes. */
   markExitPending(exit: PendingExit, at: Date): Promise<void>;
   pendingExits(): Promise<PendingExit[]>;
   /** Removes the session and every tracked message id of a chat. */
@@ -58,8 +58,11 @@ export interface Store {
   clearExitPending(address: Address): Promise<void>;
   /** Sessions whose auto-erase time has passed. */
   dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
-  /** Records an update id; false if it was already seen (R1: redelivered updates do nothing twice). */
-  firstSeen(key: string, at: Date): Promise<boolean>;
+  /**
+   * Records an update id; false if it was already seen (R1: redelivered updates do nothing twice).
+   * `urgent` (a quick exit) commits at once instead of with the turn's other writes.
+   */
+  firstSeen(key: string, at: Date, urgent?: boolean): Promise<boolean>;
   /** Messages to delete at a set time (S8). */
   scheduleDelete(address: Address, messageIds: string[], at: Date): Promise<void>;
   /** Due deletions, grouped by chat; `done` forgets them. */

@@ -61,6 +61,12 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
  */
 export interface Writer {
   <T>(fn: () => T): Promise<T>;
+  /**
+   * Commits at once, without waiting for the end of the turn: this write, after every write queued
+   * before it (they are committed first, in order, in the same batch). For a quick exit, which must
+   * not wait behind a turn of other people's work (S1) and must see every message id saved before.
+   */
+  now<T>(fn: () => T): Promise<T>;
 }
 
 type Op = { fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
@@ -96,10 +102,11 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
   const flush = () => {
     scheduled = false;
     const ops = queue;
+    if (!ops.length) return;
     queue = [];
     previous = previous.then(() => run(ops));
   };
-  return <T>(fn: () => T) =>
+  const write = <T>(fn: () => T) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ fn, resolve, reject });
       if (!scheduled) {
@@ -107,6 +114,12 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
         setImmediate(flush);
       }
     });
+  const now = <T>(fn: () => T) => {
+    const done = write(fn);
+    flush();
+    return done;
+  };
+  return Object.assign(write, { now });
 }
 
 export const WAL_SYNC_MS = 1000;

@@ -225,8 +225,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       const hash = sealer.hash(address);
       const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
       if (rows.length) {
-        // Quick exit waits for this: committed (safe from a kill) it is enough; the disk follows within a second.
-        await write(() => q.hold.run(dt(at), hash));
+        // Quick exit waits for this: committed at once (safe from a kill) is enough; the disk follows within a second.
+        await write.now(() => q.hold.run(dt(at), hash));
         walSync().catch(() => undefined);
       }
       return rows.map((r) => r.report_id);

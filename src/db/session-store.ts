@@ -102,7 +102,7 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
     async markExitPending(exit, at) {
-      await write(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
+      await write.now(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
       // A kill cannot lose it (NORMAL); the wipe does not wait for the disk, which only a power cut would need.
       walSync().catch(() => undefined);
     },
@@ -126,8 +126,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       await retrying(() => q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR))));
       return { sessions, messages };
     },
-    async firstSeen(key, at) {
-      return (await write(() => q.firstSeen.run(key, iso(at)))).changes === 1;
+    async firstSeen(key, at, urgent = false) {
+      const insert = () => q.firstSeen.run(key, iso(at));
+      return (await (urgent ? write.now(insert) : write(insert))).changes === 1;
     },
     async scheduleDelete(address, ids, at) {
       // A shown staff reply must be deleted on time even after a power cut: durable like the queue.

@@ -159,4 +159,18 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect(keys().split(",").length).toBe(203);
     expect(together * 10).toBeLessThan(alone);
   });
+
+  it("an urgent write (quick exit) commits within the turn, after every write queued before it", async () => {
+    db = await openDatabase(path.join(tempDir(), "u.db"));
+    const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
+    const has = (key: string) => db!.hot.prepare("SELECT 1 FROM processed_updates WHERE key = ?").get(key) !== undefined;
+    const write = createWriter(db.hot);
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const queued = write(() => insert.run("a screen's message id"));
+    await write.now(() => insert.run("exit marker"));
+    expect(turned).toBe(false);
+    expect([has("a screen's message id"), has("exit marker")]).toEqual([true, true]);
+    await queued;
+  });
 });

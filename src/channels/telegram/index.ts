@@ -36,8 +36,8 @@ export interface TelegramChannelDeps {
   logger: Logger;
   /** Tests pass it to skip getMe. */
   botInfo?: UserFromGetMe;
-  /** Records an update id; false when it was seen before (R1). */
-  firstSeen?: (key: string) => Promise<boolean>;
+  /** Records an update id; false when it was seen before (R1). `urgent` for a quick exit (S1). */
+  firstSeen?: (key: string, urgent: boolean) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -128,7 +128,8 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     if (deps.firstSeen) {
       const firstSeen = deps.firstSeen;
       bot.use(async (ctx, next) => {
-        if (await firstSeen(`telegram:${ctx.update.update_id}`)) await next();
+        const input = inputOf(ctx);
+        if (await firstSeen(`telegram:${ctx.update.update_id}`, !!input && d.isExit(input))) await next();
         else logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
       });
     }
