@@ -107,7 +107,7 @@ function startChild(file: string, env: Record<string, string>, flags: string[] =
 type Started = ReturnType<typeof startChild> & { emu: BotApiEmulator };
 
 /** A bot as a child process on its own emulator, started and waiting for updates. */
-async function startBot(file: string, env: Record<string, string>, flags: string[] = [], delay = currentDelay): Promise<Started> {
+async function startBot(file: string, delay: number, env: Record<string, string>, flags: string[] = []): Promise<Started> {
   const emu = await new BotApiEmulator().start();
   emu.latencyMs = delay;
   const child = startChild(file, { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, ...env }, flags);
@@ -115,7 +115,6 @@ async function startBot(file: string, env: Record<string, string>, flags: string
   emu.record = false;
   return { ...child, emu };
 }
-let currentDelay = 30;
 
 type Step = { name: string; do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean };
 
@@ -280,7 +279,6 @@ function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; 
 
 export async function runBench(o: Options): Promise<Array<Record<string, unknown>>> {
   build();
-  currentDelay = o.delay;
   const results: Array<Record<string, unknown>> = [];
   const print = (rec: Record<string, unknown>) => {
     results.push(rec);
@@ -294,12 +292,13 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   // that client.
   const bareFile = path.join(projectRoot, "dist", "bench", "bare-bot.mjs");
   const bares = [
-    { config: "bare-grammy-echo", bot: await startBot(bareFile, {}) },
-    { config: "bare-grammy-echo-node-http", bot: await startBot(bareFile, { BARE_FETCH: "node-http" }) },
+    { config: "bare-grammy-echo", bot: await startBot(bareFile, o.delay, {}) },
+    { config: "bare-grammy-echo-node-http", bot: await startBot(bareFile, o.delay, { BARE_FETCH: "node-http" }) },
   ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-"));
   const qorgau = await startBot(
     path.join(projectRoot, "dist", "src", "main.mjs"),
+    o.delay,
     {
       DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
       SYNC_BOT_PROFILE: "false",

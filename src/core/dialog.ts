@@ -97,6 +97,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too. An
     // exit does not wait for this commit on its own: its marker commits it at once (see wipe).
     const tracking = incoming.messageId ? store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]) : undefined;
+    tracking?.catch(() => undefined); // awaited below; this only keeps a failed read before that from leaving it unhandled
 
     let session = await store.getSession(address);
     if (isExit(input)) {
