@@ -115,6 +115,16 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
 
   function attach(d: Dialog, extra?: () => void) {
     dialog = d;
+    // Whether an update is a quick exit: asked by the dedupe and by the per-chat queue, parsed once.
+    const exits = new WeakMap<Context, boolean>();
+    const isExitUpdate = (ctx: Context): boolean => {
+      let exit = exits.get(ctx);
+      if (exit === undefined) {
+        const input = inputOf(ctx);
+        exits.set(ctx, (exit = !!input && d.isExit(input)));
+      }
+      return exit;
+    };
     bot.use(async (_ctx, next) => {
       const p = next();
       inflight.add(p);
@@ -128,18 +138,13 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     if (deps.firstSeen) {
       const firstSeen = deps.firstSeen;
       bot.use(async (ctx, next) => {
-        const input = inputOf(ctx);
-        if (await firstSeen(`telegram:${ctx.update.update_id}`, !!input && d.isExit(input))) await next();
+        if (await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx))) await next();
         else logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
       });
     }
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
     bot.use(
-      sequentialize((ctx: Context) => {
-        const input = inputOf(ctx);
-        if (input && d.isExit(input)) return undefined;
-        return ctx.chat ? String(ctx.chat.id) : undefined;
-      }),
+      sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))),
     );
     const priv = bot.chatType("private");
     priv.on("message", async (ctx) => {
