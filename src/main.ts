@@ -189,7 +189,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       },
       async deliverNow(keys) {
         // The confirmation follows the commit at once; if Telegram is slow, the worker finishes it later.
-        await Promise.race([worker.send(keys), new Promise((r) => setTimeout(r, 10_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([worker.send(keys), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
       },
       caseWordAfterHours: config.caseWordAfterHours,
       sign: (v) => sealer.sign(`k:${v}`),
