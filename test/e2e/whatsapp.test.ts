@@ -138,8 +138,10 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     await say(jid, "1"); // no photos, on
     await say(jid, "2"); // contact any time
     await say(jid, "1"); // skip the case word
-    const got = await say(jid, "1", 1); // send
+    // Send: the confirmation, then the menu. Waiting for both, so the menu cannot be taken later for the knock.
+    const got = await say(jid, "1", 2);
     expect(got[0]).toMatch(/^Получено\. Код вашего обращения: \S{4}-\S{4}/);
+    expect(got[1]).toMatch(/^Что нужно\?/);
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("Соседа запугивает")), 5000, "card");
     expect(card.text).toContain("Где: Шымкент");
     expect(JSON.stringify(emu.calls)).not.toContain("77017776655");
