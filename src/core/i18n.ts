@@ -21,6 +21,42 @@ export interface Translator {
   negotiate(code: string | undefined, fallback: Locale): Locale;
 }
 
+/** A text split at its `{{name}}`s: parts[0], vars[0], parts[1], … */
+type Template = { parts: string[]; names: string[] };
+
+/** Options i18next reads from the same object as the values: those texts go through i18next. */
+const OPTION_NAMES = new Set(["count", "context", "ordinal", "lng", "lngs", "fallbackLng", "ns", "defaultValue", "replace", "interpolation", "returnObjects", "joinArrays", "postProcess", "keyPrefix", "nsSeparator", "keySeparator"]);
+
+function compile(raw: string): Template | null {
+  if (raw.includes("$t(") || /\{\{[^}]*,/.test(raw)) return null; // nesting or formatting: i18next's work
+  const parts: string[] = [];
+  const names: string[] = [];
+  const re = /\{\{\s*([\w.]+)\s*\}\}/g;
+  let last = 0;
+  for (let m = re.exec(raw); m; m = re.exec(raw)) {
+    parts.push(raw.slice(last, m.index));
+    names.push(m[1]!);
+    last = m.index + m[0].length;
+  }
+  parts.push(raw.slice(last));
+  return { parts, names };
+}
+
+/** The text with its values, or undefined when i18next must do it. */
+function fill(tpl: Template | null, vars: Record<string, unknown>): string | undefined {
+  if (!tpl) return undefined;
+  for (const k in vars) if (OPTION_NAMES.has(k)) return undefined;
+  let out = tpl.parts[0]!;
+  for (let i = 0; i < tpl.names.length; i++) {
+    const v = vars[tpl.names[i]!];
+    if (typeof v === "string") out += v;
+    else if (typeof v === "number") out += String(v);
+    else return undefined;
+    out += tpl.parts[i + 1]!;
+  }
+  return out;
+}
+
 export const LOCALES_DIR = path.join(projectRoot, "locales");
 
 export function loadResources(dir = LOCALES_DIR): Record<Locale, Record<string, unknown>> {
@@ -51,7 +87,24 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
   // Texts without variables never change once loaded: each is looked up once (the benchmark
   // found i18next's lookup among the larger costs of a message).
   const plain = new Map<string, string>();
+  // Texts with variables: split once into text and names, filled by hand when i18next would do no
+  // more than put the values in (no plural, no options, only strings and numbers).
+  const templates = new Map<string, Template | null>();
+  const templateOf = (locale: Locale, key: string): Template | null => {
+    const memo = `${locale}\u0000${key}`;
+    let tpl = templates.get(memo);
+    if (tpl === undefined) {
+      // Only the locale's own text: a missing one goes through i18next, which falls back and reports it.
+      const raw = inst.getResource(locale, "translation", key);
+      templates.set(memo, (tpl = typeof raw === "string" ? compile(raw) : null));
+    }
+    return tpl;
+  };
   const t = (locale: Locale, key: string, vars?: Record<string, unknown>): string => {
+    if (vars) {
+      const filled = fill(templateOf(locale, key), vars);
+      if (filled !== undefined) return filled;
+    }
     const memo = vars ? undefined : `${locale}\u0000${key}`;
     const hit = memo ? plain.get(memo) : undefined;
     if (hit !== undefined) return hit;
