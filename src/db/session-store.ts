@@ -17,6 +17,14 @@ const HOUR = 3600_000;
 const iso = (d: Date) => d.toISOString();
 const date = (s: string) => new Date(s);
 
+/**
+ * Sessions read lately, kept in memory so a person's next press needs no read (the benchmark found
+ * the read among the larger costs of a message). At most this many, the least recently used
+ * dropped first. The cache changes only inside the writes that change the table, in their commit
+ * order, so it never holds what the database does not: a wipe drops the entry in its own write.
+ */
+export const SESSION_CACHE = 2000;
+
 function parseState(raw: string): DialogState | null {
   try {
     const s = JSON.parse(raw) as DialogState;
@@ -54,6 +62,12 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     due: db.prepare("SELECT chat, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
   };
+  const cache = new Map<string, SessionRecord>();
+  const remember = (s: SessionRecord) => {
+    cache.delete(s.address);
+    cache.set(s.address, s);
+    if (cache.size > SESSION_CACHE) cache.delete(cache.keys().next().value!);
+  };
   const track = (address: string, refs: TrackedRef[]) => {
     for (const r of refs) q.track.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
   };
@@ -63,6 +77,7 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     track(address, refs);
   });
   const wipe = db.transaction((address: string) => {
+    cache.delete(address);
     q.wipeSession.run(address);
     q.wipeTracked.run(address);
     q.wipeExpiring.run(address);
@@ -77,9 +92,15 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
   type Row = { chat: string; locale: string | null; country: string | null; state: string; auto_erase_minutes: number | null; limits_shown: number; last_seen_at: string; created_at: string };
   return {
     async getSession(address) {
+      const hit = cache.get(address);
+      // A copy: the caller changes its fields before saving, and a save that fails must not show.
+      if (hit) {
+        remember(hit);
+        return { ...hit };
+      }
       const row = q.getSession.get(address) as Row | undefined;
       if (!row) return null;
-      return {
+      const s: SessionRecord = {
         address: row.chat as Address,
         locale: isLocale(row.locale) ? row.locale : null,
         country: row.country === "KZ" || row.country === "KG" ? (row.country as Country) : null,
@@ -88,11 +109,25 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
         limitsShown: !!row.limits_shown,
         lastSeenAt: date(row.last_seen_at),
         createdAt: date(row.created_at),
-      } satisfies SessionRecord;
+      };
+      remember(s);
+      return { ...s };
     },
     async saveSession(s, refs = []) {
       const row = { chat: s.address, locale: s.locale, country: s.country, state: JSON.stringify(s.state ?? {}), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) };
-      await write(() => (refs.length ? saveAndTrack(row, s.address, refs) : q.upsertSession.run(row)));
+      // As a read would give it back. The state object is shared, not copied: screens replace it whole.
+      const saved: SessionRecord = { ...s, state: s.state?.v === STATE_VERSION ? s.state : null };
+      try {
+        await write(() => {
+          if (refs.length) saveAndTrack(row, s.address, refs);
+          else q.upsertSession.run(row);
+          remember(saved);
+        });
+      } catch (err) {
+        // Not saved, or the commit failed after the write ran: the next read goes to the database.
+        cache.delete(s.address);
+        throw err;
+      }
     },
     async trackMessages(address, refs) {
       // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.
@@ -121,7 +156,10 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
         .map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru" }));
     },
     async purgeExpired(now, limits) {
-      const sessions = (await retrying(() => q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR))))).changes;
+      const sessions = (await retrying(() => {
+        cache.clear();
+        return q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR)));
+      })).changes;
       const messages = (await retrying(() => q.purgeTracked.run(iso(new Date(now.getTime() - limits.messageTrackHours * HOUR))))).changes;
       await retrying(() => q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR))));
       return { sessions, messages };

@@ -173,4 +173,60 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect([has("a screen's message id"), has("exit marker")]).toEqual([true, true]);
     await queued;
   });
+  it("a session read from memory is what the database holds: saved, wiped, purged, and a failed save not shown", async () => {
+    const file = path.join(tempDir(), "c.db");
+    db = await openDatabase(file);
+    const store = createSqliteStore(db);
+    const a = makeAddress("telegram", 5);
+    const at = new Date("2026-11-25T10:00:00Z");
+    const fresh = { address: a, locale: "kk" as const, country: "KZ" as const, state: null, autoEraseMinutes: null, limitsShown: false, lastSeenAt: at, createdAt: at };
+    await store.saveSession(fresh);
+    const got = (await store.getSession(a))!;
+    got.locale = "ky"; // changed by a handler, not saved
+    expect((await store.getSession(a))!.locale).toBe("kk");
+    // Another connection (as after a restart) sees what memory says.
+    await store.saveSession({ ...fresh, locale: "ru", state: { v: 1, screen: "menu", nonce: "n1", options: [{ id: "lines", label: "☎" }] } });
+    const disk = new Database(file, { readonly: true });
+    expect(disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(a)).toEqual({ locale: "ru", state: expect.stringContaining('"nonce":"n1"') });
+    expect((await store.getSession(a))!.state?.nonce).toBe("n1");
+    // A wipe queued in the same turn as a read is not undone by what that read remembered.
+    const wiping = store.wipeChat(a);
+    await store.getSession(a);
+    await wiping;
+    expect(await store.getSession(a)).toBeNull();
+    // A save that fails leaves nothing behind in memory.
+    await store.saveSession(fresh);
+    const other = new Database(file);
+    other.exec("CREATE TRIGGER refuse BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(store.saveSession({ ...fresh, locale: "ky" })).rejects.toThrow(/disk full/);
+    expect((await store.getSession(a))!.locale).toBe("kk");
+    other.exec("DROP TRIGGER refuse");
+    other.close();
+    // Retention forgets a silent session in memory too.
+    await store.purgeExpired(new Date(at.getTime() + 48 * 3600_000), { sessionTtlHours: 24, messageTrackHours: 24 });
+    expect(await store.getSession(a)).toBeNull();
+    expect(disk.prepare("SELECT count(*) AS n FROM sessions").get()).toEqual({ n: 0 });
+    disk.close();
+  });
+
+  it("a chat with replies held by a quick exit gets them released on its next message, also after a restart", async () => {
+    const file = path.join(tempDir(), "h.db");
+    db = await openDatabase(file);
+    const sealer = createSealer(Buffer.alloc(32, 4));
+    let reports = createReportStore(db, sealer);
+    const a = makeAddress("telegram", 41);
+    const other = makeAddress("telegram", 42);
+    const r = await seedReport(reports, a, -100);
+    await seedReport(reports, other, -100);
+    const at = new Date();
+    expect(await reports.touchRelays(a, at)).toEqual([]); // nothing held yet
+    expect(await reports.holdRelays(a, at)).toEqual([r.id]);
+    expect(await reports.touchRelays(other, at)).toEqual([]);
+    await db.close();
+    db = await openDatabase(file);
+    reports = createReportStore(db, sealer);
+    expect(await reports.touchRelays(a, at)).toEqual([r.id]);
+    expect(await reports.touchRelays(a, at)).toEqual([]); // released once
+    expect(db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL").get()).toEqual({ n: 0 });
+  });
 });
