@@ -120,7 +120,15 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     retry: hot.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?"),
     dead: hot.prepare("UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?"),
     held: hot.prepare("UPDATE outbox SET status = 'held' WHERE id = ?"),
+    heldHashes: hot.prepare("SELECT DISTINCT handle_hash FROM relays WHERE held_since IS NOT NULL").pluck(),
   };
+  /**
+   * The reporters' handles (hashed) with relays held by a quick exit. Every inbound message asks
+   * whether its chat has one; almost none do, so the answer comes from here, without a hash or a
+   * read (the benchmark found both among a message's costs). Holds are only set and lifted below,
+   * on this connection, and the set changes inside those writes.
+   */
+  const heldHashes = new Set(q.heldHashes.all() as string[]);
   const queueSql = (items: QueueItem[], at: Date, reportId?: string) => {
     for (const i of items) {
       const r = outboxRow(i, at, reportId);
@@ -154,6 +162,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
   });
   const releaseTx = hot.transaction((hash: string, held: string[], at: Date) => {
     q.unhold.run(hash);
+    heldHashes.delete(hash);
     for (const id of held) q.release.run(dt(at), id);
   });
   const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
@@ -226,16 +235,29 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
       if (rows.length) {
         // Quick exit waits for this: committed at once (safe from a kill) is enough; the disk follows within a second.
-        await write.now(() => q.hold.run(dt(at), hash));
+        await write.now(() => {
+          q.hold.run(dt(at), hash);
+          heldHashes.add(hash);
+        });
         walSync().catch(() => undefined);
       }
       return rows.map((r) => r.report_id);
     },
     async touchRelays(address, at) {
-      // Every inbound message passes here: one indexed read, and a write only when something was held.
+      // Every inbound message passes here: a read only for a chat with something held.
+      if (!heldHashes.size) return [];
       const hash = sealer.hash(address);
+      if (!heldHashes.has(hash)) return [];
       const held = (q.relaysOf.all(hash) as Array<{ report_id: string; held_since: string | null }>).filter((r) => r.held_since).map((r) => r.report_id);
-      if (held.length) await queued(() => releaseTx(hash, held, at));
+      if (!held.length) heldHashes.delete(hash); // its relays were purged meanwhile
+      else {
+        try {
+          await queued(() => releaseTx(hash, held, at));
+        } catch (err) {
+          heldHashes.add(hash); // still held: the next message tries again
+          throw err;
+        }
+      }
       return held;
     },
     async take(id, staff, at, outbox) {
