@@ -23,6 +23,7 @@ type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
 const DAY = 86_400_000;
 
 /** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
+type RelayRow = { handle_enc: string; held_since: string | null; last_inbound_at: string };
 const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
 const when = (s: string | null): Date | null => (s === null ? null : new Date(s));
 
@@ -108,6 +109,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     ),
     audit: hot.prepare("INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, ?, ?, ?, ?)"),
     relaysOf: hot.prepare("SELECT report_id, held_since FROM relays WHERE handle_hash = ?"),
+    relay: hot.prepare("SELECT handle_enc, held_since, last_inbound_at FROM relays WHERE report_id = ?"),
     hold: hot.prepare("UPDATE relays SET held_since = ? WHERE handle_hash = ?"),
     unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL"),
     release: hot.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?"),
@@ -116,6 +118,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
     due: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND target NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?"),
     byKeys: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id"),
+    isPending: hot.prepare("SELECT 1 FROM outbox WHERE id = ? AND status = 'pending'").pluck(),
     sent: hot.prepare("UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?"),
     retry: hot.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?"),
     dead: hot.prepare("UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?"),
@@ -222,13 +225,14 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async withdrawContact(reportId) {
       await prisma.report.update({ where: { id: reportId }, data: { contact: "none" } });
     },
+    // Read for every confirmation and knock: on this connection, like the report itself.
     async relayAddress(reportId) {
-      const r = await prisma.relay.findUnique({ where: { reportId } });
-      return r ? (safeOpen(r.handleEnc) as Address | null) : null;
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      return r ? (safeOpen(r.handle_enc) as Address | null) : null;
     },
     async relayInfo(reportId) {
-      const r = await prisma.relay.findUnique({ where: { reportId }, select: { heldSince: true, lastInboundAt: true } });
-      return r ?? null;
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      return r ? { heldSince: when(r.held_since), lastInboundAt: new Date(r.last_inbound_at) } : null;
     },
     async holdRelays(address, at) {
       const hash = sealer.hash(address);
@@ -381,6 +385,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async pendingByKeys(keys) {
       return readable(q.byKeys.all(JSON.stringify(keys)) as OutboxRow[]);
+    },
+    async isPending(id) {
+      return q.isPending.get(id) === 1;
     },
     async markSent(id, messageId, at) {
       await queued(() => q.sent.run(messageId, dt(at), id));

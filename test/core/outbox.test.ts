@@ -91,9 +91,27 @@ describe("the outbox under a queue (R2)", () => {
     const w = worker(net.deliver);
     const draining = w.drain();
     await until(() => net.started.includes("q3:c"));
-    const sent = w.send(["q3:c"]); // the worker already has it
+    let sentDone = false;
+    const sent = w.send(["q3:c"]).then(() => (sentDone = true)); // the worker already has it
+    await new Promise((r) => setTimeout(r, 30));
+    expect(sentDone).toBe(false); // the caller waits for the worker's delivery: its next screen comes after
     net.release("q3:c");
     await Promise.all([sent, draining]);
     expect(net.started.filter((k) => k === "q3:c")).toEqual(["q3:c"]);
+  });
+
+  it("a row the worker read before the caller sent it is not sent again by the worker", async () => {
+    const net = slowNetwork();
+    await reports.enqueue([row("q4:slow", "relay:q4-a"), row("q4:c", "relay:q4-b")], new Date());
+    const w = worker(net.deliver, 1);
+    const draining = w.drain(); // reads both rows, then waits on the first
+    await until(() => net.started.includes("q4:slow"));
+    const sent = w.send(["q4:c"]);
+    await until(() => net.started.includes("q4:c"));
+    net.release("q4:c");
+    await sent;
+    net.release("q4:slow");
+    await draining;
+    expect(net.started.filter((k) => k.startsWith("q4:"))).toEqual(["q4:slow", "q4:c"]);
   });
 });

@@ -222,11 +222,16 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect(await reports.touchRelays(a, at)).toEqual([]); // nothing held yet
     expect(await reports.holdRelays(a, at)).toEqual([r.id]);
     expect(await reports.touchRelays(other, at)).toEqual([]);
+    expect(await reports.relayAddress(r.id)).toBe(a);
+    expect((await reports.relayInfo(r.id))!.heldSince?.getTime()).toBe(at.getTime());
     await db.close();
     db = await openDatabase(file);
     reports = createReportStore(db, sealer);
     expect(await reports.touchRelays(a, at)).toEqual([r.id]);
     expect(await reports.touchRelays(a, at)).toEqual([]); // released once
+    expect(await reports.relayInfo(r.id)).toEqual({ heldSince: null, lastInboundAt: expect.any(Date) });
+    await reports.noteVerified(r.id, new Date(at.getTime() + 5000)); // written through Prisma, read here
+    expect((await reports.relayInfo(r.id))!.lastInboundAt.getTime()).toBe(at.getTime() + 5000);
     expect(db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL").get()).toEqual({ n: 0 });
   });
 });

@@ -54,15 +54,29 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
 
   const chatKey = (target: string) => target; // relay:<report> is one chat; staff:<id> is one group
 
-  /** Rows being delivered right now, by the worker or by `send`: never two deliveries of one row. */
-  const inFlight = new Set<number>();
+  /**
+   * Rows being delivered right now, by the worker or by `send`: never two deliveries of one row. A
+   * second caller waits for the first: a confirmation the worker's pass took a moment before the
+   * reporter's own `send` is still sent before that reporter's next screen.
+   */
+  const inFlight = new Map<number, Promise<void>>();
 
-  async function deliverItem(item: OutboxItem): Promise<void> {
-    const key = chatKey(item.target);
-    const wait = (lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) - Date.now();
-    if (wait > 0 || inFlight.has(item.id)) return; // paced, or already going: a later pass takes it
-    lastSent.set(key, Date.now());
-    inFlight.add(item.id);
+  function deliverItem(item: OutboxItem): Promise<void> {
+    const going = inFlight.get(item.id);
+    if (going) return going;
+    const delivery = (async () => {
+      // A pass reads its rows, then takes a while to reach each: `send` may have sent one meanwhile.
+      if (!(await reports.isPending(item.id))) return;
+      const key = chatKey(item.target);
+      if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > Date.now()) return; // paced: a later pass takes it
+      lastSent.set(key, Date.now());
+      await attempt(item, key);
+    })().finally(() => inFlight.delete(item.id));
+    inFlight.set(item.id, delivery);
+    return delivery;
+  }
+
+  async function attempt(item: OutboxItem, key: string): Promise<void> {
     try {
       const res = await deps.deliver(item);
       if (item.kind === "card") crashPoint("mid_outbox");
@@ -83,8 +97,6 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       if (item.attempts + 1 >= maxAttempts) await giveUp(item, "too many attempts");
       else await reports.markRetry(item.id, new Date(deps.now().getTime() + backoffMs(item.attempts)), err instanceof ChannelError ? err.kind : "error");
       logger.warn("outbox.retry", { task: item.kind, attempt: item.attempts + 1, ...describeError(err) });
-    } finally {
-      inFlight.delete(item.id);
     }
   }
 

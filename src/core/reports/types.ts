@@ -164,6 +164,8 @@ export interface ReportStore {
   due(now: Date, limit: number, skipTargets?: string[]): Promise<OutboxItem[]>;
   /** The pending rows with these dedupe keys, due or not (a confirmation sent right after its commit). */
   pendingByKeys(keys: string[]): Promise<OutboxItem[]>;
+  /** Whether a row is still waiting to be sent (read just before sending it). */
+  isPending(id: number): Promise<boolean>;
   markSent(id: number, messageId: number | null, at: Date): Promise<void>;
   markRetry(id: number, next: Date, error: string): Promise<void>;
   markDead(id: number, error: string): Promise<void>;
