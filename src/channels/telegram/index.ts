@@ -156,14 +156,16 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       });
     });
     priv.on("callback_query", async (ctx) => {
-      // Answer first: clients show a spinner until then (A2.1), and every query gets exactly one answer.
-      await ctx.answerCallbackQuery().catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
-      if (ctx.callbackQuery.data === undefined) return;
-      await d.handle({
+      // Answered first: clients show a spinner until then (A2.1), and every query gets exactly one
+      // answer. The screen does not wait for it: the press is one round trip to Telegram, not two.
+      const answered = ctx.answerCallbackQuery().catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
+      if (ctx.callbackQuery.data === undefined) return void (await answered);
+      const handled = d.handle({
         address: makeAddress("telegram", ctx.chat.id),
         input: { type: "option", token: ctx.callbackQuery.data },
         languageHint: ctx.from.language_code,
       });
+      await Promise.all([answered, handled]);
     });
     extra?.();
     // Any other button press still gets its one answer.
