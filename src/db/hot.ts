@@ -54,8 +54,8 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
  * Writes of the message connection, committed together (group commit). A write queued now runs at
  * the end of this turn of the event loop, in one transaction with every other write queued in the
  * same turn: under load the dozens of chats answered in one turn share one BEGIN, one COMMIT, and
- * each page of the log is written once instead of once per chat (README "Benchmark"). Each write
- * runs in its own savepoint, so one that fails is undone and rejected alone. The transaction is
+ * each page of the log is written once instead of once per chat (README "Benchmark"). A write that
+ * fails is undone and rejected alone (the batch runs again write by write). The transaction is
  * synchronous, like every transaction of this connection, and a busy database is retried as a
  * whole by `retrying` before any write ran. The promise resolves after the commit, in queue order.
  */
@@ -77,25 +77,29 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
   let scheduled = false;
   /** The batch before, if it is still waiting out a busy database: batches commit in order. */
   let previous: Promise<void> = Promise.resolve();
-  const savepoint = db.transaction((fn: () => unknown) => fn());
-  const batch = db.transaction((ops: Op[]): Outcome[] =>
-    ops.map((op) => {
-      try {
-        return { ok: true, value: savepoint(op.fn) };
-      } catch (error) {
-        if (isBusy(error)) throw error; // the whole batch waits and runs again
-        return { ok: false, error };
-      }
-    }),
-  );
+  // All of a batch's writes in one transaction. When one fails, the whole batch is undone and each
+  // write runs again alone, in order, in a transaction of its own: the failing one is rejected, the
+  // others land. Failures are rare; savepoints around every write cost more than they saved.
+  const together = db.transaction((ops: Op[]) => ops.map((op) => op.fn()));
+  const alone = db.transaction((fn: () => unknown) => fn());
 
   const run = async (ops: Op[]) => {
     let outcomes: Outcome[];
     try {
-      // One write alone needs no savepoint: it is its own transaction, as before batching.
-      outcomes = ops.length === 1 ? [{ ok: true, value: await retrying(ops[0]!.fn, budgetMs) }] : await retrying(() => batch.immediate(ops), budgetMs);
+      // One write alone needs no BEGIN of ours: it is its own transaction, as before batching.
+      outcomes = ops.length === 1 ? [{ ok: true, value: await retrying(ops[0]!.fn, budgetMs) }] : (await retrying(() => together.immediate(ops), budgetMs)).map((value) => ({ ok: true, value }));
     } catch (error) {
-      outcomes = ops.map(() => ({ ok: false, error }));
+      if (ops.length === 1 || isBusy(error)) outcomes = ops.map(() => ({ ok: false, error }));
+      else {
+        outcomes = [];
+        for (const op of ops) {
+          try {
+            outcomes.push({ ok: true, value: await retrying(() => alone.immediate(op.fn), budgetMs) });
+          } catch (e) {
+            outcomes.push({ ok: false, error: e });
+          }
+        }
+      }
     }
     outcomes.forEach((o, i) => (o.ok ? ops[i]!.resolve(o.value) : ops[i]!.reject(o.error)));
   };
