@@ -164,9 +164,9 @@ export function createDialog(deps: DialogDeps): Dialog {
     if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
   }
 
+  const rd = deps.reports ? { ...deps.reports, now: deps.now } : null;
   function reportCtx(session: SessionRecord): ReportCtx | null {
-    const r = deps.reports;
-    return r ? { ...ctxFor(session), rd: { ...r, now: deps.now }, address: session.address } : null;
+    return rd ? { ...ctxFor(session), rd, address: session.address } : null;
   }
 
   async function route(session: SessionRecord, input: Input): Promise<View> {

@@ -117,6 +117,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
     deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
     due: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND target NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?"),
+    byKey: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key = ?"),
     byKeys: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id"),
     isPending: hot.prepare("SELECT 1 FROM outbox WHERE id = ? AND status = 'pending'").pluck(),
     sent: hot.prepare("UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?"),
@@ -384,7 +385,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       return readable(q.due.all(dt(now), JSON.stringify(skipTargets), limit) as OutboxRow[]);
     },
     async pendingByKeys(keys) {
-      return readable(q.byKeys.all(JSON.stringify(keys)) as OutboxRow[]);
+      // Usually one key (a confirmation): a plain lookup, without JSON to parse.
+      return readable((keys.length === 1 ? q.byKey.all(keys[0]) : q.byKeys.all(JSON.stringify(keys))) as OutboxRow[]);
     },
     async isPending(id) {
       return q.isPending.get(id) === 1;
