@@ -128,6 +128,17 @@ describe("the Bot API connections", () => {
     pool.close();
   });
 
+  it("refuses a header or path that would break the request, before anything is sent", async () => {
+    const { stats, origin } = await rawServer((_req, socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}`));
+    const pool = new Pool(origin, { maxConnections: 1 });
+    await expect(pool.post("/botT/a", { "x-a": "1\r\nX-Injected: yes" }, "{}")).rejects.toThrow(/header/);
+    await expect(pool.post("/botT/a b", undefined, "{}")).rejects.toThrow(/path/);
+    expect(await pool.post("/botT/a", { "content-type": "application/json" }, "{}")).toBe("{}");
+    expect(stats.requests).toHaveLength(1);
+    expect(stats.requests[0]).toContain("content-type: application/json\r\n");
+    pool.close();
+  });
+
   it("speaks TLS with the server's name checked against its certificate", async () => {
     const dir = tempDir();
     const key = path.join(dir, "key.pem");

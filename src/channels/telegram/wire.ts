@@ -59,14 +59,18 @@ class Connection {
     socket.on("close", () => this.onClose());
   }
 
-  request(text: string): Promise<Answer> {
+  /** Head and body in one packet, without joining them into one string first. */
+  request(head: string, body: Buffer): Promise<Answer> {
     this.idleSince = 0;
     this.socket.ref();
     return new Promise<Answer>((resolve, reject) => {
       this.call = { resolve, reject };
       this.head = null;
       this.body = null;
-      this.socket.write(text);
+      this.socket.cork();
+      this.socket.write(head, "latin1");
+      this.socket.write(body);
+      this.socket.uncork();
     });
   }
 
@@ -222,6 +226,26 @@ class Connection {
   }
 }
 
+/** The header lines of a call, checked once per distinct set (grammY sends the same two every time). */
+const headerCache = new Map<string, string>();
+function headerLines(headers: Record<string, string> | undefined): string {
+  if (!headers) return "";
+  let key = "";
+  for (const name in headers) key += `${name}\u0000${headers[name]}\u0000`;
+  let lines = headerCache.get(key);
+  if (lines === undefined) {
+    lines = "";
+    for (const name in headers) {
+      const value = String(headers[name]);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[^\t\x20-\x7e]/.test(value)) throw new WireError(`a header HTTP does not allow: ${JSON.stringify(name)}`);
+      const lower = name.toLowerCase();
+      if (lower !== "content-length" && lower !== "host" && lower !== "connection") lines += `${name}: ${value}\r\n`;
+    }
+    if (headerCache.size < 64) headerCache.set(key, lines);
+  }
+  return lines;
+}
+
 /** At most `maxConnections` connections to one origin; more calls wait for one, first come first served. */
 export class Pool {
   private readonly free: Connection[] = [];
@@ -247,15 +271,11 @@ export class Pool {
   /** POSTs a body to a path of this origin; resolves with the answer's text whatever its status. */
   async post(path: string, headers: Record<string, string> | undefined, body: string, signal?: AbortSignal | null): Promise<string> {
     if (signal?.aborted) throw new WireError("the request was aborted before it was sent");
-    let head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nConnection: keep-alive\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
-    for (const name in headers) {
-      const value = headers[name]!;
-      if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new WireError("a header with a line break");
-      const lower = name.toLowerCase();
-      if (lower !== "content-length" && lower !== "host" && lower !== "connection") head += `${name}: ${value}\r\n`;
-    }
+    const bytes = Buffer.from(body, "utf8");
+    const head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nConnection: keep-alive\r\nContent-Length: ${bytes.length}\r\n${headerLines(headers)}\r\n`;
+    if (/[^\x21-\x7e]/.test(path)) throw new WireError("a path with characters HTTP does not allow");
     const conn = await this.acquire();
-    if (!signal) return (await conn.request(`${head}\r\n${body}`)).body;
+    if (!signal) return (await conn.request(head, bytes)).body;
     if (signal.aborted) {
       this.release(conn);
       throw new WireError("the request was aborted before it was sent");
@@ -263,7 +283,7 @@ export class Pool {
     const abort = () => conn.abort(new WireError("the request was aborted"));
     signal.addEventListener("abort", abort, { once: true });
     try {
-      return (await conn.request(`${head}\r\n${body}`)).body;
+      return (await conn.request(head, bytes)).body;
     } finally {
       signal.removeEventListener("abort", abort);
     }
