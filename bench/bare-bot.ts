@@ -1,15 +1,16 @@
 /**
  * The framework's ceiling for the benchmark: a bare grammY bot on the runner
  * that echoes every text with a keyboard and answers every button. Same
- * emulator, same network delay, no database. BARE_FETCH=node-http gives it
- * the Bot API client Qorgau uses instead of grammY's default.
+ * emulator, same network delay, no database. BARE_FETCH=qorgau gives it the
+ * Bot API client Qorgau uses (src/channels/telegram/http.ts and wire.ts)
+ * instead of grammY's default.
  */
 import { Bot } from "grammy";
 import { run } from "@grammyjs/runner";
 import { botApiFetch } from "../src/channels/telegram/http.ts";
 
 const apiRoot = process.env.TELEGRAM_API_ROOT!;
-const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot, ...(process.env.BARE_FETCH === "node-http" ? { fetch: botApiFetch(apiRoot) } : {}) } });
+const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot, ...(process.env.BARE_FETCH === "qorgau" ? { fetch: botApiFetch(apiRoot) } : {}) } });
 const keyboard = { inline_keyboard: [[{ text: "A", callback_data: "a" }, { text: "B", callback_data: "b" }]] };
 bot.on("message:text", (ctx) => ctx.reply(ctx.message.text.slice(0, 100), { reply_markup: keyboard }));
 bot.on("callback_query:data", async (ctx) => {

@@ -8,7 +8,7 @@
  *
  *   npm run bench                      # 500 users, 30 ms, scripts, 10,000-user memory run, report burst
  *   npm run bench -- --smoke           # a few users, a few seconds (the test suite runs this)
- *   npm run bench -- --users 200 --delay 50 --burst-seconds 120 --rounds 5
+ *   npm run bench -- --users 200 --delay 50 --burst-seconds 120 --rounds 3
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -37,7 +37,7 @@ function parseArgs(argv: string[]): Options {
   const smoke = argv.includes("--smoke");
   return {
     smoke,
-    rounds: Number(get("rounds") ?? (smoke ? 1 : 3)),
+    rounds: Number(get("rounds") ?? (smoke ? 1 : 5)),
     users: Number(get("users") ?? (smoke ? 5 : 500)),
     delay: Number(get("delay") ?? 30),
     memoryUsers: Number(get("memory-users") ?? (smoke ? 50 : 10_000)),
@@ -287,13 +287,13 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
 
   // The bare bots and Qorgau, each on its own emulator, take turns: this machine's speed drifts by
   // 15-30% from one minute to the next, so each runs `rounds` times, interleaved, and its line is
-  // its median round. "bare-grammy-echo" is grammY as it comes (node-fetch); "…-node-http" is the
+  // its median round. "bare-grammy-echo" is grammY as it comes (node-fetch); "…-own-client" is the
   // same bot on the Bot API client Qorgau uses (src/channels/telegram/http.ts), the ceiling for
   // that client.
   const bareFile = path.join(projectRoot, "dist", "bench", "bare-bot.mjs");
   const bares = [
     { config: "bare-grammy-echo", bot: await startBot(bareFile, o.delay, {}) },
-    { config: "bare-grammy-echo-node-http", bot: await startBot(bareFile, o.delay, { BARE_FETCH: "node-http" }) },
+    { config: "bare-grammy-echo-own-client", bot: await startBot(bareFile, o.delay, { BARE_FETCH: "qorgau" }) },
   ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-"));
   const qorgau = await startBot(

@@ -5,7 +5,7 @@ describe("the benchmark (issue 5)", () => {
   it("runs end to end in smoke mode and prints every figure", async () => {
     const lines = await runBench({ smoke: true, rounds: 1, users: 3, delay: 5, memoryUsers: 20, burst: 4, burstSeconds: 2 });
     const byName = Object.fromEntries(lines.map((l) => [l.config, l]));
-    for (const name of ["bare-grammy-echo", "bare-grammy-echo-node-http", "qorgau-scripts"]) {
+    for (const name of ["bare-grammy-echo", "bare-grammy-echo-own-client", "qorgau-scripts"]) {
       const l = byName[name]!;
       expect(l.errors, name).toBe(0);
       expect(l.updates, name).toBe(3 * 21);
