@@ -22,8 +22,9 @@ type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
 
 const DAY = 86_400_000;
 
-/** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
 type RelayRow = { handle_enc: string; held_since: string | null; last_inbound_at: string };
+
+/** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
 const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
 const when = (s: string | null): Date | null => (s === null ? null : new Date(s));
 
