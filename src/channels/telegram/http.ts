@@ -49,10 +49,7 @@ export function botApiFetch(apiRoot: string, maxConnections = MAX_CONNECTIONS): 
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", reject);
         res.on("aborted", () => reject(new Error(`the answer to ${url.slice(url.lastIndexOf("/") + 1)} was cut off`)));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ json: async () => JSON.parse(text) as unknown });
-        });
+        res.on("end", () => resolve(answer(Buffer.concat(chunks).toString("utf8"))));
       });
       req.on("error", reject);
       if (signal) {
