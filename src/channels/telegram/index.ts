@@ -115,16 +115,18 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
 
   function attach(d: Dialog, extra?: () => void) {
     dialog = d;
-    // Whether an update is a quick exit: asked by the dedupe and by the per-chat queue, parsed once.
-    const exits = new WeakMap<Context, boolean>();
-    const isExitUpdate = (ctx: Context): boolean => {
-      let exit = exits.get(ctx);
-      if (exit === undefined) {
+    // An update parsed once: the dedupe and the per-chat queue ask whether it is a quick exit, and
+    // the message handler takes the parsed input.
+    const seen = new WeakMap<Context, { input: Input | undefined; exit: boolean }>();
+    const parsed = (ctx: Context) => {
+      let p = seen.get(ctx);
+      if (!p) {
         const input = inputOf(ctx);
-        exits.set(ctx, (exit = !!input && d.isExit(input)));
+        seen.set(ctx, (p = { input, exit: !!input && d.isExit(input) }));
       }
-      return exit;
+      return p;
     };
+    const isExitUpdate = (ctx: Context): boolean => parsed(ctx).exit;
     bot.use(async (_ctx, next) => {
       const p = next();
       inflight.add(p);
@@ -150,7 +152,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     priv.on("message", async (ctx) => {
       await d.handle({
         address: makeAddress("telegram", ctx.chat.id),
-        input: parseMessage(ctx.message, ctx.me.username),
+        input: parsed(ctx).input ?? parseMessage(ctx.message, ctx.me.username),
         messageId: String(ctx.message.message_id),
         languageHint: ctx.from?.language_code,
       });
