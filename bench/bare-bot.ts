@@ -7,10 +7,12 @@
  */
 import { Bot } from "grammy";
 import { run } from "@grammyjs/runner";
-import { botApiFetch } from "../src/channels/telegram/http.ts";
+import { botApiClient } from "../src/channels/telegram/http.ts";
 
 const apiRoot = process.env.TELEGRAM_API_ROOT!;
-const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot, ...(process.env.BARE_FETCH === "qorgau" ? { fetch: botApiFetch(apiRoot) } : {}) } });
+const own = process.env.BARE_FETCH === "qorgau" ? botApiClient(apiRoot, process.env.BOT_TOKEN!) : undefined;
+const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot, ...(own ? { fetch: own.fetch } : {}) } });
+if (own) bot.api.config.use(own.call);
 const keyboard = { inline_keyboard: [[{ text: "A", callback_data: "a" }, { text: "B", callback_data: "b" }]] };
 bot.on("message:text", (ctx) => ctx.reply(ctx.message.text.slice(0, 100), { reply_markup: keyboard }));
 bot.on("callback_query:data", async (ctx) => {

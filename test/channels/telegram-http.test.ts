@@ -1,8 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
-import { botApiFetch } from "../../src/channels/telegram/http.ts";
+import { retryDroppedRequests } from "../../src/channels/telegram/errors.ts";
+import { botApiClient, botApiFetch } from "../../src/channels/telegram/http.ts";
 
 let server: http.Server | undefined;
 afterEach(async () => {
@@ -11,14 +13,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A loopback server that records what it got and answers with `answer`, or never when it is undefined. */
-async function serve(answer?: (body: string, req: http.IncomingMessage) => string) {
+/** A loopback server that records what it got and answers with `answer`, or never when it (or what it returns) is undefined. */
+async function serve(answer?: (body: string, req: http.IncomingMessage) => string | undefined) {
   const got: Array<{ url: string; body: string; type?: string }> = [];
   server = http.createServer(async (req, res) => {
     let body = "";
     for await (const c of req) body += c;
     got.push({ url: req.url ?? "", body, type: req.headers["content-type"] });
-    if (answer) res.writeHead(200, { "content-type": "application/json" }).end(answer(body, req));
+    const text = answer?.(body, req);
+    if (text !== undefined) res.writeHead(200, { "content-type": "application/json" }).end(text);
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
   const root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -76,5 +79,71 @@ describe("the Bot API client's fetch", () => {
     const { root } = await serve(undefined);
     server!.on("request", (req) => req.socket.destroy());
     await expect(botApiFetch(root)(`${root}/botT/sendMessage`, { method: "POST", body: "{}" })).rejects.toThrow();
+  });
+});
+
+describe("the Bot API client's call (grammY's JSON calls, straight onto the kept connections)", () => {
+  const client = (root: string) => {
+    const c = botApiClient(root, "T0KEN");
+    const api = new Api("T0KEN", { apiRoot: root, fetch: c.fetch });
+    api.config.use(c.call);
+    return api;
+  };
+
+  it("sends grammY's body (null options left out) under the API root's path, and returns the result", async () => {
+    const { got, root } = await serve(() => JSON.stringify({ ok: true, result: { message_id: 7, chat: { id: 42, type: "private" }, date: 1, text: "x" } }));
+    const api = client(`${root}/tg`);
+    const sent = await api.sendMessage(42, "null and void: Сәлем", { reply_markup: null as never, protect_content: false });
+    expect(sent.message_id).toBe(7);
+    const body = await api.sendMessage(42, "Саламатсызбы", { protect_content: true }).then(() => got[1]!);
+    expect(got[0]!.url).toBe("/tg/botT0KEN/sendMessage");
+    expect(got[0]!.type).toBe("application/json");
+    expect(JSON.parse(got[0]!.body)).toEqual({ chat_id: 42, text: "null and void: Сәлем", protect_content: false });
+    expect(JSON.parse(body.body)).toEqual({ chat_id: 42, text: "Саламатсызбы", protect_content: true });
+  });
+
+  it("a refusal from Telegram is grammY's error with its code and retry_after, not a network failure", async () => {
+    const { root } = await serve(() => JSON.stringify({ ok: false, error_code: 429, description: "Too Many Requests: retry after 7", parameters: { retry_after: 7 } }));
+    const err = await client(root).sendMessage(42, "hi").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrammyError);
+    expect((err as GrammyError).error_code).toBe(429);
+    expect((err as GrammyError).parameters.retry_after).toBe(7);
+  });
+
+  it("an answer that is not JSON or a dropped connection is grammY's HttpError, so the retry of dropped requests sends it again", async () => {
+    let n = 0;
+    const { got, root } = await serve((_body, req) => {
+      n++;
+      if (n === 1) return "<html>502 Bad Gateway</html>";
+      if (n === 2) return void req.socket.destroy();
+      return JSON.stringify({ ok: true, result: true });
+    });
+    const api = client(root);
+    await expect(api.deleteMessages(42, [1])).rejects.toBeInstanceOf(HttpError);
+    api.config.use(retryDroppedRequests([10]));
+    expect(await api.deleteMessages(42, [2])).toBe(true);
+    expect(got.map((g) => JSON.parse(g.body).message_ids)).toEqual([[1], [2], [2]]);
+  });
+
+  it("a file goes the multipart way, through grammY's own call", async () => {
+    const { got, root } = await serve(() => JSON.stringify({ ok: true, result: { message_id: 1, chat: { id: 42, type: "private" }, date: 1 } }));
+    await client(root).sendDocument(42, new InputFile(Buffer.from("backup bytes"), "b.txt"));
+    expect(got[0]!.url).toBe("/botT0KEN/sendDocument");
+    expect(got[0]!.type).toMatch(/^multipart\/form-data; boundary=/);
+    expect(got[0]!.body).toContain("backup bytes");
+  });
+
+  it("a call with no answer fails after the timeout and frees its connection for the next call", async () => {
+    let n = 0;
+    const { root } = await serve(() => (n++ === 0 ? undefined : JSON.stringify({ ok: true, result: true })));
+    const c = botApiClient(root, "T0KEN", { timeoutMs: 300, maxConnections: 1 });
+    const api = new Api("T0KEN", { apiRoot: root, fetch: c.fetch });
+    api.config.use(c.call);
+    const started = Date.now();
+    const err = await api.sendChatAction(42, "typing").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect(String((err as HttpError).error)).toMatch(/no answer within 0.3 s/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await api.sendChatAction(42, "typing")).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
 import { retryDroppedRequests, toChannelError } from "./errors.ts";
-import { botApiFetch } from "./http.ts";
+import { botApiClient } from "./http.ts";
 import { crashPoint } from "../../crash-points.ts";
 
 /** chat_member lets a staff member's departure take effect at once (ST3); it must be asked for by name. */
@@ -54,7 +54,10 @@ export interface TelegramChannel {
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot, fetch: botApiFetch(config.telegramApiRoot) }, botInfo: deps.botInfo });
+  const client = botApiClient(config.telegramApiRoot, config.botToken);
+  const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot, fetch: client.fetch }, botInfo: deps.botInfo });
+  // Transformers run last-installed first: the client's call goes in first, so the retries below wrap it.
+  bot.api.config.use(client.call);
   // Flood waits up to 10 s are waited out; longer ones, 5xx and network errors are not retried
   // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
   bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));

@@ -17,6 +17,11 @@ export const MAX_HEAD = 64 * 1024;
 export const MAX_BODY = 64 * 1024 * 1024;
 /** A connection unused this long is closed by us, before the server closes it under a request. */
 export const IDLE_MS = 30_000;
+/**
+ * A call without an answer this long fails (and its connection is closed): a connection can die
+ * without a word (a NAT forgetting it, a server gone). Longer than a long poll (25 s) and its way back.
+ */
+export const CALL_TIMEOUT_MS = 60_000;
 
 const CRLF = Buffer.from("\r\n");
 const HEAD_END = Buffer.from("\r\n\r\n");
@@ -25,6 +30,8 @@ export class WireError extends Error {}
 
 export interface WireOptions {
   maxConnections: number;
+  /** `CALL_TIMEOUT_MS` unless given (tests give less). */
+  timeoutMs?: number;
   /** Extra TLS options (tests pass the CA of their own certificate). */
   tls?: tls.ConnectionOptions;
 }
@@ -45,6 +52,8 @@ class Connection {
   private call: { resolve(a: Answer): void; reject(e: Error): void } | null = null;
   /** When it went back to the pool (0: in use). */
   idleSince = 0;
+  /** When its call fails for want of an answer (0: no call). */
+  deadline = 0;
   closed = false;
 
   constructor(
@@ -60,8 +69,9 @@ class Connection {
   }
 
   /** Head and body in one packet, without joining them into one string first. */
-  request(head: string, body: Buffer): Promise<Answer> {
+  request(head: string, body: Buffer, deadline: number): Promise<Answer> {
     this.idleSince = 0;
+    this.deadline = deadline;
     this.socket.ref();
     return new Promise<Answer>((resolve, reject) => {
       this.call = { resolve, reject };
@@ -194,6 +204,7 @@ class Connection {
     const call = this.call!;
     this.call = null;
     this.body = null;
+    this.deadline = 0;
     const answer = { status: this.status, body: body.toString("utf8") };
     if (this.keepAlive && !extra) this.pool.release(this);
     else this.close();
@@ -213,6 +224,7 @@ class Connection {
   private fail(err: Error) {
     const call = this.call;
     this.call = null;
+    this.deadline = 0;
     this.close();
     call?.reject(err);
   }
@@ -249,13 +261,16 @@ function headerLines(headers: Record<string, string> | undefined): string {
 /** At most `maxConnections` connections to one origin; more calls wait for one, first come first served. */
 export class Pool {
   private readonly free: Connection[] = [];
+  /** Every open connection, in use or not: the watch below goes over them. */
+  private readonly all = new Set<Connection>();
   private readonly waiting: Array<{ resolve(c: Connection): void; reject(e: Error): void }> = [];
   private open = 0;
   private readonly host: string;
   private readonly port: number;
   private readonly secure: boolean;
   private readonly hostHeader: string;
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly timeoutMs: number;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(
     readonly origin: string,
@@ -266,6 +281,11 @@ export class Pool {
     this.host = u.hostname.replace(/^\[|\]$/g, "");
     this.port = Number(u.port) || (this.secure ? 443 : 80);
     this.hostHeader = u.host;
+    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
+  }
+
+  get maxConnections(): number {
+    return this.options.maxConnections;
   }
 
   /** POSTs a body to a path of this origin; resolves with the answer's text whatever its status. */
@@ -275,7 +295,9 @@ export class Pool {
     const head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nConnection: keep-alive\r\nContent-Length: ${bytes.length}\r\n${headerLines(headers)}\r\n`;
     if (/[^\x21-\x7e]/.test(path)) throw new WireError("a path with characters HTTP does not allow");
     const conn = await this.acquire();
-    if (!signal) return (await conn.request(head, bytes)).body;
+    // The clock starts when the call goes out: time spent waiting for a connection is not the server's.
+    const deadline = Date.now() + this.timeoutMs;
+    if (!signal) return (await conn.request(head, bytes, deadline)).body;
     if (signal.aborted) {
       this.release(conn);
       throw new WireError("the request was aborted before it was sent");
@@ -283,7 +305,7 @@ export class Pool {
     const abort = () => conn.abort(new WireError("the request was aborted"));
     signal.addEventListener("abort", abort, { once: true });
     try {
-      return (await conn.request(head, bytes)).body;
+      return (await conn.request(head, bytes, deadline)).body;
     } finally {
       signal.removeEventListener("abort", abort);
     }
@@ -311,7 +333,11 @@ export class Pool {
       socket.once("error", failed);
       socket.once(ready, () => {
         socket.off("error", failed);
-        resolve(new Connection(socket, this));
+        const conn = new Connection(socket, this);
+        this.all.add(conn);
+        // Once a second while connections are open: calls past their deadline fail, idle ones close.
+        this.watch ??= setInterval(() => this.check(), Math.min(1000, this.timeoutMs)).unref();
+        resolve(conn);
       });
     });
   }
@@ -324,17 +350,19 @@ export class Pool {
     else {
       conn.idle();
       this.free.push(conn);
-      this.sweeper ??= setInterval(() => this.sweep(), IDLE_MS / 3).unref();
     }
   }
 
-  /** Closes the connections idle for `IDLE_MS`. */
-  private sweep() {
-    const limit = Date.now() - IDLE_MS;
-    for (const c of this.free.filter((c) => c.idleSince && c.idleSince < limit)) c.close();
-    if (!this.free.length) {
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
+  /** Fails the calls that have waited past their deadline, and closes the connections idle for `IDLE_MS`. */
+  private check() {
+    const now = Date.now();
+    for (const c of this.all) {
+      if (c.deadline && c.deadline <= now) c.abort(new WireError(`no answer within ${this.timeoutMs / 1000} s`));
+      else if (c.idleSince && c.idleSince <= now - IDLE_MS) c.close();
+    }
+    if (!this.all.size) {
+      clearInterval(this.watch);
+      this.watch = undefined;
     }
   }
 
@@ -342,6 +370,7 @@ export class Pool {
   forget(conn: Connection) {
     const i = this.free.indexOf(conn);
     if (i >= 0) this.free.splice(i, 1);
+    this.all.delete(conn);
     this.open--;
     this.next();
   }
