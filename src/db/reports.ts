@@ -164,6 +164,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
     queueSql(outbox, at, r.id);
     auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
+    q.deleteDraft.run(address);
   });
   const releaseTx = hot.transaction((hash: string, held: string[], at: Date) => {
     q.unhold.run(hash);

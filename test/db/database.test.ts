@@ -209,6 +209,20 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     disk.close();
   });
 
+  it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
+    db = await openDatabase(path.join(tempDir(), "d.db"));
+    const reports = createReportStore(db, createSealer(Buffer.alloc(32, 5)));
+    const [a, b] = [makeAddress("telegram", 51), makeAddress("telegram", 52)];
+    const draft = { step: "review", about: "self" as const, kinds: ["physical" as const], text: "…" };
+    await reports.saveDraft(a, draft, new Date());
+    await reports.saveDraft(b, draft, new Date());
+    const sent = await seedReport(reports, a, -100);
+    // Read straight from the file: no later write of the flow removed it, the submit did.
+    expect(db.hot.prepare("SELECT chat FROM report_drafts ORDER BY chat").all()).toEqual([{ chat: b }]);
+    await expect(seedReport(reports, b, -100, { code: sent.code })).rejects.toThrow(); // the code is taken
+    expect(await reports.getDraft(b)).toMatchObject({ step: "review", text: "…" });
+  });
+
   it("a chat with replies held by a quick exit gets them released on its next message, also after a restart", async () => {
     const file = path.join(tempDir(), "h.db");
     db = await openDatabase(file);

@@ -433,7 +433,6 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
       state: { screen: "report:review" },
     };
   }
-  await rd.reports.deleteDraft(ctx.address);
   crashPoint("after_commit_before_confirm");
   await rd.deliverNow([confirmKey]);
   return menuView(ctx);

@@ -113,7 +113,10 @@ export interface AuditEntry {
 export type TakeResult = { ok: true; report: ReportRecord } | { ok: false; reason: "taken" | "closed" | "missing"; report?: ReportRecord };
 
 export interface ReportStore {
-  /** One transaction: the report, its relay, its first outbox rows and an audit entry (R1, R2). */
+  /**
+   * One transaction: the report, its relay, its first outbox rows and an audit entry (R1, R2), and
+   * the chat's draft removed (R7): a kill just after it can never offer to resume a report already sent.
+   */
   submit(r: NewReport, address: Address, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<ReportRecord>;
   byId(id: string): Promise<ReportRecord | null>;
   byCode(code: string): Promise<ReportRecord | null>;
