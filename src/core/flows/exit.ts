@@ -38,14 +38,12 @@ export async function wipeChat(deps: ExitDeps, address: Address, locale: Locale,
   const cutoff = deps.now().getTime() - deps.messageTrackHours * 3600_000;
   const refs = (await deps.store.trackedMessages(address)).filter((r) => r.at.getTime() >= cutoff);
   const result = await channel.deleteMessages(chatId, refs);
-  await deps.store.wipeChat(address);
-  if (opts.cover) {
-    try {
-      await channel.sendCover(chatId, coverTextFor(deps, locale), locale);
-    } catch {
-      deps.logger.warn("exit.cover_failed", { channel: name });
-    }
-  }
+  // The session and the ids are forgotten while the cover goes out: neither waits for the other.
+  // The marker stays until both are done, so a crash in between finishes the wipe at the next start.
+  const cover = opts.cover
+    ? channel.sendCover(chatId, coverTextFor(deps, locale), locale).catch(() => deps.logger.warn("exit.cover_failed", { channel: name }))
+    : undefined;
+  await Promise.all([deps.store.wipeChat(address), cover]);
   await deps.store.clearExitPending(address);
   deps.logger.info("exit.done", { channel: name, reason: opts.reason, count: result.attempted, failed: result.failed });
 }
