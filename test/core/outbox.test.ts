@@ -1,7 +1,8 @@
 /**
  * The outbox worker under a queue: a reporter's confirmation goes out right
  * after its commit instead of behind everyone else's, chats are served side
- * by side, one chat's rows keep their order, and no row is sent twice.
+ * by side, one chat's rows keep their order, no row is sent twice, and a
+ * caller waits for its message, not for the bookkeeping after it.
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,8 +45,8 @@ const until = async (cond: () => boolean) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(cond()).toBe(true);
 };
-const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) =>
-  createOutboxWorker({ reports, deliver, minIntervalMs: () => 0, now: () => new Date(), logger: createLogger({ level: "error" }), parallel });
+const options = { minIntervalMs: () => 0, now: () => new Date(), logger: createLogger({ level: "error" }) };
+const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) => createOutboxWorker({ ...options, reports, deliver, parallel });
 
 describe("the outbox under a queue (R2)", () => {
   it("sends a confirmation right after its commit even while the queue is stuck on another chat", async () => {
@@ -61,12 +62,14 @@ describe("the outbox under a queue (R2)", () => {
     net.release("q1:confirm");
     await sent;
     expect(net.started).not.toContain("q1:b"); // it did not wait for the queue ahead of it
-    expect((await reports.pendingByKeys(["q1:confirm"])).length).toBe(0);
 
     net.release("q1:a");
     await until(() => net.started.includes("q1:b"));
     net.release("q1:b");
     await draining;
+    await w.stop();
+    expect(await reports.pendingCount()).toBe(0);
+    expect(net.started.filter((k) => k === "q1:confirm")).toEqual(["q1:confirm"]);
   });
 
   it("serves different chats side by side and one chat's rows in order", async () => {
@@ -113,5 +116,24 @@ describe("the outbox under a queue (R2)", () => {
     net.release("q4:slow");
     await draining;
     expect(net.started.filter((k) => k.startsWith("q4:"))).toEqual(["q4:slow", "q4:c"]);
+  });
+
+  it("the caller goes on once the message is out; the row is marked sent just after, and stop waits for that", async () => {
+    await reports.enqueue([row("q5:c", "relay:q5")], new Date());
+    let save!: () => void;
+    const saving = new Promise<void>((r) => (save = r));
+    const store: ReportStore = { ...reports, markSent: async (...args) => saving.then(() => reports.markSent(...args)) };
+    const delivered: string[] = [];
+    const w = createOutboxWorker({ ...options, reports: store, deliver: async (i) => (delivered.push(i.target), { status: "sent", messageId: 1 }) });
+    await w.send(["q5:c"]); // resolves while the mark is still held back
+    expect(delivered).toEqual(["relay:q5"]);
+    expect((await reports.pendingByKeys(["q5:c"])).length).toBe(1);
+    let stopped = false;
+    const stopping = w.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stopped).toBe(false); // the database must stay open for the mark
+    save();
+    await stopping;
+    expect((await reports.pendingByKeys(["q5:c"])).length).toBe(0);
   });
 });

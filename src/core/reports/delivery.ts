@@ -48,8 +48,9 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
       return { status: "dead", reason: "not for reporters" };
     }
     const refs = await channel.send(chatId, screen, r.locale);
-    // Tracked like any other message, so quick exit deletes these too.
-    await deps.store.trackMessages(address, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
-    return { status: "sent", messageId: Number(refs[0]?.id) || null };
+    // Tracked like any other message, so quick exit deletes these too: queued now, committed with the
+    // outbox's "sent" mark (one commit for both, not two one after the other).
+    const tracked = deps.store.trackMessages(address, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
+    return { status: "sent", messageId: Number(refs[0]?.id) || null, alongside: tracked };
   };
 }

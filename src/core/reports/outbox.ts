@@ -9,7 +9,15 @@ import { ChannelError } from "../channel.ts";
 import { crashPoint } from "../../crash-points.ts";
 import type { OutboxItem, ReportStore } from "./types.ts";
 
-export type DeliverResult = { status: "sent"; messageId?: number | null } | { status: "held" } | { status: "later"; at: Date } | { status: "dead"; reason: string };
+export type DeliverResult =
+  /**
+   * `alongside`: a write the delivery queued that must land with the row's "sent" mark (the ids of
+   * the messages it sent, for quick exit): both are queued in the same turn and share one commit.
+   */
+  | { status: "sent"; messageId?: number | null; alongside?: Promise<void> }
+  | { status: "held" }
+  | { status: "later"; at: Date }
+  | { status: "dead"; reason: string };
 
 export interface OutboxDeps {
   reports: ReportStore;
@@ -31,7 +39,10 @@ export interface OutboxWorker {
   start(): void;
   /** Look now (after a commit). */
   kick(): void;
-  /** Sends these rows now, in the caller's time, without waiting behind the rest of the queue. */
+  /**
+   * Sends these rows now, in the caller's time, without waiting behind the rest of the queue.
+   * Resolves once the messages are out; their state is saved just after (`stop` waits for that).
+   */
   send(dedupeKeys: string[]): Promise<void>;
   /** Runs one pass now and waits for it. */
   drain(): Promise<void>;
@@ -57,30 +68,42 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
   /**
    * Rows being delivered right now, by the worker or by `send`: never two deliveries of one row. A
    * second caller waits for the first: a confirmation the worker's pass took a moment before the
-   * reporter's own `send` is still sent before that reporter's next screen.
+   * reporter's own `send` is still sent before that reporter's next screen. `out`: the delivery
+   * call is over (what `send` waits for: the next screen only has to come after the message);
+   * `settled`: its outcome is saved too (what the worker's pass and `stop` wait for).
    */
-  const inFlight = new Map<number, Promise<void>>();
+  const inFlight = new Map<number, { out: Promise<void>; settled: Promise<void> }>();
 
-  function deliverItem(item: OutboxItem): Promise<void> {
+  function deliverItem(item: OutboxItem): { out: Promise<void>; settled: Promise<void> } {
     const going = inFlight.get(item.id);
     if (going) return going;
-    const delivery = (async () => {
-      // A pass reads its rows, then takes a while to reach each: `send` may have sent one meanwhile.
-      if (!(await reports.isPending(item.id))) return;
-      const key = chatKey(item.target);
-      if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > Date.now()) return; // paced: a later pass takes it
-      lastSent.set(key, Date.now());
-      await attempt(item, key);
-    })().finally(() => inFlight.delete(item.id));
+    let isOut!: () => void;
+    const out = new Promise<void>((resolve) => (isOut = resolve));
+    const settled = (async () => {
+      try {
+        // A pass reads its rows, then takes a while to reach each: `send` may have sent one meanwhile.
+        if (!(await reports.isPending(item.id))) return;
+        const key = chatKey(item.target);
+        if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > Date.now()) return; // paced: a later pass takes it
+        lastSent.set(key, Date.now());
+        await attempt(item, key, isOut);
+      } finally {
+        isOut();
+        inFlight.delete(item.id);
+      }
+    })();
+    // Logged here: `send` waits only for `out`, so nobody else may hear of a failure to save the outcome.
+    settled.catch((err: unknown) => logger.error("outbox.settle_failed", { task: item.kind, ...describeError(err) }));
+    const delivery = { out, settled };
     inFlight.set(item.id, delivery);
     return delivery;
   }
 
-  async function attempt(item: OutboxItem, key: string): Promise<void> {
+  async function attempt(item: OutboxItem, key: string, isOut: () => void): Promise<void> {
     try {
-      const res = await deps.deliver(item);
+      const res = await deps.deliver(item).finally(isOut);
       if (item.kind === "card") crashPoint("mid_outbox");
-      if (res.status === "sent") await reports.markSent(item.id, res.messageId ?? null, deps.now());
+      if (res.status === "sent") await Promise.all([reports.markSent(item.id, res.messageId ?? null, deps.now()), res.alongside]);
       else if (res.status === "held") await reports.markHeld(item.id);
       else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");
       else await giveUp(item, res.reason);
@@ -119,7 +142,7 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       for (let lane = lanes.shift(); lane; lane = lanes.shift()) {
         for (const item of lane) {
           if (stopped && timer === undefined && !draining) return;
-          await deliverItem(item);
+          await deliverItem(item).settled;
         }
       }
     };
@@ -174,7 +197,7 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       if (!stopped) void run();
     },
     async send(dedupeKeys) {
-      for (const item of await reports.pendingByKeys(dedupeKeys)) await deliverItem(item);
+      for (const item of await reports.pendingByKeys(dedupeKeys)) await deliverItem(item).out;
     },
     async drain() {
       draining = true;
@@ -190,6 +213,8 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       clearTimeout(timer);
       timer = undefined;
       await running;
+      // Deliveries `send` started may still be saving their outcome: the database stays open for them.
+      await Promise.allSettled([...inFlight.values()].map((d) => d.settled));
     },
   };
 }
