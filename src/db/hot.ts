@@ -137,16 +137,23 @@ export interface WalSync {
 
 type Fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
 
-/** Group-committed fdatasync of `<file>-wal`, and one each `WAL_SYNC_MS` when something was written. */
+/**
+ * Group-committed fdatasync of `<file>-wal`, and one each `WAL_SYNC_MS` when something was written.
+ * A sync covers every commit made before it was issued, so a caller waits for the latest sync if
+ * nothing was committed since it was issued, and otherwise issues a new one at once, even while
+ * another is under way: under load, waiting for the running sync and then the next cost two turns
+ * of a busy event loop per report (README "Benchmark"); a sync takes well under a millisecond.
+ */
 export function createWalSync(db: HotDb, file: string, fdatasync: Fdatasync = fs.fdatasync): WalSync {
   let fd: number | undefined;
-  let running: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
-  let lastChanges = -1;
+  /** The latest sync issued, and total_changes() when it was issued. */
+  let latest: Promise<void> | undefined;
+  let latestAt = -1;
+  /** Every sync under way: the file is closed only after the last. */
+  const going = new Set<Promise<void>>();
   const total = db.prepare("SELECT total_changes()").pluck();
 
   const once = async () => {
-    lastChanges = Number(total.get());
     if (fd === undefined) {
       try {
         fd = fs.openSync(`${file}-wal`, "r");
@@ -159,24 +166,24 @@ export function createWalSync(db: HotDb, file: string, fdatasync: Fdatasync = fs
     await new Promise<void>((resolve, reject) => fdatasync(handle, (err) => (err ? reject(err) : resolve())));
   };
   const sync = (() => {
-    if (!running) {
-      running = once().finally(() => (running = undefined));
-      return running;
-    }
-    // A sync is under way and may have begun before this caller's commit: the next one covers it.
-    next ??= running.catch(() => undefined).then(() => {
-      next = undefined;
-      return sync();
-    });
-    return next;
+    const changes = Number(total.get());
+    if (latest && changes === latestAt) return latest; // nothing committed since it was issued: it covers this too
+    latestAt = changes;
+    const issued: Promise<void> = once()
+      .catch((err: unknown) => {
+        if (latest === issued) latest = undefined; // the next caller tries again
+        throw err;
+      })
+      .finally(() => going.delete(issued));
+    going.add(issued);
+    return (latest = issued);
   }) as WalSync;
-  const timer = setInterval(() => {
-    if (Number(total.get()) !== lastChanges) sync().catch(() => undefined);
-  }, WAL_SYNC_MS);
+  const timer = setInterval(() => sync().catch(() => undefined), WAL_SYNC_MS);
   timer.unref();
   sync.close = async () => {
     clearInterval(timer);
     await sync().catch(() => undefined);
+    await Promise.allSettled([...going]);
     if (fd !== undefined) fs.closeSync(fd);
     fd = undefined;
   };

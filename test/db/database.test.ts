@@ -88,6 +88,38 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     db = undefined;
   });
 
+  it("a report committed while another's sync is under way gets its own sync at once; reports of one turn share one", async () => {
+    const syncs: Array<() => void> = [];
+    db = await openDatabase(path.join(tempDir(), "g.db"), { fdatasync: (_fd, cb) => void syncs.push(() => cb(null)) });
+    const reports = createReportStore(db, createSealer(Buffer.alloc(32, 8)));
+    const settled: string[] = [];
+    const submit = (name: string, chat: number) => seedReport(reports, makeAddress("telegram", chat), -100).then(() => void settled.push(name));
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 100 && syncs.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(syncs.length).toBe(n);
+    };
+    const first = submit("first", 81);
+    await waitFor(1);
+    // Two more in one turn, while the first one's sync is still under way: one new sync for both.
+    const later = [submit("second", 82), submit("third", 83)];
+    await waitFor(2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(syncs.length).toBe(2);
+    syncs[1]!();
+    await Promise.all(later);
+    expect(settled).toEqual(["second", "third"]); // not held behind the first sync
+    let closed = false;
+    const closing = db.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(closed).toBe(false); // the file stays open while a sync is under way
+    syncs[0]!();
+    await first;
+    syncs.slice(2).forEach((s) => s());
+    await closing;
+    db = undefined;
+    expect(settled).toEqual(["second", "third", "first"]);
+  });
+
   it("a message saved while a staff transaction holds the write lock waits without freezing the bot, then lands", async () => {
     db = await openDatabase(path.join(tempDir(), "i.db"));
     const store = createSqliteStore(db);
