@@ -136,4 +136,16 @@ describe("the outbox under a queue (R2)", () => {
     await stopping;
     expect((await reports.pendingByKeys(["q5:c"])).length).toBe(0);
   });
+
+  it("stop does not wait forever for a delivery stuck on the network; the row stays for the next start", async () => {
+    await reports.enqueue([row("q6:c", "relay:q6")], new Date());
+    const w = createOutboxWorker({ ...options, reports, stopWaitMs: 50, deliver: () => new Promise<DeliverResult>(() => undefined) });
+    void w.send(["q6:c"]);
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await w.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await reports.pendingByKeys(["q6:c"])).length).toBe(1);
+    await reports.markSent((await reports.pendingByKeys(["q6:c"]))[0]!.id, 1, new Date()); // leave the queue empty for the tests after
+  });
 });

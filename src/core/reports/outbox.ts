@@ -33,6 +33,8 @@ export interface OutboxDeps {
   maxAttempts?: number;
   /** How many chats are sent to at once. */
   parallel?: number;
+  /** `STOP_WAIT_MS` unless given (tests give less). */
+  stopWaitMs?: number;
 }
 
 export interface OutboxWorker {
@@ -48,6 +50,9 @@ export interface OutboxWorker {
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long `stop` waits for deliveries `send` started to save their outcome. */
+export const STOP_WAIT_MS = 10_000;
 
 export function backoffMs(attempts: number): number {
   const base = Math.min(600_000, 1000 * 2 ** Math.min(attempts, 10));
@@ -213,8 +218,12 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       clearTimeout(timer);
       timer = undefined;
       await running;
-      // Deliveries `send` started may still be saving their outcome: the database stays open for them.
-      await Promise.allSettled([...inFlight.values()].map((d) => d.settled));
+      // Deliveries `send` started may still be saving their outcome: the database stays open for them,
+      // a while. One still waiting on the network after that is sent again after the restart.
+      let wait: NodeJS.Timeout | undefined;
+      const enough = new Promise((resolve) => (wait = setTimeout(resolve, deps.stopWaitMs ?? STOP_WAIT_MS)));
+      await Promise.race([Promise.allSettled([...inFlight.values()].map((d) => d.settled)), enough]);
+      clearTimeout(wait);
     },
   };
 }
