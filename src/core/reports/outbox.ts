@@ -92,13 +92,16 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
         if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > Date.now()) return; // paced: a later pass takes it
         lastSent.set(key, Date.now());
         await attempt(item, key, isOut);
+      } catch (err) {
+        // The outcome could not be saved (the database failed): the row stays as it was and is tried
+        // again, so a message may go out twice. Logged here, once: `send` does not wait for this,
+        // and a pass goes on with its other rows.
+        logger.error("outbox.settle_failed", { task: item.kind, ...describeError(err) });
       } finally {
         isOut();
         inFlight.delete(item.id);
       }
     })();
-    // Logged here: `send` waits only for `out`, so nobody else may hear of a failure to save the outcome.
-    settled.catch((err: unknown) => logger.error("outbox.settle_failed", { task: item.kind, ...describeError(err) }));
     const delivery = { out, settled };
     inFlight.set(item.id, delivery);
     return delivery;
