@@ -148,4 +148,22 @@ describe("the outbox under a queue (R2)", () => {
     expect((await reports.pendingByKeys(["q6:c"])).length).toBe(1);
     await reports.markSent((await reports.pendingByKeys(["q6:c"]))[0]!.id, 1, new Date()); // leave the queue empty for the tests after
   });
+
+  it("a row whose outcome cannot be saved at all stays pending, and the rows after it still go", async () => {
+    await reports.enqueue([row("q7:a", "relay:q7"), row("q7:b", "relay:q7")], new Date());
+    // The disk fails for a moment: neither "sent" nor "try again later" can be written for the first row.
+    let failures = 2;
+    const failing = <A extends unknown[]>(write: (...a: A) => Promise<void>) => async (...args: A) => {
+      if (failures-- > 0) throw new Error("disk I/O error");
+      return write(...args);
+    };
+    const store: ReportStore = { ...reports, markSent: failing(reports.markSent), markRetry: failing(reports.markRetry) };
+    const delivered: string[] = [];
+    const w = createOutboxWorker({ ...options, reports: store, deliver: async (i) => (delivered.push((i.payload as { key: string }).key), { status: "sent", messageId: 1 }) });
+    await w.drain();
+    expect(delivered).toEqual(["q7:a", "q7:b"]);
+    const left = await reports.pendingByKeys(["q7:a", "q7:b"]);
+    expect(left.map((i) => (i.payload as { key: string }).key)).toEqual(["q7:a"]); // to be tried again
+    await reports.markSent(left[0]!.id, 1, new Date());
+  });
 });
