@@ -330,7 +330,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   const median = (config: string): Record<string, unknown> => {
     const all = rounds.get(config)!;
     const sorted = [...all].sort((a, b) => (a.updates_per_s as number) - (b.updates_per_s as number));
-    return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, rounds_updates_per_s: all.map((r) => r.updates_per_s), rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99) };
+    return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, rounds_updates_per_s: all.map((r) => r.updates_per_s), rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99), rounds_errors: all.map((r) => r.errors) };
   };
   for (const b of bares) {
     print(median(b.config));

@@ -8,6 +8,7 @@ describe("the benchmark (issue 5)", () => {
     for (const name of ["bare-grammy-echo", "bare-grammy-echo-own-client", "qorgau-scripts"]) {
       const l = byName[name]!;
       expect(l.errors, name).toBe(0);
+      expect(l.rounds_errors, name).toEqual([0]);
       expect(l.updates, name).toBe(3 * 21);
       for (const k of ["updates_per_s", "reply_ms_p50", "reply_ms_p95", "reply_ms_p99", "bot_cpu_ms_per_update", "peak_rss_mb"]) expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
     }
