@@ -28,6 +28,8 @@ export interface Config {
   sessionTtlHours: number;
   /** Message ids are kept this long so quick exit can delete them; Telegram allows 48 h. */
   messageTrackHours: number;
+  /** Longest wait between two tries of an unfinished deletion (a longer flood wait is cut to it). */
+  deleteRetryMaxSeconds: number;
   /** Centers farther than this are "not near": the national lines come first. */
   nearRadiusKm: number;
   /** Timezone the scheduled jobs run in. */
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncBotProfile: bool("SYNC_BOT_PROFILE", true),
     sessionTtlHours: num("SESSION_TTL_HOURS", 24, 1, 24 * 30),
     messageTrackHours: num("MESSAGE_TRACK_HOURS", 47.5, 1, 48),
+    deleteRetryMaxSeconds: num("DELETE_RETRY_MAX_SECONDS", 300, 1, 3600),
     nearRadiusKm: num("NEAR_RADIUS_KM", 150, 5, 2000),
     cronTimezone,
     logLevel,

@@ -6,7 +6,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createDialog, type Dialog } from "./core/dialog.ts";
-import { resumePendingExits } from "./core/flows/exit.ts";
 import { createTranslator } from "./core/i18n.ts";
 import { loadDirectory, validateDirectory } from "./core/services/directory.ts";
 import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
@@ -155,7 +154,16 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       logger.warn("staff.chat_migrated", { reason: "migrate_to_chat_id" });
     },
   });
-  const toReporter = createReporterDelivery({ reports, store, channels, translator, sign: (v) => sealer.sign(`k:${v}`), now });
+  const toReporter = createReporterDelivery({
+    reports,
+    store,
+    channels,
+    translator,
+    sign: (v) => sealer.sign(`k:${v}`),
+    now,
+    // The dialog (made below) owns the eraser; a delivery only runs once everything is wired.
+    eraser: { epoch: (a) => dialog.eraser.epoch(a), adopt: (a, l, refs) => dialog.eraser.adopt(a, l, refs) },
+  });
   outbox = createOutboxWorker({
     reports,
     now,
@@ -201,7 +209,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   telegram?.attach(dialog, staff?.install);
   whatsapp?.attach(dialog);
 
-  const resumed = await resumePendingExits(dialog.exitDeps);
+  const resumed = await dialog.eraser.resume();
   if (resumed) logger.info("exit.resumed", { count: resumed });
 
   const jobs = startJobs(
@@ -240,6 +248,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     await whatsapp?.start();
   } catch (err) {
     await jobs.stop();
+    await dialog.eraser.stop();
     await db.close();
     releaseLock();
     throw err;
@@ -266,6 +275,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         await telegram?.stop();
         await whatsapp?.stop();
         await jobs.stop();
+        await dialog.eraser.stop();
         if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
         await worker.stop();
         await db.close();

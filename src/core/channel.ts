@@ -11,9 +11,12 @@ export interface Channel {
   readonly canDeleteUserMessages: boolean;
   /** Shows a screen; returns the ids of the messages it sent, in order. */
   send(chatId: string, screen: Screen, locale: Locale): Promise<SentRef[]>;
-  /** Deletes what it can of the given messages; failures are counted, never thrown. */
+  /**
+   * Deletes what it can of the given messages and says, id by id, what is finished and what may be
+   * tried again (never throws): an id is forgotten only when it is finished.
+   */
   deleteMessages(chatId: string, refs: TrackedRef[]): Promise<DeleteResult>;
-  /** Sends the harmless cover message, removing any keyboard. Not tracked. */
+  /** Sends the harmless cover message, removing any keyboard. Not tracked. Throws when it did not go out. */
   sendCover(chatId: string, text: string, locale: Locale): Promise<void>;
 }
 

@@ -15,7 +15,7 @@ import { normalize } from "./text.ts";
 import { randomBytes } from "./services/sealer.ts";
 import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen } from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
-import { wipeChat, type ExitDeps } from "./flows/exit.ts";
+import { createEraser, type Eraser } from "./services/eraser.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { locationResultsView, nearView, placeResultsView, regionChosenView, regionsView, resultsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
@@ -37,49 +37,69 @@ export interface DialogDeps extends FlowDeps {
   channels: Partial<Record<ChannelName, Channel>>;
   logger: Logger;
   now: () => Date;
-  config: FlowDeps["config"] & Pick<Config, "messageTrackHours">;
+  config: FlowDeps["config"] & Pick<Config, "messageTrackHours" | "deleteRetryMaxSeconds">;
+}
+
+/** What the core noted when an update arrived, before any per-chat queue (see `arrive`). */
+export interface Arrival {
+  epoch: number;
+  /** It arrived while the chat was being erased: it is erased with it and never answered. */
+  drop: boolean;
 }
 
 export interface Dialog {
-  handle(incoming: Incoming): Promise<void>;
+  /**
+   * Called the moment an update arrives, before any per-chat queue: its message id is tracked at
+   * once (a quick exit arriving later must delete it too) and the chat's epoch is noted, so an
+   * update that waited behind an exit is dropped unanswered. Both channels, one rule.
+   */
+  arrive(incoming: Incoming): Arrival;
+  handle(incoming: Incoming, arrival?: Arrival): Promise<void>;
   /** True for any quick-exit trigger; adapters let these skip per-chat queues (S1). */
   isExit(input: Input): boolean;
   wipe(address: Address, locale: Locale, reason: string): Promise<void>;
-  exitDeps: ExitDeps;
+  eraser: Eraser;
 }
 
 export function createDialog(deps: DialogDeps): Dialog {
   const { store, translator, logger } = deps;
   const exitLabels = translator.all("common.exitButton");
-  /** Bumped by every exit, so an update still in flight for that chat sends and saves nothing more. */
-  const epochs = new Map<Address, number>();
-  const epochOf = (a: Address) => epochs.get(a) ?? 0;
-
-  const exitDeps: ExitDeps = {
+  const eraser = createEraser({
     store,
     channels: deps.channels,
     translator,
     coverText: deps.config.coverText,
     messageTrackHours: deps.config.messageTrackHours,
+    retryMaxMs: deps.config.deleteRetryMaxSeconds * 1000,
     now: deps.now,
     logger,
-  };
+  });
+  const epochOf = eraser.epoch;
 
   const isExit = (input: Input): boolean =>
     (input.type === "command" && input.command === "exit") || (input.type === "text" && isExitWord(input.text, exitLabels));
 
   async function wipe(address: Address, locale: Locale, reason: string) {
-    epochs.set(address, epochOf(address) + 1);
     const r = deps.reports;
-    // Drafts go; submitted reports stay, but nothing is sent to this chat until the person writes
-    // again (S5, S6). The wipe's marker commits at once, with every write queued before it (this
-    // message's id, the draft's removal, a screen just sent): the deletions start after that commit.
+    // Drafts go; submitted reports stay, locked in this chat until the case word is given, and
+    // nothing is sent to it until the person writes again (S5, S6, decision 10).
     const reports = r
       ? Promise.all([r.reports.deleteDraft(address), r.reports.holdRelays(address, deps.now())]).then(([, held]) =>
-          r.reports.audit({ actor: "reporter", action: "quick_exit", result: held.length ? `held ${held.length}` : "ok" }, deps.now()),
+          r.reports.audit({ actor: "reporter", action: reason === "user" ? "quick_exit" : reason.replace(/-/g, "_"), result: held.length ? `held ${held.length}` : "ok" }, deps.now()),
         )
       : undefined;
-    await Promise.all([reports, wipeChat(exitDeps, address, locale, { cover: true, reason })]);
+    await Promise.all([reports, eraser.wipe(address, locale, { cover: true, reason })]);
+  }
+
+  function arrive(incoming: Incoming): Arrival {
+    const { address } = incoming;
+    const at = deps.now();
+    const ref = incoming.messageId ? [{ id: incoming.messageId, fromBot: false, at }] : [];
+    const drop = eraser.erasing(address);
+    // Queued now, in arrival order: the exit's marker commits every write queued before it.
+    const tracked = drop ? eraser.adopt(address, deps.config.defaultLocale, ref) : store.trackMessages(address, ref);
+    tracked.catch((err) => logger.error("dialog.track_failed", { channel: splitAddress(address).channel, ...describeError(err) }));
+    return { epoch: epochOf(address), drop };
   }
 
   function ctxFor(session: SessionRecord): FlowCtx {
@@ -87,24 +107,30 @@ export function createDialog(deps: DialogDeps): Dialog {
     return { deps, session, locale, t: translator.fixed(locale) };
   }
 
-  async function handle(incoming: Incoming): Promise<void> {
+  async function handle(incoming: Incoming, arrival = arrive(incoming)): Promise<void> {
     const { address, input } = incoming;
     const { channel: channelName, chatId } = splitAddress(address);
     const channel = deps.channels[channelName];
     if (!channel) return;
     const now = deps.now();
-    const epoch = epochOf(address);
-    // Tracked at once, not with the answer: a quick exit arriving meanwhile must delete it too. An
-    // exit does not wait for this commit on its own: its marker commits it at once (see wipe).
-    const tracking = incoming.messageId ? store.trackMessages(address, [{ id: incoming.messageId, fromBot: false, at: now }]) : undefined;
-    tracking?.catch(() => undefined); // awaited below; this only keeps a failed read before that from leaving it unhandled
-
-    let session = await store.getSession(address);
-    if (isExit(input)) {
-      await Promise.all([tracking, wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user")]);
+    const epoch = arrival.epoch;
+    // It came before an exit (it waited behind a slow answer) or while one ran: erased with the
+    // chat, never answered, so nothing appears under the cover (S6).
+    if (arrival.drop || epochOf(address) !== epoch) {
+      logger.info("dialog.dropped_after_exit", { channel: channelName });
       return;
     }
-    await tracking;
+    let session = await store.getSession(address);
+    if (isExit(input)) {
+      await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
+      return;
+    }
+    // A button on a message a wipe is still deleting (the platform failed meanwhile) is not a person
+    // writing again: no answer, the wipe deletes the message.
+    if (!session && input.type === "option" && (await store.hasPendingExit(address))) {
+      logger.info("dialog.dropped_after_exit", { channel: channelName });
+      return;
+    }
     if (deps.reports) {
       // Writing again lifts a quick-exit hold: held staff replies are knocked now (S6).
       const released = await deps.reports.reports.touchRelays(address, now);
@@ -156,8 +182,8 @@ export function createDialog(deps: DialogDeps): Dialog {
     const refs = await channel.send(chatId, screen, locale);
     const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
     if (epochOf(session.address) !== epoch) {
-      // An exit ran while this was being sent: take these back too.
-      await channel.deleteMessages(chatId, tracked);
+      // An exit ran while this was being sent: these belong to what it erases (durably, like the rest).
+      await eraser.adopt(session.address, locale, tracked);
       return;
     }
     await store.saveSession(session, tracked);
@@ -311,5 +337,5 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
   }
 
-  return { handle, isExit, wipe, exitDeps };
+  return { arrive, handle, isExit, wipe, eraser };
 }

@@ -38,10 +38,16 @@ export interface SessionRecord {
   createdAt: Date;
 }
 
+/** A wipe that is not finished: ids still to delete, or the cover still owed (S2, decision 9). */
 export interface PendingExit {
   address: Address;
   locale: Locale;
+  /** The harmless cover message is still owed. */
   cover: boolean;
+  /** Passes that left something to retry. */
+  attempts: number;
+  /** When the next background pass is due. */
+  nextAt: Date | null;
 }
 
 export interface Store {
@@ -49,13 +55,31 @@ export interface Store {
   /** Saves the session and, in the same transaction, tracks these message ids (one commit per screen). */
   saveSession(session: SessionRecord, refs?: TrackedRef[]): Promise<void>;
   trackMessages(address: Address, refs: TrackedRef[]): Promise<void>;
+  /** Ids tracked for the chat's current conversation (not those a wipe already took). */
   trackedMessages(address: Address): Promise<TrackedRef[]>;
-  /** Written before a wipe starts (S2); committed at once, not with the turn's other writes. */
-  markExitPending(exit: PendingExit, at: Date): Promise<void>;
+  /**
+   * Starts a wipe (S2, S5): the marker and, in the same commit, every tracked id of the chat moved to
+   * the wipe's backlog (so the next conversation's ids are never mixed in), the session and the
+   * timed deletions forgotten. Committed at once, after every write queued before it (a message
+   * tracked as it arrived is in). `cover` is owed from now.
+   */
+  beginExit(exit: { address: Address; locale: Locale; cover: boolean }, at: Date): Promise<void>;
+  /**
+   * Ids that belong to a wipe but were seen only after it began: an answer that was in flight, a
+   * message that arrived while it ran. Starts a marker (no cover owed) if the wipe is already over.
+   */
+  addToExit(address: Address, locale: Locale, refs: TrackedRef[], at: Date): Promise<void>;
+  /** The ids a wipe still has to delete. */
+  exitBacklog(address: Address): Promise<TrackedRef[]>;
+  /** Ids the platform finished (deleted, refused for good, too old): forgotten. */
+  forgetExitIds(address: Address, ids: string[]): Promise<void>;
+  /** What a pass left: whether the cover is still owed, and when to try again. */
+  exitRetry(address: Address, left: { cover: boolean; attempts: number; nextAt: Date }): Promise<void>;
+  /** Ends the wipe when no id is left (call it once the cover is sent); says whether it ended. */
+  finishExit(address: Address): Promise<boolean>;
   pendingExits(): Promise<PendingExit[]>;
-  /** Removes the session and every tracked message id of a chat. */
-  wipeChat(address: Address): Promise<void>;
-  clearExitPending(address: Address): Promise<void>;
+  /** Whether a wipe of this chat is still under way (a button on a message it is deleting is not answered). */
+  hasPendingExit(address: Address): Promise<boolean>;
   /** Sessions whose auto-erase time has passed. */
   dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
   /**
@@ -65,9 +89,11 @@ export interface Store {
   firstSeen(key: string, at: Date, urgent?: boolean): Promise<boolean>;
   /** Messages to delete at a set time (S8). */
   scheduleDelete(address: Address, messageIds: string[], at: Date): Promise<void>;
-  /** Due deletions, grouped by chat; `done` forgets them. */
+  /** Due deletions, grouped by chat; `done` forgets them, `later` keeps them for the next run. */
   dueDeletes(now: Date): Promise<Array<{ address: Address; ids: string[] }>>;
   doneDeletes(address: Address, ids: string[]): Promise<void>;
+  /** Deletions that failed for now are tried again at `at`. */
+  laterDeletes(address: Address, ids: string[], at: Date): Promise<void>;
   /** Retention (P7): forgets idle sessions and message ids too old to delete. */
   purgeExpired(now: Date, limits: { sessionTtlHours: number; messageTrackHours: number }): Promise<{ sessions: number; messages: number }>;
 }

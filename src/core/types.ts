@@ -40,6 +40,8 @@ export interface Incoming {
   languageHint?: string;
   /** Set by adapters once an update cannot be told apart from a retried one. */
   at?: Date;
+  /** For a pressed button: the id of the bot's message that carries it. */
+  onMessageId?: string;
 }
 
 export interface Option {
@@ -77,8 +79,13 @@ export interface TrackedRef {
   at: Date;
 }
 
-/** What quick exit could do; used for the exit reply on channels that cannot delete everything. */
+/**
+ * What a deletion did, id by id (decision 9). `done`: deleted, or refused for good (not found, too
+ * old, not ours to delete): forget it. `retry`: the platform failed for now (5xx, network, flood
+ * wait): keep it and try again, not before `retryAfterMs` when the platform said so.
+ */
 export interface DeleteResult {
-  attempted: number;
-  failed: number;
+  done: string[];
+  retry: string[];
+  retryAfterMs?: number;
 }

@@ -47,20 +47,35 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     ),
     track: db.prepare("INSERT OR IGNORE INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
     tracked: db.prepare("SELECT message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ? ORDER BY sent_at"),
-    markExit: db.prepare("INSERT INTO exit_pending (chat, locale, cover, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = excluded.cover"),
-    pendingExits: db.prepare("SELECT chat, locale, cover FROM exit_pending ORDER BY created_at"),
+    // A new exit on a chat whose wipe is still being retried merges into it: the cover stays owed if it was.
+    markExit: db.prepare(
+      `INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, created_at) VALUES (?, ?, ?, 0, NULL, ?)
+       ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = max(cover, excluded.cover), attempts = 0, next_at = NULL`,
+    ),
+    lateExit: db.prepare("INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, created_at) VALUES (?, ?, 0, 0, NULL, ?) ON CONFLICT(chat) DO NOTHING"),
+    takeTracked: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) SELECT chat, message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ?"),
+    addExitId: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
+    backlog: db.prepare("SELECT message_id, from_bot, sent_at FROM exit_deletes WHERE chat = ? ORDER BY sent_at"),
+    forgetExitId: db.prepare("DELETE FROM exit_deletes WHERE chat = ? AND message_id = ?"),
+    exitRetry: db.prepare("UPDATE exit_pending SET cover = ?, attempts = ?, next_at = ? WHERE chat = ?"),
+    finishExit: db.prepare("DELETE FROM exit_pending WHERE chat = ? AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)"),
+    hasExit: db.prepare("SELECT 1 FROM exit_pending WHERE chat = ?").pluck(),
+    pendingExits: db.prepare("SELECT chat, locale, cover, attempts, next_at FROM exit_pending ORDER BY created_at"),
     wipeSession: db.prepare("DELETE FROM sessions WHERE chat = ?"),
     wipeTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ?"),
     wipeExpiring: db.prepare("DELETE FROM expiring_messages WHERE chat = ?"),
-    clearExit: db.prepare("DELETE FROM exit_pending WHERE chat = ?"),
     autoErase: db.prepare("SELECT chat, locale, auto_erase_minutes, last_seen_at FROM sessions WHERE auto_erase_minutes IS NOT NULL"),
     purgeSessions: db.prepare("DELETE FROM sessions WHERE last_seen_at < ?"),
     purgeTracked: db.prepare("DELETE FROM tracked_messages WHERE sent_at < ?"),
+    purgeExitIds: db.prepare("DELETE FROM exit_deletes WHERE sent_at < ?"),
+    // A timed deletion's message was shown at most a few hours before its time: past the window after this.
+    purgeExpiring: db.prepare("DELETE FROM expiring_messages WHERE delete_at < ?"),
     purgeUpdates: db.prepare("DELETE FROM processed_updates WHERE at < ?"),
     firstSeen: db.prepare("INSERT OR IGNORE INTO processed_updates (key, at) VALUES (?, ?)"),
     schedule: db.prepare("INSERT INTO expiring_messages (chat, message_id, delete_at) VALUES (?, ?, ?)"),
     due: db.prepare("SELECT chat, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
+    laterDelete: db.prepare("UPDATE expiring_messages SET delete_at = ? WHERE chat = ? AND message_id = ?"),
   };
   const cache = new Map<string, SessionRecord>();
   const remember = (s: SessionRecord) => {
@@ -76,11 +91,24 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     q.upsertSession.run(row);
     track(address, refs);
   });
-  const wipe = db.transaction((address: string) => {
+  const beginExit = db.transaction((address: string, locale: string, cover: boolean, at: Date) => {
+    q.markExit.run(address, locale, cover ? 1 : 0, iso(at));
+    q.takeTracked.run(address);
+    q.wipeTracked.run(address);
+    // The session and the timed deletions (their ids are tracked too) go in the same commit.
     cache.delete(address);
     q.wipeSession.run(address);
-    q.wipeTracked.run(address);
     q.wipeExpiring.run(address);
+  });
+  const addToExit = db.transaction((address: string, locale: string, refs: TrackedRef[], at: Date) => {
+    q.lateExit.run(address, locale, iso(at));
+    for (const r of refs) q.addExitId.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
+  });
+  const forgetExitIds = db.transaction((address: string, ids: string[]) => {
+    for (const id of ids) q.forgetExitId.run(address, id);
+  });
+  const laterMany = db.transaction((address: string, ids: string[], at: Date) => {
+    for (const id of ids) q.laterDelete.run(iso(at), address, id);
   });
   const scheduleMany = db.transaction((address: string, ids: string[], at: Date) => {
     for (const id of ids) q.schedule.run(address, id, iso(at));
@@ -136,19 +164,37 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     async trackedMessages(address) {
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
-    async markExitPending(exit, at) {
-      await write.now(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
+    async beginExit(exit, at) {
+      await write.now(() => beginExit(exit.address, exit.locale, exit.cover, at));
       // A kill cannot lose it (NORMAL); the wipe does not wait for the disk, which only a power cut would need.
       walSync().catch(() => undefined);
     },
+    async addToExit(address, locale, refs, at) {
+      if (refs.length) await write.now(() => addToExit(address, locale, refs, at));
+    },
+    async exitBacklog(address) {
+      return (q.backlog.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
+    },
+    async forgetExitIds(address, ids) {
+      if (ids.length) await write(() => forgetExitIds(address, ids));
+    },
+    async exitRetry(address, left) {
+      await write(() => q.exitRetry.run(left.cover ? 1 : 0, left.attempts, iso(left.nextAt), address));
+    },
+    async finishExit(address) {
+      return (await write(() => q.finishExit.run(address, address))).changes === 1;
+    },
     async pendingExits() {
-      return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number }>).map((r) => ({ address: r.chat as Address, locale: isLocale(r.locale) ? r.locale : "ru", cover: !!r.cover }));
+      return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number; attempts: number; next_at: string | null }>).map((r) => ({
+        address: r.chat as Address,
+        locale: isLocale(r.locale) ? r.locale : "ru",
+        cover: !!r.cover,
+        attempts: r.attempts,
+        nextAt: r.next_at ? date(r.next_at) : null,
+      }));
     },
-    async wipeChat(address) {
-      await write(() => wipe(address));
-    },
-    async clearExitPending(address) {
-      await write(() => q.clearExit.run(address));
+    async hasPendingExit(address) {
+      return q.hasExit.get(address) !== undefined;
     },
     async dueAutoErase(now) {
       return (q.autoErase.all() as Array<{ chat: string; locale: string | null; auto_erase_minutes: number; last_seen_at: string }>)
@@ -160,7 +206,11 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
         cache.clear();
         return q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR)));
       })).changes;
-      const messages = (await retrying(() => q.purgeTracked.run(iso(new Date(now.getTime() - limits.messageTrackHours * HOUR))))).changes;
+      const tooOld = iso(new Date(now.getTime() - limits.messageTrackHours * HOUR));
+      const messages = (await retrying(() => q.purgeTracked.run(tooOld))).changes;
+      // A wipe's ids past the window can never be deleted: the wipe's next pass then ends it.
+      await retrying(() => q.purgeExitIds.run(tooOld));
+      await retrying(() => q.purgeExpiring.run(tooOld));
       await retrying(() => q.purgeUpdates.run(iso(new Date(now.getTime() - 7 * 24 * HOUR))));
       return { sessions, messages };
     },
@@ -181,7 +231,10 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return [...by].map(([address, ids]) => ({ address: address as Address, ids }));
     },
     async doneDeletes(address, ids) {
-      await write(() => doneMany(address, ids));
+      if (ids.length) await write(() => doneMany(address, ids));
+    },
+    async laterDeletes(address, ids, at) {
+      if (ids.length) await write(() => laterMany(address, ids, at));
     },
   };
 }

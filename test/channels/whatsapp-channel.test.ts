@@ -37,8 +37,22 @@ describe("whatsapp channel", () => {
       { id: old!.id, fromBot: true, at: new Date(Date.now() - 49 * 3600_000) },
       { id: sealer.sealStable("false_77010001122@c.us_X"), fromBot: false, at: new Date() },
     ]);
-    expect(res).toEqual({ attempted: 1, failed: 0 });
+    // All three are finished: one revoked, one too old to try, the person's never the bot's to delete.
+    expect(res.retry).toEqual([]);
+    expect(res.done).toHaveLength(3);
     expect(wa.sent.map((s) => s.deletedFor)).toEqual(["everyone", null]);
+  });
+
+  it("a revoke WhatsApp fails is reported for another try, not as finished (decision 9)", async () => {
+    const { wa, ch } = channel();
+    const chatId = sealer.sealStable("77010001133@c.us");
+    const [a, b] = await ch.channel.send(chatId, { messages: [{ kind: "text", text: "a" }, { kind: "text", text: "b" }] }, "ru");
+    wa.failDeletes = 1;
+    const res = await ch.channel.deleteMessages(chatId, [{ id: a!.id, fromBot: true, at: new Date() }, { id: b!.id, fromBot: true, at: new Date() }]);
+    expect(res).toEqual({ done: [b!.id], retry: [a!.id] });
+    const again = await ch.channel.deleteMessages(chatId, [{ id: a!.id, fromBot: true, at: new Date() }]);
+    expect(again).toEqual({ done: [a!.id], retry: [] });
+    expect(wa.sent.map((s) => s.deletedFor)).toEqual(["everyone", "everyone"]);
   });
 
   it("writes menus as numbers with 0 for exit, and the hotline footer when there is no Telegram handle (W1, W4)", async () => {

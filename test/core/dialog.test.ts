@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCALES, type Locale } from "../../src/config.ts";
 import { EXIT_WORDS, DANGER_WORDS } from "../../src/core/keywords.ts";
 import { makeAddress } from "../../src/core/types.ts";
@@ -147,8 +147,10 @@ describe("quick exit is reachable from every screen (S1)", () => {
     release();
     await slow;
     const late = h.channel.sent.at(-1)!;
-    expect(h.channel.deleted.at(-1)!.ids).toEqual(late.ids);
+    // Taken back by the wipe's backlog, durably, right after it lands.
+    await vi.waitFor(() => expect(h.channel.deleted.at(-1)!.ids).toEqual(late.ids));
     expect(await h.store.getSession(address)).toBeNull();
+    await vi.waitFor(async () => expect(await h.store.pendingExits()).toEqual([]));
   });
 });
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
     channels: { telegram: channel },
     logger: createLogger({ write: () => undefined }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5 },
+    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300 },
     reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined },
   });
 });

@@ -60,16 +60,38 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
 
     const botMessages = wa.sent.filter((s) => s.chatId === jid).map((s) => s.id);
     const incoming = [...wa.incoming];
-    await say(jid, "0", 2);
+    const [cover] = await say(jid, "0", 1);
+    await new Promise((r) => setTimeout(r, 200));
     // Only the bot's own messages are revoked for everyone; the person's are never touched (S7).
     const revoked = wa.sent.filter((s) => s.deletedFor === "everyone").map((s) => s.id);
     expect(revoked.sort()).toEqual(botMessages.sort());
     for (const id of incoming) expect(revoked).not.toContain(id);
-    const [hint, cover] = wa.textsTo(jid).slice(-2);
-    expect(hint).toContain("Чатты тазалау");
-    expect(hint).not.toMatch(/бәрі өшірілді|барлығы өшірілді/i);
+    // Only the harmless cover is left: nothing says that something was hidden (decision 7).
     expect(cover).toBe("Сатып алу тізімі: нан, сүт, алма.");
+    expect(wa.sent.filter((s) => s.chatId === jid && s.deletedFor === null).map((s) => s.text)).toEqual([cover]);
     await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count()).toBe(0));
+  });
+
+  it("«3», «2» and «0» within 400 ms while sends are slow: nothing is answered after the cover, and only the cover is left (S6)", async () => {
+    await waHarness({ WA_SEND_DELAY_MS: "300" });
+    const jid = "77017770011@c.us";
+    await say(jid, "Сәлем", 2);
+    await say(jid, "3");
+    await say(jid, "1");
+    const before = wa.count(jid);
+    wa.text(jid, "3");
+    await new Promise((r) => setTimeout(r, 150));
+    wa.text(jid, "2");
+    await new Promise((r) => setTimeout(r, 150));
+    wa.text(jid, "0");
+    await vi.waitFor(() => expect(wa.textsTo(jid)).toContain("Список покупок: хлеб, молоко, яблоки."), { timeout: 5000 });
+    // Let anything that was still queued run out.
+    await new Promise((r) => setTimeout(r, 2500));
+    const mine = wa.sent.filter((s) => s.chatId === jid);
+    const coverAt = mine.findIndex((s) => s.text === "Список покупок: хлеб, молоко, яблоки.");
+    expect(mine.slice(coverAt + 1)).toEqual([]);
+    expect(mine.filter((s) => s.deletedFor === null).map((s) => s.text)).toEqual(["Список покупок: хлеб, молоко, яблоки."]);
+    expect(mine.length).toBeGreaterThan(before);
   });
 
   it("Kyrgyz by words: «бир» chooses the first option, an option's words choose it, «токто» exits", async () => {
@@ -82,9 +104,10 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const [lines] = await say(jid, "ишеним телефондору");
     expect(lines).toContain("Кайда чалса болот — Кыргызстан:");
     expect(lines).toContain("111 — балдардын ишеним линиясы");
-    const [hint, cover] = await say(jid, "Токто", 2);
-    expect(hint).toContain("Чатты тазалоо");
+    const [cover] = await say(jid, "Токто", 1);
     expect(cover).toBe("Сатып алуу тизмеси: нан, сүт, алма.");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wa.sent.filter((s) => s.chatId === jid && s.deletedFor === null).map((s) => s.text)).toEqual([cover]);
   });
 
   it("Russian by words: «один», a country by name, «опасно сейчас», and a typed town", async () => {

@@ -33,6 +33,8 @@ interface Override {
   /** Close the connection without an answer, as a network that drops a request does. */
   drop?: boolean;
   when?: (payload: Record<string, any>) => boolean;
+  /** A fault that lasts until this time (ms, Date.now()) instead of a number of calls. */
+  until?: number;
 }
 
 export const DELETE_WINDOW_MS = 48 * 3600_000;
@@ -52,6 +54,8 @@ export class BotApiEmulator {
   now: () => number = () => Date.now();
   /** Delay before every answer, like a real network (the benchmark sets 30 ms). */
   latencyMs = 0;
+  /** A random extra delay of up to this much, per call (races). */
+  latencyJitterMs = 0;
   profile: Record<string, Record<string, unknown>> = {};
   /** Chat members by chat, for getChatMember: status is creator, administrator, member, left or kicked. */
   members = new Map<number, Map<number, string>>();
@@ -106,6 +110,10 @@ export class BotApiEmulator {
   /** The next `times` calls of `method` (matching `when`) fail with this Bot API error. */
   fail(method: string, fault: Fault, times = 1, when?: Override["when"]) {
     this.overrides.push({ method, times, fault, when });
+  }
+  /** Every call of `method` (matching `when`) fails with this Bot API error for the next `ms` milliseconds, then works again. */
+  failFor(method: string, fault: Fault, ms: number, when?: Override["when"]) {
+    this.overrides.push({ method, times: Infinity, fault, when, until: Date.now() + ms });
   }
   /** The next `times` calls of `method` get no answer: the connection is closed (the request is not carried out). */
   drop(method: string, times = 1, when?: Override["when"]) {
@@ -254,6 +262,11 @@ export class BotApiEmulator {
     return this.sent(chatId).at(-1);
   }
 
+  /** Every message of a chat in order, both sides, deleted or not. */
+  history(chatId: number): Array<{ id: number; fromBot: boolean; deleted: boolean; text?: string }> {
+    return [...this.chat(chatId).messages.values()].map((m) => ({ id: m.id, fromBot: m.fromBot, deleted: m.deleted, text: m.text }));
+  }
+
   /** Ids of messages still in the chat (not deleted). */
   visible(chatId: number): number[] {
     return [...this.chat(chatId).messages.values()].filter((m) => !m.deleted).map((m) => m.id);
@@ -303,8 +316,8 @@ export class BotApiEmulator {
     const call: EmuCall = { method, payload, at: Date.now() };
     if (method !== "getUpdates" && this.record) this.calls.push(call);
 
-    if (this.latencyMs && method !== "getUpdates") await sleep(this.latencyMs);
-    const ov = this.overrides.find((o) => o.method === method && o.times > 0 && (!o.when || o.when(payload)));
+    if ((this.latencyMs || this.latencyJitterMs) && method !== "getUpdates") await sleep(this.latencyMs + Math.random() * this.latencyJitterMs);
+    const ov = this.overrides.find((o) => o.method === method && o.times > 0 && (o.until === undefined || Date.now() < o.until) && (!o.when || o.when(payload)));
     if (ov) {
       ov.times--;
       if (ov.delayMs) await sleep(ov.delayMs);

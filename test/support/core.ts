@@ -38,7 +38,7 @@ export class FakeChannel implements Channel {
   }
   async deleteMessages(chatId: string, refs: TrackedRef[]) {
     this.deleted.push({ chatId, ids: refs.map((r) => r.id) });
-    return { attempted: refs.length, failed: 0 };
+    return { done: refs.map((r) => r.id), retry: [] };
   }
   async sendCover(chatId: string, text: string) {
     this.covers.push({ chatId, text });
@@ -94,7 +94,7 @@ export async function createCoreHarness(): Promise<CoreHarness> {
     channels: { telegram: channel },
     logger: createLogger({ level: "debug", write: (l) => logs.push(l) }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5 },
+    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300 },
   });
   const h: CoreHarness = {
     dialog,

@@ -18,6 +18,8 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
   sent: FakeSent[] = [];
   incoming: string[] = [];
   initialized = false;
+  /** The next this many revokes fail, as when the web client is not connected. */
+  failDeletes = 0;
   destroyed = false;
   private n = 1;
 
@@ -42,6 +44,10 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
     return {
       id: { _serialized: rec.id },
       delete: async (everyone?: boolean) => {
+        if (this.failDeletes > 0) {
+          this.failDeletes--;
+          throw new Error("Evaluation failed: not connected");
+        }
         rec.deletedFor = everyone ? "everyone" : "me";
       },
     };

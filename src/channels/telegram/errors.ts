@@ -14,6 +14,19 @@ export function toChannelError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * Whether a failed deletion is finished anyway (decision 9). A 400 (the message is gone, too old,
+ * or not deletable) or a 403 (the person blocked the bot: nothing can be deleted there any more)
+ * will never succeed; a flood wait, a 5xx, a network failure or anything unknown may, later.
+ */
+export function deleteFailure(err: unknown): { final: boolean; retryAfterMs?: number } {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 429) return { final: false, retryAfterMs: (err.parameters.retry_after ?? 5) * 1000 };
+    if (err.error_code === 400 || err.error_code === 403) return { final: true };
+  }
+  return { final: false };
+}
+
 /** Telegram answers 400 "message is not modified" when an edit changes nothing: that is success. */
 export function isNotModified(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);

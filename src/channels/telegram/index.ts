@@ -11,14 +11,14 @@ import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../../config.ts";
 import type { Channel } from "../../core/channel.ts";
-import type { Dialog } from "../../core/dialog.ts";
+import type { Arrival, Dialog } from "../../core/dialog.ts";
 import type { Translator } from "../../core/i18n.ts";
-import { makeAddress, type Input, type SentRef, type TrackedRef } from "../../core/types.ts";
+import { makeAddress, type Incoming, type Input, type SentRef, type TrackedRef } from "../../core/types.ts";
 import { describeError, type Logger } from "../../logger.ts";
 import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
-import { retryDroppedRequests, toChannelError } from "./errors.ts";
+import { deleteFailure, retryDroppedRequests, toChannelError } from "./errors.ts";
 import { botApiClient } from "./http.ts";
 import { crashPoint } from "../../crash-points.ts";
 
@@ -84,20 +84,27 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       return sent;
     },
     async deleteMessages(chatId, refs: TrackedRef[]) {
-      const ids = [...new Set(refs.map((r) => Number(r.id)).filter(Number.isSafeInteger))];
-      let failed = 0;
-      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
-        const batch = ids.slice(i, i + DELETE_BATCH);
+      const ids = [...new Set(refs.map((r) => r.id))];
+      const done: string[] = ids.filter((id) => !Number.isSafeInteger(Number(id)));
+      const retry: string[] = [];
+      let retryAfterMs: number | undefined;
+      const numeric = ids.filter((id) => Number.isSafeInteger(Number(id)));
+      for (let i = 0; i < numeric.length; i += DELETE_BATCH) {
+        const batch = numeric.slice(i, i + DELETE_BATCH);
         try {
-          await bot.api.deleteMessages(chatId, batch);
+          // Telegram skips ids it cannot delete (gone, too old) and answers true: the batch is finished.
+          await bot.api.deleteMessages(chatId, batch.map(Number));
+          done.push(...batch);
         } catch (err) {
-          failed += batch.length;
-          logger.warn("telegram.delete_failed", describeError(err));
+          const d = deleteFailure(err);
+          (d.final ? done : retry).push(...batch);
+          if (d.retryAfterMs) retryAfterMs = Math.max(retryAfterMs ?? 0, d.retryAfterMs);
+          logger.warn("telegram.delete_failed", { ...describeError(err), count: batch.length, reason: d.final ? "final" : "retry" });
         }
         // The kill harness may stop the process after the first batch; the exit marker finishes the rest.
         crashPoint("mid_exit");
       }
-      return { attempted: ids.length, failed };
+      return { done, retry, ...(retryAfterMs ? { retryAfterMs } : {}) };
     },
     async sendCover(chatId, text) {
       await bot.api.sendMessage(chatId, text, { reply_markup: { remove_keyboard: true } });
@@ -147,30 +154,38 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         else logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
       });
     }
+    // The core notes every private update the moment it arrives, before the per-chat queue: its
+    // message is tracked at once and an update that then waits behind a quick exit is dropped.
+    const arrivals = new WeakMap<Context, { incoming: Incoming; arrival: Arrival }>();
+    bot.use(async (ctx, next) => {
+      if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
+        const incoming: Incoming = {
+          address: makeAddress("telegram", ctx.chat.id),
+          input: parsed(ctx).input!,
+          ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
+          ...(ctx.callbackQuery?.message ? { onMessageId: String(ctx.callbackQuery.message.message_id) } : {}),
+          languageHint: ctx.from?.language_code,
+        };
+        arrivals.set(ctx, { incoming, arrival: d.arrive(incoming) });
+      }
+      await next();
+    });
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
     bot.use(
       sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))),
     );
     const priv = bot.chatType("private");
     priv.on("message", async (ctx) => {
-      await d.handle({
-        address: makeAddress("telegram", ctx.chat.id),
-        input: parsed(ctx).input ?? parseMessage(ctx.message, ctx.me.username),
-        messageId: String(ctx.message.message_id),
-        languageHint: ctx.from?.language_code,
-      });
+      const a = arrivals.get(ctx);
+      if (a) await d.handle(a.incoming, a.arrival);
     });
     priv.on("callback_query", async (ctx) => {
       // Answered first: clients show a spinner until then (A2.1), and every query gets exactly one
       // answer. The screen does not wait for it: the press is one round trip to Telegram, not two.
       const answered = ctx.answerCallbackQuery().catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
-      if (ctx.callbackQuery.data === undefined) return void (await answered);
-      const handled = d.handle({
-        address: makeAddress("telegram", ctx.chat.id),
-        input: { type: "option", token: ctx.callbackQuery.data },
-        languageHint: ctx.from.language_code,
-      });
-      await Promise.all([answered, handled]);
+      const a = arrivals.get(ctx);
+      if (!a) return void (await answered);
+      await Promise.all([answered, d.handle(a.incoming, a.arrival)]);
     });
     extra?.();
     // Any other button press still gets its one answer.

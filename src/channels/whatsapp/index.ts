@@ -121,29 +121,32 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     },
     async deleteMessages(_chatId, refs: TrackedRef[]) {
       const cutoff = now().getTime() - deps.revokeHours * 3600_000;
-      // Only the bot's own, recent messages: WhatsApp never lets a bot remove the person's (S7).
-      const mine = refs.filter((r) => r.fromBot && r.at.getTime() >= cutoff);
-      let failed = 0;
-      for (const r of mine) {
+      const done: string[] = [];
+      const retry: string[] = [];
+      for (const r of refs) {
+        // Only the bot's own, recent messages: WhatsApp never lets a bot remove the person's (S7).
+        // Those are finished as far as the bot can go: told before the exit how to clear them (decision 7).
+        if (!r.fromBot || r.at.getTime() < cutoff) {
+          done.push(r.id);
+          continue;
+        }
         try {
           const msg = sentCache.get(r.id) ?? (await client.getMessageById(sealer.open(r.id)));
-          if (!msg) {
-            failed++;
-            continue;
-          }
-          await msg.delete(true);
+          // Gone from the phone's store: nothing left to revoke.
+          if (msg) await msg.delete(true);
           sentCache.delete(r.id);
-        } catch {
-          failed++;
+          done.push(r.id);
+        } catch (err) {
+          logger.warn("whatsapp.delete_failed", describeError(err));
+          retry.push(r.id);
         }
       }
-      return { attempted: mine.length, failed };
+      return { done, retry };
     },
-    async sendCover(chatId, text, locale) {
+    async sendCover(chatId, text) {
       const jid = jidOf(chatId);
       proactive.delete(jid);
-      // How to clear the chat on the phone first, then the harmless cover, which the chat list shows.
-      await paced(jid, () => client.sendMessage(jid, translator.t(locale, "whatsapp.clearHint")));
+      // Only the harmless cover stays (decision 7): how to clear the chat by hand was said before.
       await paced(jid, () => client.sendMessage(jid, text));
     },
   };
@@ -173,8 +176,10 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     }
     proactive.delete(jid);
     const incoming = { address: makeAddress("whatsapp", keyOf(jid)), input, messageId: refOf(msg.id._serialized), languageHint: languageHint(jid) };
+    // Noted before the chat's queue: a message that then waits behind a quick exit is not answered.
+    const arrival = d.arrive(incoming);
     const run = () =>
-      d.handle(incoming).catch((err) => {
+      d.handle(incoming, arrival).catch((err) => {
         logger.error("whatsapp.update_failed", describeError(err));
       });
     // One chat's messages in order; quick exit does not wait behind them (S1).

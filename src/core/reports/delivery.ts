@@ -7,6 +7,7 @@
 import type { Channel } from "../channel.ts";
 import type { Translator } from "../i18n.ts";
 import type { Store } from "../store.ts";
+import type { Eraser } from "../services/eraser.ts";
 import { splitAddress, type ChannelName, type Screen } from "../types.ts";
 import { confirmView } from "./flow.ts";
 import type { DeliverResult } from "./outbox.ts";
@@ -20,6 +21,8 @@ export interface ReporterDeliveryDeps {
   translator: Translator;
   sign(value: string): string;
   now: () => Date;
+  /** A message that went out while its chat was being wiped belongs to that wipe. */
+  eraser: Pick<Eraser, "epoch" | "adopt">;
 }
 
 export function createReporterDelivery(deps: ReporterDeliveryDeps) {
@@ -47,7 +50,13 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
     } else {
       return { status: "dead", reason: "not for reporters" };
     }
+    const epoch = deps.eraser.epoch(address);
     const refs = await channel.send(chatId, screen, r.locale);
+    if (deps.eraser.epoch(address) !== epoch) {
+      // A quick exit ran while this was on its way: deleted with the rest of the chat.
+      await deps.eraser.adopt(address, r.locale, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
+      return { status: "sent", messageId: Number(refs[0]?.id) || null };
+    }
     // Tracked like any other message, so quick exit deletes these too: queued now, committed with the
     // outbox's "sent" mark (one commit for both, not two one after the other).
     const tracked = deps.store.trackMessages(address, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));

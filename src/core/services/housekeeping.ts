@@ -33,7 +33,11 @@ export async function runRetention(deps: {
   return deps.store.purgeExpired(deps.now(), deps.limits);
 }
 
-/** Deletes messages whose time is up (shown staff replies, S8). */
+/**
+ * Deletes messages whose time is up (shown staff replies, S8). An id is forgotten only when the
+ * deletion is finished (decision 9); one the platform failed for now is tried again a minute
+ * later, until it is finished or too old to delete.
+ */
 export async function runExpiry(deps: {
   store: Store;
   now: () => Date;
@@ -44,9 +48,10 @@ export async function runExpiry(deps: {
     const { channel, chatId } = splitAddress(address);
     const ch = deps.channels[channel];
     if (!ch) continue;
-    await ch.deleteMessages(chatId, ids.map((id) => ({ id, fromBot: true, at: deps.now() })));
-    await deps.store.doneDeletes(address, ids);
-    count += ids.length;
+    const res = await ch.deleteMessages(chatId, ids.map((id) => ({ id, fromBot: true, at: deps.now() })));
+    await deps.store.doneDeletes(address, res.done);
+    await deps.store.laterDeletes(address, res.retry, new Date(deps.now().getTime() + Math.max(60_000, res.retryAfterMs ?? 0)));
+    count += res.done.length;
   }
   return count;
 }
