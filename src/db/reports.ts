@@ -13,7 +13,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { type HotDb, type WalSync, type Writer } from "./hot.ts";
 import { isLocale } from "../config.ts";
 import type { Sealer } from "../core/services/sealer.ts";
-import { hashCaseWord, checkCaseWord } from "../core/services/sealer.ts";
+import { hashCaseWord, caseWordEquals } from "../core/services/sealer.ts";
 import type { AuditEntry, Draft, NewReport, OutboxItem, OutboxPayload, ReportRecord, ReportStore, Status, TakeResult } from "../core/reports/types.ts";
 import type { Address, ChannelName, Country } from "../core/types.ts";
 
@@ -22,7 +22,10 @@ type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
 
 const DAY = 86_400_000;
 
-type RelayRow = { handle_enc: string; held_since: string | null; last_inbound_at: string };
+type RelayRow = { handle_enc: string; held_since: string | null; locked_at: string | null; last_inbound_at: string };
+
+/** Wrong case words allowed per report in a day, across all chats (decision 10). */
+export const CASE_WORD_TRIES = 5;
 
 /** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
 const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
@@ -30,7 +33,7 @@ const when = (s: string | null): Date | null => (s === null ? null : new Date(s)
 
 type ReportRow = {
   id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
-  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; case_word_hash: string | null; status: string;
+  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; case_word_hash: string | null; word_locked_until: string | null; status: string;
   taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
   card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
 };
@@ -53,6 +56,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     photos: r.photos,
     contact: r.contact as ReportRecord["contact"],
     hasCaseWord: !!r.case_word_hash,
+    wordLockedUntil: when(r.word_locked_until),
     status: r.status as Status,
     takenBy: r.taken_by,
     takenByName: r.taken_by_name,
@@ -109,10 +113,16 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
        VALUES (@dedupeKey, @kind, @target, @reportId, @payloadEnc, @nextAttemptAt, @createdAt) ON CONFLICT(dedupe_key) DO NOTHING`,
     ),
     audit: hot.prepare("INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, ?, ?, ?, ?)"),
-    relaysOf: hot.prepare("SELECT report_id, held_since FROM relays WHERE handle_hash = ?"),
-    relay: hot.prepare("SELECT handle_enc, held_since, last_inbound_at FROM relays WHERE report_id = ?"),
-    hold: hot.prepare("UPDATE relays SET held_since = ? WHERE handle_hash = ?"),
-    unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL"),
+    relaysOf: hot.prepare("SELECT report_id, held_since, locked_at FROM relays WHERE handle_hash = ?"),
+    relay: hot.prepare("SELECT handle_enc, held_since, locked_at, last_inbound_at FROM relays WHERE report_id = ?"),
+    // Quick exit and auto-erase hold the chat's relays and lock its reports (S6, decision 10).
+    hold: hot.prepare("UPDATE relays SET held_since = ?, locked_at = coalesce(locked_at, ?) WHERE handle_hash = ?"),
+    // Writing again lifts a hold, never a lock: a locked report waits for its case word.
+    unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL AND locked_at IS NULL"),
+    unlock: hot.prepare("UPDATE relays SET held_since = NULL, locked_at = NULL, last_inbound_at = ? WHERE report_id = ?"),
+    wordState: hot.prepare("SELECT case_word_hash, word_failures, word_window_at, word_locked_until FROM reports WHERE id = ?"),
+    wordOk: hot.prepare("UPDATE reports SET word_failures = 0, word_window_at = NULL WHERE id = ?"),
+    wordWrong: hot.prepare("UPDATE reports SET word_failures = ?, word_window_at = ?, word_locked_until = ? WHERE id = ?"),
     release: hot.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?"),
     draft: hot.prepare("SELECT data_enc, updated_at FROM report_drafts WHERE chat = ?"),
     saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
@@ -141,7 +151,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     }
   };
   const auditSql = (e: AuditEntry, at: Date) => q.audit.run(dt(at), e.actor, e.action, e.reportId ?? null, e.result);
-  const submitTx = hot.transaction((r: NewReport, address: Address, outbox: QueueItem[], at: Date) => {
+  const submitTx = hot.transaction((r: NewReport, caseWordHash: string | null, address: Address, outbox: QueueItem[], at: Date) => {
     q.insertReport.run({
       id: r.id,
       code: r.code,
@@ -157,7 +167,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       textEnc: sealer.seal(r.text),
       photos: r.photos?.length ?? 0,
       contact: r.contact,
-      caseWordHash: r.caseWord ? hashCaseWord(r.caseWord) : null,
+      caseWordHash,
       staffChatId: r.staffChatId,
       at: dt(at),
     });
@@ -166,9 +176,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
     q.deleteDraft.run(address);
   });
-  const releaseTx = hot.transaction((hash: string, held: string[], at: Date) => {
+  const releaseTx = hot.transaction((hash: string, held: string[], at: Date, stillLocked: boolean) => {
     q.unhold.run(hash);
-    heldHashes.delete(hash);
+    if (!stillLocked) heldHashes.delete(hash);
     for (const id of held) q.release.run(dt(at), id);
   });
   const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
@@ -207,7 +217,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
 
   const store: ReportStore = {
     async submit(r, address, outbox, at) {
-      await queued(() => submitTx(r, address, outbox, at));
+      // scrypt off the event loop, before the (synchronous) transaction.
+      const caseWordHash = r.caseWord ? await hashCaseWord(r.caseWord) : null;
+      await queued(() => submitTx(r, caseWordHash, address, outbox, at));
       return byId(r.id)!;
     },
     byId: async (id) => byId(id),
@@ -218,9 +230,40 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async ofAddress(address) {
       return (q.reportsOf.all(sealer.hash(address)) as ReportRow[]).map(toRecord);
     },
-    async caseWordMatches(reportId, word) {
-      const r = await prisma.report.findUnique({ where: { id: reportId }, select: { caseWordHash: true } });
-      return !!r?.caseWordHash && checkCaseWord(word, r.caseWordHash);
+    async tryCaseWord(reportId, word, at) {
+      type WordRow = { case_word_hash: string | null; word_failures: number; word_window_at: string | null; word_locked_until: string | null };
+      const before = q.wordState.get(reportId) as WordRow | undefined;
+      if (!before?.case_word_hash) return "wrong";
+      if (before.word_locked_until && new Date(before.word_locked_until) > at) return "locked";
+      // scrypt runs in libuv's pool: a guess costs the guesser time, not every other chat.
+      const right = await caseWordEquals(word, before.case_word_hash);
+      if (right) {
+        await write(() => q.wordOk.run(reportId));
+        return "ok";
+      }
+      // Counted on the report, whichever chat typed it; read again after the await (another try may have landed).
+      return await queued(() => {
+        const r = q.wordState.get(reportId) as WordRow;
+        const fresh = !r.word_window_at || at.getTime() - new Date(r.word_window_at).getTime() >= DAY;
+        const failures = fresh ? 1 : r.word_failures + 1;
+        const lock = failures >= CASE_WORD_TRIES ? new Date(at.getTime() + DAY) : null;
+        q.wordWrong.run(failures, fresh ? dt(at) : r.word_window_at, lock ? dt(lock) : r.word_locked_until, reportId);
+        if (lock) {
+          auditSql({ actor: "system", action: "case_word_locked", reportId, result: `${failures} wrong` }, at);
+          const card = q.report.get(reportId) as ReportRow;
+          queueSql([{ dedupeKey: `card_edit:${reportId}:wordlock:${at.getTime()}`, target: `staff:${card.staff_chat_id}`, payload: { type: "card_edit", reportId } }], at, reportId);
+        }
+        return lock ? ("locked" as const) : ("wrong" as const);
+      });
+    },
+    async unlockRelay(reportId, at) {
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      if (!r?.locked_at && !r?.held_since) return false;
+      await queued(() => {
+        q.unlock.run(dt(at), reportId);
+        q.release.run(dt(at), reportId);
+      });
+      return true;
     },
     async noteVerified(reportId, at) {
       await prisma.relay.updateMany({ where: { reportId }, data: { lastInboundAt: at } });
@@ -235,7 +278,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async relayInfo(reportId) {
       const r = q.relay.get(reportId) as RelayRow | undefined;
-      return r ? { heldSince: when(r.held_since), lastInboundAt: new Date(r.last_inbound_at) } : null;
+      return r ? { heldSince: when(r.held_since), lockedAt: when(r.locked_at), lastInboundAt: new Date(r.last_inbound_at) } : null;
     },
     async holdRelays(address, at) {
       const hash = sealer.hash(address);
@@ -243,7 +286,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       if (rows.length) {
         // Quick exit waits for this: committed at once (safe from a kill) is enough; the disk follows within a second.
         await write.now(() => {
-          q.hold.run(dt(at), hash);
+          q.hold.run(dt(at), dt(at), hash);
           heldHashes.add(hash);
         });
         walSync().catch(() => undefined);
@@ -255,15 +298,17 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       if (!heldHashes.size) return [];
       const hash = sealer.hash(address);
       if (!heldHashes.has(hash)) return [];
-      const held = (q.relaysOf.all(hash) as Array<{ report_id: string; held_since: string | null }>).filter((r) => r.held_since).map((r) => r.report_id);
-      if (!held.length) heldHashes.delete(hash); // its relays were purged meanwhile
-      else {
-        try {
-          await queued(() => releaseTx(hash, held, at));
-        } catch (err) {
-          heldHashes.add(hash); // still held: the next message tries again
-          throw err;
-        }
+      const rows = q.relaysOf.all(hash) as Array<{ report_id: string; held_since: string | null; locked_at: string | null }>;
+      // A locked report stays held: only its case word lifts it (decision 10).
+      const held = rows.filter((r) => r.held_since && !r.locked_at).map((r) => r.report_id);
+      const stillLocked = rows.some((r) => r.held_since && r.locked_at);
+      if (!rows.some((r) => r.held_since)) heldHashes.delete(hash); // its relays were purged or unlocked meanwhile
+      if (!held.length) return [];
+      try {
+        await queued(() => releaseTx(hash, held, at, stillLocked));
+      } catch (err) {
+        heldHashes.add(hash); // still held: the next message tries again
+        throw err;
       }
       return held;
     },

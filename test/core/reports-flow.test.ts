@@ -138,7 +138,7 @@ describe("report flow (issue 3)", () => {
     await press(chat, "r:risk:start");
     for (const a of ["y", "n", "y", "n", "y"]) await press(chat, `r:risk:${a}`);
     await press(chat, "r:contact:evening");
-    await send(chat, "алма");
+    await send(chat, "алмурут");
     const review = channel.lastText();
     expect(review).toContain(tr.t("ky", "report.reviewTitle"));
     await press(chat, "r:send");
@@ -148,15 +148,15 @@ describe("report flow (issue 3)", () => {
     const rows = await db.prisma.outbox.findMany({ where: { reportId: mine[0]!.id } });
     expect(rows.map((r) => r.kind).sort()).toEqual(["card", "confirm"]);
     const raw = await db.prisma.report.findUnique({ where: { id: mine[0]!.id } });
-    expect(raw!.caseWordHash).not.toContain("алма");
+    expect(raw!.caseWordHash).not.toContain("алмурут");
     expect(raw!.textEnc).not.toContain("Күйөөм");
-    expect(await reports.caseWordMatches(mine[0]!.id, "  АЛМА ")).toBe(true);
+    expect(await reports.tryCaseWord(mine[0]!.id, "  АЛМУРУТ ", now.value)).toBe("ok");
   });
 
   it("after long silence the case word is asked, and a wrong word shows nothing (S12)", async () => {
     const chat = 500 + seq++;
     await toTextStep(chat, "ru");
-    const r = await finishReport(chat, "Текст обращения ZZ-SECRET", "any", "ключ");
+    const r = await finishReport(chat, "Текст обращения ZZ-SECRET", "any", "ключик");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
     await reports.addMessage(r.id, "out", "Ответ сотрудницы ZZ-REPLY", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
 
@@ -170,7 +170,7 @@ describe("report flow (issue 3)", () => {
     expect(wrong).toContain(tr.t("ru", "report.caseWordWrong"));
 
     await send(chat, knock);
-    const right = await send(chat, "Ключ");
+    const right = await send(chat, "Ключик");
     expect(right).toContain(r.code);
     expect(right).toContain("Ответ сотрудницы ZZ-REPLY");
     // A forged knock (bad signature) shows nothing.
@@ -270,7 +270,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     const { createSqliteStore } = await import("../../src/db/session-store.ts");
     const chat = 1300 + seq++;
     await toTextStep(chat, "ru");
-    const r = await finishReport(chat, "Текст.", "any");
+    const r = await finishReport(chat, "Текст.", "any", "лимонад");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
     await reports.addMessage(r.id, "out", "Ответ", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
     await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
@@ -287,5 +287,135 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     expect(mine().map((d) => d.ids)).toEqual([shown]);
     // Done once: a repeated run deletes nothing more.
     expect(await runExpiry(deps)).toBe(0);
+  });
+});
+
+describe("reports after a quick exit, and the case word (issue 13, decision 10)", () => {
+  const knockOf = (id: string) => ({ type: "option", token: `k:${id}:${sealer.sign(`k:${id}`)}` }) as const;
+
+  it("a case word is required when staff may write back: no skip, at least 5 characters, not shaped like a code", async () => {
+    const chat = 2000 + seq++;
+    await toTextStep(chat, "ru");
+    await send(chat, "Текст.");
+    await press(chat, "r:photos:done");
+    await press(chat, "r:risk:skip");
+    const ask = await press(chat, "r:contact:day");
+    expect(ask).toBe(tr.t("ru", "report.askCaseWordRequired", { min: 5 }));
+    expect(channel.last().screen.options!.map((o) => o.label)).not.toContain(tr.t("ru", "report.skip"));
+    expect(await send(chat, "мама")).toContain(tr.t("ru", "report.caseWordBad", { min: 5 }));
+    expect(await send(chat, "K7M4-QX2P")).toContain(tr.t("ru", "report.caseWordLikeCode"));
+    expect(await send(chat, "подсолнух")).toContain(tr.t("ru", "report.reviewTitle"));
+    // Without contact the word stays optional.
+    const other = 2000 + seq++;
+    await toTextStep(other, "kk");
+    await send(other, "Мәтін.");
+    await press(other, "r:photos:done");
+    await press(other, "r:risk:skip");
+    await press(other, "r:contact:none");
+    expect(channel.last().screen.options!.map((o) => o.label)).toContain(tr.t("kk", "report.skip"));
+  });
+
+  it("after a quick exit «My reports», the code and a knock show nothing until the case word, even within 12 h; a new message does not release held knocks", async () => {
+    const chat = 2100 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст ZZ-LOCKED", "any", "подсолнух");
+    await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
+    await reports.addMessage(r.id, "out", "Ответ ZZ-HELD", now.value, { actor: "staff:1", action: "reply", result: "queued" }, (mid) => [
+      { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
+    ]);
+    await send(chat, "/exit");
+    const address = makeAddress("telegram", chat);
+    expect((await reports.relayInfo(r.id))!.lockedAt).not.toBeNull();
+    // A minute later someone else starts again on the same phone.
+    now.value = new Date(now.value.getTime() + 60_000);
+    await send(chat, "/start");
+    await press(chat, "lang:ru");
+    await press(chat, "country:KZ");
+    const mine = await press(chat, "r:mine");
+    expect(mine).toBe(tr.t("ru", "report.mineLocked"));
+    expect(mine).not.toContain(r.code);
+    const byCode = await send(chat, r.code);
+    expect(byCode).not.toContain("ZZ-");
+    const byKnock = await send(chat, knockOf(r.id));
+    expect(byKnock).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+    expect(await reports.touchRelays(address, now.value)).toEqual([]);
+    expect((await reports.relayInfo(r.id))!.heldSince).not.toBeNull();
+    // The right word, typed at «My reports», opens it and lifts the lock.
+    await press(chat, "menu");
+    await press(chat, "r:mine");
+    const opened = await send(chat, "ПОДСОЛНУХ");
+    expect(opened).toContain(r.code);
+    expect(opened).toContain("Ответ ZZ-HELD");
+    expect(await reports.relayInfo(r.id)).toMatchObject({ lockedAt: null, heldSince: null });
+  });
+
+  it("5 wrong case words a day from two chats lock the report for everyone, the right word included, and staff see it on the card", async () => {
+    const chat = 2200 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст ZZ-GUESS", "any", "подсолнух");
+    // Two other phones that saw the code guess in turn.
+    const strangers = [2300 + seq++, 2300 + seq++];
+    for (const who of strangers) {
+      await send(who, "/start");
+      await press(who, "lang:ru");
+      await press(who, "country:KZ");
+    }
+    const guesses = ["мамамама", "папапапа", "котенок", "собачка", "солнышко", "подсолнух"];
+    const replies: string[] = [];
+    for (const [i, guess] of guesses.entries()) {
+      const who = strangers[i % 2]!;
+      expect(await send(who, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+      replies.push(await send(who, guess));
+    }
+    expect(replies.slice(0, 4).every((x) => x.startsWith(tr.t("ru", "report.caseWordWrong")))).toBe(true);
+    expect(replies[4]).toContain(tr.t("ru", "report.caseWordLocked"));
+    // The sixth, the right word, is refused too, and shows nothing.
+    expect(replies[5]).toContain(tr.t("ru", "report.caseWordLocked"));
+    expect(replies.join("\n")).not.toContain(r.code);
+    const locked = (await reports.byId(r.id))!;
+    expect(locked.wordLockedUntil!.getTime()).toBeGreaterThan(now.value.getTime());
+    expect(await db.prisma.outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
+    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
+    // A day later the right word opens it again.
+    now.value = new Date(now.value.getTime() + 25 * 3600_000);
+    await send(strangers[0]!, r.code);
+    expect(await send(strangers[0]!, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+  });
+
+  it("the case word is checked off the event loop: other work goes on while scrypt runs", async () => {
+    const chat = 2400 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст.", "any", "подсолнух");
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const result = await reports.tryCaseWord(r.id, "подсолнух", now.value);
+    clearInterval(timer);
+    expect(result).toBe("ok");
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it("the status view shows the newest staff reply first, and older ones on the next page, never cut silently", async () => {
+    const chat = 2500 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст.", "any", "подсолнух");
+    await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
+    for (let i = 1; i <= 4; i++) {
+      now.value = new Date(now.value.getTime() + 60_000);
+      await reports.addMessage(r.id, "out", `Ответ ${i}: ${"слово ".repeat(300)}конец ${i}`, now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    }
+    const first = await send(chat, knockOf(r.id));
+    expect(first).toContain("конец 4");
+    expect(first.indexOf("конец 4")).toBeLessThan(first.indexOf("конец 3") === -1 ? Infinity : first.indexOf("конец 3"));
+    expect(first.length).toBeLessThanOrEqual(4096);
+    const shownHere = [4, 3, 2, 1].filter((i) => first.includes(`конец ${i}`));
+    expect(shownHere.length).toBeLessThan(4);
+    expect(first).toContain(tr.t("ru", "report.olderLeft", { n: 4 - shownHere.length }));
+    // «⬆ Раньше» pages on until the oldest.
+    const seen = new Set(shownHere);
+    for (let page = 0; page < 4 && seen.size < 4; page++) {
+      const next = await press(chat, tr.t("ru", "report.olderButton"));
+      for (const i of [1, 2, 3, 4]) if (next.includes(`конец ${i}`)) seen.add(i);
+    }
+    expect([...seen].sort()).toEqual([1, 2, 3, 4]);
   });
 });

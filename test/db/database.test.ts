@@ -255,7 +255,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect(await reports.getDraft(b)).toMatchObject({ step: "review", text: "…" });
   });
 
-  it("a chat with replies held by a quick exit gets them released on its next message, also after a restart", async () => {
+  it("replies held by a quick exit stay held on the next message, also after a restart, until the case word unlocks them (decision 10)", async () => {
     const file = path.join(tempDir(), "h.db");
     db = await openDatabase(file);
     const sealer = createSealer(Buffer.alloc(32, 4));
@@ -273,11 +273,15 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     await db.close();
     db = await openDatabase(file);
     reports = createReportStore(db, sealer);
-    expect(await reports.touchRelays(a, at)).toEqual([r.id]);
-    expect(await reports.touchRelays(a, at)).toEqual([]); // released once
-    expect(await reports.relayInfo(r.id)).toEqual({ heldSince: null, lastInboundAt: expect.any(Date) });
+    // Writing again does not lift it: the report is locked in that chat.
+    expect(await reports.touchRelays(a, at)).toEqual([]);
+    expect(await reports.relayInfo(r.id)).toEqual({ heldSince: expect.any(Date), lockedAt: expect.any(Date), lastInboundAt: expect.any(Date) });
+    // The case word does, once.
+    expect(await reports.unlockRelay(r.id, at)).toBe(true);
+    expect(await reports.unlockRelay(r.id, at)).toBe(false);
+    expect(await reports.relayInfo(r.id)).toEqual({ heldSince: null, lockedAt: null, lastInboundAt: expect.any(Date) });
     await reports.noteVerified(r.id, new Date(at.getTime() + 5000)); // written through Prisma, read here
     expect((await reports.relayInfo(r.id))!.lastInboundAt.getTime()).toBe(at.getTime() + 5000);
-    expect(db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL").get()).toEqual({ n: 0 });
+    expect(db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL OR locked_at IS NOT NULL").get()).toEqual({ n: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 
 const STAFF = -1009990001;
@@ -92,13 +92,13 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
 });
 
 describe("after quick exit nothing is sent until the reporter writes again (S6)", () => {
-  it("holds a staff reply, tells staff, and knocks once the reporter is back", async () => {
+  it("holds a staff reply after an exit, tells staff, keeps it held when someone writes, and shows it only after the case word (decision 10)", async () => {
     h = await harness();
     const chat = 8100;
     const { emu } = h;
     emu.sendText(chat, "/start");
     await emu.waitForSent(chat, 0, 2);
-    const r = await seedReport(h.app.reports, makeAddress("telegram", chat), STAFF);
+    const r = await seedReport(h.app.reports, makeAddress("telegram", chat), STAFF, { caseWord: "голубика" });
     await emu.waitFor(() => cardsFor(h!, r.code).length > 0, 5000, "card");
     emu.setMember(STAFF, 42, "member");
     await h.app.reports.take(r.id, { id: 42, name: "Staff42" }, new Date(), []);
@@ -113,8 +113,36 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
     await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(1));
     expect(emu.sent(chat).length).toBe(sentAfterExit);
 
-    emu.sendText(chat, "привет");
-    const got = await emu.waitForSent(chat, sentAfterExit, 3);
-    expect(got.map((m) => m.text)).toContain("У вас новое сообщение. Нажмите, чтобы прочитать.");
+    // Someone else on the phone: /start, the language, «📂 Мои обращения». Nothing about the report.
+    emu.sendText(chat, "/start");
+    await emu.waitForSent(chat, sentAfterExit, 2);
+    pressLabel(emu, chat, "Русский");
+    await emu.waitForSent(chat, sentAfterExit + 2, 1);
+    pressLabel(emu, chat, /Казахстан/);
+    await emu.waitForSent(chat, sentAfterExit + 3, 1);
+    pressLabel(emu, chat, "📂 Мои обращения");
+    const [mine] = await emu.waitForSent(chat, sentAfterExit + 4, 1);
+    expect(mine!.text).not.toContain(r.code);
+    expect(buttonsOf(mine!.payload).join(" ")).not.toContain(r.code);
+    // The code alone, typed: the status only, no reply.
+    emu.sendText(chat, r.code);
+    const [byCode] = await emu.waitForSent(chat, sentAfterExit + 5, 1);
+    expect(byCode!.text).not.toContain("Как вы?");
+    await new Promise((res) => setTimeout(res, 300));
+    expect(emu.sent(chat).some((m) => m.text === "У вас новое сообщение. Нажмите, чтобы прочитать.")).toBe(false);
+    expect(await h.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(1);
+
+    // The reporter herself: «📂 Мои обращения», then the case word opens it with the reply.
+    const n = emu.sent(chat).length;
+    pressLabel(emu, chat, "📂 Мои обращения");
+    await emu.waitForSent(chat, n, 1);
+    emu.sendText(chat, "Голубика");
+    const [opened] = await emu.waitForSent(chat, n + 1, 1);
+    expect(opened!.text).toContain(r.code);
+    expect(opened!.text).toContain("Как вы?");
+    // Read now: the held knock is not sent on top of it.
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(0));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(emu.sent(chat).some((m) => m.text === "У вас новое сообщение. Нажмите, чтобы прочитать.")).toBe(false);
   });
 });

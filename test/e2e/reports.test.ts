@@ -49,7 +49,9 @@ async function fileReport(h: Harness, chat: number, opts: { text: string; about?
   await step(() => pressLabel(emu, chat, "Дальше"));
   if ((opts.about ?? "С другим взрослым") === "Со мной") await step(() => pressLabel(emu, chat, "Пропустить"));
   await step(() => pressLabel(emu, chat, opts.contact ?? "Да, в любое время"));
-  if (opts.caseWord) await step(() => emu.sendText(chat, opts.caseWord!));
+  // A case word is required whenever staff may write back (decision 10).
+  const word = opts.caseWord ?? ((opts.contact ?? "Да, в любое время") === "Нет, не связываться" ? undefined : "черника");
+  if (word) await step(() => emu.sendText(chat, word));
   else await step(() => pressLabel(emu, chat, "Пропустить"));
   const [review] = emu.sent(chat).slice(-1);
   expect(review!.text).toContain("Проверьте, всё ли верно:");
@@ -112,7 +114,7 @@ describe("reports end to end (issue 3)", () => {
     const readBefore = emu.sent(chat).length;
     pressLabel(emu, chat, "Прочитать");
     const [content] = await emu.waitForSent(chat, readBefore, 1);
-    expect(content!.text).toContain("Сотрудница:\nЗдравствуйте. Мы можем прислать участкового. Вам удобно?");
+    expect(content!.text).toMatch(/Сотрудница · \d\d\.\d\d \d\d:\d\d:\nЗдравствуйте. Мы можем прислать участкового. Вам удобно?/);
     expect(content!.text).not.toContain("Staff501");
     expect(content!.payload.protect_content).toBe(true);
 

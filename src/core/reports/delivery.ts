@@ -43,6 +43,8 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
       screen = { messages: v.messages, protect: true };
     } else if (item.payload.type === "knock") {
       if (r.contact === "none" || r.status === "closed") return { status: "dead", reason: "contact withdrawn" };
+      // Held until the reporter opened the report herself (after an exit, with the case word): nothing left to knock for.
+      if (!(await deps.reports.messages(r.id)).some((m) => m.direction === "out" && !m.readAt)) return { status: "dead", reason: "already read" };
       const w = contactWindow(r, deps.now());
       if (!w.open) return { status: "later", at: w.next };
       // Proactive: no sensitive word, and the content only after the press (S8).

@@ -17,7 +17,8 @@ import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportReco
 
 export const MAX_REPORT_TEXT = 2000;
 export const RISK_QUESTIONS = 5;
-export const MIN_CASE_WORD = 3;
+/** A case word is at least this long, and required whenever staff may contact the reporter (decision 10). */
+export const MIN_CASE_WORD = 5;
 export const MAX_PHOTOS = 5;
 /** How long a shown staff reply stays in the chat (S8). */
 export const SHOWN_REPLY_MINUTES = 30;
@@ -30,6 +31,8 @@ export interface ReportDeps {
   deliverNow(dedupeKeys: string[]): Promise<void>;
   caseWordAfterHours: number;
   now: () => Date;
+  /** Wakes the outbox: held deliveries were released. */
+  kick?(): void;
 }
 
 export interface ReportCtx extends FlowCtx {
@@ -147,18 +150,23 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
           state: { screen: "report:contact" },
         };
       case "caseword":
-        return {
-          messages: [text(t("report.askCaseWord", { min: MIN_CASE_WORD }))],
-          options: [{ id: "r:caseword:skip", label: t("report.skip") }, cancel(t)],
-          columns: 1,
-          state: { screen: "report:caseword" },
-        };
+        // Whoever may get staff replies in this chat must be able to lock them away (decision 10).
+        return wordRequired(d)
+          ? { messages: [text(t("report.askCaseWordRequired", { min: MIN_CASE_WORD }))], options: [cancel(t)], columns: 1, state: { screen: "report:caseword" } }
+          : {
+              messages: [text(t("report.askCaseWord", { min: MIN_CASE_WORD }))],
+              options: [{ id: "r:caseword:skip", label: t("report.skip") }, cancel(t)],
+              columns: 1,
+              state: { screen: "report:caseword" },
+            };
       default:
         return reviewView(ctx, d);
     }
   })();
   return lead?.length ? { ...v, messages: [...lead, ...v.messages] } : v;
 }
+
+const wordRequired = (d: Draft) => !!d.contact && d.contact !== "none";
 
 function regionLabel(ctx: FlowCtx, regionId: string | null | undefined): string {
   const p = regionId ? ctx.deps.directory.place(regionId) : undefined;
@@ -214,6 +222,7 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
   }
   if (act === "mine") return myReportsView(ctx);
   if (act === "open") return reportStatusView(ctx, arg ?? "");
+  if (act === "older") return reportStatusView(ctx, arg ?? "", false, Math.max(0, Number(parts[3]) || 0));
   if (act === "add" || act === "answer") return addInfoPrompt(ctx, arg ?? "");
   if (act === "stopcontact") return stopContact(ctx, arg ?? "");
 
@@ -281,6 +290,7 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
       next = advance({ ...d, contact: arg as Contact });
       break;
     case "caseword":
+      if (wordRequired(d)) return stepView(ctx, d);
       next = advance({ ...d, caseWord: null });
       break;
     case "photos":
@@ -322,6 +332,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
   const screen = ctx.session.state?.screen ?? "";
   if (screen.startsWith("report:add:")) return addInfo(ctx, screen.slice("report:add:".length), raw);
   if (screen.startsWith("report:unlock:")) return unlock(ctx, screen.slice("report:unlock:".length), raw);
+  if (screen === "report:unlockmine") return unlockMine(ctx, raw.trim());
   if (!screen.startsWith("report:")) return null;
   const d = await rd.reports.getDraft(ctx.address);
   if (!d) return null;
@@ -338,6 +349,8 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
   if (d.step === "caseword") {
     const word = raw.trim();
     if (word.length < MIN_CASE_WORD || word.length > 40) return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
+    // A word shaped like a report code would be the first thing someone who saw the code tries.
+    if (normalizeCode(word)) return stepView(ctx, d, [text(t("report.caseWordLikeCode"))]);
     const next = advance({ ...d, caseWord: word });
     await saveDraft(ctx, next);
     return stepView(ctx, next);
@@ -388,7 +401,8 @@ export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): 
 
 async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
   const { t, rd } = ctx;
-  if (!d.about || !d.text || !d.kinds.length || !d.contact) return stepView(ctx, { ...d, step: !d.about ? "about" : !d.kinds.length ? "kinds" : !d.text ? "text" : "contact" });
+  if (!d.about || !d.text || !d.kinds.length || !d.contact || (wordRequired(d) && !d.caseWord))
+    return stepView(ctx, { ...d, step: !d.about ? "about" : !d.kinds.length ? "kinds" : !d.text ? "text" : !d.contact ? "contact" : "caseword" });
   const staffChatId = rd.staffChatFor(d.regionId ?? null);
   if (staffChatId === null) return menuView(ctx, t("report.unavailable"));
   const risk = d.risk && d.risk.length === RISK_QUESTIONS ? d.risk : null;
@@ -456,72 +470,128 @@ export function confirmView(t: FlowCtx["t"], r: ReportRecord): View {
   };
 }
 
-/** "My reports": the reports whose relay points to this chat. */
+/**
+ * "My reports": the reports whose relay points to this chat. Those a quick exit or auto-erase
+ * locked are not listed, not even by code, until a case word is typed (decision 10).
+ */
 async function myReportsView(ctx: ReportCtx): Promise<View> {
   const { t } = ctx;
   const mine = await ctx.rd.reports.ofAddress(ctx.address);
-  if (!mine.length) return menuView(ctx, t("report.noneYet"));
+  const open: ReportRecord[] = [];
+  let locked = 0;
+  for (const r of mine) ((await ctx.rd.reports.relayInfo(r.id))?.lockedAt ? locked++ : open.push(r));
+  if (!open.length && !locked) return menuView(ctx, t("report.noneYet"));
+  if (!open.length) return { messages: [text(t("report.mineLocked"))], options: [menuOption(t)], state: { screen: "report:unlockmine" } };
   return {
-    messages: [text(t("report.mineTitle"))],
-    options: [...mine.slice(0, 8).map((r) => ({ id: `r:open:${r.id}`, label: `${r.code} · ${t(`report.status.${r.status}`)}` })), menuOption(t)],
+    messages: [text(locked ? `${t("report.mineTitle")}\n\n${t("report.mineSomeLocked")}` : t("report.mineTitle"))],
+    options: [...open.slice(0, 8).map((r) => ({ id: `r:open:${r.id}`, label: `${r.code} · ${t(`report.status.${r.status}`)}` })), menuOption(t)],
     columns: 1,
-    state: { screen: "report:mine" },
+    state: { screen: locked ? "report:unlockmine" : "report:mine" },
   };
 }
 
+/** Whether this chat is the report's own and not locked by an exit. */
+async function openHere(ctx: ReportCtx, reportId: string): Promise<{ sameChat: boolean; locked: boolean }> {
+  const sameChat = (await ctx.rd.reports.relayAddress(reportId)) === ctx.address;
+  const locked = sameChat && !!(await ctx.rd.reports.relayInfo(reportId))?.lockedAt;
+  return { sameChat, locked };
+}
+
 /**
- * The case word is asked when the case was last used by its reporter more than
- * CASE_WORD_AFTER_HOURS ago, or from another chat. Only a verified use restarts
- * that clock: a wrong word, or just writing to the bot, does not (S12).
+ * The case word is asked when the chat was wiped since (quick exit, auto-erase), when the case was
+ * last used by its reporter more than CASE_WORD_AFTER_HOURS ago, or from another chat. Only a
+ * verified use restarts that clock: a wrong word, or just writing to the bot, does not (S12).
  */
-async function needsCaseWord(ctx: ReportCtx, r: ReportRecord, sameChat: boolean): Promise<boolean> {
+async function needsCaseWord(ctx: ReportCtx, r: ReportRecord, here: { sameChat: boolean; locked: boolean }): Promise<boolean> {
   if (!r.hasCaseWord) return false;
-  if (!sameChat) return true;
+  if (!here.sameChat || here.locked) return true;
   const relay = await ctx.rd.reports.relayInfo(r.id);
   if (!relay) return true;
   return ctx.rd.now().getTime() - relay.lastInboundAt.getTime() > ctx.rd.caseWordAfterHours * 3600_000;
 }
 
-/** Status and staff replies of one report; the case word first after long silence (S12). */
-export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocked = false): Promise<View> {
+/** Longest status screen: the newest messages first, older ones on the next page (never cut silently). */
+export const STATUS_CHARS = 3500;
+
+/** Status and staff replies of one report, newest first; the case word first after an exit or long silence (S12). */
+export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocked = false, from = 0): Promise<View> {
   const { t, rd } = ctx;
   const r = await rd.reports.byId(reportId);
   if (!r) return menuView(ctx, t("report.notFound"));
-  const sameChat = (await rd.reports.relayAddress(r.id)) === ctx.address;
-  if (!unlocked && (await needsCaseWord(ctx, r, sameChat))) {
+  const here = await openHere(ctx, r.id);
+  if (!unlocked && (await needsCaseWord(ctx, r, here))) {
     return { messages: [text(t("report.askCaseWordUnlock"))], options: [menuOption(t)], state: { screen: `report:unlock:${r.id}` } };
   }
-  if (!sameChat && !unlocked) {
-    // A code typed from another chat, with no case word to prove it: the status only.
+  if ((!here.sameChat || here.locked) && !unlocked) {
+    // A code typed from another chat, or in a wiped chat, with no case word to prove it: the status only.
     return menuView(ctx, t("report.statusOnly", { code: r.code, status: t(`report.status.${r.status}`) }));
   }
-  const msgs = await rd.reports.messages(r.id);
+  const msgs = (await rd.reports.messages(r.id)).reverse();
   await rd.reports.markRead(r.id, rd.now());
-  if (sameChat) await rd.reports.noteVerified(r.id, rd.now());
-  const lines = [t("report.statusLine", { code: r.code, status: t(`report.status.${r.status}`) })];
-  for (const m of msgs) lines.push("", `${m.direction === "out" ? t("report.fromStaff") : t("report.fromYou")}:`, m.body);
+  if (here.sameChat) await rd.reports.noteVerified(r.id, rd.now());
+  const head = t("report.statusLine", { code: r.code, status: t(`report.status.${r.status}`) });
+  const lines = [head];
+  let length = head.length;
+  let shown = 0;
+  for (const m of msgs.slice(from)) {
+    const block = `\n\n${m.direction === "out" ? t("report.fromStaff") : t("report.fromYou")} · ${formatWhen(m.createdAt, r.country)}:\n${m.body}`;
+    // The first message of a page is always shown whole (a message is at most 2,000 characters).
+    if (shown && length + block.length > STATUS_CHARS) break;
+    lines.push(block);
+    length += block.length;
+    shown++;
+  }
+  const older = msgs.length - from - shown;
+  if (older > 0) lines.push(`\n\n${t("report.olderLeft", { n: older })}`);
   const options: Option[] = [];
-  if (r.status !== "closed" && sameChat) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
-  if (r.contact !== "none" && r.status !== "closed" && sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
+  if (older > 0) options.push({ id: `r:older:${r.id}:${from + shown}`, label: t("report.olderButton") });
+  if (r.status !== "closed" && here.sameChat) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
+  if (r.contact !== "none" && r.status !== "closed" && here.sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
   options.push(menuOption(t));
   // Staff replies shown on the phone are deleted after 30 minutes (S8).
-  return { messages: [text(lines.join("\n"))], options, columns: 1, protect: true, expireMinutes: msgs.some((m) => m.direction === "out") ? SHOWN_REPLY_MINUTES : undefined, state: { screen: `report:status:${r.id}` } };
+  return { messages: [text(lines.join(""))], options, columns: 1, protect: true, expireMinutes: msgs.some((m) => m.direction === "out") ? SHOWN_REPLY_MINUTES : undefined, state: { screen: `report:status:${r.id}` } };
+}
+
+/** "30.11 14:05" in the reporter's country time. */
+function formatWhen(d: Date, country: Country | null): string {
+  const zone = country === "KG" ? "Asia/Bishkek" : "Asia/Almaty";
+  return new Intl.DateTimeFormat("ru-RU", { timeZone: zone, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" }).format(d).replace(",", "");
 }
 
 async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
   const { t, rd } = ctx;
-  if (await rd.reports.caseWordMatches(reportId, word)) {
-    await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "ok" }, rd.now());
-    return reportStatusView(ctx, reportId, true);
+  const result = await rd.reports.tryCaseWord(reportId, word, rd.now());
+  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: result === "ok" ? "ok" : "denied" }, rd.now());
+  if (result === "ok") {
+    const locked = (await openHere(ctx, reportId)).locked;
+    // Shown (and so marked read) before the hold is lifted: a knock for what she is reading now is not sent.
+    const view = await reportStatusView(ctx, reportId, true);
+    if (locked && (await rd.reports.unlockRelay(reportId, rd.now()))) rd.kick?.();
+    return view;
   }
-  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "denied" }, rd.now());
   // Nothing about the case — not even its code — without the word.
-  return menuView(ctx, t("report.caseWordWrong"));
+  return menuView(ctx, t(result === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));
+}
+
+/** A case word typed at «My reports» when some are locked: it opens the report it belongs to. */
+async function unlockMine(ctx: ReportCtx, word: string): Promise<View> {
+  const { t, rd } = ctx;
+  const mine = await rd.reports.ofAddress(ctx.address);
+  let denied: "wrong" | "locked" = "wrong";
+  for (const r of mine) {
+    if (!r.hasCaseWord || !(await rd.reports.relayInfo(r.id))?.lockedAt) continue;
+    const result = await rd.reports.tryCaseWord(r.id, word, rd.now());
+    if (result === "ok") return unlock(ctx, r.id, word);
+    if (result === "locked") denied = "locked";
+  }
+  await rd.reports.audit({ actor: "reporter", action: "unlock", result: "denied" }, rd.now());
+  return menuView(ctx, t(denied === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));
 }
 
 async function addInfoPrompt(ctx: ReportCtx, reportId: string): Promise<View> {
   const r = await ctx.rd.reports.byId(reportId);
-  if (!r || r.status === "closed" || (await ctx.rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, ctx.t("report.notFound"));
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || r.status === "closed" || !here.sameChat || here.locked) return menuView(ctx, ctx.t("report.notFound"));
   return { messages: [text(ctx.t("report.askAddInfo", { max: MAX_REPORT_TEXT }))], options: [menuOption(ctx.t)], state: { screen: `report:add:${r.id}` } };
 }
 
@@ -531,7 +601,8 @@ async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<V
   if (!body) return addInfoPrompt(ctx, reportId);
   if (body.length > MAX_REPORT_TEXT) return { ...(await addInfoPrompt(ctx, reportId)), messages: [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))] };
   const r = await rd.reports.byId(reportId);
-  if (!r || r.status === "closed" || (await rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, t("report.notFound"));
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || r.status === "closed" || !here.sameChat || here.locked) return menuView(ctx, t("report.notFound"));
   await rd.reports.noteVerified(r.id, rd.now());
   await rd.reports.addMessage(r.id, "in", body, rd.now(), { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" }, (mid) => [
     { dedupeKey: `to_staff:${mid}`, target: `staff:${r.staffChatId}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
@@ -542,7 +613,8 @@ async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<V
 async function stopContact(ctx: ReportCtx, reportId: string): Promise<View> {
   const { t, rd } = ctx;
   const r = await rd.reports.byId(reportId);
-  if (!r || (await rd.reports.relayAddress(r.id)) !== ctx.address) return menuView(ctx, t("report.notFound"));
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || !here.sameChat || here.locked) return menuView(ctx, t("report.notFound"));
   await rd.reports.update(r.id, { status: r.status, from: [r.status] }, rd.now(), { actor: "reporter", action: "contact_withdrawn", reportId: r.id, result: "ok" }, [
     { dedupeKey: `notice:nocontact:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.contactWithdrawn", vars: { code: r.code }, reportId: r.id } },
     { dedupeKey: `card_edit:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "card_edit", reportId: r.id } },

@@ -111,6 +111,8 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
       ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
+      // Content-free: someone guessed wrong case words too often, from whichever chat (decision 10).
+      ...(r.wordLockedUntil && r.wordLockedUntil > deps.now() ? [t("staff.card.wordLocked")] : []),
       t("staff.card.status", { status: statusText(r) }),
       "",
       t("staff.card.text"),

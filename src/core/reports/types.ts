@@ -62,6 +62,8 @@ export interface ReportRecord extends ReportFields {
   text: string | null;
   photos: number;
   hasCaseWord: boolean;
+  /** Too many wrong case words: nobody can open it until then (decision 10). */
+  wordLockedUntil: Date | null;
   status: Status;
   takenBy: number | null;
   takenByName: string | null;
@@ -122,12 +124,18 @@ export interface ReportStore {
   byCode(code: string): Promise<ReportRecord | null>;
   /** Reports whose relay points to this address. */
   ofAddress(address: Address): Promise<ReportRecord[]>;
-  caseWordMatches(reportId: string, word: string): Promise<boolean>;
+  /**
+   * Checks a typed case word (scrypt off the event loop). Wrong words are counted on the report,
+   * from whichever chat: after 5 in a day it is "locked" for a day, staff see it on the card.
+   */
+  tryCaseWord(reportId: string, word: string, at: Date): Promise<"ok" | "wrong" | "locked">;
+  /** The right case word was given in the reporter's own chat: the lock and the hold go, held knocks are released. */
+  unlockRelay(reportId: string, at: Date): Promise<boolean>;
   /** The reporter withdrew consent to be contacted (S9): contact becomes "none". */
   withdrawContact(reportId: string): Promise<void>;
   relayAddress(reportId: string): Promise<Address | null>;
-  relayInfo(reportId: string): Promise<{ heldSince: Date | null; lastInboundAt: Date } | null>;
-  /** Quick exit: hold every relay of this address (S6). Returns the report ids held. */
+  relayInfo(reportId: string): Promise<{ heldSince: Date | null; lockedAt: Date | null; lastInboundAt: Date } | null>;
+  /** Quick exit or auto-erase: hold every relay of this address and lock its reports (S6, decision 10). Returns the report ids held. */
   holdRelays(address: Address, at: Date): Promise<string[]>;
   /** A new inbound message: lift holds and release held deliveries. Returns the report ids released. */
   touchRelays(address: Address, at: Date): Promise<string[]>;

@@ -72,17 +72,23 @@ export function randomBytes(n: number): Buffer {
   return out;
 }
 
-/** Case words are hashed with scrypt and a salt: staff and a stolen database cannot read them (S12). */
-export function hashCaseWord(word: string): string {
+const scrypt = (word: string, salt: Buffer) =>
+  new Promise<Buffer>((resolve, reject) => crypto.scrypt(normalizeWord(word), salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
+
+/**
+ * Case words are hashed with scrypt and a salt: staff and a stolen database cannot read them (S12).
+ * Asynchronous: scrypt takes tens of milliseconds and runs in libuv's pool, not on the bot's only thread.
+ */
+export async function hashCaseWord(word: string): Promise<string> {
   const salt = crypto.randomBytes(16);
-  const h = crypto.scryptSync(normalizeWord(word), salt, 32);
+  const h = await scrypt(word, salt);
   return `s1:${salt.toString("base64url")}:${h.toString("base64url")}`;
 }
 
-export function checkCaseWord(word: string, stored: string): boolean {
+export async function caseWordEquals(word: string, stored: string): Promise<boolean> {
   const [v, salt, h] = stored.split(":");
   if (v !== "s1" || !salt || !h) return false;
-  const got = crypto.scryptSync(normalizeWord(word), Buffer.from(salt, "base64url"), 32);
+  const got = await scrypt(word, Buffer.from(salt, "base64url"));
   const want = Buffer.from(h, "base64url");
   return got.length === want.length && crypto.timingSafeEqual(got, want);
 }
