@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LOCALES } from "../src/config.ts";
-import { createTranslator, loadResources } from "../src/core/i18n.ts";
+import { CHANNEL_SUFFIXES, createTranslator, loadResources } from "../src/core/i18n.ts";
 
 const resources = loadResources();
 const flat = (o: Record<string, unknown>, p = ""): Record<string, string> =>
@@ -11,6 +11,23 @@ const flatRes = Object.fromEntries(LOCALES.map((l) => [l, flat(resources[l])])) 
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 
 describe("locales (S13)", () => {
+  it("a text that differs per channel exists for every channel, and never also as a shared key that would stand in for one", () => {
+    for (const l of LOCALES) {
+      const keys = Object.keys(flatRes[l]);
+      const split = new Set(keys.filter((k) => CHANNEL_SUFFIXES.some((s) => k.endsWith(s))).map((k) => k.replace(/_(telegram|whatsapp)$/, "")));
+      expect(split.size).toBeGreaterThan(5);
+      for (const base of split) {
+        for (const s of CHANNEL_SUFFIXES) expect(keys, `${l}: ${base}${s}`).toContain(`${base}${s}`);
+        expect(keys, `${l}: ${base} also as a shared key`).not.toContain(base);
+      }
+    }
+    // The channel's own text is what a channel gets.
+    const tr = createTranslator();
+    expect(tr.forChannel("ru", "whatsapp")("near.ask")).toBe(flatRes.ru["near.ask_whatsapp"]);
+    expect(tr.forChannel("ky", "telegram")("near.ask")).toBe(flatRes.ky["near.ask_telegram"]);
+    expect(tr.forChannel("kk", "whatsapp")("menu.title")).toBe(flatRes.kk["menu.title"]);
+  });
+
   it("kk, ky and ru have exactly the same keys", () => {
     const ru = Object.keys(flatRes.ru).sort();
     expect(Object.keys(flatRes.kk).sort()).toEqual(ru);

@@ -104,7 +104,8 @@ export function createDialog(deps: DialogDeps): Dialog {
 
   function ctxFor(session: SessionRecord): FlowCtx {
     const locale = session.locale ?? deps.config.defaultLocale;
-    return { deps, session, locale, t: translator.fixed(locale) };
+    const channel = splitAddress(session.address).channel;
+    return { deps, session, locale, channel, t: translator.forChannel(locale, channel) };
   }
 
   async function handle(incoming: Incoming, arrival = arrive(incoming)): Promise<void> {

@@ -19,7 +19,15 @@ export interface Translator {
   all(key: string): string[];
   /** Best locale for a client language code ("ru-RU", "kk", "ky"), else the default. */
   negotiate(code: string | undefined, fallback: Locale): Locale;
+  /**
+   * A `t` for one channel: a key that differs per channel ("near.ask" → "near.ask_telegram",
+   * "near.ask_whatsapp") gives that channel's text; every other key is shared.
+   */
+  forChannel(locale: Locale, channel: string): T;
 }
+
+/** Suffixes of the keys that differ per channel. Each such key exists for every channel (test/locales.test.ts). */
+export const CHANNEL_SUFFIXES = ["_telegram", "_whatsapp"] as const;
 
 /** A text split at its `{{name}}`s: parts[0], vars[0], parts[1], … */
 type Template = { parts: string[]; names: string[] };
@@ -117,9 +125,19 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     if (memo) plain.set(memo, out);
     return out;
   };
+  // Keys that exist per channel, by their shared name, found once in the reference locale.
+  const perChannel = new Set<string>();
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (v && typeof v === "object") walk(v as Record<string, unknown>, `${prefix}${k}.`);
+      else for (const suffix of CHANNEL_SUFFIXES) if (k.endsWith(suffix)) perChannel.add(prefix + k.slice(0, -suffix.length));
+    }
+  };
+  walk(resources.ru ?? {}, "");
   return {
     t,
     fixed: (l) => (key, vars) => t(l, key, vars),
+    forChannel: (l, channel) => (key, vars) => t(l, perChannel.has(key) ? `${key}_${channel}` : key, vars),
     all: (key) => LOCALES.map((l) => t(l, key)),
     negotiate(code, fallback) {
       const base = code?.toLowerCase().split(/[-_]/)[0];

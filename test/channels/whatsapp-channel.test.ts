@@ -59,7 +59,7 @@ describe("whatsapp channel", () => {
     const { wa, ch } = channel();
     const chatId = sealer.sealStable("99655500011@c.us");
     await ch.channel.send(chatId, { messages: [{ kind: "text", text: "Тандаңыз:" }], options: [{ id: "a.0", label: "Биринчи" }, { id: "a.1", label: "Экинчи" }] }, "ky");
-    expect(wa.sent[0]!.text).toBe("Тандаңыз:\n\n1 — Биринчи\n2 — Экинчи\n\n0 — чыгуу жана өчүрүү («токто»)\nСан же сөз менен жооп бериңиз.\n\nWhatsApp иштебесе, чалыңыз: 112, 102, 111");
+    expect(wa.sent[0]!.text).toBe("Тандаңыз:\n\n1 — Биринчи\n2 — Экинчи\n\n0 — чыгуу («токто»)\nСан же сөз менен жооп бериңиз.\n\nWhatsApp иштебесе, чалыңыз: 112, 102, 111");
   });
 
   it("an authentication failure, or being offline too long, ends the process for a restart (R6)", async () => {

@@ -118,7 +118,7 @@ describe("quick exit is reachable from every screen (S1)", () => {
     h.channel.send = original;
     // The menu on screen is still the current one: its button answers, not "this button is old".
     const [lines] = await h.press(chat, tr("ru", "menu.lines"));
-    expect(JSON.stringify(lines!.screen)).not.toContain(tr("ru", "fallback.stale"));
+    expect(JSON.stringify(lines!.screen)).not.toContain(tr("ru", "fallback.stale_telegram"));
     expect((await h.store.getSession(makeAddress("telegram", chat)))?.state?.screen).toBe("lines");
   });
 
@@ -196,11 +196,11 @@ describe("bad input gets a kind reply and the menu (issue 2)", () => {
     ["a voice note", (c) => h.input(c, { type: "media", media: "voice" }), "fallback.media"],
     ["a photo", (c) => h.input(c, { type: "media", media: "photo" }), "fallback.media"],
     ["a 5,000-character message", (c) => h.text(c, "а".repeat(5000)), "fallback.tooLong"],
-    ["markup characters", (c) => h.text(c, "<b>*_[```]</b>"), "fallback.text"],
+    ["markup characters", (c) => h.text(c, "<b>*_[```]</b>"), "fallback.text_telegram"],
     ["an unknown command", (c) => h.text(c, "/foo"), "fallback.unknownCommand"],
-    ["a stale button", (c) => h.input(c, { type: "option", token: "oldnonce.1" }), "fallback.stale"],
-    ["forged button data", (c) => h.input(c, { type: "option", token: "\u0000\u00ff💣".repeat(10) }), "fallback.stale"],
-    ["whitespace only", (c) => h.text(c, "   "), "fallback.text"],
+    ["a stale button", (c) => h.input(c, { type: "option", token: "oldnonce.1" }), "fallback.stale_telegram"],
+    ["forged button data", (c) => h.input(c, { type: "option", token: "\u0000\u00ff💣".repeat(10) }), "fallback.stale_telegram"],
+    ["whitespace only", (c) => h.text(c, "   "), "fallback.text_telegram"],
   ];
   it.each(cases)("%s", async (_name, send, key) => {
     for (const l of LOCALES) {

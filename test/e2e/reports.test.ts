@@ -203,6 +203,8 @@ describe("reports end to end (issue 3)", () => {
     // The chat's own session and message ids are erased by quick exit; what must not hold it is the report side.
     h.emu.sendText(chat, "/exit");
     await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count({ where: { address: makeAddress("telegram", chat) } })).toBe(0));
+    // The wipe is over once its marker is gone (every id deleted): then nothing of the chat is left.
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.exitPending.count()).toBe(0));
     await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     const raw = Buffer.concat([fs.readFileSync(h.dbFile), fs.existsSync(`${h.dbFile}-wal`) ? fs.readFileSync(`${h.dbFile}-wal`) : Buffer.alloc(0)]);
     const needles = [String(chat), Buffer.from(String(chat)).toString("base64"), `telegram:${chat}`, "ZQX-4471", Buffer.from(secret).toString("base64").slice(0, 20)];

@@ -120,7 +120,7 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
     for (const l of LOCALES) {
       const p = profileTexts(tr, l);
       // Proactive texts too: a knock may show on a locked screen (S8).
-      const texts = [p.name, p.description, p.shortDescription, ...p.commands.map((c) => c.description), tr.t(l, "exit.cover"), tr.t(l, "common.exitButton"), tr.t(l, "report.knock"), tr.t(l, "report.read")];
+      const texts = [p.name, p.description, p.shortDescription, ...p.commands.map((c) => c.description), tr.t(l, "exit.cover"), tr.t(l, "common.exitButton"), tr.t(l, "report.knock_telegram"), tr.t(l, "report.knock_whatsapp"), tr.t(l, "report.read")];
       for (const t of texts) for (const w of sensitiveTermsIn(t)) found.push(`${l}: "${t}" has "${w}"`);
     }
     expect(found).toEqual([]);

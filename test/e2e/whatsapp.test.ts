@@ -41,7 +41,9 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const [welcome, lang] = await say(jid, "Сәлем", 2);
     expect(welcome).toContain("Қазақстан: 112, 102, 103, 111");
     expect(lang).toContain("1 — Қазақша\n2 — Кыргызча\n3 — Русский");
-    expect(lang).toContain("0 — шығу және өшіру («тоқта»)");
+    expect(lang).toContain("0 — шығу («тоқта»)");
+    // How to clear the chat by hand is said before it is needed (decision 7).
+    expect(welcome).toContain("«Чатты тазалау»");
     // W4: every menu says how to find help if WhatsApp goes away.
     expect(lang).toContain("WhatsApp істемесе: Telegram @qorgau_test_bot · 112, 102, 111");
 
@@ -158,7 +160,6 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     await say(jid, "2"); // no danger now
     await say(jid, "Шымкент");
     await say(jid, "Соседа запугивает муж, слышны угрозы.");
-    await say(jid, "1"); // no photos, on
     await say(jid, "2"); // contact any time
     await say(jid, "малина"); // the case word, required when staff may write back
     // Send: the confirmation, then the menu. Waiting for both, so the menu cannot be taken later for the knock.
@@ -175,7 +176,8 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const before = wa.count(jid);
     emu.groupMessage(STAFF, 41, "Мы на связи. Чем помочь?", card.id);
     const [knock] = await wa.waitFor(jid, before, 1);
-    expect(knock!.text).toContain("У вас новое сообщение. Нажмите, чтобы прочитать.");
+    expect(knock!.text).toContain("У вас новое сообщение.\n\n1 — Прочитать");
+    expect(knock!.text).not.toMatch(/[Нн]ажмите/);
     expect(knock!.text).toContain("1 — Прочитать");
     expect(knock!.text).not.toContain("Чем помочь");
     const [content] = await say(jid, "1");

@@ -164,7 +164,8 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     try {
       input = parseWa(msg);
     } catch {
-      input = { type: "media", media: "other" };
+      // A shape we do not know is not answered: it may be one of WhatsApp's own notices.
+      input = null;
     }
     if (!input) return;
     const jid = msg.from;

@@ -39,6 +39,9 @@ export function menuNumber(text: string): number | null {
   return word === undefined ? null : word;
 }
 
+/** Message types a person sends (besides text and location), as whatsapp-web.js names them. */
+const PERSON_SENT: Record<string, MediaKind> = { image: "photo", ptt: "voice", audio: "audio", sticker: "sticker", video: "video", document: "document", vcard: "contact", multi_vcard: "contact", poll_creation: "poll" };
+
 /** What the adapter makes of a WhatsApp message, or null for what it must ignore. */
 export function parseWa(msg: WaIncoming): Input | null {
   // Never our own echoes, status broadcasts or groups (W: the bot answers only one-to-one chats).
@@ -60,8 +63,11 @@ export function parseWa(msg: WaIncoming): Input | null {
       return Number.isFinite(lat) && Number.isFinite(lon) ? { type: "location", lat, lon } : { type: "media", media: "other" };
     }
     default: {
-      const kinds: Record<string, MediaKind> = { image: "photo", ptt: "voice", audio: "audio", sticker: "sticker", video: "video", document: "document", vcard: "contact", multi_vcard: "contact", poll_creation: "poll" };
-      return { type: "media", media: kinds[msg.type] ?? "other" };
+      // Only what a person sends. WhatsApp's own notices (e2e_notification, notification_template,
+      // call_log, protocol, revoked, reactions, group notices, …) are not a person writing: they get
+      // no answer, and after a quick exit they must not bring one (S6).
+      const kind = PERSON_SENT[msg.type];
+      return kind ? { type: "media", media: kind } : null;
     }
   }
 }

@@ -4,7 +4,7 @@ import type { T, Translator } from "../i18n.ts";
 import type { Directory } from "../services/directory.ts";
 import type { TownMatcher } from "../services/towns.ts";
 import type { DialogState, SessionRecord } from "../store.ts";
-import type { Country, Option, OutMessage } from "../types.ts";
+import type { ChannelName, Country, Option, OutMessage } from "../types.ts";
 
 export interface FlowDeps {
   translator: Translator;
@@ -17,6 +17,9 @@ export interface FlowCtx {
   deps: FlowDeps;
   session: SessionRecord;
   locale: Locale;
+  /** Where the person is: texts say what is true there (decision 7), and some steps differ. */
+  channel: ChannelName;
+  /** Texts in the person's language, for their channel where a text differs per channel. */
   t: T;
 }
 

@@ -36,7 +36,8 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
     const { channel: name, chatId } = splitAddress(address);
     const channel = deps.channels[name];
     if (!channel) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
-    const t = deps.translator.fixed(r.locale);
+    // The reporter's channel: a knock on WhatsApp is answered with a number, not a button press.
+    const t = deps.translator.forChannel(r.locale, name);
     let screen: Screen;
     if (item.payload.type === "confirm") {
       const v = confirmView(t, r);

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import { crashPoint } from "../../crash-points.ts";
 import { pickerRegions, placeName } from "../services/directory.ts";
 import { newReportCode, normalizeCode } from "../services/sealer.ts";
-import type { Address, Country, Option, OutMessage } from "../types.ts";
+import type { Address, ChannelName, Country, Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";
 import { dangerView } from "../flows/lines.ts";
@@ -198,11 +198,13 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
   };
 }
 
-/** The step after the current one, given the answers so far. */
-function advance(d: Draft): Draft {
+/** The step after the current one, given the answers so far and where the person is. */
+function advance(d: Draft, channel: ChannelName): Draft {
   const order = ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
   // The danger questions ("risk") are one step of the order, however many are answered.
   let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
+  // Photos are offered only where they are relayed with their metadata stripped: Telegram's photos.
+  if (order[i] === "photos" && channel !== "telegram") i++;
   if (order[i] === "riskAsk" && d.about !== "self") i++;
   return { ...d, step: order[i] ?? "review" };
 }
@@ -239,7 +241,7 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
   switch (act) {
     case "about":
       if (!ABOUT.includes(arg as never)) return stepView(ctx, d);
-      next = advance({ ...d, about: arg as Draft["about"] });
+      next = advance({ ...d, about: arg as Draft["about"] }, ctx.channel);
       break;
     case "kind": {
       const k = arg as Draft["kinds"][number];
@@ -249,15 +251,15 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     }
     case "kinds":
       if (!d.kinds.length) return stepView(ctx, d, [text(t("report.pickOne"))]);
-      next = advance(d);
+      next = advance(d, ctx.channel);
       break;
     case "danger":
-      next = advance({ ...d, urgent: arg === "yes" });
+      next = advance({ ...d, urgent: arg === "yes" }, ctx.channel);
       // Danger now: the emergency numbers first, then the next question (the report is marked urgent).
       if (arg === "yes") lead = dangerView(ctx).messages;
       break;
     case "where":
-      if (arg === "skip") next = advance({ ...d, regionId: null });
+      if (arg === "skip") next = advance({ ...d, regionId: null }, ctx.channel);
       else {
         await saveDraft(ctx, d);
         return whereRegionsView(ctx, d, 0);
@@ -273,28 +275,28 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     case "wregion": {
       const p = ctx.deps.directory.place(arg ?? "");
       if (!p) return whereRegionsView(ctx, d, 0);
-      next = advance({ ...d, regionId: p.id, country: p.country as Country });
+      next = advance({ ...d, regionId: p.id, country: p.country as Country }, ctx.channel);
       break;
     }
     case "risk":
       if (arg === "start") next = { ...d, step: "risk", risk: "" };
-      else if (arg === "skip") next = advance({ ...d, step: "risk" });
+      else if (arg === "skip") next = advance({ ...d, step: "risk" }, ctx.channel);
       else {
         const risk = (d.risk ?? "") + (arg === "y" ? "y" : "n");
-        next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }) : { ...d, risk };
+        next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }, ctx.channel) : { ...d, risk };
       }
       if (arg === "skip" && (next.risk ?? "").length < RISK_QUESTIONS) next = { ...next, risk: undefined };
       break;
     case "contact":
       if (!CONTACT.includes(arg as Contact)) return stepView(ctx, d);
-      next = advance({ ...d, contact: arg as Contact });
+      next = advance({ ...d, contact: arg as Contact }, ctx.channel);
       break;
     case "caseword":
       if (wordRequired(d)) return stepView(ctx, d);
-      next = advance({ ...d, caseWord: null });
+      next = advance({ ...d, caseWord: null }, ctx.channel);
       break;
     case "photos":
-      next = advance(d);
+      next = advance(d, ctx.channel);
       break;
     case "send":
       return submit(ctx, d);
@@ -342,7 +344,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     // Nothing is lost: the draft stays as it was, and the person is asked for a shorter text.
     if (body.length > MAX_REPORT_TEXT) return stepView(ctx, d, [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))]);
     // Describing what happened often names violence; that marks the report urgent instead of interrupting it.
-    const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger });
+    const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger }, ctx.channel);
     await saveDraft(ctx, next);
     return stepView(ctx, next, hasDanger && !d.urgent ? dangerView(ctx).messages : undefined);
   }
@@ -351,7 +353,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     if (word.length < MIN_CASE_WORD || word.length > 40) return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
     // A word shaped like a report code would be the first thing someone who saw the code tries.
     if (normalizeCode(word)) return stepView(ctx, d, [text(t("report.caseWordLikeCode"))]);
-    const next = advance({ ...d, caseWord: word });
+    const next = advance({ ...d, caseWord: word }, ctx.channel);
     await saveDraft(ctx, next);
     return stepView(ctx, next);
   }
@@ -359,7 +361,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     const place = ctx.deps.towns.match(raw);
     if (!place) return stepView(ctx, d, [text(t("near.notFound"))]);
     const regionId = place.kind === "city" ? (place.region_id ?? place.id) : place.id;
-    const next = advance({ ...d, regionId, country: place.country as Country });
+    const next = advance({ ...d, regionId, country: place.country as Country }, ctx.channel);
     await saveDraft(ctx, next);
     return stepView(ctx, next);
   }
@@ -394,7 +396,7 @@ export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): 
   const near = ctx.deps.directory.nearestPlace(lat, lon);
   const place = near && near.km <= 400 ? near.place : null;
   const regionId = place ? (place.kind === "city" ? (place.region_id ?? place.id) : place.id) : null;
-  const next = advance({ ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null });
+  const next = advance({ ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null }, ctx.channel);
   await saveDraft(ctx, next);
   return stepView(ctx, next);
 }
