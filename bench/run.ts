@@ -116,7 +116,13 @@ async function startBot(file: string, delay: number, env: Record<string, string>
   return { ...child, emu };
 }
 
-type Step = { name: string; do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean };
+/**
+ * `expect`: how many answers end the step. An exit step ends when the cover arrives instead
+ * (answers to what was typed just before it are dropped or taken back, so they cannot be counted).
+ */
+type Step = { name: string; do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean; sends?: number };
+
+const COVER = "Список покупок: хлеб, молоко, яблоки.";
 
 function press(label: string | RegExp): (emu: BotApiEmulator, chat: number) => void {
   return (emu, chat) => {
@@ -153,7 +159,8 @@ const QORGAU_SCRIPT: Step[] = [
   { name: "contact: no", do: press("Нет, не связываться"), expect: 1 },
   { name: "case word: skip", do: press("Пропустить"), expect: 1 },
   { name: "send", do: press("📨 Отправить"), expect: 2 },
-  { name: "exit", do: text("/exit"), expect: 1, exit: true },
+  // The race of issue 13: a disclosure typed, then the exit 20 ms later, before the answer came.
+  { name: "exit", do: (emu, chat) => (emu.sendText(chat, "Муж опять бил меня вчера."), void setTimeout(() => emu.sendText(chat, "/exit"), 20)), expect: 1, exit: true, sends: 2 },
 ];
 
 const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? { name: "text", do: text(`hello ${i}`), expect: 1 } : { name: "button", do: press("A"), expect: 1 }));
@@ -165,6 +172,10 @@ interface RunResult {
   /** Step name → its reply latencies. */
   byStep: Map<string, number[]>;
   exitLatencies: number[];
+  /** From the exit to its cover: the moment the chat is safe to show. */
+  exitCoverLatencies: number[];
+  /** Chats whose exit left anything but the cover (checked after the run). */
+  exitLeftovers: number;
   errors: number;
   /** Step index → how many users failed there (a missing button, or no answer in time). */
   failedAt: Record<number, number>;
@@ -175,6 +186,8 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
   const latencies: number[] = [];
   const byStep = new Map<string, number[]>();
   const exitLatencies: number[] = [];
+  const exitCoverLatencies: number[] = [];
+  const exitChats: number[] = [];
   let updates = 0;
   let errors = 0;
   const failedAt: Record<number, number> = {};
@@ -204,14 +217,15 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
           fail(i);
           return;
         }
-        updates++;
+        updates += step.sends ?? 1;
         const ok = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => {
             waiters.delete(chat);
             resolve(false);
           }, stepTimeoutMs);
+          const done = step.exit ? () => emu.sent(chat).slice(before).some((m) => m.text === COVER) : () => emu.sent(chat).length >= before + step.expect;
           const check = () => {
-            if (emu.sent(chat).length >= before + step.expect) {
+            if (done()) {
               clearTimeout(timer);
               waiters.delete(chat);
               resolve(true);
@@ -226,7 +240,12 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
         }
         latencies.push(performance.now() - started);
         byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - started]);
-        if (step.exit) exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started);
+        if (step.exit) {
+          // The exit itself is sent 20 ms after the step starts.
+          exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started - 20);
+          exitCoverLatencies.push(performance.now() - started - 20);
+          exitChats.push(chat);
+        }
       }
   };
   await Promise.all(
@@ -235,7 +254,11 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
     }),
   );
   emu.onCall = outer;
-  return { updates, seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), byStep, exitLatencies: exitLatencies.sort((a, b) => a - b), errors, failedAt };
+  const seconds = (performance.now() - t0) / 1000;
+  // What an exit left behind, once the last answers and retries had a moment to land.
+  if (exitChats.length) await new Promise((r) => setTimeout(r, 2000));
+  const exitLeftovers = exitChats.filter((chat) => emu.visible(chat).length !== 1).length;
+  return { updates, seconds, latencies: latencies.sort((a, b) => a - b), byStep, exitLatencies: exitLatencies.sort((a, b) => a - b), exitCoverLatencies: exitCoverLatencies.sort((a, b) => a - b), exitLeftovers, errors, failedAt };
 }
 
 async function waitStarted(emu: BotApiEmulator, child: { output: () => string; exited: Promise<number | null> }) {
@@ -267,7 +290,15 @@ function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; 
     slowest_steps_p99_ms: Object.fromEntries(
       [...r.byStep].map(([name, l]) => [name, percentile(l.sort((a, b) => a - b), 99)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3),
     ),
-    ...(r.exitLatencies.length ? { exit_ms_p50: percentile(r.exitLatencies, 50), exit_ms_p99: percentile(r.exitLatencies, 99) } : {}),
+    ...(r.exitLatencies.length
+      ? {
+          exit_ms_p50: percentile(r.exitLatencies, 50),
+          exit_ms_p99: percentile(r.exitLatencies, 99),
+          exit_cover_ms_p50: percentile(r.exitCoverLatencies, 50),
+          exit_cover_ms_p99: percentile(r.exitCoverLatencies, 99),
+          exit_leftover_chats: r.exitLeftovers,
+        }
+      : {}),
     bot_cpu_ms_per_update: Math.round((stats.cpuMs / Math.max(1, r.updates)) * 100) / 100,
     peak_rss_mb: stats.peakRssMb,
     errors: r.errors,
@@ -353,7 +384,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       updates_per_s_share: Math.round(share * 100) / 100,
       reply_p99_ratio: Math.round(tail * 100) / 100,
       ...(targetLoad
-        ? { target_updates_per_s_share_met: share >= 0.7, target_p99_ratio_met: tail <= 2, target_exit_p99_met: (q.exit_ms_p99 as number) < 1000 }
+        ? { target_updates_per_s_share_met: share >= 0.7, target_p99_ratio_met: tail <= 2, target_exit_p99_met: (q.exit_cover_ms_p99 as number) < 1000 && q.exit_leftover_chats === 0 }
         : { targets: "judged only at 500 users and 30 ms" }),
     });
   }
