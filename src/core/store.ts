@@ -48,6 +48,8 @@ export interface PendingExit {
   attempts: number;
   /** When the next background pass is due. */
   nextAt: Date | null;
+  /** The first pass took the chat's tracked ids (else a restart takes them). */
+  taken: boolean;
 }
 
 export interface Store {
@@ -58,12 +60,19 @@ export interface Store {
   /** Ids tracked for the chat's current conversation (not those a wipe already took). */
   trackedMessages(address: Address): Promise<TrackedRef[]>;
   /**
-   * Starts a wipe (S2, S5): the marker and, in the same commit, every tracked id of the chat moved to
-   * the wipe's backlog (so the next conversation's ids are never mixed in), the session and the
-   * timed deletions forgotten. Committed at once, after every write queued before it (a message
-   * tracked as it arrived is in). `cover` is owed from now.
+   * Starts a wipe (S2): its marker, committed at once after every write queued before it (a message
+   * tracked as it arrived is in). `cover` is owed from now; the chat's tracked ids are the wipe's
+   * until its first pass takes them (`settleExitPass`).
    */
   beginExit(exit: { address: Address; locale: Locale; cover: boolean }, at: Date): Promise<void>;
+  /**
+   * What a pass did, in one commit. `took`: the tracked ids the first pass read (they leave the
+   * conversation; those not in `finished` join the backlog), and the session and the timed
+   * deletions go with them (S5). `finished`: ids the platform deleted, refused for good, or too old.
+   */
+  settleExitPass(address: Address, took: TrackedRef[] | null, finished: string[]): Promise<void>;
+  /** After a crash before the first pass's commit: every tracked id of the chat joins the backlog. */
+  takeAllExitIds(address: Address): Promise<void>;
   /**
    * Ids that belong to a wipe but were seen only after it began: an answer that was in flight, a
    * message that arrived while it ran. Starts a marker (no cover owed) if the wipe is already over.
@@ -71,8 +80,6 @@ export interface Store {
   addToExit(address: Address, locale: Locale, refs: TrackedRef[], at: Date): Promise<void>;
   /** The ids a wipe still has to delete. */
   exitBacklog(address: Address): Promise<TrackedRef[]>;
-  /** Ids the platform finished (deleted, refused for good, too old): forgotten. */
-  forgetExitIds(address: Address, ids: string[]): Promise<void>;
   /** What a pass left: whether the cover is still owed, and when to try again. */
   exitRetry(address: Address, left: { cover: boolean; attempts: number; nextAt: Date }): Promise<void>;
   /** Ends the wipe when no id is left (call it once the cover is sent); says whether it ended. */

@@ -47,20 +47,23 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     ),
     track: db.prepare("INSERT OR IGNORE INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
     tracked: db.prepare("SELECT message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ? ORDER BY sent_at"),
-    // A new exit on a chat whose wipe is still being retried merges into it: the cover stays owed if it was.
+    // A new exit on a chat whose wipe is still being retried merges into it: the cover stays owed if
+    // it was, and the chat's tracked ids (the conversation since) are to be taken again.
     markExit: db.prepare(
-      `INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, created_at) VALUES (?, ?, ?, 0, NULL, ?)
-       ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = max(cover, excluded.cover), attempts = 0, next_at = NULL`,
+      `INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, ids_taken, created_at) VALUES (?, ?, ?, 0, NULL, 0, ?)
+       ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = max(cover, excluded.cover), attempts = 0, next_at = NULL, ids_taken = 0`,
     ),
-    lateExit: db.prepare("INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, created_at) VALUES (?, ?, 0, 0, NULL, ?) ON CONFLICT(chat) DO NOTHING"),
+    lateExit: db.prepare("INSERT INTO exit_pending (chat, locale, cover, attempts, next_at, ids_taken, created_at) VALUES (?, ?, 0, 0, NULL, 1, ?) ON CONFLICT(chat) DO NOTHING"),
     takeTracked: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) SELECT chat, message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ?"),
     addExitId: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
     backlog: db.prepare("SELECT message_id, from_bot, sent_at FROM exit_deletes WHERE chat = ? ORDER BY sent_at"),
-    forgetExitId: db.prepare("DELETE FROM exit_deletes WHERE chat = ? AND message_id = ?"),
+    forgetExitIds: db.prepare("DELETE FROM exit_deletes WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))"),
+    forgetTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))"),
+    taken: db.prepare("UPDATE exit_pending SET ids_taken = 1 WHERE chat = ?"),
     exitRetry: db.prepare("UPDATE exit_pending SET cover = ?, attempts = ?, next_at = ? WHERE chat = ?"),
-    finishExit: db.prepare("DELETE FROM exit_pending WHERE chat = ? AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)"),
+    finishExit: db.prepare("DELETE FROM exit_pending WHERE chat = ? AND ids_taken = 1 AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)"),
     hasExit: db.prepare("SELECT 1 FROM exit_pending WHERE chat = ?").pluck(),
-    pendingExits: db.prepare("SELECT chat, locale, cover, attempts, next_at FROM exit_pending ORDER BY created_at"),
+    pendingExits: db.prepare("SELECT chat, locale, cover, attempts, next_at, ids_taken FROM exit_pending ORDER BY created_at"),
     wipeSession: db.prepare("DELETE FROM sessions WHERE chat = ?"),
     wipeTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ?"),
     wipeExpiring: db.prepare("DELETE FROM expiring_messages WHERE chat = ?"),
@@ -91,11 +94,28 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     q.upsertSession.run(row);
     track(address, refs);
   });
-  const beginExit = db.transaction((address: string, locale: string, cover: boolean, at: Date) => {
-    q.markExit.run(address, locale, cover ? 1 : 0, iso(at));
+  /**
+   * What a pass of a wipe learnt, in one commit: ids it took from the chat's conversation leave
+   * tracked_messages (those not finished join the backlog), with the session and the timed
+   * deletions; finished backlog ids are forgotten.
+   */
+  const settlePass = db.transaction((address: string, took: TrackedRef[] | null, finished: string[]) => {
+    if (took) {
+      const done = new Set(finished);
+      q.forgetTracked.run(address, JSON.stringify(took.map((r) => r.id)));
+      for (const r of took) if (!done.has(r.id)) q.addExitId.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
+      q.taken.run(address);
+      cache.delete(address);
+      q.wipeSession.run(address);
+      q.wipeExpiring.run(address);
+    }
+    if (finished.length) q.forgetExitIds.run(address, JSON.stringify(finished));
+  });
+  /** After a crash before the first pass's commit: the whole conversation is the wipe's (the chat was erasing). */
+  const takeAll = db.transaction((address: string) => {
     q.takeTracked.run(address);
     q.wipeTracked.run(address);
-    // The session and the timed deletions (their ids are tracked too) go in the same commit.
+    q.taken.run(address);
     cache.delete(address);
     q.wipeSession.run(address);
     q.wipeExpiring.run(address);
@@ -103,9 +123,6 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
   const addToExit = db.transaction((address: string, locale: string, refs: TrackedRef[], at: Date) => {
     q.lateExit.run(address, locale, iso(at));
     for (const r of refs) q.addExitId.run(address, r.id, r.fromBot ? 1 : 0, iso(r.at));
-  });
-  const forgetExitIds = db.transaction((address: string, ids: string[]) => {
-    for (const id of ids) q.forgetExitId.run(address, id);
   });
   const laterMany = db.transaction((address: string, ids: string[], at: Date) => {
     for (const id of ids) q.laterDelete.run(iso(at), address, id);
@@ -165,9 +182,14 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return (q.tracked.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
     async beginExit(exit, at) {
-      await write.now(() => beginExit(exit.address, exit.locale, exit.cover, at));
+      // The marker alone, at once: one small commit, not one that rewrites the chat's pages (the
+      // ids follow with the pass's own write, batched with other chats' writes).
+      await write.now(() => q.markExit.run(exit.address, exit.locale, exit.cover ? 1 : 0, iso(at)));
       // A kill cannot lose it (NORMAL); the wipe does not wait for the disk, which only a power cut would need.
       walSync().catch(() => undefined);
+    },
+    async takeAllExitIds(address) {
+      await write(() => takeAll(address));
     },
     async addToExit(address, locale, refs, at) {
       if (refs.length) await write.now(() => addToExit(address, locale, refs, at));
@@ -175,8 +197,8 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     async exitBacklog(address) {
       return (q.backlog.all(address) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
     },
-    async forgetExitIds(address, ids) {
-      if (ids.length) await write(() => forgetExitIds(address, ids));
+    async settleExitPass(address, took, finished) {
+      if (took || finished.length) await write(() => settlePass(address, took, finished));
     },
     async exitRetry(address, left) {
       await write(() => q.exitRetry.run(left.cover ? 1 : 0, left.attempts, iso(left.nextAt), address));
@@ -185,12 +207,13 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return (await write(() => q.finishExit.run(address, address))).changes === 1;
     },
     async pendingExits() {
-      return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number; attempts: number; next_at: string | null }>).map((r) => ({
+      return (q.pendingExits.all() as Array<{ chat: string; locale: string; cover: number; attempts: number; next_at: string | null; ids_taken: number }>).map((r) => ({
         address: r.chat as Address,
         locale: isLocale(r.locale) ? r.locale : "ru",
         cover: !!r.cover,
         attempts: r.attempts,
         nextAt: r.next_at ? date(r.next_at) : null,
+        taken: !!r.ids_taken,
       }));
     },
     async hasPendingExit(address) {

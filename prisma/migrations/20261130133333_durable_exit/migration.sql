@@ -20,6 +20,7 @@ CREATE TABLE "new_exit_pending" (
     "cover" BOOLEAN NOT NULL,
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "next_at" DATETIME,
+    "ids_taken" BOOLEAN NOT NULL DEFAULT false,
     "created_at" DATETIME NOT NULL
 );
 INSERT INTO "new_exit_pending" ("chat", "cover", "created_at", "locale") SELECT "chat", "cover", "created_at", "locale" FROM "exit_pending";

@@ -69,6 +69,8 @@ export function createEraser(deps: EraserDeps): Eraser {
   const { store, logger } = deps;
   const epochs = new Map<Address, number>();
   const erasingNow = new Set<Address>();
+  /** Chats whose first pass had ids adopted while it ran: only those need a second pass. */
+  const lateIds = new Set<Address>();
   /** One pass at a time per chat: a background pass never overlaps the wipe's own (the cover goes once). */
   const lanes = new Map<Address, Promise<void>>();
   const timers = new Map<Address, NodeJS.Timeout>();
@@ -85,28 +87,31 @@ export function createEraser(deps: EraserDeps): Eraser {
     return next;
   }
 
-  /** Deletes what the backlog holds, forgets what is finished, then sends the cover if it is owed. */
-  async function pass(address: Address, locale: Locale, coverOwed: boolean): Promise<PassResult> {
+  /**
+   * Deletes what the backlog holds and, on the first pass, the chat's tracked ids (`took`); forgets
+   * what is finished; sends the cover if it is owed.
+   */
+  async function pass(address: Address, locale: Locale, coverOwed: boolean, took: TrackedRef[] | null): Promise<PassResult> {
     const { channel: name, chatId } = splitAddress(address);
     const channel = deps.channels[name]!;
     const cutoff = deps.now().getTime() - deps.messageTrackHours * 3600_000;
     const backlog = await store.exitBacklog(address);
-    const tooOld = backlog.filter((r) => r.at.getTime() < cutoff).map((r) => r.id);
-    const live = backlog.filter((r) => r.at.getTime() >= cutoff);
+    const all = took ? [...new Map([...took, ...backlog].map((r) => [r.id, r])).values()] : backlog;
+    const tooOld = all.filter((r) => r.at.getTime() < cutoff).map((r) => r.id);
+    const live = all.filter((r) => r.at.getTime() >= cutoff);
     const res = live.length ? await channel.deleteMessages(chatId, live) : { done: [], retry: [] };
-    await store.forgetExitIds(address, [...tooOld, ...res.done]);
+    // The cover does not wait for the commit that records what was finished (one turn of a busy
+    // event loop); the pass ends when both are done, so the next pass reads a settled backlog.
+    const coverSent = coverOwed
+      ? channel.sendCover(chatId, coverTextFor(deps, locale), locale).then(
+          () => true,
+          (err) => (logger.warn("exit.cover_failed", { channel: name, ...describeError(err) }), false),
+        )
+      : Promise.resolve(false);
+    const [sent] = await Promise.all([coverSent, store.settleExitPass(address, took, [...tooOld, ...res.done])]);
     // An id the channel did not report on is not finished.
     const done = new Set(res.done);
-    let cover = coverOwed;
-    if (cover) {
-      try {
-        await channel.sendCover(chatId, coverTextFor(deps, locale), locale);
-        cover = false;
-      } catch (err) {
-        logger.warn("exit.cover_failed", { channel: name, ...describeError(err) });
-      }
-    }
-    return { retry: live.filter((r) => !done.has(r.id)).length, retryAfterMs: res.retryAfterMs, cover };
+    return { retry: live.filter((r) => !done.has(r.id)).length, retryAfterMs: res.retryAfterMs, cover: coverOwed && !sent };
   }
 
   /** After a pass: the wipe ends when nothing is left, else the next pass is booked (durably). */
@@ -144,7 +149,9 @@ export function createEraser(deps: EraserDeps): Eraser {
       if (stopped || !deps.channels[splitAddress(address).channel]) return;
       const pending = (await store.pendingExits()).find((p) => p.address === address);
       if (!pending) return;
-      const res = await pass(address, pending.locale, pending.cover);
+      // Cut short before its first pass's commit (a crash): the chat's tracked ids are all the wipe's.
+      if (!pending.taken) await store.takeAllExitIds(address);
+      const res = await pass(address, pending.locale, pending.cover, null);
       await settle(address, pending.locale, res, Math.max(attempts, pending.attempts), reason);
     }).catch((err) => {
       // The database failed: the marker is still there; try again later.
@@ -171,13 +178,15 @@ export function createEraser(deps: EraserDeps): Eraser {
           return;
         }
         await inLane(address, async () => {
-          const first = await pass(address, locale, opts.cover);
+          lateIds.delete(address);
+          // Every id of the conversation is tracked now: the marker's commit took in what was queued.
+          const first = await pass(address, locale, opts.cover, await store.trackedMessages(address));
           // From here what arrives is the next conversation. What arrived during the first pass was
           // added to the backlog: one more pass takes it before the wipe can end.
           erasingNow.delete(address);
-          const second = await pass(address, locale, first.cover);
-          await settle(address, locale, second, 0, opts.reason);
-          logger.info("exit.done", { channel: name, reason: opts.reason, failed: second.retry });
+          const last = lateIds.delete(address) ? await pass(address, locale, first.cover, null) : first;
+          await settle(address, locale, last, 0, opts.reason);
+          logger.info("exit.done", { channel: name, reason: opts.reason, failed: last.retry });
         });
       } finally {
         erasingNow.delete(address);
@@ -186,6 +195,7 @@ export function createEraser(deps: EraserDeps): Eraser {
 
     async adopt(address, locale, refs) {
       if (!refs.length) return;
+      if (erasingNow.has(address)) lateIds.add(address);
       await store.addToExit(address, locale, refs, deps.now());
       // Deleted at once when the wipe is over; otherwise its own second pass takes them.
       if (!erasingNow.has(address)) schedule(address, locale, 0, 0, "late");
