@@ -4,6 +4,7 @@ import { LOCALES, type Locale } from "../../src/config.ts";
 import { createDialog, type Dialog } from "../../src/core/dialog.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
 import { isHighRisk, MAX_REPORT_TEXT } from "../../src/core/reports/flow.ts";
+import { createStaffDesk } from "../../src/core/reports/staff.ts";
 import type { ReportStore } from "../../src/core/reports/types.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
 import { createSealer } from "../../src/core/services/sealer.ts";
@@ -376,6 +377,11 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(locked.wordLockedUntil!.getTime()).toBeGreaterThan(now.value.getTime());
     expect(await db.prisma.outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
     expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
+    // Staff see it on the card, without a word of what was typed.
+    const desk = createStaffDesk({ reports, directory: loadDirectory(), translator: tr, staffLocale: "ru", now: () => now.value, kick: () => undefined });
+    const card = desk.card(locked).text;
+    expect(card).toContain(tr.t("ru", "staff.card.wordLocked"));
+    for (const guess of guesses) expect(card).not.toContain(guess);
     // A day later the right word opens it again.
     now.value = new Date(now.value.getTime() + 25 * 3600_000);
     await send(strangers[0]!, r.code);
