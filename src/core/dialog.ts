@@ -133,7 +133,8 @@ export function createDialog(deps: DialogDeps): Dialog {
       return;
     }
     if (deps.reports) {
-      // Writing again lifts a quick-exit hold: held staff replies are knocked now (S6).
+      // Writing again lifts a hold on replies, never the lock a quick exit put on the chat's reports
+      // (only the case word does, decision 10): held staff replies of unlocked reports are knocked now.
       const released = await deps.reports.reports.touchRelays(address, now);
       if (released.length) deps.reports.kick();
     }

@@ -40,8 +40,6 @@ export interface Incoming {
   languageHint?: string;
   /** Set by adapters once an update cannot be told apart from a retried one. */
   at?: Date;
-  /** For a pressed button: the id of the bot's message that carries it. */
-  onMessageId?: string;
 }
 
 export interface Option {

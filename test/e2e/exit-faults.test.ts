@@ -4,10 +4,9 @@
  * emulator failing, slow, or racing the person's own messages.
  */
 import path from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BotApiEmulator } from "../support/bot-api-emulator.ts";
-import { pressLabel, startHarness, tempDir, type Harness } from "../support/harness.ts";
+import { chatAtMenu, countRows, pressLabel, startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 import { runExpiry } from "../../src/core/services/housekeeping.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
@@ -20,24 +19,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function chatAtMenu(emu: BotApiEmulator, chat: number) {
-  emu.sendText(chat, "/start", { languageCode: "ru" });
-  await emu.waitForSent(chat, 0, 2);
-  pressLabel(emu, chat, "Русский");
-  await emu.waitForSent(chat, 2, 1);
-  pressLabel(emu, chat, /Казахстан/);
-  await emu.waitForSent(chat, 3, 1);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const count = (file: string, sql: string) => {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+const count = countRows;
 
 describe("quick exit while Telegram fails (decision 9)", () => {
   it("502 and a 429 with retry_after 120 for 30 s: the cover goes out at once, the marker stays, and every message is deleted once Telegram is back", async () => {

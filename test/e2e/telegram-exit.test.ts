@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { DELETE_WINDOW_MS } from "../support/bot-api-emulator.ts";
-import { pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { chatAtMenu, startHarness, type Harness } from "../support/harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -10,15 +10,6 @@ afterEach(async () => {
 });
 
 const HOUR = 3600_000;
-
-async function chatAtMenu(h: Harness, chat: number) {
-  h.emu.sendText(chat, "/start", { languageCode: "ru" });
-  await h.emu.waitForSent(chat, 0, 2);
-  pressLabel(h.emu, chat, "Русский");
-  await h.emu.waitForSent(chat, 2, 1);
-  pressLabel(h.emu, chat, /Казахстан/);
-  await h.emu.waitForSent(chat, 3, 1);
-}
 
 /** Puts an old message into both the emulator's chat and the bot's tracking table. */
 async function seed(h: Harness, chat: number, fromBot: boolean, ageMs: number): Promise<number> {
@@ -37,7 +28,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     for (const age of [1, 30, 47, 49]) {
       byAge[age] = [await seed(h, chat, true, age * HOUR), await seed(h, chat, false, age * HOUR)];
     }
-    await chatAtMenu(h, chat);
+    await chatAtMenu(h.emu, chat);
     const live = h.emu.visible(chat).filter((id) => !byAge[49]!.includes(id) && ![1, 30, 47].some((a) => byAge[a]!.includes(id)));
     const sentBefore = h.emu.sent(chat).length;
 
@@ -69,7 +60,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     h = await startHarness();
     const chat = 3002;
     for (let i = 0; i < 230; i++) await seed(h, chat, i % 2 === 0, HOUR);
-    await chatAtMenu(h, chat);
+    await chatAtMenu(h.emu, chat);
     h.emu.sendText(chat, "✕ Выйти");
     await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", chat).some((c) => c.payload.reply_markup?.remove_keyboard), 5000, "cover");
     const batches = h.emu.callsOf("deleteMessages", chat).map((c) => (c.payload.message_ids as number[]).length);
@@ -82,7 +73,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
   it("does not wait behind a slow answer in the same chat, and takes that answer back when it lands (S1)", async () => {
     h = await startHarness();
     const chat = 3003;
-    await chatAtMenu(h, chat);
+    await chatAtMenu(h.emu, chat);
     // The next venue for this chat hangs for 4 s, as on a slow network.
     h.emu.delay("sendVenue", 4000, 1, (p) => Number(p.chat_id) === chat);
     h.emu.sendText(chat, "Алматы");
@@ -100,7 +91,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
   it("finishes a wipe that a crash interrupted, at the next start, without a new /exit", async () => {
     h = await startHarness();
     const chat = 3004;
-    await chatAtMenu(h, chat);
+    await chatAtMenu(h.emu, chat);
     const address = makeAddress("telegram", chat);
     await vi.waitFor(async () => expect(await h!.app.db.prisma.trackedMessage.count({ where: { address } })).toBe(5));
     // The process died right after the wipe's first commit (its marker): nothing deleted, nothing else written.
@@ -116,7 +107,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
   it("uses the configured cover text for the user's language", async () => {
     h = await startHarness({ env: { COVER_TEXT_RU: "Рецепт: гречка с грибами." } });
     const chat = 3005;
-    await chatAtMenu(h, chat);
+    await chatAtMenu(h.emu, chat);
     const n = h.emu.sent(chat).length;
     h.emu.sendText(chat, "стоп");
     const [cover] = await h.emu.waitForSent(chat, n, 1);

@@ -2,7 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { BotApiEmulator } from "../support/bot-api-emulator.ts";
-import { pressLabel, tempDir } from "../support/harness.ts";
+import { countRows, pressLabel, tempDir } from "../support/harness.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 
 const STAFF = -1007770001;
@@ -50,14 +50,7 @@ async function toReview(e: BotApiEmulator, chat: number, stopAfterKinds = false)
   await step(() => pressLabel(e, chat, "Пропустить"));
 }
 
-const count = (dbFile: string, sql: string) => {
-  const db = new Database(dbFile, { readonly: true });
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+const count = countRows;
 
 describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)", () => {
   it("between the commit and the confirmation: after restart the report exists once and the confirmation and card come once", async () => {

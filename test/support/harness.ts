@@ -3,6 +3,7 @@
  * the local Bot API emulator. Shared by the end-to-end tests.
  */
 import fs from "node:fs";
+import Database from "better-sqlite3";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -72,4 +73,24 @@ export function pressLabel(emu: BotApiEmulator, chatId: number, label: string | 
 
 export function buttonsOf(payload: Record<string, any>): string[] {
   return ((payload.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string }>>).flat().map((b) => b.text);
+}
+
+/** A chat that started in Russian, chose Kazakhstan and sees the menu (four messages from the bot). */
+export async function chatAtMenu(emu: BotApiEmulator, chat: number) {
+  emu.sendText(chat, "/start", { languageCode: "ru" });
+  await emu.waitForSent(chat, 0, 2);
+  pressLabel(emu, chat, "Русский");
+  await emu.waitForSent(chat, 2, 1);
+  pressLabel(emu, chat, /Казахстан/);
+  await emu.waitForSent(chat, 3, 1);
+}
+
+/** One number from the raw database file, read on a connection of its own (as another process would). */
+export function countRows(file: string, sql: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare(sql).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }

@@ -163,7 +163,6 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           address: makeAddress("telegram", ctx.chat.id),
           input: parsed(ctx).input!,
           ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
-          ...(ctx.callbackQuery?.message ? { onMessageId: String(ctx.callbackQuery.message.message_id) } : {}),
           languageHint: ctx.from?.language_code,
         };
         arrivals.set(ctx, { incoming, arrival: d.arrive(incoming) });

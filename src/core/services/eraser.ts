@@ -65,12 +65,16 @@ export function retryDelayMs(attempts: number, maxMs: number, retryAfterMs?: num
 
 type PassResult = { retry: number; retryAfterMs?: number; cover: boolean };
 
+/** How long start waits for unfinished wipes, and shutdown for passes in flight. */
+export const RESUME_WAIT_MS = 10_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 export function createEraser(deps: EraserDeps): Eraser {
   const { store, logger } = deps;
   const epochs = new Map<Address, number>();
   const erasingNow = new Set<Address>();
-  /** Chats whose first pass had ids adopted while it ran: only those need a second pass. */
-  const lateIds = new Set<Address>();
+  /** Ids adopted while a chat's first pass ran (their commits): only those chats need a second pass, after them. */
+  const lateIds = new Map<Address, Promise<unknown>[]>();
   /** One pass at a time per chat: a background pass never overlaps the wipe's own (the cover goes once). */
   const lanes = new Map<Address, Promise<void>>();
   const timers = new Map<Address, NodeJS.Timeout>();
@@ -170,7 +174,7 @@ export function createEraser(deps: EraserDeps): Eraser {
       erasingNow.add(address);
       try {
         // The marker commits at once with every write queued before it (a message tracked as it
-        // arrived, a screen just sent), and takes the chat's ids into the backlog in that commit.
+        // arrived, a screen just sent): the first pass then reads them all.
         await store.beginExit({ address, locale, cover: opts.cover }, deps.now());
         if (!deps.channels[name]) {
           // The channel is off in this process: the marker stays, the wipe finishes when it is back.
@@ -182,9 +186,12 @@ export function createEraser(deps: EraserDeps): Eraser {
           // Every id of the conversation is tracked now: the marker's commit took in what was queued.
           const first = await pass(address, locale, opts.cover, await store.trackedMessages(address));
           // From here what arrives is the next conversation. What arrived during the first pass was
-          // added to the backlog: one more pass takes it before the wipe can end.
+          // added to the backlog: one more pass takes it, once those additions are committed.
           erasingNow.delete(address);
-          const last = lateIds.delete(address) ? await pass(address, locale, first.cover, null) : first;
+          const late = lateIds.get(address);
+          lateIds.delete(address);
+          if (late) await Promise.allSettled(late);
+          const last = late ? await pass(address, locale, first.cover, null) : first;
           await settle(address, locale, last, 0, opts.reason);
           logger.info("exit.done", { channel: name, reason: opts.reason, failed: last.retry });
         });
@@ -195,28 +202,28 @@ export function createEraser(deps: EraserDeps): Eraser {
 
     async adopt(address, locale, refs) {
       if (!refs.length) return;
-      if (erasingNow.has(address)) lateIds.add(address);
-      await store.addToExit(address, locale, refs, deps.now());
+      const added = store.addToExit(address, locale, refs, deps.now());
+      if (erasingNow.has(address)) lateIds.set(address, [...(lateIds.get(address) ?? []), added]);
+      await added;
       // Deleted at once when the wipe is over; otherwise its own second pass takes them.
       if (!erasingNow.has(address)) schedule(address, locale, 0, 0, "late");
     },
 
     async resume() {
-      const pending = await store.pendingExits();
-      let count = 0;
-      for (const p of pending) {
-        if (!deps.channels[splitAddress(p.address).channel]) continue;
-        count++;
-        await background(p.address, p.locale, p.attempts, "resume");
-      }
-      return count;
+      const pending = (await store.pendingExits()).filter((p) => deps.channels[splitAddress(p.address).channel]);
+      // All at once, each in its chat's lane. Start waits for them only so long: during an outage
+      // the bot must still start, and what is left goes on in the background.
+      const passes = Promise.allSettled(pending.map((p) => background(p.address, p.locale, p.attempts, "resume")));
+      await Promise.race([passes, sleep(RESUME_WAIT_MS)]);
+      return pending.length;
     },
 
     async stop() {
       stopped = true;
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
-      await Promise.allSettled([...lanes.values()]);
+      // A pass in flight finishes, or is left to the next start (its marker is kept).
+      await Promise.race([Promise.allSettled([...lanes.values()]), sleep(RESUME_WAIT_MS)]);
     },
   };
 }
