@@ -83,6 +83,11 @@ export interface StartOptions {
   onFatal?: (reason: string) => void;
   /** Offline time before WhatsApp gives up (tests shorten it). */
   whatsappOfflineLimitMs?: number;
+  /**
+   * Called after the app stopped itself in order (Telegram refused the token: 409 or 401), with the
+   * exit code and the line that says why; by default the process exits with that code.
+   */
+  onStopped?: (code: number, line: string) => void;
 }
 
 export async function startApp(config: Config, logger: Logger, opts: StartOptions = {}): Promise<App> {
@@ -111,8 +116,24 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   // Staff triage happens in Telegram groups: without Telegram there is no queue to send to.
   const staffChats = config.telegramEnabled ? staffChatsOf(config).map(moved) : [];
 
+  /** The app's own stop, once it exists (see the end). */
+  let stopApp: () => Promise<void> = async () => undefined;
+  let stoppingForGood = false;
+  /** Telegram will not go on: one clear line, the orderly stop (drain, outbox, database), then exit. */
+  const stopForGood = (code: number, line: string) => {
+    if (stoppingForGood) return;
+    stoppingForGood = true;
+    logger.error("app.stopping", { reason: "telegram refused", error_code: code });
+    process.stderr.write(`Qorgau is stopping: ${line}\n`);
+    void stopApp()
+      .catch((err) => logger.error("app.stop_failed", describeError(err)))
+      .finally(() => (opts.onStopped ?? ((c: number) => process.exit(c)))(code, line));
+  };
+
   const channels: Partial<Record<ChannelName, Channel>> = {};
-  const telegram = config.telegramEnabled ? createTelegramChannel({ config, translator, logger, firstSeen: (key, urgent) => store.firstSeen(key, now(), urgent) }) : undefined;
+  const telegram = config.telegramEnabled
+    ? createTelegramChannel({ config, translator, logger, firstSeen: (key, urgent) => store.firstSeen(key, now(), urgent), onFatal: (line) => stopForGood(2, line) })
+    : undefined;
   if (telegram) channels.telegram = telegram.channel;
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsappEnabled) {
@@ -259,7 +280,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   if (staff && staffChats.length) void staff.selfCheck().then(() => worker.kick());
 
   let stopping: Promise<void> | undefined;
-  return {
+  const app: App = {
     config,
     db,
     dialog,
@@ -284,6 +305,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       return stopping;
     },
   };
+  stopApp = () => app.stop();
+  return app;
 }
 
 /**
@@ -353,6 +376,16 @@ async function main() {
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
+  // A bug that escapes every handler is logged with safe fields and ends in the same orderly stop.
+  let crashed = false;
+  const crash = (event: string) => (err: unknown) => {
+    logger.error(event, describeError(err));
+    if (crashed) return;
+    crashed = true;
+    app.stop().finally(() => process.exit(1));
+  };
+  process.on("unhandledRejection", crash("process.unhandled_rejection"));
+  process.on("uncaughtException", crash("process.uncaught_exception"));
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("src/main.ts")) {

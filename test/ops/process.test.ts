@@ -33,4 +33,43 @@ describe("the bot as a process", () => {
     // The handler finished: both the welcome and the language choice went out.
     expect(emu.sent(4242)).toHaveLength(2);
   }, 60_000);
+
+  it("a 409 on getUpdates (the token polled elsewhere): one clear line, an orderly stop, exit 2, and the next start works (T2, issue 15)", async () => {
+    emu = await new BotApiEmulator().start();
+    const dbFile = path.join(tempDir(), "conflict.db");
+    const env = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false" };
+    const bot = startBotProcess(env);
+    await emu.waitFor(() => emu!.calls.some((c) => c.method === "getMe"), 30_000, "the bot to start");
+    emu.sendText(4300, "/start");
+    await emu.waitForSent(4300, 0, 2, 10_000);
+    emu.fail("getUpdates", { error_code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running" });
+    // The poll under way returns with this update; the next poll gets the 409. The update is still answered.
+    emu.sendText(4301, "/start");
+    const { code } = await bot.exited;
+    expect(code).toBe(2);
+    const out = bot.output();
+    expect(out.match(/Qorgau is stopping: Telegram answered 409 Conflict/g)).toHaveLength(1);
+    // No stack trace, no runner dump, no token.
+    expect(out).not.toMatch(/\n\s+at |ERROR ERROR|grammY runner|Unhandled/);
+    expect(out).not.toContain(emu.token);
+    expect(emu.sent(4301)).toHaveLength(2);
+    // It stopped in order: the lock was released, and the next start works.
+    const again = startBotProcess(env);
+    emu.sendText(4302, "/start");
+    await emu.waitForSent(4302, 0, 2, 30_000);
+    again.child.kill("SIGTERM");
+    expect((await again.exited).code).toBe(0);
+  }, 60_000);
+
+  it("a webhook left set by webhook mode: polling mode deletes it and starts (issue 15)", async () => {
+    emu = await new BotApiEmulator().start();
+    emu.webhookUrl = "https://example.invalid/hook";
+    const dbFile = path.join(tempDir(), "webhook-left.db");
+    startBotProcess({ BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false" });
+    emu.sendText(4400, "/start");
+    await emu.waitForSent(4400, 0, 2, 30_000);
+    expect(emu.webhookUrl).toBeNull();
+    // The updates Telegram held were kept (T4).
+    expect(emu.callsOf("deleteWebhook").map((c) => c.payload.drop_pending_updates)).toEqual([false]);
+  }, 60_000);
 });

@@ -61,6 +61,8 @@ export class BotApiEmulator {
   members = new Map<number, Map<number, string>>();
   /** Group settings for getChat (restrict saving content). */
   protectedChats = new Set<number>();
+  /** A webhook is set: like Telegram, getUpdates then answers 409 until deleteWebhook. */
+  webhookUrl: string | null = null;
 
   private server?: http.Server;
   private updates: Array<Record<string, any>> = [];
@@ -347,6 +349,10 @@ export class BotApiEmulator {
       recent.push(now);
       this.groupSends.set(chatId, recent);
     }
+    if (method === "getUpdates" && this.webhookUrl) {
+      reply(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+      return;
+    }
     try {
       const result = method === "getUpdates" ? await this.getUpdates(payload, req) : this.handle(method, payload, call);
       reply(200, { ok: true, result });
@@ -397,7 +403,11 @@ export class BotApiEmulator {
       case "getMe":
         return this.botUser;
       case "deleteWebhook":
+        this.webhookUrl = null;
+        return true;
       case "setWebhook":
+        this.webhookUrl = String(p.url ?? "");
+        return true;
       case "setMyCommands":
       case "answerCallbackQuery":
         return true;

@@ -43,14 +43,14 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
   const logger = createLogger({ level: "debug", secrets: [config.botToken], write: (l) => logs.push(l) });
   const h: Harness = {
     emu,
-    app: await startApp(config, logger, { jobs: false, now: opts.now, ...opts.start }),
+    app: await startApp(config, logger, { jobs: false, now: opts.now, onStopped: () => undefined, ...opts.start }),
     config,
     logs,
     dbFile,
     dir,
     async restart() {
       await h.app.stop();
-      h.app = await startApp(config, logger, { jobs: false, now: opts.now, ...opts.start });
+      h.app = await startApp(config, logger, { jobs: false, now: opts.now, onStopped: () => undefined, ...opts.start });
       return h.app;
     },
     async stop() {

@@ -39,6 +39,21 @@ export interface TelegramChannelDeps {
   /** Records an update id; false when it was seen before (R1). `urgent` for a quick exit (S1). */
   firstSeen?: (key: string, urgent: boolean) => Promise<boolean>;
   now?: () => Date;
+  /**
+   * Telegram refused to go on (409: the token polled elsewhere; 401: the token revoked) or polling
+   * ended by itself: one line saying what to do. The process should stop in order (T2, R6).
+   */
+  onFatal?: (line: string) => void;
+}
+
+/** What to tell an operator when Telegram stops the bot's polling. Never the error's payload. */
+export function pollingFailure(err: unknown): string {
+  const code = (err as { error_code?: unknown }).error_code;
+  if (code === 409)
+    return "Telegram answered 409 Conflict: another process is using this BOT_TOKEN (a second copy of the bot, or a webhook set meanwhile). Stop the other one; this one has stopped.";
+  if (code === 401) return "Telegram answered 401 Unauthorized: BOT_TOKEN was revoked or is wrong. Copy the token again from @BotFather and restart.";
+  const e = err as { name?: string; error_code?: number };
+  return `Telegram polling stopped (${e?.name ?? "error"}${typeof e?.error_code === "number" ? ` ${e.error_code}` : ""}); the service manager should restart the bot.`;
 }
 
 export interface TelegramChannel {
@@ -62,6 +77,15 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
   bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
   bot.api.config.use(retryDroppedRequests());
+  // The runner retries failed polls silently: each failure is logged here, with safe fields only.
+  bot.api.config.use(async (prev, method, payload, signal) => {
+    try {
+      return await prev(method, payload, signal);
+    } catch (err) {
+      if (method === "getUpdates" && !signal?.aborted) logger.warn("telegram.poll_failed", describeError(err));
+      throw err;
+    }
+  });
 
   const channel: Channel = {
     name: "telegram",
@@ -112,6 +136,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   };
 
   let runner: RunnerHandle | undefined;
+  let stopping = false;
   let server: http.Server | undefined;
   /** Updates being handled now: SIGTERM lets them finish (R5). The runner's stop() does not wait for them. */
   const inflight = new Set<Promise<unknown>>();
@@ -238,12 +263,29 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         logger.info("telegram.started", { mode: "webhook", port: config.webhookPort });
         return;
       }
-      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 25 } } });
+      // A webhook left from webhook mode would make every poll a 409: removed first, keeping the
+      // updates Telegram holds for the bot (T4).
+      await bot.api.deleteWebhook({ drop_pending_updates: false });
+      // The runner retries a failed poll by itself; it gives up only on 401, 409 or after hours of
+      // failures, and then its task rejects: watched here, never left as an unhandled rejection.
+      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 25 }, silent: true } });
+      const handle = runner;
+      handle.task()?.then(
+        () => {
+          if (!stopping) deps.onFatal?.(pollingFailure(new Error("polling ended")));
+        },
+        (err: unknown) => {
+          if (stopping) return;
+          logger.error("telegram.polling_failed", describeError(err));
+          deps.onFatal?.(pollingFailure(err));
+        },
+      );
       logger.info("telegram.started", { mode: "polling" });
     },
     async stop() {
+      stopping = true;
       // Stop taking updates, then let the ones in flight finish (R5).
-      if (runner?.isRunning()) await runner.stop();
+      if (runner?.isRunning()) await runner.stop().catch(() => undefined);
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     },
