@@ -4,6 +4,7 @@
  */
 import os from "node:os";
 import path from "node:path";
+import { validate as validateCron } from "node-cron";
 import { databaseFileFromUrl, projectRoot } from "./db/url.ts";
 
 export const LOCALES = ["kk", "ky", "ru"] as const;
@@ -186,8 +187,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const staffLocaleRaw = str("STAFF_LOCALE") ?? "ru";
   if (!isLocale(staffLocaleRaw)) problems.push(`STAFF_LOCALE must be one of ${LOCALES.join(", ")}, got "${staffLocaleRaw}"`);
-  const digestCron = str("DIGEST_CRON") ?? "0 9 * * *";
-  if (!/^(\S+\s+){4,5}\S+$/.test(digestCron)) problems.push(`DIGEST_CRON must be a cron expression such as "0 9 * * *", got "${digestCron}"`);
+  // Checked here, with node-cron's own parser, before anything runs: a bad one used to surface only
+  // after the migrations, without the variable's name.
+  const cronOf = (name: string, fallback: string) => {
+    const v = str(name) ?? fallback;
+    if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v)) problems.push(`${name} must be a cron expression such as "${fallback}" (minute hour day month weekday), got "${v}"`);
+    return v;
+  };
+  const digestCron = cronOf("DIGEST_CRON", "0 9 * * *");
+  const backupCron = cronOf("BACKUP_CRON", "30 3 * * *");
 
   const whatsappDataDir = path.resolve(str("WA_DATA_DIR") ?? path.join(os.homedir(), ".qorgau", "whatsapp"));
   if (whatsappEnabled && (whatsappDataDir + path.sep).startsWith(projectRoot + path.sep)) {
@@ -239,7 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegramHandle,
     backupDir: path.resolve(projectRoot, str("BACKUP_DIR") ?? path.join("data", "backups")),
     backupKeep: num("BACKUP_KEEP", 7, 1, 365),
-    backupCron: str("BACKUP_CRON") ?? "30 3 * * *",
+    backupCron,
     webhookUrl,
     webhookSecret,
     webhookPort: num("WEBHOOK_PORT", 8443, 1, 65535),

@@ -9,7 +9,7 @@ describe("configuration is validated at start", () => {
   it("names every problem at once, with how to fix it", () => {
     let err: unknown;
     try {
-      loadConfig({ DATABASE_URL: "postgres://x", ADMIN_CHAT_ID: "staff", DEFAULT_LOCALE: "en", NEAR_RADIUS_KM: "-3", CRON_TIMEZONE: "Mars/Base" });
+      loadConfig({ DATABASE_URL: "postgres://x", ADMIN_CHAT_ID: "staff", DEFAULT_LOCALE: "en", NEAR_RADIUS_KM: "-3", CRON_TIMEZONE: "Mars/Base", BACKUP_CRON: "99 3 * * *", DIGEST_CRON: "every day" });
     } catch (e) {
       err = e;
     }
@@ -21,6 +21,8 @@ describe("configuration is validated at start", () => {
     expect(problems).toContain("DEFAULT_LOCALE must be one of kk, ky, ru");
     expect(problems).toContain("NEAR_RADIUS_KM must be a number from 5 to 2000");
     expect(problems).toContain("CRON_TIMEZONE must be an IANA zone");
+    expect(problems).toContain('BACKUP_CRON must be a cron expression such as "30 3 * * *" (minute hour day month weekday), got "99 3 * * *"');
+    expect(problems).toContain('DIGEST_CRON must be a cron expression such as "0 9 * * *"');
     expect((err as Error).message).toContain("See .env.example");
   });
 

@@ -1,48 +1,64 @@
 /**
- * One writer per database (T2): a lock file beside the SQLite file holds the
- * owner's pid. A second instance refuses to start; a lock left by a process
- * that died is taken over.
+ * One writer per database (T2). The lock is an operating-system lock, not a
+ * pid written in a file: a small SQLite file beside the database, opened in
+ * exclusive locking mode and written once, keeps its file lock for as long as
+ * the process lives, and the kernel lets go of it when the process dies,
+ * however it dies. So a stale lock cannot exist (a pid that, after a reboot,
+ * belongs to another program used to be taken for a running Qorgau), and of
+ * two starts at once exactly one gets it.
  */
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 
 export class InstanceLockError extends Error {
   override name = "InstanceLockError";
 }
 
-function alive(pid: number): boolean {
+/** A folder or file the process cannot create or open: names the variable to fix. */
+export class LockPathError extends Error {
+  override name = "LockPathError";
+}
+
+const code = (err: unknown) => (err as { code?: string }).code ?? "";
+
+function hold(file: string): Database.Database {
+  const db = new Database(file, { timeout: 0 });
   try {
-    process.kill(pid, 0);
-    return true;
+    db.pragma("locking_mode = EXCLUSIVE");
+    // The first write takes the exclusive lock; in this mode it is kept until the connection closes.
+    db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER, since TEXT); DELETE FROM holder;");
+    db.prepare("INSERT INTO holder (pid, since) VALUES (?, ?)").run(process.pid, new Date().toISOString());
+    return db;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    db.close();
+    throw err;
   }
 }
 
+/** Takes the lock of this database, or throws; returns the release (the kernel releases it anyway on exit). */
 export function acquireLock(dbFile: string): () => void {
   const file = `${dbFile}.lock`;
-  // A new DATABASE_URL may name a folder that does not exist yet: the lock is the first thing in it.
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(file, "wx", 0o600);
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      return () => {
-        try {
-          if (fs.readFileSync(file, "utf8") === String(process.pid)) fs.rmSync(file);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const pid = Number(fs.readFileSync(file, "utf8"));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new InstanceLockError(`another Qorgau (pid ${pid}) is already running on this database; stop it first (lock: ${file})`);
-      }
-      fs.rmSync(file, { force: true }); // left by a process that died
-    }
+  try {
+    // A new DATABASE_URL may name a folder that does not exist yet: the lock is the first thing in it.
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw new LockPathError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${code(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
   }
-  throw new InstanceLockError(`could not take the lock ${file}`);
+  let db: Database.Database;
+  try {
+    db = hold(file);
+  } catch (err) {
+    if (code(err).startsWith("SQLITE_BUSY") || code(err).startsWith("SQLITE_LOCKED")) {
+      throw new InstanceLockError(`another Qorgau is already running on this database; stop it first (lock: ${file})`);
+    }
+    if (code(err) === "SQLITE_NOTADB") {
+      // The pid file an earlier version wrote: not a lock any more.
+      fs.rmSync(file, { force: true });
+      return acquireLock(dbFile);
+    }
+    throw new LockPathError(`DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
+  }
+  // The file stays: removing it could let a starting process lock a new file while another holds the old one.
+  return () => db.close();
 }

@@ -17,6 +17,8 @@ export class DatabaseStartError extends Error {
   override name = "DatabaseStartError";
 }
 
+const errCode = (err: unknown) => (err as { code?: string }).code ?? (err as Error).name;
+
 export interface OpenedDatabase {
   prisma: PrismaClient;
   /** The connection of the per-message tables (see hot.ts). */
@@ -32,13 +34,17 @@ export interface OpenedDatabase {
 
 /** Runs checks and migrations on a short-lived raw connection, before Prisma opens its own. */
 export function prepareDatabaseFile(file: string): string[] {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw new DatabaseStartError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${errCode(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
+  }
   const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
   let raw: Database.Database;
   try {
     raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw new DatabaseStartError(`cannot open the database file ${file}: ${(err as Error).message}`);
+    throw new DatabaseStartError(`DATABASE_URL: cannot open the database file ${file} (${errCode(err)}); the service user must be able to read and write it and its folder`);
   }
   try {
     // busy_timeout before journal_mode: switching the mode needs a lock (A3.6).
@@ -51,6 +57,13 @@ export function prepareDatabaseFile(file: string): string[] {
         throw new DatabaseStartError(`the database file ${file} is damaged (${(err as Error).message}); restore the latest backup, do not delete it`);
       }
       if (result !== "ok") throw new DatabaseStartError(`the database file ${file} failed its integrity check (${String(result)}); restore the latest backup`);
+    }
+    // A file the service user cannot write opens fine and fails on every update later: tried now.
+    try {
+      raw.exec("BEGIN IMMEDIATE; CREATE TABLE _qorgau_write_probe (x); ROLLBACK;");
+    } catch (err) {
+      if (raw.inTransaction) raw.exec("ROLLBACK");
+      throw new DatabaseStartError(`DATABASE_URL: the database file ${file} cannot be written (${errCode(err)}); give the service user write access to the file and its folder`);
     }
     const mode = raw.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new DatabaseStartError(`could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backupDatabase, countRows, verifyBackup } from "../../src/db/backup.ts";
 import { acquireLock, InstanceLockError } from "../../src/db/lock.ts";
+import { projectRoot } from "../../src/db/url.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
@@ -52,19 +53,44 @@ describe("one instance per database (T2)", () => {
     }
   });
 
-  it("refuses while a live process holds the lock, and takes over a lock left by a dead one", async () => {
+  it("the lock is the kernel's: refused while a process holds it, free the moment that process is killed; a pid left in the file means nothing (T2)", async () => {
     const db = path.join(tempDir(), "lock.db");
-    const sleeper = spawn("sleep", ["5"]);
-    fs.writeFileSync(`${db}.lock`, String(sleeper.pid));
-    expect(() => acquireLock(db)).toThrow(InstanceLockError);
-    sleeper.kill("SIGKILL");
-    await new Promise((r) => sleeper.on("exit", r));
+    // An earlier version's pid file naming a live process that is not Qorgau (after a reboot, say).
+    const stranger = spawn("sleep", ["5"]);
+    fs.writeFileSync(`${db}.lock`, String(stranger.pid));
     const release = acquireLock(db);
-    expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.pid));
+    expect(() => acquireLock(db)).toThrow(InstanceLockError);
     release();
-    expect(fs.existsSync(`${db}.lock`)).toBe(false);
+    stranger.kill("SIGKILL");
+    // Another process holds it, then dies without a word.
+    const holder = holdIn(db);
+    await holder.held;
+    expect(() => acquireLock(db)).toThrow(InstanceLockError);
+    holder.child.kill("SIGKILL");
+    await new Promise((r) => holder.child.on("exit", r));
+    acquireLock(db)();
+  });
+
+  it("of four processes starting at once on one database, exactly one gets the lock", async () => {
+    const db = path.join(tempDir(), "race.db");
+    const four = Array.from({ length: 4 }, () => holdIn(db));
+    const results = await Promise.all(four.map((h) => h.held.then(() => "held", () => "refused")));
+    for (const h of four) h.child.kill("SIGKILL");
+    expect(results.filter((r) => r === "held")).toHaveLength(1);
+    expect(results.filter((r) => r === "refused")).toHaveLength(3);
   });
 });
+
+/** A separate process that takes the lock with the project's own code and keeps it. */
+function holdIn(db: string) {
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", "import('./src/db/lock.ts').then((m) => { m.acquireLock(process.argv[1]); console.log('held'); setInterval(() => {}, 1000); }, () => process.exit(3)).catch(() => process.exit(3))", db], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const held = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d) => String(d).includes("held") && resolve());
+    child.on("exit", () => reject(new Error("refused")));
+  });
+  held.catch(() => undefined);
+  return { child, held };
+}
 
 describe("webhook mode (T1) and health", () => {
   it("401 without or with a wrong secret, nothing processed; the right secret is processed; a duplicate update once", async () => {

@@ -1,7 +1,9 @@
+import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BotApiEmulator } from "../support/bot-api-emulator.ts";
 import { tempDir } from "../support/harness.ts";
+import { projectRoot } from "../../src/db/url.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 
 let emu: BotApiEmulator | undefined;
@@ -71,5 +73,31 @@ describe("the bot as a process", () => {
     expect(emu.webhookUrl).toBeNull();
     // The updates Telegram held were kept (T4).
     expect(emu.callsOf("deleteWebhook").map((c) => c.payload.drop_pending_updates)).toEqual([false]);
+  }, 60_000);
+
+  // Root ignores file modes: the service user is played by "nobody" when the tests run as root,
+  // which needs the project readable by others (every folder above it searchable).
+  const serviceUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+  const othersCanRun = projectRoot.split(path.sep).every((_, i, parts) => (fs.statSync(parts.slice(0, i + 1).join(path.sep) || path.sep).mode & 0o001) !== 0);
+
+  it.skipIf(serviceUser && !othersCanRun)("a database file the service user cannot write, or a folder it cannot create, is refused at start with a line naming DATABASE_URL (issue 15)", async () => {
+    emu = await new BotApiEmulator().start();
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o777);
+    const dbFile = path.join(dir, "readonly.db");
+    fs.writeFileSync(dbFile, "");
+    fs.chmodSync(dbFile, 0o444);
+    const base = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, SYNC_BOT_PROFILE: "false", ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64") };
+    const ro = startBotProcess({ ...base, DATABASE_URL: `file:${dbFile}` }, serviceUser);
+    expect((await ro.exited).code).toBe(1);
+    expect(ro.output()).toMatch(/Qorgau did not start: DATABASE_URL: the database file .*readonly\.db cannot be written \(SQLITE_READONLY\)/);
+    expect(ro.output()).not.toMatch(/\n\s+at /);
+
+    const locked = tempDir();
+    fs.chmodSync(locked, 0o555);
+    const nofolder = startBotProcess({ ...base, DATABASE_URL: `file:${path.join(locked, "sub", "q.db")}` }, serviceUser);
+    expect((await nofolder.exited).code).toBe(1);
+    expect(nofolder.output()).toMatch(/Qorgau did not start: DATABASE_URL: cannot create the folder .*sub \((EACCES|EROFS)\)/);
+    expect(emu.calls.filter((c) => c.method === "getUpdates")).toEqual([]);
   }, 60_000);
 });

@@ -11,11 +11,13 @@ export interface BotProcess {
 
 const running: ChildProcess[] = [];
 
-export function startBotProcess(env: Record<string, string>): BotProcess {
+/** `asUser`: run as this uid and gid (a service user; root ignores file modes, so permission tests need one). */
+export function startBotProcess(env: Record<string, string>, asUser?: { uid: number; gid: number }): BotProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "main.ts")], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: asUser ? "/tmp" : (process.env.HOME ?? "/tmp"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(asUser ?? {}),
   });
   running.push(child);
   let out = "";
