@@ -11,6 +11,8 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 const ALLOWED = new Set([
   "job", "task", "count", "deleted", "failed", "ms", "method", "error_code", "error", "update_id", "cid",
   "handler", "channel", "state", "locale", "reason", "attempt", "port", "file", "version", "mode", "pending", "migrations",
+  // A library's own words about a failure of its own (a browser that would not start): never built from what people wrote.
+  "detail",
 ]);
 
 export interface Logger {

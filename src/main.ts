@@ -79,10 +79,12 @@ export interface StartOptions {
   jobs?: boolean;
   /** A whatsapp-web.js client to use instead of the real one (tests pass a fake). */
   whatsappClient?: { client: WaClientLike; makeLocation: (lat: number, lon: number, name: string, address: string) => unknown };
-  /** Called when a channel cannot go on; by default the process exits non-zero so the service manager restarts it (R6). */
+  /** Called when WhatsApp, the only channel, is down; by default the process exits non-zero so the service manager restarts it (R6). */
   onFatal?: (reason: string) => void;
-  /** Offline time before WhatsApp gives up (tests shorten it). */
+  /** Offline time before WhatsApp counts as down (tests shorten it). */
   whatsappOfflineLimitMs?: number;
+  /** Waits between WhatsApp reconnects (tests shorten them). */
+  whatsappReconnectDelaysMs?: number[];
   /**
    * Called after the app stopped itself in order (Telegram refused the token: 409 or 401), with the
    * exit code and the line that says why; by default the process exits with that code.
@@ -136,6 +138,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     : undefined;
   if (telegram) channels.telegram = telegram.channel;
   let whatsapp: WhatsAppChannel | undefined;
+  /** When the current WhatsApp outage began: staff are told once per outage. */
+  let whatsappDownSince: Date | undefined;
   if (config.whatsappEnabled) {
     const wa = opts.whatsappClient ?? (await createWhatsAppClient(config));
     whatsapp = createWhatsAppChannel({
@@ -149,7 +153,21 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       revokeHours: config.whatsappRevokeHours,
       telegramHandle: config.telegramHandle,
       offlineLimitMs: opts.whatsappOfflineLimitMs,
-      onFatal: (reason) => (opts.onFatal ?? defaultFatal)(reason),
+      reconnectDelaysMs: opts.whatsappReconnectDelaysMs,
+      // A failure stays in its channel (decision 8): with Telegram on, WhatsApp reconnects by itself
+      // and staff hear it once per outage; alone, the process ends so the service manager restarts it.
+      onDown: (reason) => {
+        if (!config.telegramEnabled) return (opts.onFatal ?? defaultFatal)(reason);
+        whatsappDownSince ??= now();
+        const chat = staffChats[0];
+        if (chat === undefined) return;
+        reports
+          .enqueue([{ dedupeKey: `notice:whatsapp_down:${whatsappDownSince.getTime()}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.whatsappDown", vars: { reason } } }], now())
+          .then(kick, (err) => logger.error("whatsapp.notice_failed", describeError(err)));
+      },
+      onUp: () => {
+        whatsappDownSince = undefined;
+      },
     });
     channels.whatsapp = whatsapp.channel;
   }
@@ -329,7 +347,8 @@ async function startHealth(port: number, parts: { db: OpenedDatabase; reports: R
     }
     const telegram = parts.telegram ? (parts.telegram.isRunning() ? "running" : "stopped") : "off";
     const whatsapp = parts.whatsapp ? parts.whatsapp.state() : "off";
-    const ok = db === "ok" && telegram !== "stopped" && whatsapp !== "failed";
+    // WhatsApp reconnecting is shown, but only fails the check when it is the only channel.
+    const ok = db === "ok" && telegram !== "stopped" && !(telegram === "off" && whatsapp === "reconnecting");
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "ok" : "degraded", db, outbox_pending: pending, telegram, whatsapp }));
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

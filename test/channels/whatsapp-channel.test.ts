@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createWhatsAppChannel } from "../../src/channels/whatsapp/index.ts";
+import { createWhatsAppChannel, waFailureDetail } from "../../src/channels/whatsapp/index.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
 import { createSealer } from "../../src/core/services/sealer.ts";
@@ -8,7 +8,7 @@ import { FakeWaClient } from "../support/fake-whatsapp.ts";
 
 const sealer = createSealer(Buffer.alloc(32, 8));
 
-function channel(onFatal?: (r: string) => void, offlineLimitMs?: number) {
+function channel(events?: string[], offlineLimitMs?: number) {
   const wa = new FakeWaClient();
   const ch = createWhatsAppChannel({
     client: wa,
@@ -20,8 +20,10 @@ function channel(onFatal?: (r: string) => void, offlineLimitMs?: number) {
     sendDelayMs: 0,
     revokeHours: 48,
     telegramHandle: null,
-    onFatal,
+    onDown: (reason) => events?.push(`down:${reason}`),
+    onUp: () => events?.push("up"),
     offlineLimitMs,
+    reconnectDelaysMs: [20, 40],
   });
   return { wa, ch };
 }
@@ -62,26 +64,49 @@ describe("whatsapp channel", () => {
     expect(wa.sent[0]!.text).toBe("Тандаңыз:\n\n1 — Биринчи\n2 — Экинчи\n\n0 — чыгуу («токто»)\nСан же сөз менен жооп бериңиз.\n\nWhatsApp иштебесе, чалыңыз: 112, 102, 111");
   });
 
-  it("an authentication failure, or being offline too long, ends the process for a restart (R6)", async () => {
-    const fatal: string[] = [];
-    const { wa } = channel((r) => fatal.push(r), 50);
-    wa.emit("auth_failure", "bad session");
-    expect(fatal).toEqual(["auth_failure"]);
-    wa.emit("ready");
+  it("a browser that will not start, a login refused or a disconnect: reconnects by itself, down and up said once per outage (decision 8)", async () => {
+    const events: string[] = [];
+    const { wa, ch } = channel(events);
+    wa.failInits = [new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)"), new Error("net::ERR_NAME_NOT_RESOLVED")];
+    await ch.start();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ch.state()).toBe("reconnecting");
+    // Two failed starts, one outage: said once; the third start works.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(wa.inits).toBe(3);
+    expect(ch.state()).toBe("connected");
+    expect(events).toEqual(["down:start_failed", "up"]);
+    wa.emit("auth_failure", "restore session failed");
+    expect(ch.state()).toBe("reconnecting");
+    await new Promise((r) => setTimeout(r, 80));
     wa.emit("disconnected", "NAVIGATION");
-    await new Promise((r) => setTimeout(r, 120));
-    expect(fatal).toEqual(["auth_failure", "disconnected"]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(events).toEqual(["down:start_failed", "up", "down:auth_failure", "up", "down:disconnected", "up"]);
+    expect(ch.state()).toBe("connected");
+    await ch.stop();
   });
 
-  it("coming back within the limit cancels the restart", async () => {
-    const fatal: string[] = [];
-    const { wa, ch } = channel((r) => fatal.push(r), 80);
+  it("a state other than CONNECTED counts as down only after the limit; coming back before it is nothing", async () => {
+    const events: string[] = [];
+    const { wa, ch } = channel(events, 60);
     wa.emit("ready");
-    wa.emit("disconnected", "NAVIGATION");
+    wa.emit("change_state", "TIMEOUT");
     expect(ch.state()).toBe("disconnected");
-    wa.emit("ready");
-    await new Promise((r) => setTimeout(r, 150));
-    expect(fatal).toEqual([]);
-    expect(ch.state()).toBe("connected");
+    wa.emit("change_state", "CONNECTED");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toEqual([]);
+    wa.emit("change_state", "OPENING");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events[0]).toBe("down:offline");
+    await ch.stop();
+  });
+
+  it("the log carries the library's own reason, nothing more", () => {
+    expect(waFailureDetail(new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)\n    at launch (x.js:1:1)"))).toBe("Error: Browser was not found at the configured executablePath (/usr/bin/chromium)");
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.error("whatsapp.start_failed", { detail: waFailureDetail(new Error("net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com for 77011234567")) });
+    expect(lines[0]).toContain("net::ERR_NAME_NOT_RESOLVED");
+    expect(lines[0]).not.toContain("77011234567");
   });
 });

@@ -7,6 +7,7 @@ import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../.
 import { projectRoot } from "../../src/db/url.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
 import { startHarness, type Harness } from "../support/harness.ts";
+import type { StartOptions } from "../../src/main.ts";
 
 const STAFF = -1005550001;
 const KEY = Buffer.alloc(32, 6).toString("base64");
@@ -17,12 +18,13 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function waHarness(env: Record<string, string> = {}) {
+async function waHarness(env: Record<string, string> = {}, prepare?: (wa: FakeWaClient) => void, start: Partial<StartOptions> = {}) {
   wa = new FakeWaClient();
+  prepare?.(wa);
   h = await startHarness({
     env: { WHATSAPP_ENABLED: "true", WA_SEND_DELAY_MS: "0", WA_DATA_DIR: path.join(os.tmpdir(), "qorgau-wa-test"), TELEGRAM_HANDLE: "@qorgau_test_bot", ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env },
     setup: (emu) => emu.protectedChats.add(STAFF),
-    start: { whatsappClient: { client: wa, makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }) } },
+    start: { whatsappClient: { client: wa, makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }) }, ...start },
   });
   return h;
 }
@@ -241,5 +243,45 @@ describe("whatsapp: parsing and setup", () => {
     expect(path.resolve(real.options.authStrategy.dataPath)).toBe(path.resolve(dir));
     expect(makeLocation(43.2, 76.9, "Алматы", "центр")).toBeInstanceOf(wwebjs.default.Location);
     for (const m of ["on", "sendMessage", "getMessageById", "initialize", "destroy"]) expect(typeof (real as unknown as Record<string, unknown>)[m]).toBe("function");
+  });
+});
+
+describe("whatsapp in its own lane (decision 8, issue 15)", () => {
+  it("WhatsApp that will not start, then loses its login: Telegram keeps answering, staff hear it once per outage, health shows it", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const fatal: string[] = [];
+    await waHarness(
+      { HEALTH_PORT: String(port) },
+      (w) => (w.failInits = [new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)")]),
+      { whatsappReconnectDelaysMs: [300], onFatal: (r) => fatal.push(r) },
+    );
+    const { emu } = h!;
+    const health = async () => (await fetch(`http://127.0.0.1:${port}/health`)).json() as Promise<Record<string, unknown>>;
+    expect(await health()).toMatchObject({ status: "ok", telegram: "running", whatsapp: "reconnecting" });
+    emu.sendText(5101, "/start");
+    await emu.waitForSent(5101, 0, 2);
+    const notices = () => emu.sent(STAFF).filter((m) => m.text?.includes("WhatsApp-канал бота не работает"));
+    await emu.waitFor(() => notices().length === 1, 5000, "the staff notice");
+    expect(notices()[0]!.text).toContain("(start_failed)");
+    // The library's own reason is in the log.
+    expect(h!.logs.some((l) => l.includes("Browser was not found"))).toBe(true);
+    // It comes back by itself.
+    await vi.waitFor(async () => expect(await health()).toMatchObject({ whatsapp: "connected" }), { timeout: 3000 });
+    // Later the login is refused: a new outage, one more notice; Telegram still answers.
+    wa.emit("auth_failure", "restore session failed");
+    emu.sendText(5102, "/start");
+    await emu.waitForSent(5102, 0, 2);
+    await emu.waitFor(() => notices().length === 2, 5000, "the second notice");
+    expect(notices()[1]!.text).toContain("(auth_failure)");
+    await new Promise((r) => setTimeout(r, 700));
+    expect(notices()).toHaveLength(2);
+    expect(fatal).toEqual([]);
+  });
+
+  it("with WhatsApp as the only channel, its failure ends the process for a restart, with the reason", async () => {
+    const fatal: string[] = [];
+    await waHarness({ TELEGRAM_ENABLED: "false" }, (w) => (w.failInits = [new Error("net::ERR_NAME_NOT_RESOLVED")]), { onFatal: (r) => fatal.push(r), whatsappReconnectDelaysMs: [10_000] });
+    await vi.waitFor(() => expect(fatal).toEqual(["start_failed"]));
+    expect(h!.logs.some((l) => l.includes("net::ERR_NAME_NOT_RESOLVED"))).toBe(true);
   });
 });

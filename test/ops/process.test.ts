@@ -100,4 +100,18 @@ describe("the bot as a process", () => {
     expect(nofolder.output()).toMatch(/Qorgau did not start: DATABASE_URL: cannot create the folder .*sub \((EACCES|EROFS)\)/);
     expect(emu.calls.filter((c) => c.method === "getUpdates")).toEqual([]);
   }, 60_000);
+
+  it("npm run whatsapp:link names the library's own reason when the browser cannot start, and exits 1 (issue 15)", async () => {
+    const dir = tempDir("qorgau-walink-");
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "channels", "whatsapp", "link.ts")], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, WA_DATA_DIR: path.join(dir, "wa"), CHROME_PATH: path.join(dir, "no-chromium") },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout + run.stderr).toContain("WhatsApp did not start: Error: Browser was not found at the configured executablePath");
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+  }, 70_000);
 });

@@ -23,7 +23,14 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
   destroyed = false;
   private n = 1;
 
+  /** How often the adapter started the client. */
+  inits = 0;
+  /** Errors the next starts fail with, one per start (a missing browser, an unreachable page). */
+  failInits: Error[] = [];
   async initialize() {
+    this.inits++;
+    const err = this.failInits.shift();
+    if (err) throw err;
     this.initialized = true;
     this.emit("ready");
   }

@@ -34,11 +34,19 @@ export const CHROMIUM_ARGS = [
 
 export async function createWhatsAppClient(config: Pick<Config, "whatsappDataDir" | "chromePath">): Promise<{ client: WaClientLike; makeLocation: (lat: number, lon: number, name: string, address: string) => unknown }> {
   ensureSessionDir(config.whatsappDataDir);
-  const mod = (await import("whatsapp-web.js")) as unknown as { default?: typeof import("whatsapp-web.js") } & typeof import("whatsapp-web.js");
+  let mod: { default?: typeof import("whatsapp-web.js") } & typeof import("whatsapp-web.js");
+  try {
+    mod = (await import("whatsapp-web.js")) as unknown as typeof mod;
+  } catch {
+    // An optional dependency: a Telegram-only install (npm ci --omit=optional) leaves it out.
+    throw new WhatsAppSetupError("WHATSAPP_ENABLED=true, but the optional package whatsapp-web.js is not installed: run  npm install --include=optional  (or npm ci without --omit=optional)");
+  }
   const wa = mod.default ?? mod;
   const client = new wa.Client({
     authStrategy: new wa.LocalAuth({ dataPath: config.whatsappDataDir }),
-    puppeteer: { executablePath: config.chromePath, headless: true, args: CHROMIUM_ARGS },
+    // Puppeteer's own signal handlers would close Chromium and exit the process (130) before
+    // Qorgau's shutdown drains Telegram and the database: Qorgau closes the browser itself.
+    puppeteer: { executablePath: config.chromePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false },
   });
   return {
     client: client as unknown as WaClientLike,

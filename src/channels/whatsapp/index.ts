@@ -49,13 +49,34 @@ export interface WhatsAppChannelDeps {
   revokeHours: number;
   telegramHandle: string | null;
   now?: () => Date;
-  /** Called when WhatsApp cannot be used any more (auth failure, offline too long): the process should restart (R6). */
-  onFatal?(reason: string): void;
-  /** How long to stay disconnected before giving up (default 5 minutes). */
+  /**
+   * WhatsApp stopped working (it would not start, the login failed, it disconnected or stayed
+   * offline): the channel is reconnecting by itself. The app decides what else to do (decision 8).
+   */
+  onDown?(reason: WaDownReason): void;
+  /** WhatsApp works again after being down. */
+  onUp?(): void;
+  /** How long a connection may stay in a state other than CONNECTED before it counts as down (default 5 minutes). */
   offlineLimitMs?: number;
+  /** Waits before each reconnect, the last one repeated (default 5 s doubling to 5 minutes). */
+  reconnectDelaysMs?: number[];
 }
 
-export type WaState = "starting" | "qr" | "connected" | "disconnected" | "failed";
+export type WaState = "starting" | "qr" | "connected" | "disconnected" | "reconnecting";
+export type WaDownReason = "start_failed" | "auth_failure" | "disconnected" | "offline";
+
+const RECONNECT_DELAYS_MS = [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000];
+
+/**
+ * The library's own words about a failure ("Browser was not found at …", "net::ERR_NAME_NOT_RESOLVED"):
+ * what an operator needs. Launch and page errors carry no one's messages; the logger still scrubs
+ * numbers and caps the length.
+ */
+export function waFailureDetail(err: unknown): string {
+  const e = err as { name?: string; message?: string } | string | undefined;
+  if (typeof e === "string") return e.slice(0, 160);
+  return `${e?.name ?? "Error"}: ${(e?.message ?? "").split("\n")[0]}`.slice(0, 160);
+}
 
 export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
   const { client, translator, sealer, logger } = deps;
@@ -192,35 +213,59 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     if (queues.get(jid) === next) queues.delete(jid);
   }
 
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let down = false;
+  let stopped = false;
+
+  /** Any failure: said once per outage, then the client is started again after a growing wait. */
+  function fail(reason: WaDownReason, err?: unknown) {
+    clearTimeout(offlineTimer);
+    if (stopped || state === "reconnecting") return;
+    state = "reconnecting";
+    logger.error(`whatsapp.${reason}`, { reason, ...(err !== undefined ? { detail: waFailureDetail(err) } : {}) });
+    if (!down) {
+      down = true;
+      deps.onDown?.(reason);
+    }
+    const delays = deps.reconnectDelaysMs ?? RECONNECT_DELAYS_MS;
+    const wait = delays[Math.min(attempt++, delays.length - 1)]!;
+    reconnectTimer = setTimeout(async () => {
+      await client.destroy().catch(() => undefined);
+      if (stopped) return;
+      state = "starting";
+      client.initialize().catch((e: unknown) => fail("start_failed", e));
+    }, wait);
+    reconnectTimer.unref?.();
+  }
+
   function goOffline(reason: string) {
     state = "disconnected";
     logger.warn("whatsapp.disconnected", { reason });
     clearTimeout(offlineTimer);
-    offlineTimer = setTimeout(() => {
-      state = "failed";
-      logger.error("whatsapp.offline_too_long", { reason });
-      deps.onFatal?.("disconnected");
-    }, deps.offlineLimitMs ?? 5 * 60_000);
+    offlineTimer = setTimeout(() => fail("offline", reason), deps.offlineLimitMs ?? 5 * 60_000);
     offlineTimer.unref?.();
   }
 
   client.on("message", (msg: WaIncoming) => void onMessage(msg));
   client.on("qr", (qr: string) => {
     state = "qr";
-    logger.info("whatsapp.qr", { reason: "scan the code printed below with the phone: WhatsApp → Linked devices" });
+    logger.info("whatsapp.qr", { reason: "link the phone: npm run whatsapp:link (WhatsApp → Linked devices)" });
     void printQr(qr);
   });
   client.on("ready", () => {
     state = "connected";
+    attempt = 0;
     clearTimeout(offlineTimer);
     logger.info("whatsapp.ready");
+    if (down) {
+      down = false;
+      deps.onUp?.();
+    }
   });
-  client.on("auth_failure", () => {
-    state = "failed";
-    logger.error("whatsapp.auth_failure", { reason: "link the phone again: delete WA_DATA_DIR and scan a new QR code" });
-    deps.onFatal?.("auth_failure");
-  });
-  client.on("disconnected", (reason: string) => goOffline(String(reason)));
+  client.on("auth_failure", (message: unknown) => fail("auth_failure", message ?? "link the phone again: npm run whatsapp:link"));
+  // After "disconnected" the web client is done: it is started anew, not waited for.
+  client.on("disconnected", (reason: unknown) => fail("disconnected", String(reason)));
   client.on("change_state", (s: string) => {
     if (s === "CONNECTED") {
       state = "connected";
@@ -237,21 +282,19 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     /** For tests and the fake client: what the adapter does with one message. */
     receive: onMessage,
     async start() {
-      client.initialize().catch((err) => {
-        state = "failed";
-        logger.error("whatsapp.start_failed", describeError(err));
-        deps.onFatal?.("start_failed");
-      });
+      client.initialize().catch((err: unknown) => fail("start_failed", err));
     },
     async stop() {
+      stopped = true;
       clearTimeout(offlineTimer);
+      clearTimeout(reconnectTimer);
       await Promise.allSettled([...queues.values()]);
       await client.destroy().catch(() => undefined);
     },
   };
 }
 
-async function printQr(qr: string) {
+export async function printQr(qr: string) {
   try {
     const mod = (await import("qrcode-terminal")) as unknown as { default?: { generate(t: string, o: { small: boolean }): void }; generate?(t: string, o: { small: boolean }): void };
     (mod.default ?? mod).generate!(qr, { small: true });
