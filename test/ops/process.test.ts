@@ -114,4 +114,14 @@ describe("the bot as a process", () => {
     expect(run.stdout + run.stderr).toContain("WhatsApp did not start: Error: Browser was not found at the configured executablePath");
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
   }, 70_000);
+
+  it("a Bot API root that refuses connections is named at once, with the network error (issue 15)", async () => {
+    const dbFile = path.join(tempDir(), "refused.db");
+    const bot = startBotProcess({ BOT_TOKEN: "123456789:AAEmulatorTokenForTestsOnly_0123456", TELEGRAM_API_ROOT: "http://127.0.0.1:1", DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false" });
+    const { code } = await bot.exited;
+    expect(code).toBe(1);
+    // Named with the network's own error, not "no answer within 20 s" after waiting that long.
+    expect(bot.output()).toContain("Qorgau did not start: cannot reach the Bot API at http://127.0.0.1:1 (ECONNREFUSED): check TELEGRAM_API_ROOT and the network");
+    expect(bot.output()).not.toContain("within 20 s");
+  }, 30_000);
 });

@@ -38,13 +38,20 @@ export function isNotModified(err: unknown): boolean {
  * The auto-retry plugin would wait 3 s and more and never stop; this stays inside R3's ~10 s.
  * The cost: if Telegram did carry out the first request, the person may see a screen twice.
  */
+const refused = (err: HttpError) => {
+  const inner = err.error as { code?: string; cause?: { code?: string } } | undefined;
+  return (inner?.code ?? inner?.cause?.code) === "ECONNREFUSED";
+};
+
 export function retryDroppedRequests(delaysMs: number[] = [250, 1000]): Transformer {
   return async (prev, method, payload, signal) => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await prev(method, payload, signal);
       } catch (err) {
-        if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted) throw err;
+        // A refused connection is an answer (nothing listens there), not a dropped request: the
+        // outbox retries what it queued, and a wrong TELEGRAM_API_ROOT is named at once at start.
+        if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted || refused(err)) throw err;
         await new Promise((r) => setTimeout(r, delaysMs[attempt]));
       }
     }

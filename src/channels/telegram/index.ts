@@ -231,10 +231,16 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         timer = setTimeout(() => reject(new Error(`no answer from the Bot API at ${config.telegramApiRoot} within ${INIT_TIMEOUT_S} s (check the network or TELEGRAM_API_ROOT)`)), INIT_TIMEOUT_S * 1000);
       });
       try {
-        await Promise.race([bot.init(), timeout]);
+        // getMe once, not bot.init(): grammY's init retries a network failure quietly, so a refused
+        // or unknown API root showed only as this timeout. A connection refused is named at once.
+        if (!bot.isInited()) bot.botInfo = await Promise.race([bot.api.getMe(), timeout]);
       } catch (err) {
-        const e = err as { error_code?: number };
+        const e = err as { error_code?: number; name?: string; error?: { code?: string; cause?: { code?: string } } };
         if (e.error_code === 401 || e.error_code === 404) throw new Error("Telegram rejected BOT_TOKEN (401/404): copy the token again from @BotFather");
+        if (e.name === "HttpError") {
+          const code = e.error?.code ?? e.error?.cause?.code ?? "network error";
+          throw new Error(`cannot reach the Bot API at ${config.telegramApiRoot} (${code}): check TELEGRAM_API_ROOT and the network`);
+        }
         throw err;
       } finally {
         clearTimeout(timer);
