@@ -6,6 +6,10 @@ import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { databaseFileFromUrl } from "./src/db/url.ts";
 
+// The same .env as the bot (src/main.ts), so `npm run db:status` looks at the bot's database.
+const envFile = path.join(process.cwd(), ".env");
+if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+
 const url = `file:${databaseFileFromUrl(process.env.DATABASE_URL)}`;
 // The CLI opens the file itself; make sure its folder exists on a fresh clone.
 fs.mkdirSync(path.dirname(url.slice("file:".length)), { recursive: true });

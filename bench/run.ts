@@ -88,7 +88,7 @@ function build() {
 /** How `npm start` runs the bot (its environment and Node flags: memory limits), so the bench measures the bot as it runs. */
 export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const m = /&& ((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
+  const m = /(?:^|&& )((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
   if (!m) throw new Error(`cannot read how the start script runs the bot: ${start}`);
   const words = (s: string) => s.split(" ").filter(Boolean);
   return { env: Object.fromEntries(words(m[1]!).map((w) => w.split("=") as [string, string])), flags: words(m[2]!) };

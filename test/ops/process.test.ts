@@ -124,4 +124,38 @@ describe("the bot as a process", () => {
     expect(bot.output()).toContain("Qorgau did not start: cannot reach the Bot API at http://127.0.0.1:1 (ECONNREFUSED): check TELEGRAM_API_ROOT and the network");
     expect(bot.output()).not.toContain("within 20 s");
   }, 30_000);
+
+  it.skipIf(serviceUser && !othersCanRun)("npm start runs the built bot as a service user who cannot write the project folder, NODE_ENV=production (issue 15)", async () => {
+    emu = await new BotApiEmulator().start();
+    // The service's own folder (systemd's StateDirectory): database, backups and npm's home.
+    const state = tempDir("qorgau-service-");
+    fs.chmodSync(state, 0o777);
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: state,
+      NODE_ENV: "production",
+      BOT_TOKEN: emu.token,
+      TELEGRAM_API_ROOT: emu.apiRoot,
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      DATABASE_URL: `file:${path.join(state, "qorgau.db")}`,
+      BACKUP_DIR: path.join(state, "backups"),
+      SYNC_BOT_PROFILE: "false",
+    };
+    const { spawn } = await import("node:child_process");
+    const child = spawn("npm", ["start", "--silent"], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"], ...(serviceUser ?? {}) });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    try {
+      emu.sendText(4600, "/start");
+      await emu.waitForSent(4600, 0, 2, 30_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${out.slice(-2000)}`);
+    }
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    // As the service user any write to the project folder (a rebuild into dist/) would have failed the start.
+    expect(fs.existsSync(path.join(state, "qorgau.db"))).toBe(true);
+  }, 60_000);
 });
