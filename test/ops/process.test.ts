@@ -125,37 +125,55 @@ describe("the bot as a process", () => {
     expect(bot.output()).not.toContain("within 20 s");
   }, 30_000);
 
-  it.skipIf(serviceUser && !othersCanRun)("npm start runs the built bot as a service user who cannot write the project folder, NODE_ENV=production (issue 15)", async () => {
-    emu = await new BotApiEmulator().start();
-    // The service's own folder (systemd's StateDirectory): database, backups and npm's home.
-    const state = tempDir("qorgau-service-");
+  it.skipIf(serviceUser && !othersCanRun)("a production install (dev and optional packages left out), started as the README's service: a user who cannot write the project, NODE_ENV=production; WhatsApp then says what to install (issue 15)", async () => {
+    const { execFileSync, spawn } = await import("node:child_process");
+    // The project as a fresh clone has it, its packages pruned as `npm ci --omit=dev --omit=optional`
+    // would install them (hard links keep the copy instant).
+    const copy = tempDir("qorgau-prod-");
+    const files = execFileSync("git", ["ls-files", "-z"], { cwd: projectRoot, encoding: "utf8" }).split("\0").filter(Boolean);
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+      fs.copyFileSync(path.join(projectRoot, f), path.join(copy, f));
+    }
+    try {
+      execFileSync("cp", ["-al", path.join(projectRoot, "node_modules"), path.join(copy, "node_modules")], { stdio: "ignore" });
+    } catch {
+      execFileSync("cp", ["-r", path.join(projectRoot, "node_modules"), path.join(copy, "node_modules")]); // another filesystem
+    }
+    execFileSync("npm", ["prune", "--omit=dev", "--omit=optional", "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: copy, stdio: "ignore" });
+    // What `npm ci` runs after installing: the Prisma client and the build, with production packages only.
+    execFileSync("npm", ["run", "postinstall", "--silent"], { cwd: copy, stdio: "ignore" });
+    expect(fs.existsSync(path.join(copy, "node_modules", "typescript"))).toBe(false);
+    expect(fs.existsSync(path.join(copy, "node_modules", "whatsapp-web.js"))).toBe(false);
+
+    // The project folder is root's; the service writes only its own folder (systemd's StateDirectory).
+    fs.chmodSync(copy, 0o755);
+    const state = tempDir("qorgau-state-");
     fs.chmodSync(state, 0o777);
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: state,
-      NODE_ENV: "production",
-      BOT_TOKEN: emu.token,
-      TELEGRAM_API_ROOT: emu.apiRoot,
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
-      DATABASE_URL: `file:${path.join(state, "qorgau.db")}`,
-      BACKUP_DIR: path.join(state, "backups"),
-      SYNC_BOT_PROFILE: "false",
-    };
-    const { spawn } = await import("node:child_process");
-    const child = spawn("npm", ["start", "--silent"], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"], ...(serviceUser ?? {}) });
+    emu = await new BotApiEmulator().start();
+    const env = { PATH: process.env.PATH ?? "", HOME: state, BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${path.join(state, "qorgau.db")}`, BACKUP_DIR: path.join(state, "backups"), SYNC_BOT_PROFILE: "false", NODE_ENV: "production", ENCRYPTION_KEY: Buffer.alloc(32, 2).toString("base64") };
+    const child = spawn("npm", ["start", "--silent"], { cwd: copy, env, stdio: ["ignore", "pipe", "pipe"], ...(serviceUser ?? {}) });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     try {
-      emu.sendText(4600, "/start");
-      await emu.waitForSent(4600, 0, 2, 30_000);
+      emu.sendText(4700, "/start");
+      await emu.waitForSent(4700, 0, 2, 30_000);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${out.slice(-2000)}`);
     }
     child.kill("SIGTERM");
-    expect(await exited).toBe(0);
     // As the service user any write to the project folder (a rebuild into dist/) would have failed the start.
+    expect(await exited).toBe(0);
     expect(fs.existsSync(path.join(state, "qorgau.db"))).toBe(true);
-  }, 60_000);
+
+    const wa = spawn("npm", ["start", "--silent"], { cwd: copy, env: { ...env, WHATSAPP_ENABLED: "true", WA_DATA_DIR: path.join(state, "wa"), DATABASE_URL: `file:${path.join(state, "q2.db")}` }, stdio: ["ignore", "pipe", "pipe"], ...(serviceUser ?? {}) });
+    let waOut = "";
+    wa.stdout!.on("data", (d) => (waOut += d));
+    wa.stderr!.on("data", (d) => (waOut += d));
+    const waCode = await new Promise<number | null>((r) => wa.on("exit", (c) => r(c)));
+    expect(waCode).toBe(1);
+    expect(waOut).toContain("the optional package whatsapp-web.js is not installed");
+  }, 90_000);
 });
