@@ -100,6 +100,16 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const translator = createTranslator(undefined, (key) => logger.warn("i18n.missing", { reason: key }));
   // One writer per database (T2), checked before the database is touched.
   const releaseLock = acquireLock(config.databaseFile);
+  // The nightly backup must be able to write: found now, not at 03:30 in a job's log.
+  if (opts.jobs !== false) {
+    try {
+      fs.mkdirSync(config.backupDir, { recursive: true });
+      fs.accessSync(config.backupDir, fs.constants.W_OK);
+    } catch (err) {
+      releaseLock();
+      throw new DatabaseStartError(`BACKUP_DIR: cannot write the backup folder ${config.backupDir} (${(err as { code?: string }).code ?? "error"}); create it for the service user, or point BACKUP_DIR elsewhere`);
+    }
+  }
   let db: OpenedDatabase;
   try {
     db = await openDatabase(config.databaseFile);

@@ -80,14 +80,14 @@ describe("the bot as a process", () => {
   const serviceUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
   const othersCanRun = projectRoot.split(path.sep).every((_, i, parts) => (fs.statSync(parts.slice(0, i + 1).join(path.sep) || path.sep).mode & 0o001) !== 0);
 
-  it.skipIf(serviceUser && !othersCanRun)("a database file the service user cannot write, or a folder it cannot create, is refused at start with a line naming DATABASE_URL (issue 15)", async () => {
+  it.skipIf(serviceUser && !othersCanRun)("a database file the service user cannot write, or a folder it cannot create, is refused at start with a line naming DATABASE_URL or BACKUP_DIR (issue 15)", async () => {
     emu = await new BotApiEmulator().start();
     const dir = tempDir();
     fs.chmodSync(dir, 0o777);
     const dbFile = path.join(dir, "readonly.db");
     fs.writeFileSync(dbFile, "");
     fs.chmodSync(dbFile, 0o444);
-    const base = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, SYNC_BOT_PROFILE: "false", ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64") };
+    const base = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, SYNC_BOT_PROFILE: "false", ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"), BACKUP_DIR: path.join(dir, "backups") };
     const ro = startBotProcess({ ...base, DATABASE_URL: `file:${dbFile}` }, serviceUser);
     expect((await ro.exited).code).toBe(1);
     expect(ro.output()).toMatch(/Qorgau did not start: DATABASE_URL: the database file .*readonly\.db cannot be written \(SQLITE_READONLY\)/);
@@ -98,6 +98,10 @@ describe("the bot as a process", () => {
     const nofolder = startBotProcess({ ...base, DATABASE_URL: `file:${path.join(locked, "sub", "q.db")}` }, serviceUser);
     expect((await nofolder.exited).code).toBe(1);
     expect(nofolder.output()).toMatch(/Qorgau did not start: DATABASE_URL: cannot create the folder .*sub \((EACCES|EROFS)\)/);
+    // The same for the backups' folder, named by its own variable.
+    const nobackups = startBotProcess({ ...base, DATABASE_URL: `file:${path.join(dir, "ok.db")}`, BACKUP_DIR: path.join(locked, "backups") }, serviceUser);
+    expect((await nobackups.exited).code).toBe(1);
+    expect(nobackups.output()).toMatch(/Qorgau did not start: BACKUP_DIR: cannot write the backup folder .*backups \((EACCES|EROFS)\)/);
     expect(emu.calls.filter((c) => c.method === "getUpdates")).toEqual([]);
   }, 60_000);
 
