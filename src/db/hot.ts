@@ -13,7 +13,7 @@
  *
  * Durability. An fsync on every commit, in this one thread, was after Prisma
  * the largest cost per message in the benchmark, and it stalled every chat
- * while the disk answered (README "Benchmark"). So this connection commits
+ * while the disk answered (bench/README.md). So this connection commits
  * with synchronous=NORMAL, which SQLite keeps durable across a crash or kill
  * of the process, and the write-ahead log is synced to the disk off the thread
  * (`createWalSync`: fdatasync in libuv's pool). A write that is the queue (a
@@ -54,7 +54,7 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
  * Writes of the message connection, committed together (group commit). A write queued now runs at
  * the end of this turn of the event loop, in one transaction with every other write queued in the
  * same turn: under load the dozens of chats answered in one turn share one BEGIN, one COMMIT, and
- * each page of the log is written once instead of once per chat (README "Benchmark"). A write that
+ * each page of the log is written once instead of once per chat (bench/README.md). A write that
  * fails is undone and rejected alone (the batch runs again write by write). The transaction is
  * synchronous, like every transaction of this connection, and a busy database is retried as a
  * whole by `retrying` before any write ran. The promise resolves after the commit, in queue order.
@@ -142,7 +142,7 @@ type Fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =
  * A sync covers every commit made before it was issued, so a caller waits for the latest sync if
  * nothing was committed since it was issued, and otherwise issues a new one at once, even while
  * another is under way: under load, waiting for the running sync and then the next cost two turns
- * of a busy event loop per report (README "Benchmark"); a sync takes well under a millisecond.
+ * of a busy event loop per report (bench/README.md); a sync takes well under a millisecond.
  */
 export function createWalSync(db: HotDb, file: string, fdatasync: Fdatasync = fs.fdatasync): WalSync {
   let fd: number | undefined;

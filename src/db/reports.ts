@@ -7,7 +7,7 @@
  * the queue, report reads) runs on prepared statements on the message
  * connection, each transaction synchronous; staff actions, jobs and
  * retention go through Prisma. The benchmark put Prisma's per-query cost at
- * most of the bot's CPU on the reporter's path (README "Benchmark").
+ * most of the bot's CPU on the reporter's path (bench/README.md).
  */
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { type HotDb, type WalSync, type Writer } from "./hot.ts";

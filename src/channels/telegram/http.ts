@@ -3,7 +3,7 @@
  * calls, and the `fetch` below for the rest). grammY's default fetch in Node is
  * node-fetch, whose Request, Headers and Body objects the benchmark showed at
  * about a tenth of the bot's CPU per call, and Node's http client after it at
- * a quarter (README "Benchmark"). grammY needs little of fetch: a POST with a
+ * a quarter (bench/README.md). grammY needs little of fetch: a POST with a
  * string body (or a stream, for file uploads), its abort signal honoured, and
  * the answer's JSON. String bodies go over wire.ts's kept connections; streams
  * over Node's http(s) client on one keep-alive agent. HTTP statuses are not
@@ -35,7 +35,7 @@ export interface BotApiClient {
  * calls itself. grammY's own call builds, for every call, an abort controller
  * (a polyfill with its own event target), a timer, three promises and a race,
  * and a fetch-shaped answer around it: in the profile, 7% of the bot's CPU and
- * an eighth of what it allocated per message (README "Benchmark"). The
+ * an eighth of what it allocated per message (bench/README.md). The
  * transformer does what that path does for a JSON payload (the same body,
  * nulls left out; an answer that is not JSON, or a failed connection, becomes
  * grammY's HttpError, so the retries above it work as before) with one promise,

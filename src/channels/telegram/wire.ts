@@ -5,7 +5,7 @@
  * the connection) into one string. Node's http client did the same for every
  * call with a request object, an answer stream, an agent's bookkeeping and
  * their events; the benchmark found that a quarter of the bot's time and a
- * third of what it allocated (README "Benchmark"). Anything this does not
+ * third of what it allocated (bench/README.md). Anything this does not
  * understand fails the one call, and that connection is closed, never reused.
  */
 import net from "node:net";

@@ -58,7 +58,7 @@ let used = 0;
 /**
  * Cryptographically random bytes, `n` at a time from a pool filled 4 KB at once: every screen takes
  * a nonce and every sealed value an IV, and one call into the generator for each cost more than the
- * encryption itself (README "Benchmark"). Each byte is handed out once, as a copy.
+ * encryption itself (bench/README.md). Each byte is handed out once, as a copy.
  */
 export function randomBytes(n: number): Buffer {
   if (n > POOL_BYTES) return crypto.randomBytes(n);
