@@ -2,7 +2,7 @@
  * The framework's ceiling for the benchmark: a bare grammY bot on the runner
  * that echoes every text with a keyboard and answers every button. Same
  * emulator, same network delay, no database. BARE_FETCH=qorgau gives it the
- * Bot API client Qorgau uses (src/channels/telegram/http.ts and wire.ts)
+ * Bot API client Qorgau uses (src/channels/telegram/http.ts and pool.ts)
  * instead of grammY's default.
  */
 import { Bot } from "grammy";

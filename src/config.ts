@@ -16,6 +16,8 @@ export interface Config {
   botToken: string;
   /** Bot API root; Telegram's by default, a local emulator in tests and demos. */
   telegramApiRoot: string;
+  /** An http(s) proxy every Bot API call goes through; null for none. */
+  telegramProxy: string | null;
   /** Absolute path of the SQLite file. */
   databaseFile: string;
   /** Staff group for reports; null while reports are not set up. */
@@ -133,6 +135,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^https?:\/\/[^\s/]+/.test(telegramApiRoot)) {
     problems.push(`TELEGRAM_API_ROOT must be an http(s) URL, got "${telegramApiRoot}"`);
   }
+  const telegramProxy = str("TELEGRAM_PROXY") ?? null;
+  if (telegramProxy !== null && !/^https?:\/\/[^\s/]+/.test(telegramProxy)) problems.push(`TELEGRAM_PROXY must be an http(s) proxy URL such as http://proxy.local:3128, got "${telegramProxy}"`);
 
   let databaseFile = "";
   try {
@@ -214,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     botToken,
     telegramApiRoot,
+    telegramProxy,
     databaseFile,
     adminChatId,
     defaultLocale: isLocale(localeRaw) ? localeRaw : "ru",

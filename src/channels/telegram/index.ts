@@ -31,7 +31,7 @@ const DRAIN_MS = 20_000;
 export const DELETE_BATCH = 100;
 
 export interface TelegramChannelDeps {
-  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort">>;
+  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort" | "telegramProxy">>;
   translator: Translator;
   logger: Logger;
   /** Tests pass it to skip getMe. */
@@ -69,7 +69,7 @@ export interface TelegramChannel {
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const client = botApiClient(config.telegramApiRoot, config.botToken);
+  const client = botApiClient(config.telegramApiRoot, config.botToken, { proxy: config.telegramProxy ?? undefined });
   const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot, fetch: client.fetch }, botInfo: deps.botInfo });
   // Transformers run last-installed first: the client's call goes in first, so the retries below wrap it.
   bot.api.config.use(client.call);
