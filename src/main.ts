@@ -135,7 +135,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const stopForGood = (code: number, line: string) => {
     if (stoppingForGood) return;
     stoppingForGood = true;
-    logger.error("app.stopping", { reason: "telegram refused", error_code: code });
+    logger.error("app.stopping", { reason: "telegram refused" });
     process.stderr.write(`Qorgau is stopping: ${line}\n`);
     void stopApp()
       .catch((err) => logger.error("app.stop_failed", describeError(err)))
