@@ -81,6 +81,8 @@ export interface Config {
   webhookUrl: string | null;
   webhookSecret: string | null;
   webhookPort: number;
+  /** The address the webhook server listens on: loopback unless a reverse proxy elsewhere needs more. */
+  webhookHost: string;
   /** Health endpoint on 127.0.0.1 (off when 0). */
   healthPort: number;
 }
@@ -256,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookUrl,
     webhookSecret,
     webhookPort: num("WEBHOOK_PORT", 8443, 1, 65535),
+    webhookHost: str("WEBHOOK_HOST") ?? "127.0.0.1",
     healthPort: num("HEALTH_PORT", 0, 0, 65535),
   };
   if (problems.length) throw new ConfigError(problems);

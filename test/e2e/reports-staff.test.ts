@@ -207,4 +207,21 @@ describe("redelivered updates (R1)", () => {
     expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
     expect(await h.app.db.prisma.processedUpdate.count()).toBeGreaterThanOrEqual(1);
   });
+
+  it("a command from an anonymous admin or a channel (no person to check) is ignored, not a crash (issue 14)", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64") }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    const bot = h.app.telegram!.bot;
+    const chat = { id: STAFF, type: "supergroup" as const, title: "Staff" };
+    const queue = { text: "/queue", entities: [{ type: "bot_command" as const, offset: 0, length: 6 }] };
+    const date = Math.floor(Date.now() / 1000);
+    // An anonymous admin: Telegram's GroupAnonymousBot as `from`, the group as `sender_chat`.
+    await bot.handleUpdate({ update_id: 900001, message: { message_id: 900001, date, chat, sender_chat: chat, from: { id: 1087968824, is_bot: true, first_name: "Group" }, ...queue } } as never);
+    // A channel post forwarded into the group: no `from` at all.
+    await bot.handleUpdate({ update_id: 900002, message: { message_id: 900002, date, chat, sender_chat: { id: -1001111, type: "channel", title: "News" }, ...queue } } as never);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.emu.sent(STAFF)).toEqual([]);
+    expect(h.logs.filter((l) => l.includes("telegram.update_failed"))).toEqual([]);
+    expect(h.logs.filter((l) => l.includes("staff.not_a_person"))).toHaveLength(2);
+  });
 });
+

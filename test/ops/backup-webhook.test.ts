@@ -119,6 +119,23 @@ describe("webhook mode (T1) and health", () => {
     expect(await health.json()).toEqual({ status: "ok", db: "ok", outbox_pending: 0, telegram: "running", whatsapp: "off" });
   });
 
+  it("listens on loopback by default; a 2 MB body with the right secret gets 413 before it is read, and the bot goes on (issue 14)", async () => {
+    const port = await freePort();
+    const secret = "s".repeat(40);
+    h = await startHarness({ env: { WEBHOOK_URL: "https://bot.example.org/hook", WEBHOOK_SECRET: secret, WEBHOOK_PORT: String(port) } });
+    expect(h.app.telegram!.webhookAddress()).toEqual({ host: "127.0.0.1", port });
+    const big = JSON.stringify({ update_id: 9, message: { message_id: 1, date: 1, chat: { id: 5252, type: "private" }, text: "x".repeat(2 * 1024 * 1024) } });
+    const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret }, body: big }).catch((e: unknown) => e);
+    // Refused with 413 (or the connection closed while the client was still sending): never processed.
+    if (res instanceof Response) expect(res.status).toBe(413);
+    expect(h.logs.some((l) => l.includes("telegram.webhook_too_large"))).toBe(true);
+    // Still alive: a normal update is answered.
+    const update = { update_id: 10, message: { message_id: 2, date: Math.floor(Date.now() / 1000), chat: { id: 5252, type: "private", first_name: "T" }, from: { id: 5252, is_bot: false, first_name: "T" }, text: "/start", entities: [{ type: "bot_command", offset: 0, length: 6 }] } };
+    const ok = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret }, body: JSON.stringify(update) });
+    expect(ok.status).toBe(200);
+    await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", 5252).length === 2, 5000, "answer");
+  });
+
   it("refuses a webhook without HTTPS or with a short secret", async () => {
     const { loadConfig } = await import("../../src/config.ts");
     expect(() => loadConfig({ BOT_TOKEN: "123456789:AAExampleExampleExampleExample12", WEBHOOK_URL: "http://x.org/h", WEBHOOK_SECRET: "short" })).toThrow(/https:\/\/.*\n.*WEBHOOK_SECRET/s);

@@ -27,11 +27,13 @@ export const ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_
 const INIT_TIMEOUT_S = 20;
 /** How long a shutdown waits for updates in flight (R5). */
 const DRAIN_MS = 20_000;
+/** No Telegram update comes near this; a webhook body over it is refused with 413 (issue 14). */
+export const WEBHOOK_MAX_BODY = 1024 * 1024;
 /** Telegram's deleteMessages takes at most 100 ids. */
 export const DELETE_BATCH = 100;
 
 export interface TelegramChannelDeps {
-  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort" | "telegramProxy">>;
+  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort" | "webhookHost" | "telegramProxy">>;
   translator: Translator;
   logger: Logger;
   /** Tests pass it to skip getMe. */
@@ -64,6 +66,8 @@ export interface TelegramChannel {
   start(): Promise<void>;
   stop(): Promise<void>;
   isRunning(): boolean;
+  /** Where the webhook server listens, in webhook mode. */
+  webhookAddress(): { host: string; port: number } | null;
 }
 
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
@@ -259,12 +263,26 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
             res.writeHead(405).end();
             return;
           }
+          // Telegram sends a Content-Length; a body without one, or larger than any update, is refused
+          // before it is read (a 40 MB body used to be read whole, into memory).
+          const length = Number(req.headers["content-length"]);
+          if (!req.headers["content-length"] || !Number.isFinite(length)) {
+            res.writeHead(411, { connection: "close" }).end();
+            req.destroy();
+            return;
+          }
+          if (length > WEBHOOK_MAX_BODY) {
+            logger.warn("telegram.webhook_too_large", { count: length });
+            res.writeHead(413, { connection: "close" }).end();
+            req.destroy();
+            return;
+          }
           handle(req, res).catch((err: unknown) => {
             logger.warn("telegram.webhook_failed", describeError(err));
             if (!res.headersSent) res.writeHead(500).end();
           });
         });
-        await new Promise<void>((resolve) => server!.listen(config.webhookPort ?? 8443, resolve));
+        await new Promise<void>((resolve) => server!.listen(config.webhookPort ?? 8443, config.webhookHost ?? "127.0.0.1", resolve));
         await bot.api.setWebhook(config.webhookUrl, { secret_token: config.webhookSecret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
         logger.info("telegram.started", { mode: "webhook", port: config.webhookPort });
         return;
@@ -296,5 +314,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     },
     isRunning: () => !!server?.listening || !!runner?.isRunning(),
+    webhookAddress: () => {
+      const a = server?.address();
+      return a && typeof a === "object" ? { host: a.address, port: a.port } : null;
+    },
   };
 }

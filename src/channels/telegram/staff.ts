@@ -126,9 +126,15 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const toBot = replyTo?.from?.id === ctx.me.id;
     // Only commands and replies to the bot's own messages are ours; the rest is staff chatter (P6).
     if (!cmd && !toBot) return;
-    const actor = await staffActor(chatId, msg.from!);
+    // A channel or an anonymous admin writes as a chat (sender_chat), not as a person: no one can be
+    // checked or named, so it is not a staff action (issue 14). It used to throw on every such update.
+    if (!msg.from || msg.sender_chat) {
+      logger.info("staff.not_a_person", { reason: msg.sender_chat ? "sender_chat" : "no from" });
+      return;
+    }
+    const actor = await staffActor(chatId, msg.from);
     if (!actor) {
-      await reports.audit({ actor: `staff:${msg.from!.id}`, action: "denied", reportId: null, result: "not a member" }, deps.now());
+      await reports.audit({ actor: `staff:${msg.from.id}`, action: "denied", reportId: null, result: "not a member" }, deps.now());
       return;
     }
     if (cmd) {
