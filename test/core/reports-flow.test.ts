@@ -344,10 +344,16 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     // The right word, typed at «My reports», opens it and lifts the lock.
     await press(chat, "menu");
     await press(chat, "r:mine");
-    const opened = await send(chat, "ПОДСОЛНУХ");
+    let checks = 0;
+    const check = reports.tryCaseWord.bind(reports);
+    reports.tryCaseWord = (...a) => (checks++, check(...a));
+    const opened = await send(chat, "ПОДСОЛНУХ").finally(() => (reports.tryCaseWord = check));
     expect(opened).toContain(r.code);
     expect(opened).toContain("Ответ ZZ-HELD");
     expect(await reports.relayInfo(r.id)).toMatchObject({ lockedAt: null, heldSince: null });
+    // One word typed, one scrypt check of it, one audit entry.
+    expect(checks).toBe(1);
+    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "unlock", result: "ok" } })).toBe(1);
   });
 
   it("5 wrong case words a day from two chats lock the report for everyone, the right word included, and staff see it on the card", async () => {

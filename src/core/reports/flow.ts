@@ -563,16 +563,21 @@ function formatWhen(d: Date, country: Country | null): string {
 async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
   const { t, rd } = ctx;
   const result = await rd.reports.tryCaseWord(reportId, word, rd.now());
-  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: result === "ok" ? "ok" : "denied" }, rd.now());
-  if (result === "ok") {
-    const locked = (await openHere(ctx, reportId)).locked;
-    // Shown (and so marked read) before the hold is lifted: a knock for what she is reading now is not sent.
-    const view = await reportStatusView(ctx, reportId, true);
-    if (locked && (await rd.reports.unlockRelay(reportId, rd.now()))) rd.kick?.();
-    return view;
-  }
+  if (result === "ok") return opened(ctx, reportId);
+  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "denied" }, rd.now());
   // Nothing about the case — not even its code — without the word.
   return menuView(ctx, t(result === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));
+}
+
+/** The right case word was given: audited, the report shown, and in its own chat the lock lifted. */
+async function opened(ctx: ReportCtx, reportId: string): Promise<View> {
+  const { rd } = ctx;
+  await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "ok" }, rd.now());
+  const locked = (await openHere(ctx, reportId)).locked;
+  // Shown (and so marked read) before the hold is lifted: a knock for what she is reading now is not sent.
+  const view = await reportStatusView(ctx, reportId, true);
+  if (locked && (await rd.reports.unlockRelay(reportId, rd.now()))) rd.kick?.();
+  return view;
 }
 
 /** A case word typed at «My reports» when some are locked: it opens the report it belongs to. */
@@ -583,7 +588,8 @@ async function unlockMine(ctx: ReportCtx, word: string): Promise<View> {
   for (const r of mine) {
     if (!r.hasCaseWord || !(await rd.reports.relayInfo(r.id))?.lockedAt) continue;
     const result = await rd.reports.tryCaseWord(r.id, word, rd.now());
-    if (result === "ok") return unlock(ctx, r.id, word);
+    // Checked once: a second check would run scrypt again and count again.
+    if (result === "ok") return opened(ctx, r.id);
     if (result === "locked") denied = "locked";
   }
   await rd.reports.audit({ actor: "reporter", action: "unlock", result: "denied" }, rd.now());
