@@ -17,15 +17,15 @@ import { createTelegramChannel, type TelegramChannel } from "./channels/telegram
 import { startJobs, type Jobs } from "./jobs/index.ts";
 import { createTelegramStaff } from "./channels/telegram/staff.ts";
 import { createReportStore } from "./db/reports.ts";
-import { createSealer, type Sealer } from "./core/services/sealer.ts";
+import type { Sealer } from "./core/services/sealer.ts";
 import { createStaffDesk } from "./core/reports/staff.ts";
 import { createOutboxWorker, type OutboxWorker } from "./core/reports/outbox.ts";
 import { createReporterDelivery } from "./core/reports/delivery.ts";
 import { runDigest, runEscalation } from "./core/reports/jobs.ts";
 import type { ReportStore } from "./core/reports/types.ts";
-import crypto from "node:crypto";
 import http from "node:http";
 import { acquireLock, InstanceLockError } from "./db/lock.ts";
+import { devKey, KeySourceError } from "./keys.ts";
 import { backupDatabase, verifyBackup } from "./db/backup.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "./channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "./channels/whatsapp/client.ts";
@@ -54,19 +54,20 @@ export interface App {
 }
 
 /**
- * The sealing key: from ENCRYPTION_KEY, or (outside production only) a key
- * made once and kept beside the database, so a developer's reports stay
- * readable across restarts.
+ * The sealing key: ENCRYPTION_KEY, or outside production the development key (src/keys.ts). The
+ * database checks it against the key it was made with (src/db/keyring.ts).
  */
 export function encryptionKey(config: Config, logger: Logger): Buffer {
   if (!config.encryptionKeyGenerated) return config.encryptionKey;
-  const file = path.join(path.dirname(config.databaseFile), "dev-encryption.key");
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(32).toString("base64"), { mode: 0o600 });
+  try {
+    return devKey(process.env, path.join(path.dirname(config.databaseFile), "dev-encryption.key"), (line, moved) => {
+      logger.warn("crypto.dev_key_made", { reason: moved ? "moved out of the database folder" : "made" });
+      process.stderr.write(line);
+    });
+  } catch (err) {
+    if (err instanceof KeySourceError) throw new DatabaseStartError(err.message);
+    throw err;
   }
-  logger.warn("crypto.dev_key", { reason: "ENCRYPTION_KEY is not set; using a development key kept beside the database" });
-  return Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
 }
 
 /** Every staff chat: the admin chat and the region chats. */
@@ -111,8 +112,10 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     }
   }
   let db: OpenedDatabase;
+  let key: Buffer;
   try {
-    db = await openDatabase(config.databaseFile);
+    key = encryptionKey(config, logger);
+    db = await openDatabase(config.databaseFile, key);
   } catch (err) {
     releaseLock();
     throw err;
@@ -120,7 +123,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   logger.info("db.ready", { migrations: db.applied.length });
   // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
   const store = createSqliteStore(db);
-  const sealer = createSealer(encryptionKey(config, logger));
+  const sealer = db.sealer;
   const reports = createReportStore(db, sealer);
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
   const moves = await reports.chatMoves();
@@ -283,8 +286,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
             name: "backup",
             schedule: config.backupCron,
             async run() {
-              const b = backupDatabase(config.databaseFile, config.backupDir, now(), config.backupKeep);
-              const check = verifyBackup(b.file, path.join(config.backupDir, ".restore-check"));
+              const b = backupDatabase(config.databaseFile, config.backupDir, now(), config.backupKeep, key);
+              // Decrypted beside the database (which holds the same), never in the backup folder.
+              const check = verifyBackup(b.file, path.join(path.dirname(config.databaseFile), ".restore-check"), key);
               if (check.integrity !== "ok" || JSON.stringify(check.counts) !== JSON.stringify(b.counts)) throw new Error("the new backup did not restore cleanly");
               return 1;
             },

@@ -17,7 +17,7 @@ import { splitAddress, type Address, type ChannelName, type Incoming, type Input
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
-import { locationResultsView, nearView, placeResultsView, regionChosenView, regionsView, resultsView, RESULTS_PER_PAGE } from "./flows/near.ts";
+import { locationResultsView, moreResultsView, nearView, placeResultsView, regionChosenView, regionsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
 import { codeTyped, reportAct, reportLocation, reportMedia, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
@@ -309,7 +309,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         if (!st?.results) return menuView(ctx);
         const offset = (st.offset ?? 0) + RESULTS_PER_PAGE;
         if (offset >= st.results.length) return menuView(ctx, t("near.noMore"));
-        return resultsView(ctx, st.results, offset, st.title ?? t("near.titleHere"), !!st.fromLocation);
+        return moreResultsView(ctx, st.results, offset, st.title ?? t("near.titleHere"), !!st.fromLocation, st.placeId);
       }
       case "safety":
         return arg === "hide" || arg === "plan" || arg === "take" ? safetyTopicView(ctx, arg) : safetyView(ctx);

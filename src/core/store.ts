@@ -7,7 +7,7 @@ import type { Address, Country, Option, TrackedRef } from "./types.ts";
 
 /** Dialog state kept between messages. Bump `v` when its shape changes: old states are dropped. */
 export interface DialogState {
-  v: 1;
+  v: 2;
   /** The screen last shown. */
   screen: string;
   /** Changes with every screen; buttons carry it so a button from an old message is recognised. */
@@ -16,15 +16,21 @@ export interface DialogState {
   options: Option[];
   page?: number;
   regionId?: string;
-  /** Search results (ids and rounded distances, never the shared location). */
-  results?: Array<{ id: string; km: number | null }>;
+  /**
+   * Search results: directory ids only. No distance and no point is kept (P1): three distances would
+   * place a person who shared a location within a few km. Later pages of a shared location's results
+   * show towns without distances; a picked town's are computed again from `placeId`.
+   */
+  results?: string[];
+  /** The town or region picked from the list (not a shared location). */
+  placeId?: string;
   offset?: number;
   /** Whether the results came from a shared location (then "nothing near" applies). */
   fromLocation?: boolean;
   title?: string;
 }
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export interface SessionRecord {
   address: Address;

@@ -9,6 +9,8 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
+import { checkKey, hideAddresses, KeyMismatchError, unlockKeys } from "./keyring.ts";
+import { createSealer, type Sealer } from "../core/services/sealer.ts";
 import { createWalSync, createWriter, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -29,11 +31,20 @@ export interface OpenedDatabase {
   write: Writer;
   file: string;
   applied: string[];
+  /** Seals under ENCRYPTION_KEY with this database's data keys (src/db/keyring.ts). */
+  sealer: Sealer;
   close(): Promise<void>;
 }
 
-/** Runs checks and migrations on a short-lived raw connection, before Prisma opens its own. */
-export function prepareDatabaseFile(file: string): string[] {
+/** Keeps the write-ahead log small once checkpointed: a wiped chat's pages do not linger in it. */
+export const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Runs checks and migrations on a short-lived raw connection, before Prisma opens its own. The key
+ * is checked before anything is written (a wrong key changes nothing); addresses an older version
+ * kept in clear become chat keys.
+ */
+export function prepareDatabaseFile(file: string, key: Buffer): { applied: string[]; sealer: Sealer } {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (err) {
@@ -65,16 +76,24 @@ export function prepareDatabaseFile(file: string): string[] {
       if (raw.inTransaction) raw.exec("ROLLBACK");
       throw new DatabaseStartError(`DATABASE_URL: the database file ${file} cannot be written (${errCode(err)}); give the service user write access to the file and its folder`);
     }
+    if (existed) checkKey(raw, key);
     const mode = raw.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new DatabaseStartError(`could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`);
-    return applyMigrations(raw);
+    const applied = applyMigrations(raw);
+    const sealer = createSealer(key, unlockKeys(raw, key));
+    raw.pragma("secure_delete = ON");
+    if (hideAddresses(raw, sealer) > 0) raw.pragma("wal_checkpoint(TRUNCATE)");
+    return { applied, sealer };
+  } catch (err) {
+    if (err instanceof KeyMismatchError) throw new DatabaseStartError(err.message);
+    throw err;
   } finally {
     raw.close();
   }
 }
 
-export async function openDatabase(file: string, opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {}): Promise<OpenedDatabase> {
-  const applied = prepareDatabaseFile(file);
+export async function openDatabase(file: string, key: Buffer, opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {}): Promise<OpenedDatabase> {
+  const { applied, sealer } = prepareDatabaseFile(file, key);
   const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
   const prisma = new PrismaClient({ adapter });
   try {
@@ -92,6 +111,7 @@ export async function openDatabase(file: string, opts: { fdatasync?: Parameters<
     write: createWriter(hot),
     file,
     applied,
+    sealer,
     close: async () => {
       await walSync.close();
       hot.close();
@@ -105,6 +125,7 @@ const HOT_WANTED: Array<[string, string | number]> = [
   ["synchronous", 1],
   ["foreign_keys", 1],
   ["secure_delete", 1],
+  ["journal_size_limit", JOURNAL_SIZE_LIMIT],
 ];
 
 /** The message connection (see hot.ts): its PRAGMAs read back, and no waiting inside SQLite. */
@@ -114,6 +135,7 @@ function openHotConnection(file: string): HotDb {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("secure_delete = ON");
+  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   for (const [name, want] of HOT_WANTED) {
     const got = db.pragma(name, { simple: true });
     if (got !== want) {
@@ -135,6 +157,7 @@ const WANTED: Array<[string, string, string]> = [
   ["foreign_keys", "ON", "1"],
   // Deleted rows are overwritten, so a wiped chat or an erased report leaves nothing in free pages.
   ["secure_delete", "ON", "1"],
+  ["journal_size_limit", String(JOURNAL_SIZE_LIMIT), String(JOURNAL_SIZE_LIMIT)],
 ];
 
 /** Sets the per-connection PRAGMAs on Prisma's own connection and reads every value back. */

@@ -174,7 +174,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
     queueSql(outbox, at, r.id);
     auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
-    q.deleteDraft.run(address);
+    q.deleteDraft.run(sealer.chatKey(address));
   });
   const releaseTx = hot.transaction((hash: string, held: string[], at: Date, stillLocked: boolean) => {
     q.unhold.run(hash);
@@ -414,16 +414,16 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       });
     },
     async getDraft(address) {
-      const d = q.draft.get(address) as { data_enc: string; updated_at: string } | undefined;
+      const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
       const plain = d && safeOpen(d.data_enc);
       return plain ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft) : null;
     },
     async saveDraft(address, draft, at) {
       const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
-      await write(() => q.saveDraft.run(address, dataEnc, dt(at)));
+      await write(() => q.saveDraft.run(sealer.chatKey(address), dataEnc, dt(at)));
     },
     async deleteDraft(address) {
-      await write(() => q.deleteDraft.run(address));
+      await write(() => q.deleteDraft.run(sealer.chatKey(address)));
     },
     async enqueue(items, at) {
       await queued(() => enqueueTx(items, at));

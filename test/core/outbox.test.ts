@@ -4,6 +4,7 @@
  * by side, one chat's rows keep their order, no row is sent twice, and a
  * caller waits for its message, not for the bookkeeping after it.
  */
+import { TEST_KEY } from "../support/keys.ts";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
@@ -18,7 +19,7 @@ let db: OpenedDatabase;
 let reports: ReportStore;
 
 beforeAll(async () => {
-  db = await openDatabase(path.join(tempDir(), "outbox.db"));
+  db = await openDatabase(path.join(tempDir(), "outbox.db"), TEST_KEY);
   reports = createReportStore(db, createSealer(Buffer.alloc(32, 6)));
 });
 afterAll(async () => {

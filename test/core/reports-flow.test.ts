@@ -1,3 +1,4 @@
+import { TEST_KEY } from "../support/keys.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { LOCALES, type Locale } from "../../src/config.ts";
@@ -28,7 +29,7 @@ const sealer = createSealer(Buffer.alloc(32, 3));
 let seq = 1;
 
 beforeAll(async () => {
-  db = await openDatabase(path.join(tempDir(), "flow.db"));
+  db = await openDatabase(path.join(tempDir(), "flow.db"), TEST_KEY);
   reports = createReportStore(db, sealer);
   channel = new FakeChannel(() => now.value);
   const directory = loadDirectory();
@@ -54,8 +55,8 @@ async function send(chat: number, input: Input | string, hint = "ru") {
   return channel.lastText();
 }
 async function press(chat: number, labelOrId: string) {
-  const s = await db.prisma.session.findUnique({ where: { address: makeAddress("telegram", chat) } });
-  const state = JSON.parse(s!.state) as { nonce: string; options: Array<{ id: string; label: string }> };
+  const s = await db.prisma.session.findUnique({ where: { address: db.sealer.chatKey(makeAddress("telegram", chat)) } });
+  const state = JSON.parse(db.sealer.open(s!.state)) as { nonce: string; options: Array<{ id: string; label: string }> };
   const i = state.options.findIndex((o) => o.label === labelOrId || o.id === labelOrId);
   if (i < 0) throw new Error(`no option ${labelOrId} in ${state.options.map((o) => o.id).join(",")}`);
   return send(chat, { type: "option", token: `${state.nonce}.${i}` });

@@ -1,3 +1,4 @@
+import { TEST_KEY } from "../support/keys.ts";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +24,7 @@ const DAY = 24 * HOUR;
 
 beforeAll(async () => {
   file = path.join(tempDir(), "jobs.db");
-  db = await openDatabase(file);
+  db = await openDatabase(file, TEST_KEY);
   reports = createReportStore(db, createSealer(Buffer.alloc(32, 5)));
 });
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { TEST_KEY } from "../support/keys.ts";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -20,18 +21,18 @@ afterEach(async () => {
 
 describe("database start-up (D1, D5)", () => {
   it("sets and reads back busy_timeout, WAL, synchronous=FULL, foreign keys and secure_delete", async () => {
-    db = await openDatabase(path.join(tempDir(), "a.db"));
-    expect(await verifyPragmas(db.prisma)).toEqual({ busy_timeout: "5000", synchronous: "2", foreign_keys: "1", secure_delete: "1", journal_mode: "wal" });
+    db = await openDatabase(path.join(tempDir(), "a.db"), TEST_KEY);
+    expect(await verifyPragmas(db.prisma)).toEqual({ busy_timeout: "5000", synchronous: "2", foreign_keys: "1", secure_delete: "1", journal_size_limit: "4194304", journal_mode: "wal" });
   });
 
   it("applies migrations once, in a way prisma migrate recognises", async () => {
     const file = path.join(tempDir(), "b.db");
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     const all = fs.readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(db.applied).toEqual(all);
     await db.close();
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     expect(db.applied).toEqual([]);
     const raw = new Database(file, { readonly: true });
     const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as Array<{ migration_name: string; finished_at: string }>;
@@ -44,15 +45,15 @@ describe("database start-up (D1, D5)", () => {
     const file = path.join(tempDir(), "c.db");
     fs.writeFileSync(file, Buffer.concat([Buffer.from("SQLite format 3\0"), Buffer.alloc(4096, 0x5a)]));
     const before = fs.readFileSync(file);
-    await expect(openDatabase(file)).rejects.toBeInstanceOf(DatabaseStartError);
-    await expect(openDatabase(file)).rejects.toThrow(/damaged|integrity|restore/);
+    await expect(openDatabase(file, TEST_KEY)).rejects.toBeInstanceOf(DatabaseStartError);
+    await expect(openDatabase(file, TEST_KEY)).rejects.toThrow(/damaged|integrity|restore/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 });
 
 describe("the message connection beside Prisma's (D1, D2)", () => {
   it("reads its PRAGMAs back; Prisma's connection, for staff actions and jobs, stays FULL (D1)", async () => {
-    db = await openDatabase(path.join(tempDir(), "h.db"));
+    db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
     expect(["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true }))).toEqual([1, 1, 1, "wal"]);
     expect((await verifyPragmas(db.prisma)).synchronous).toBe("2");
   });
@@ -60,7 +61,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   it("a report is on the disk before the reporter is told: submit waits for a sync of the log begun after its commit", async () => {
     let release: Array<() => void> = [];
     const synced: number[] = [];
-    db = await openDatabase(path.join(tempDir(), "s.db"), {
+    db = await openDatabase(path.join(tempDir(), "s.db"), TEST_KEY, {
       fdatasync: (fd, cb) => {
         release.push(() => {
           synced.push(fd);
@@ -90,7 +91,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
 
   it("a report committed while another's sync is under way gets its own sync at once; reports of one turn share one", async () => {
     const syncs: Array<() => void> = [];
-    db = await openDatabase(path.join(tempDir(), "g.db"), { fdatasync: (_fd, cb) => void syncs.push(() => cb(null)) });
+    db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY, { fdatasync: (_fd, cb) => void syncs.push(() => cb(null)) });
     const reports = createReportStore(db, createSealer(Buffer.alloc(32, 8)));
     const settled: string[] = [];
     const submit = (name: string, chat: number) => seedReport(reports, makeAddress("telegram", chat), -100).then(() => void settled.push(name));
@@ -121,7 +122,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   });
 
   it("a message saved while a staff transaction holds the write lock waits without freezing the bot, then lands", async () => {
-    db = await openDatabase(path.join(tempDir(), "i.db"));
+    db = await openDatabase(path.join(tempDir(), "i.db"), TEST_KEY);
     const store = createSqliteStore(db);
     const address = makeAddress("telegram", 41);
     const at = new Date("2026-11-25T10:00:00Z");
@@ -153,7 +154,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
 
   it("a write still locked out after its budget fails with the busy error, so the caller says 'not saved yet'", async () => {
     const file = path.join(tempDir(), "j.db");
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     const other = new Database(file);
     other.exec("BEGIN IMMEDIATE");
     const write = () => db!.hot.prepare("INSERT INTO processed_updates (key, at) VALUES ('x', 'now')").run();
@@ -165,7 +166,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
 
   it("writes of many chats in one turn share one commit, and one that fails is undone alone", async () => {
     const file = path.join(tempDir(), "w.db");
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     const hot = db.hot;
     const insert = hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
     hot.prepare("INSERT INTO processed_updates (key, at) VALUES ('taken', 'now')").run();
@@ -193,7 +194,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   });
 
   it("an urgent write (quick exit) commits within the turn, after every write queued before it", async () => {
-    db = await openDatabase(path.join(tempDir(), "u.db"));
+    db = await openDatabase(path.join(tempDir(), "u.db"), TEST_KEY);
     const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
     const has = (key: string) => db!.hot.prepare("SELECT 1 FROM processed_updates WHERE key = ?").get(key) !== undefined;
     const write = createWriter(db.hot);
@@ -207,7 +208,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   });
   it("a session read from memory is what the database holds: saved, wiped, purged, and a failed save not shown", async () => {
     const file = path.join(tempDir(), "c.db");
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     const store = createSqliteStore(db);
     const a = makeAddress("telegram", 5);
     const at = new Date("2026-11-25T10:00:00Z");
@@ -217,9 +218,10 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     got.locale = "ky"; // changed by a handler, not saved
     expect((await store.getSession(a))!.locale).toBe("kk");
     // Another connection (as after a restart) sees what memory says.
-    await store.saveSession({ ...fresh, locale: "ru", state: { v: 1, screen: "menu", nonce: "n1", options: [{ id: "lines", label: "☎" }] } });
+    await store.saveSession({ ...fresh, locale: "ru", state: { v: 2, screen: "menu", nonce: "n1", options: [{ id: "lines", label: "☎" }] } });
     const disk = new Database(file, { readonly: true });
-    expect(disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(a)).toEqual({ locale: "ru", state: expect.stringContaining('"nonce":"n1"') });
+    const row = disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(db.sealer.chatKey(a)) as { locale: string; state: string };
+    expect({ locale: row.locale, state: db.sealer.open(row.state) }).toEqual({ locale: "ru", state: expect.stringContaining('"nonce":"n1"') });
     expect((await store.getSession(a))!.state?.nonce).toBe("n1");
     // A wipe queued in the same turn as a read is not undone by what that read remembered.
     const wiping = store.settleExitPass(a, [], []);
@@ -242,22 +244,23 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   });
 
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
-    db = await openDatabase(path.join(tempDir(), "d.db"));
-    const reports = createReportStore(db, createSealer(Buffer.alloc(32, 5)));
+    db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
+    const reportsSealer = createSealer(Buffer.alloc(32, 5));
+    const reports = createReportStore(db, reportsSealer);
     const [a, b] = [makeAddress("telegram", 51), makeAddress("telegram", 52)];
     const draft = { step: "review", about: "self" as const, kinds: ["physical" as const], text: "…" };
     await reports.saveDraft(a, draft, new Date());
     await reports.saveDraft(b, draft, new Date());
     const sent = await seedReport(reports, a, -100);
     // Read straight from the file: no later write of the flow removed it, the submit did.
-    expect(db.hot.prepare("SELECT chat FROM report_drafts ORDER BY chat").all()).toEqual([{ chat: b }]);
+    expect(db.hot.prepare("SELECT chat FROM report_drafts ORDER BY chat").all()).toEqual([{ chat: reportsSealer.chatKey(b) }]);
     await expect(seedReport(reports, b, -100, { code: sent.code })).rejects.toThrow(); // the code is taken
     expect(await reports.getDraft(b)).toMatchObject({ step: "review", text: "…" });
   });
 
   it("replies held by a quick exit stay held on the next message, also after a restart, until the case word unlocks them (decision 10)", async () => {
     const file = path.join(tempDir(), "h.db");
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     const sealer = createSealer(Buffer.alloc(32, 4));
     let reports = createReportStore(db, sealer);
     const a = makeAddress("telegram", 41);
@@ -271,7 +274,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect(await reports.relayAddress(r.id)).toBe(a);
     expect((await reports.relayInfo(r.id))!.heldSince?.getTime()).toBe(at.getTime());
     await db.close();
-    db = await openDatabase(file);
+    db = await openDatabase(file, TEST_KEY);
     reports = createReportStore(db, sealer);
     // Writing again does not lift it: the report is locked in that chat.
     expect(await reports.touchRelays(a, at)).toEqual([]);

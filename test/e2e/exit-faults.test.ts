@@ -73,7 +73,7 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     const shown = emu.sent(chat).at(-1)!.id;
     const address = `telegram:${chat}`;
     const due = new Date(Date.now() - 1000).toISOString();
-    h.app.db.hot.prepare("INSERT INTO expiring_messages (chat, message_id, delete_at) VALUES (?, ?, ?)").run(address, String(shown), due);
+    h.app.db.hot.prepare("INSERT INTO expiring_messages (chat, handle_enc, message_id, delete_at) VALUES (?, ?, ?, ?)").run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), String(shown), due);
     const channels = { telegram: h.app.telegram!.channel };
     const store = createSqliteStore(h.app.db);
     emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" });

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { fileReport } from "../support/reports.ts";
 
 const STAFF = -1001234567890;
 const KEY = Buffer.alloc(32, 7).toString("base64");
@@ -20,45 +21,6 @@ async function staffHarness(env: Record<string, string> = {}) {
   harness.emu.setMember(STAFF, ALICE, "member");
   harness.emu.setMember(STAFF, BOB, "member");
   return harness;
-}
-
-/** Walks a private chat through the whole report flow; returns the texts it saw. */
-async function fileReport(h: Harness, chat: number, opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string }) {
-  const { emu } = h;
-  const step = async (act: () => unknown, n = 1) => {
-    const before = emu.sent(chat).length;
-    act();
-    return emu.waitForSent(chat, before, n);
-  };
-  await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
-  await step(() => pressLabel(emu, chat, "Русский"));
-  await step(() => pressLabel(emu, chat, /Казахстан/));
-  const [limits] = await step(() => pressLabel(emu, chat, "✍ Рассказать, что случилось"));
-  expect(limits!.text).toContain("Прежде чем начать");
-  await step(() => pressLabel(emu, chat, "Понятно, дальше"));
-  await step(() => pressLabel(emu, chat, opts.about ?? "С другим взрослым"));
-  await step(() => pressLabel(emu, chat, /Бьют/));
-  await step(() => pressLabel(emu, chat, /Угрожают/));
-  await step(() => pressLabel(emu, chat, "Готово ✔"));
-  await step(() => pressLabel(emu, chat, "Нет"));
-  await step(() => emu.sendText(chat, "Шымкент"));
-  await step(() => emu.sendText(chat, opts.text));
-  if (opts.photo) {
-    await step(() => emu.sendPhoto(chat, {}, opts.photo), 2);
-  }
-  await step(() => pressLabel(emu, chat, "Дальше"));
-  if ((opts.about ?? "С другим взрослым") === "Со мной") await step(() => pressLabel(emu, chat, "Пропустить"));
-  await step(() => pressLabel(emu, chat, opts.contact ?? "Да, в любое время"));
-  // A case word is required whenever staff may write back (decision 10).
-  const word = opts.caseWord ?? ((opts.contact ?? "Да, в любое время") === "Нет, не связываться" ? undefined : "черника");
-  if (word) await step(() => emu.sendText(chat, word));
-  else await step(() => pressLabel(emu, chat, "Пропустить"));
-  const [review] = emu.sent(chat).slice(-1);
-  expect(review!.text).toContain("Проверьте, всё ли верно:");
-  const got = await step(() => pressLabel(emu, chat, "📨 Отправить"), 2);
-  const confirm = got.find((m) => m.text?.startsWith("Получено."))!;
-  const code = /Код вашего обращения: (\S+)/.exec(confirm.text!)![1]!;
-  return { code, confirm };
 }
 
 const cardOf = (h: Harness, code: string) => h.emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`));
@@ -202,7 +164,7 @@ describe("reports end to end (issue 3)", () => {
     await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     // The chat's own session and message ids are erased by quick exit; what must not hold it is the report side.
     h.emu.sendText(chat, "/exit");
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count({ where: { address: makeAddress("telegram", chat) } })).toBe(0));
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count({ where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", chat)) } })).toBe(0));
     // The wipe is over once its marker is gone (every id deleted): then nothing of the chat is left.
     await vi.waitFor(async () => expect(await h!.app.db.prisma.exitPending.count()).toBe(0));
     await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -15,7 +15,7 @@ const HOUR = 3600_000;
 async function seed(h: Harness, chat: number, fromBot: boolean, ageMs: number): Promise<number> {
   const id = h.emu.seedMessage(chat, fromBot, ageMs);
   await h.app.db.prisma.trackedMessage.create({
-    data: { address: makeAddress("telegram", chat), messageId: String(id), fromBot, sentAt: new Date(Date.now() - ageMs) },
+    data: { address: h.app.db.sealer.chatKey(makeAddress("telegram", chat)), messageId: String(id), fromBot, sentAt: new Date(Date.now() - ageMs) },
   });
   return id;
 }
@@ -51,8 +51,8 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     const db = h.app.db.prisma;
     // The marker is cleared just after the cover is sent.
     await vi.waitFor(async () => expect(await db.exitPending.count()).toBe(0));
-    expect(await db.session.count({ where: { address } })).toBe(0);
-    expect(await db.trackedMessage.count({ where: { address } })).toBe(0);
+    expect(await db.session.count({ where: { address: h.app.db.sealer.chatKey(address) } })).toBe(0);
+    expect(await db.trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } })).toBe(0);
     expect(DELETE_WINDOW_MS).toBe(48 * HOUR);
   });
 
@@ -93,15 +93,15 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     const chat = 3004;
     await chatAtMenu(h.emu, chat);
     const address = makeAddress("telegram", chat);
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.trackedMessage.count({ where: { address } })).toBe(5));
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } })).toBe(5));
     // The process died right after the wipe's first commit (its marker): nothing deleted, nothing else written.
-    h.app.db.hot.prepare("INSERT INTO exit_pending (chat, locale, cover, created_at) VALUES (?, 'kk', 1, ?)").run(address, new Date().toISOString());
+    h.app.db.hot.prepare("INSERT INTO exit_pending (chat, handle_enc, locale, cover, created_at) VALUES (?, ?, 'kk', 1, ?)").run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), new Date().toISOString());
     expect(h.emu.visible(chat).length).toBeGreaterThan(3);
     await h.restart();
     expect(h.emu.visible(chat)).toHaveLength(1);
     expect(h.emu.lastSent(chat)!.text).toBe("Сатып алу тізімі: нан, сүт, алма.");
     expect(await h.app.db.prisma.exitPending.count()).toBe(0);
-    expect(await h.app.db.prisma.session.count({ where: { address } })).toBe(0);
+    expect(await h.app.db.prisma.session.count({ where: { address: h.app.db.sealer.chatKey(address) } })).toBe(0);
   });
 
   it("uses the configured cover text for the user's language", async () => {

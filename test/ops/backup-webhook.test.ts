@@ -2,12 +2,9 @@ import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { backupDatabase, countRows, verifyBackup } from "../../src/db/backup.ts";
 import { acquireLock, InstanceLockError } from "../../src/db/lock.ts";
 import { projectRoot } from "../../src/db/url.ts";
-import { makeAddress } from "../../src/core/types.ts";
 import { startHarness, tempDir, type Harness } from "../support/harness.ts";
-import { seedReport } from "../support/reports.ts";
 import { spawn } from "node:child_process";
 
 let h: Harness | undefined;
@@ -15,7 +12,6 @@ afterEach(async () => {
   await h?.stop();
   h = undefined;
 });
-const KEY = Buffer.alloc(32, 2).toString("base64");
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -24,21 +20,6 @@ async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return port;
 }
-
-describe("backups (D4)", () => {
-  it("backs up online, keeps seven, and a copy restores with integrity ok and the same counts", async () => {
-    h = await startHarness({ env: { ENCRYPTION_KEY: KEY, ADMIN_CHAT_ID: "-1001" } });
-    for (let i = 0; i < 5; i++) await seedReport(h.app.reports, makeAddress("telegram", 100 + i), -1001);
-    const dir = path.join(tempDir(), "backups");
-    let last = backupDatabase(h.dbFile, dir, new Date("2026-11-20T03:30:00Z"));
-    for (let d = 21; d <= 28; d++) last = backupDatabase(h.dbFile, dir, new Date(`2026-11-${d}T03:30:00Z`));
-    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".db"))).toHaveLength(7);
-    expect(last.counts.reports).toBe(5);
-    const check = verifyBackup(last.file, path.join(dir, ".check"));
-    expect(check).toEqual({ integrity: "ok", counts: countRows(h.dbFile) });
-    expect(fs.statSync(last.file).mode & 0o777).toBe(0o600);
-  });
-});
 
 describe("one instance per database (T2)", () => {
   it("a DATABASE_URL in a folder that does not exist yet: the folder is made and the bot answers", async () => {

@@ -141,7 +141,11 @@ export class BotApiEmulator {
     return id;
   }
 
-  private user(chatId: number, u: UserSpec = {}) {
+  /** Who writes from a private chat, when a call names nobody (a name and username the at-rest scan looks for). */
+  readonly people = new Map<number, UserSpec>();
+
+  private user(chatId: number, given: UserSpec = {}) {
+    const u = { ...this.people.get(given.id ?? chatId), ...given };
     return { id: u.id ?? chatId, is_bot: false, first_name: u.firstName ?? "Test", username: u.username, language_code: u.languageCode ?? "ru" };
   }
 
@@ -153,7 +157,7 @@ export class BotApiEmulator {
   /** A message from a user in a private chat; returns its message id. */
   userMessage(chatId: number, fields: Record<string, any>, u: UserSpec = {}, opts: { date?: number; chatType?: string; chatTitle?: string } = {}): number {
     const id = this.addMessage(chatId, false, fields.text, opts.date);
-    const chat = opts.chatType && opts.chatType !== "private" ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" } : { id: chatId, type: "private", first_name: "Test" };
+    const chat = opts.chatType && opts.chatType !== "private" ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" } : { id: chatId, type: "private", first_name: this.people.get(chatId)?.firstName ?? "Test", username: this.people.get(chatId)?.username };
     this.push({ message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from: this.user(chatId, u), ...fields } });
     return id;
   }

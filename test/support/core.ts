@@ -2,6 +2,7 @@
  * The dialog core with a recording fake channel and the real Prisma store on a
  * temporary SQLite file. For flow tests that need no HTTP.
  */
+import { TEST_KEY } from "./keys.ts";
 import path from "node:path";
 import type { Channel } from "../../src/core/channel.ts";
 import { createDialog, type Dialog } from "../../src/core/dialog.ts";
@@ -79,7 +80,7 @@ export interface CoreHarness {
 let counter = 1;
 
 export async function createCoreHarness(): Promise<CoreHarness> {
-  const db = await openDatabase(path.join(tempDir(), "core.db"));
+  const db = await openDatabase(path.join(tempDir(), "core.db"), TEST_KEY);
   const store = createSqliteStore(db);
   const translator = createTranslator();
   const directory = loadDirectory();

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startApp, type App, type StartOptions } from "../../src/main.ts";
 import { BotApiEmulator } from "./bot-api-emulator.ts";
+import { TEST_KEY } from "./keys.ts";
 
 export interface Harness {
   emu: BotApiEmulator;
@@ -37,6 +38,7 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     TELEGRAM_API_ROOT: emu.apiRoot,
     DATABASE_URL: `file:${dbFile}`,
     SYNC_BOT_PROFILE: "false",
+    ENCRYPTION_KEY: TEST_KEY.toString("base64"),
     ...opts.env,
   });
   const logs: string[] = [];

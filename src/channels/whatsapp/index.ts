@@ -90,7 +90,7 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
   let dialog: Dialog | undefined;
 
   const keyOf = (jid: string) => sealer.sealStable(jid);
-  const jidOf = (chatId: string) => sealer.open(chatId);
+  const jidOf = (chatId: string) => sealer.openStable(chatId);
   // WhatsApp message ids embed the chat's number ("true_7701…@c.us_3EB0…"): they are sealed too before the core keeps them.
   const refOf = (serialized: string) => sealer.sealStable(serialized);
 
@@ -152,7 +152,7 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
           continue;
         }
         try {
-          const msg = sentCache.get(r.id) ?? (await client.getMessageById(sealer.open(r.id)));
+          const msg = sentCache.get(r.id) ?? (await client.getMessageById(sealer.openStable(r.id)));
           // Gone from the phone's store: nothing left to revoke.
           if (msg) await msg.delete(true);
           sentCache.delete(r.id);

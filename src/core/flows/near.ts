@@ -72,12 +72,22 @@ export function regionChosenView(ctx: FlowCtx, regionId: string): View | null {
 /** Results for a town or region picked from the list or typed. */
 export function placeResultsView(ctx: FlowCtx, place: Place): View {
   const d = ctx.deps.directory;
-  const regionId = place.kind === "city" ? place.region_id : place.id;
-  const hits = d.nearest(place.lat, place.lon, { cityId: place.kind === "region" ? undefined : place.id, regionId });
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false);
+  const hits = placeHits(d, place);
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false, undefined, distances(hits), place.id);
 }
 
-/** Results for a shared location. The point itself is not kept: only ids and rounded distances. */
+function placeHits(d: Directory, place: Place): Hit[] {
+  const regionId = place.kind === "city" ? place.region_id : place.id;
+  return d.nearest(place.lat, place.lon, { cityId: place.kind === "region" ? undefined : place.id, regionId });
+}
+
+/** The next page of results: a picked town's distances are computed again; a shared location's are gone. */
+export function moreResultsView(ctx: FlowCtx, results: string[], offset: number, title: string, fromLocation: boolean, placeId?: string): View {
+  const place = placeId ? ctx.deps.directory.place(placeId) : undefined;
+  return resultsView(ctx, results, offset, title, fromLocation, undefined, place ? distances(placeHits(ctx.deps.directory, place)) : undefined, place?.id);
+}
+
+/** Results for a shared location. Neither the point nor a distance is kept: only the ids, in order. */
 export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): View {
   const d = ctx.deps.directory;
   const country = d.countryAt(lat, lon);
@@ -86,25 +96,32 @@ export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): Vie
   }
   const near = d.nearestPlace(lat, lon);
   const hits = d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id });
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country);
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country, distances(hits));
 }
 
-function toResults(hits: Hit[]) {
-  return hits.slice(0, MAX_RESULTS).map((h) => ({ id: h.entry.id, km: h.km === null ? null : Math.round(h.km) }));
+function toResults(hits: Hit[]): string[] {
+  return hits.slice(0, MAX_RESULTS).map((h) => h.entry.id);
 }
 
+function distances(hits: Hit[]): Map<string, number | null> {
+  return new Map(hits.map((h) => [h.entry.id, h.km === null ? null : Math.round(h.km)]));
+}
+
+/** `km`: distances known now, for this screen only; the state keeps none. */
 export function resultsView(
   ctx: FlowCtx,
-  results: Array<{ id: string; km: number | null }>,
+  results: string[],
   offset: number,
   title: string,
   fromLocation: boolean,
   countryHint?: Country,
+  km?: Map<string, number | null>,
+  placeId?: string,
 ): View {
   const { t, deps, locale } = ctx;
   const d = deps.directory;
   const page = results.slice(offset, offset + RESULTS_PER_PAGE);
-  const entries = page.map((r) => ({ entry: d.byId(r.id)!, km: r.km })).filter((h) => h.entry);
+  const entries = page.map((id) => ({ entry: d.byId(id)!, km: km?.get(id) ?? null })).filter((h) => h.entry);
   const country = (entries[0]?.entry.country as Country | undefined) ?? countryHint ?? ctx.session.country ?? "KZ";
   const lines = numbersOf(d, country, "trust");
   const messages: OutMessage[] = [];
@@ -136,7 +153,7 @@ export function resultsView(
     options,
     columns: 1,
     protect: true,
-    state: { screen: "near:results", results, offset, title, fromLocation },
+    state: { screen: "near:results", results, offset, title, fromLocation, ...(placeId ? { placeId } : {}) },
   };
 }
 

@@ -22,33 +22,80 @@ export interface Sealer {
    * opaque, stable chat key that only the key holder can turn back.
    */
   sealStable(plain: string): string;
+  openStable(sealed: string): string;
+  /**
+   * The key of a chat's rows at rest (sessions, message ids, drafts, wipes): a keyed hash of its
+   * address under the data keys, so no table names a person (P1) and none joins to `relays`.
+   */
+  chatKey(address: string): string;
+  /** A value that tells whether a database was sealed with this key (see src/db/keyring.ts). */
+  readonly check: string;
+  /** Subkey for one purpose (backups), derived from the key. */
+  subkey(purpose: string): Buffer;
 }
 
-export function createSealer(key: Buffer): Sealer {
+/**
+ * Keys the database keeps, sealed under ENCRYPTION_KEY (src/db/keyring.ts): what must stay the
+ * same when ENCRYPTION_KEY is rotated because it is baked into keys of rows (stable WhatsApp
+ * handles and message ids, chat keys). Rotation re-seals them with the rest.
+ */
+export interface DataKeys {
+  stableEnc: Buffer;
+  stableIv: Buffer;
+  chat: Buffer;
+  /** Signs staff buttons: cards already in the group keep working after a rotation. */
+  sign: Buffer;
+}
+
+const hkdf = (key: Buffer, info: string) => Buffer.from(crypto.hkdfSync("sha256", key, Buffer.alloc(0), info, 32));
+
+/**
+ * The data keys a database gets on its first start with keyed chats. The stable ones are the keys
+ * WhatsApp handles were sealed with before they were kept apart, so those handles stay valid.
+ */
+export function firstDataKeys(key: Buffer): DataKeys {
+  return { stableEnc: hkdf(key, "qorgau seal"), stableIv: hkdf(key, "qorgau stable iv"), chat: crypto.randomBytes(32), sign: hkdf(key, "qorgau sign") };
+}
+
+/** Key check value: a keyed hash of a fixed text; equal only for the same key, and it reveals nothing of it. */
+export function keyCheck(key: Buffer): string {
+  return crypto.createHmac("sha256", hkdf(key, "qorgau key check")).update("qorgau key check v1").digest("base64url").slice(0, 22);
+}
+
+function gcmSeal(encKey: Buffer, plain: string, iv: Buffer): string {
+  const c = crypto.createCipheriv("aes-256-gcm", encKey, iv);
+  const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
+  return `${VERSION}:${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64url")}`;
+}
+
+function gcmOpen(encKey: Buffer, sealed: string): string {
+  const [v, data] = sealed.split(":");
+  if (v !== VERSION || !data) throw new Error("not a sealed value");
+  const buf = Buffer.from(data, "base64url");
+  const d = crypto.createDecipheriv("aes-256-gcm", encKey, buf.subarray(0, 12));
+  d.setAuthTag(buf.subarray(12, 28));
+  return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString("utf8");
+}
+
+/**
+ * `dataKeys`: the database's own (src/db/keyring.ts). Without them (unit tests, tools that touch no
+ * database) they are derived from the key, chat key included.
+ */
+export function createSealer(key: Buffer, dataKeys?: DataKeys): Sealer {
   if (key.length !== 32) throw new Error("the encryption key must be 32 bytes");
-  const sub = (info: string) => Buffer.from(crypto.hkdfSync("sha256", key, Buffer.alloc(0), info, 32));
-  const encKey = sub("qorgau seal");
-  const hashKey = sub("qorgau hash");
-  const signKey = sub("qorgau sign");
-  const sealWith = (plain: string, iv: Buffer) => {
-    const c = crypto.createCipheriv("aes-256-gcm", encKey, iv);
-    const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
-    return `${VERSION}:${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64url")}`;
-  };
-  const ivKey = sub("qorgau stable iv");
+  const encKey = hkdf(key, "qorgau seal");
+  const hashKey = hkdf(key, "qorgau hash");
+  const data = dataKeys ?? { ...firstDataKeys(key), chat: hkdf(key, "qorgau chat") };
   return {
-    sealStable: (plain) => sealWith(plain, crypto.createHmac("sha256", ivKey).update(plain).digest().subarray(0, 12)),
-    seal: (plain) => sealWith(plain, randomBytes(12)),
-    open(sealed) {
-      const [v, data] = sealed.split(":");
-      if (v !== VERSION || !data) throw new Error("not a sealed value");
-      const buf = Buffer.from(data, "base64url");
-      const d = crypto.createDecipheriv("aes-256-gcm", encKey, buf.subarray(0, 12));
-      d.setAuthTag(buf.subarray(12, 28));
-      return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString("utf8");
-    },
+    sealStable: (plain) => gcmSeal(data.stableEnc, plain, crypto.createHmac("sha256", data.stableIv).update(plain).digest().subarray(0, 12)),
+    openStable: (sealed) => gcmOpen(data.stableEnc, sealed),
+    seal: (plain) => gcmSeal(encKey, plain, randomBytes(12)),
+    open: (sealed) => gcmOpen(encKey, sealed),
     hash: (value) => crypto.createHmac("sha256", hashKey).update(value).digest("base64url"),
-    sign: (value, length = 8) => crypto.createHmac("sha256", signKey).update(value).digest("base64url").slice(0, length),
+    chatKey: (address) => crypto.createHmac("sha256", data.chat).update(address).digest("base64url").slice(0, 32),
+    sign: (value, length = 8) => crypto.createHmac("sha256", data.sign).update(value).digest("base64url").slice(0, length),
+    check: keyCheck(key),
+    subkey: (purpose) => hkdf(key, `qorgau ${purpose}`),
   };
 }
 
