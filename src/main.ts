@@ -224,10 +224,22 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     // Telegram allows about 20 messages a minute to one group (A2.1).
     minIntervalMs: (target) => (target.startsWith("staff:") ? 60_000 / config.groupMessagesPerMinute : 0),
     async onDead(item, reason) {
+      const reportId = item.target.startsWith("relay:") ? item.target.slice("relay:".length) : item.unreadable ? undefined : (item.payload as { reportId?: string }).reportId;
+      const r = reportId ? await reports.byId(reportId) : null;
       // A reporter who blocked the bot or deleted the chat: staff hear it once, and retries stop (R2).
-      if (!item.target.startsWith("relay:") || reason !== "blocked") return;
-      const r = await reports.byId(item.target.slice("relay:".length));
-      if (r) await reports.enqueue([{ dedupeKey: `notice:undeliverable:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.undeliverable", vars: { code: r.code }, reportId: r.id } }], now());
+      if (reason === "blocked") {
+        if (r && item.target.startsWith("relay:")) await reports.enqueue([{ dedupeKey: `notice:undeliverable:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.undeliverable", vars: { code: r.code }, reportId: r.id } }], now());
+        return;
+      }
+      // Anything else given up on (unreadable, refused, too many attempts) is a fault staff must
+      // hear of: once per reason and hour, content-free (the outbox row is already logged). Never
+      // for this notice itself, which would loop on a group the bot cannot write to.
+      if (!item.unreadable && item.payload.type === "notice" && item.payload.key === "staff.notice.outboxDead") return;
+      const chat = r?.staffChatId ?? staffChats[0];
+      if (chat === undefined) return;
+      const hour = Math.floor(now().getTime() / 3600_000);
+      await reports.enqueue([{ dedupeKey: `notice:outbox_dead:${reason}:${hour}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.outboxDead", vars: { code: r?.code ?? "—", what: item.kind, reason }, reportId: r?.id } }], now());
+      kick();
     },
   });
   const worker = outbox;

@@ -193,13 +193,13 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     return r ? toRecord(r) : null;
   };
 
-  /** Opens outbox rows; one that cannot be read is dead, never retried. */
+  /** Opens outbox rows; one that cannot be read comes back marked, for the worker to give up on (and say so). */
   const readable = async (rows: OutboxRow[]): Promise<OutboxItem[]> => {
     const out: OutboxItem[] = [];
     for (const r of rows) {
       const plain = safeOpen(r.payload_enc);
       if (!plain) {
-        await queued(() => q.dead.run("unreadable payload", r.id));
+        out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: { type: "notice", key: "", vars: {} } as OutboxPayload, attempts: r.attempts, unreadable: true });
         continue;
       }
       out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: JSON.parse(plain) as OutboxPayload, attempts: r.attempts });

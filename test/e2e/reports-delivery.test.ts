@@ -79,6 +79,37 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(1);
   });
 
+  it("a row the outbox cannot open, or gives up on for a reason other than 403, alerts the staff group once, content-free, and is logged (issue 14)", async () => {
+    h = await harness();
+    const { emu } = h;
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 8004), STAFF);
+    await emu.waitFor(() => cardsFor(h!, r.code).length > 0, 5000, "card");
+    // Two rows sealed with some other key (a restore from the wrong place, a changed file).
+    const { createSealer } = await import("../../src/core/services/sealer.ts");
+    const stranger = createSealer(Buffer.alloc(32, 99));
+    for (const i of [1, 2])
+      await h.app.db.prisma.outbox.create({ data: { dedupeKey: `bogus:${i}`, kind: "knock", target: `relay:${r.id}`, reportId: r.id, payloadEnc: stranger.seal('{"type":"knock"}'), nextAttemptAt: new Date(), createdAt: new Date() } });
+    h.app.outbox.kick();
+    const alert = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("не смог доставить")), 5000, "alert");
+    expect(alert.text).toBe(`⚠ ${r.code}: бот не смог доставить сообщение (knock) и больше не пытается: unreadable. Подробности — в журнале сервера.`);
+    // A knock refused for good (400) is another reason: one more alert, and no text of the report in either.
+    emu.fail("sendMessage", { error_code: 400, description: "Bad Request: chat not found" }, 100, (p) => Number(p.chat_id) === 8004);
+    await h.app.reports.take(r.id, { id: 1, name: "A" }, new Date(), []);
+    await h.app.reports.addMessage(r.id, "out", "Здравствуйте", new Date(), { actor: "staff:1", action: "reply", result: "queued" }, (mid) => [
+      { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
+    ]);
+    h.app.outbox.kick();
+    await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.text?.includes("не смог доставить")).length === 2, 5000, "second alert");
+    await new Promise((res) => setTimeout(res, 500));
+    const alerts = emu.sent(STAFF).filter((m) => m.text?.includes("не смог доставить"));
+    expect(alerts).toHaveLength(2);
+    expect(alerts[1]!.text).toContain("bad_request");
+    expect(JSON.stringify(alerts)).not.toContain("Соседку");
+    expect(JSON.stringify(alerts)).not.toContain("Здравствуйте");
+    expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(3);
+    expect(h.logs.filter((l) => l.includes('"outbox.dead"'))).toHaveLength(3);
+  });
+
   it("429 with retry_after is waited out and the card is delivered once", async () => {
     h = await harness();
     h.emu.fail("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 2", retry_after: 2 }, 1, (p) => Number(p.chat_id) === STAFF);

@@ -144,7 +144,8 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
     // One chat's rows go in order; different chats go side by side, so a hundred reporters'
     // confirmations do not queue behind one another's network round trips.
     const byTarget = new Map<string, OutboxItem[]>();
-    for (const item of due) byTarget.set(chatKey(item.target), [...(byTarget.get(chatKey(item.target)) ?? []), item]);
+    for (const item of due.filter((i) => i.unreadable)) await giveUp(item, "unreadable");
+    for (const item of due.filter((i) => !i.unreadable)) byTarget.set(chatKey(item.target), [...(byTarget.get(chatKey(item.target)) ?? []), item]);
     const lanes = [...byTarget.values()];
     const worker = async () => {
       for (let lane = lanes.shift(); lane; lane = lanes.shift()) {
@@ -205,7 +206,10 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
       if (!stopped) void run();
     },
     async send(dedupeKeys) {
-      for (const item of await reports.pendingByKeys(dedupeKeys)) await deliverItem(item).out;
+      for (const item of await reports.pendingByKeys(dedupeKeys)) {
+        if (item.unreadable) await giveUp(item, "unreadable");
+        else await deliverItem(item).out;
+      }
     },
     async drain() {
       draining = true;

@@ -103,6 +103,8 @@ export interface OutboxItem {
   target: string;
   payload: OutboxPayload;
   attempts: number;
+  /** The payload could not be opened (sealed with another key, or changed): given up at once. */
+  unreadable?: true;
 }
 
 export interface AuditEntry {
