@@ -22,6 +22,8 @@ export interface Config {
   databaseFile: string;
   /** Staff group for reports; null while reports are not set up. */
   adminChatId: number | null;
+  /** Telegram user ids of the supervisors: they approve staff and may act on reports others hold (decision 11). */
+  staffSupervisors: number[];
   defaultLocale: Locale;
   /** Per-language override of the harmless message left after quick exit. */
   coverText: Partial<Record<Locale, string>>;
@@ -185,6 +187,12 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKeyGenerated = true;
   }
 
+  const staffSupervisors: number[] = [];
+  for (const part of (str("STAFF_SUPERVISORS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    if (!/^\d{1,15}$/.test(part)) problems.push(`STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "${part}"`);
+    else staffSupervisors.push(Number(part));
+  }
+
   const regionChats: Record<string, number> = {};
   for (const pair of (str("REGION_CHATS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^([a-z0-9-]+)=(-?\d+)$/.exec(pair);
@@ -223,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegramProxy,
     databaseFile,
     adminChatId,
+    staffSupervisors,
     defaultLocale: isLocale(localeRaw) ? localeRaw : "ru",
     coverText,
     syncBotProfile: bool("SYNC_BOT_PROFILE", true),

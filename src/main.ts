@@ -91,6 +91,8 @@ export interface StartOptions {
    * exit code and the line that says why; by default the process exits with that code.
    */
   onStopped?: (code: number, line: string) => void;
+  /** How long a staff group's "restrict saving content" setting is trusted before it is read again (tests shorten it). */
+  staffProtectionCacheMs?: number;
 }
 
 export async function startApp(config: Config, logger: Logger, opts: StartOptions = {}): Promise<App> {
@@ -193,6 +195,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     reports,
     sealer,
     staffChats,
+    supervisors: config.staffSupervisors,
+    protectionCacheMs: opts.staffProtectionCacheMs,
     logger,
     now,
     resolveChat: moved,

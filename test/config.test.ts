@@ -35,6 +35,12 @@ describe("configuration is validated at start", () => {
     expect(() => loadConfig({ BOT_TOKEN: TOKEN, REGION_CHATS: "shymkent:-1001" })).toThrow(/REGION_CHATS must look like/);
   });
 
+  it("reads the staff supervisors, and names a malformed one", () => {
+    expect(loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: " 123456789, 42 " }).staffSupervisors).toEqual([123456789, 42]);
+    expect(loadConfig({ BOT_TOKEN: TOKEN }).staffSupervisors).toEqual([]);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: "@boss" })).toThrow(/STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "@boss"/);
+  });
+
   it("does not echo a malformed token back", () => {
     expect(() => loadConfig({ BOT_TOKEN: "not-a-token-secret-value" })).toThrow(/does not look like a BotFather token/);
     try {

@@ -389,7 +389,39 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       }
       return { byStatus, byKind, byRegion, total: rows.length };
     },
+    async roster(chatId) {
+      const rows = await prisma.staffMember.findMany({ where: { chatId: BigInt(chatId) }, orderBy: [{ status: "asc" }, { at: "asc" }] });
+      return rows.map((r) => ({ userId: Number(r.userId), name: r.name, status: r.status === "approved" ? "approved" : "pending" }));
+    },
+    async rosterSeen(chatId, userId, name, at) {
+      const key = { chatId_userId: { chatId: BigInt(chatId), userId: BigInt(userId) } };
+      const row = await prisma.staffMember.upsert({ where: key, create: { chatId: BigInt(chatId), userId: BigInt(userId), name, status: "pending", at }, update: { name } });
+      return row.status === "approved" ? "approved" : "pending";
+    },
+    async rosterDecide(chatId, userId, decision, by, at) {
+      return prisma.$transaction(async (tx) => {
+        const key = { chatId_userId: { chatId: BigInt(chatId), userId: BigInt(userId) } };
+        const row = await tx.staffMember.findUnique({ where: key });
+        if (!row) return null;
+        await audit(tx, { actor: `staff:${by.id}`, action: decision === "approve" ? "staff_approve" : "staff_remove", reportId: null, result: `user ${userId}` }, at);
+        if (decision === "approve") {
+          await tx.staffMember.update({ where: key, data: { status: "approved", decidedBy: BigInt(by.id), at } });
+          return { name: row.name, requeued: [] };
+        }
+        await tx.staffMember.delete({ where: key });
+        const held = await tx.report.findMany({ where: { takenBy: BigInt(userId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } }, select: { id: true } });
+        const ids = held.map((r) => r.id);
+        if (ids.length) await tx.report.updateMany({ where: { id: { in: ids } }, data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at } });
+        for (const id of ids) {
+          await queue(tx, [{ dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit", reportId: id } }], at, id);
+          await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff removed" }, at);
+        }
+        return { name: row.name, requeued: ids };
+      });
+    },
     async requeueHeldBy(staffId, chatId, at) {
+      // Leaving the group ends the approval too: back in, they are approved again first (decision 11).
+      await prisma.staffMember.deleteMany({ where: { chatId: BigInt(chatId), userId: BigInt(staffId) } });
       const held = await prisma.report.findMany({ where: { takenBy: BigInt(staffId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } }, select: { id: true } });
       const ids = held.map((r) => r.id);
       if (!ids.length) return [];

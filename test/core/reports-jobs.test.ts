@@ -165,6 +165,6 @@ describe("staff reply outside the reporter's hours (S9)", () => {
     const r = await seedReport(reports, makeAddress("telegram", 21), STAFF, { contact: "morning" }, at);
     await reports.take(r.id, { id: 5, name: "S" }, at, []);
     const d = createStaffDesk({ reports, directory: loadDirectory(), translator: createTranslator(), staffLocale: "ru", now: () => at, kick: () => undefined });
-    expect(await d.reply(r.id, { id: 5, name: "S", supervisor: false }, STAFF, "Здравствуйте")).toBe("Автор просил связываться только 9–12 (по его времени): ответ придёт в это время.");
+    expect(await d.reply(r.id, { id: 5, name: "S", supervisor: false, approved: true }, STAFF, "Здравствуйте")).toBe("Автор просил связываться только 9–12 (по его времени): ответ придёт в это время.");
   });
 });

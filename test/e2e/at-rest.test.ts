@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { backupDatabase, decryptBackup } from "../../src/db/backup.ts";
 import { makeAddress } from "../../src/core/types.ts";
-import { pressLabel, startHarness, tempDir, type Harness } from "../support/harness.ts";
+import { pressLabel, startHarness, tempDir, type Harness , approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
 import { TEST_KEY } from "../support/keys.ts";
 
@@ -72,7 +72,7 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
     const { emu } = h;
     emu.people.set(CHAT, { firstName: NAME, username: USERNAME });
-    emu.setMember(STAFF, ALICE, "member");
+    await approvedStaff(h, STAFF, ALICE);
 
     const { code } = await fileReport(h, CHAT, { text: `${TEXT}. Мой номер +${PHONE}` });
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)), 5000, "card");

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { buttonsOf, pressLabel, startHarness, type Harness , approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 
 const STAFF = -1009990001;
@@ -131,7 +131,7 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
     await emu.waitForSent(chat, 0, 2);
     const r = await seedReport(h.app.reports, makeAddress("telegram", chat), STAFF, { caseWord: "голубика" });
     await emu.waitFor(() => cardsFor(h!, r.code).length > 0, 5000, "card");
-    emu.setMember(STAFF, 42, "member");
+    await approvedStaff(h, STAFF, 42);
     await h.app.reports.take(r.id, { id: 42, name: "Staff42" }, new Date(), []);
 
     emu.sendText(chat, "/exit");

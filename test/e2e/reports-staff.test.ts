@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { startHarness, type Harness , approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 import { staffChatsOf } from "../../src/main.ts";
 
@@ -37,7 +37,7 @@ describe("staff chat safeguards", () => {
   it("a staff member who leaves loses the role at once, and their reports go back to the queue (ST3)", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
     const { emu } = h;
-    emu.setMember(STAFF, 77, "member");
+    await approvedStaff(h, STAFF, 77);
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6001), STAFF);
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
     const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
@@ -58,7 +58,7 @@ describe("staff chat safeguards", () => {
   it("staff commands: /queue lists open reports by priority, /report CODE shows the history, /stats counts", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
     const { emu } = h;
-    emu.setMember(STAFF, 88, "member");
+    await approvedStaff(h, STAFF, 88);
     const normal = await seedReport(h.app.reports, makeAddress("telegram", 6101), STAFF, {}, new Date(Date.now() - 3600_000));
     const urgent = await seedReport(h.app.reports, makeAddress("telegram", 6102), STAFF, { urgent: true });
     await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.text?.includes("Обращение")).length >= 2, 5000, "cards");
@@ -166,7 +166,7 @@ describe("routing and moves", () => {
   it("refer offers the region's centers from the directory and records the choice on the card", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
     const { emu } = h;
-    emu.setMember(STAFF, 55, "member");
+    await approvedStaff(h, STAFF, 55);
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6401), STAFF, { regionId: "kz-shymkent" });
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
     const markup = () => (emu as any).chats.get(STAFF).messages.get(card.id).markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };

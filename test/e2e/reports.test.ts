@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { buttonsOf, pressLabel, startHarness, type Harness , approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
 
 const STAFF = -1001234567890;
@@ -18,8 +18,8 @@ afterEach(async () => {
 
 async function staffHarness(env: Record<string, string> = {}) {
   const harness = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env }, setup: (emu) => emu.protectedChats.add(STAFF) });
-  harness.emu.setMember(STAFF, ALICE, "member");
-  harness.emu.setMember(STAFF, BOB, "member");
+  await approvedStaff(harness, STAFF, ALICE);
+  await approvedStaff(harness, STAFF, BOB);
   return harness;
 }
 

@@ -6,7 +6,7 @@ import { menuNumber, parseWa } from "../../src/channels/whatsapp/parse.ts";
 import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../../src/channels/whatsapp/client.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { startHarness, type Harness , approvedStaff } from "../support/harness.ts";
 import type { StartOptions } from "../../src/main.ts";
 
 const STAFF = -1005550001;
@@ -149,7 +149,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
   it("a report from WhatsApp reaches the Telegram staff group, and the staff reply comes back to WhatsApp", async () => {
     await waHarness();
     const { emu } = h!;
-    emu.setMember(STAFF, 41, "member");
+    await approvedStaff(h!, STAFF, 41);
     const jid = "77017776655@c.us";
     await say(jid, "привет", 2);
     await say(jid, "3"); // Русский

@@ -24,6 +24,9 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/** The supervisor the harness configures by default (not a member of any group unless a test adds them). */
+export const SUPERVISOR = 990001;
+
 export function tempDir(prefix = "qorgau-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -39,6 +42,9 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     DATABASE_URL: `file:${dbFile}`,
     SYNC_BOT_PROFILE: "false",
     ENCRYPTION_KEY: TEST_KEY.toString("base64"),
+    // A supervisor who is not in the tests' groups: staff groups are configured, as they must be
+    // (decision 11); tests of the roster name their own.
+    STAFF_SUPERVISORS: String(SUPERVISOR),
     ...opts.env,
   });
   const logs: string[] = [];
@@ -95,4 +101,14 @@ export function countRows(file: string, sql: string): number {
   } finally {
     db.close();
   }
+}
+
+/**
+ * A member of a staff group whom a supervisor approved (decision 11): what most tests of staff work
+ * need. The roster tests approve through /staff instead.
+ */
+export async function approvedStaff(h: Harness, chatId: number, userId: number, name = `Staff${userId}`): Promise<void> {
+  h.emu.setMember(chatId, userId, "member");
+  const key = { chatId: BigInt(chatId), userId: BigInt(userId) };
+  await h.app.db.prisma.staffMember.upsert({ where: { chatId_userId: key }, create: { ...key, name, status: "approved", at: new Date() }, update: { status: "approved" } });
 }

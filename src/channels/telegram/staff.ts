@@ -1,8 +1,12 @@
 /**
  * Staff chats on Telegram: report cards with signed buttons, replies to the
- * reporter, /queue, /report CODE, /stats. Only members of the staff chat may
- * act (getChatMember, cached briefly); everyone else is politely refused and
- * nothing changes (ST1). Ordinary chatter is neither stored nor logged (P6).
+ * reporter, /queue, /report CODE, /stats, /staff. Members of the staff chat
+ * see cards (getChatMember, cached briefly); acting on a report needs the
+ * group's roster: approved by a supervisor named in STAFF_SUPERVISORS
+ * (decision 11). Everyone else is refused with the reason and nothing changes
+ * (ST1). A group that does not restrict saving content gets cards without the
+ * report's text until it does (P4). Ordinary chatter is neither stored nor
+ * logged (P6).
  */
 import { GrammyError, type Bot, type Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
@@ -16,6 +20,10 @@ import { isNotModified, toChannelError } from "./errors.ts";
 
 export const MEMBER_CACHE_MS = 60_000;
 const DATA = /^s:([a-z_0-9]{2,20}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{8})$/;
+/** Roster buttons of /staff: approve or remove a Telegram user id. */
+const ROSTER = /^s:(ap|rm):(\d{1,15}):([A-Za-z0-9_-]{8})$/;
+/** How long a group's "restrict saving content" setting is trusted before it is read again. */
+export const PROTECTION_CACHE_MS = 60_000;
 
 export interface TelegramStaffDeps {
   bot: Bot;
@@ -23,6 +31,8 @@ export interface TelegramStaffDeps {
   reports: ReportStore;
   sealer: Sealer;
   staffChats: number[];
+  /** Telegram user ids named in STAFF_SUPERVISORS. */
+  supervisors: number[];
   logger: Logger;
   now: () => Date;
   /** Telegram moved a staff group to a new id (migrate_to_chat_id, ST6). */
@@ -31,6 +41,8 @@ export interface TelegramStaffDeps {
   resolveChat(id: number): number;
   /** Wakes the outbox. */
   kick?: () => void;
+  /** How long a group's protection setting is trusted (tests shorten it). */
+  protectionCacheMs?: number;
 }
 
 /** Splits text into parts of at most `max` characters on grapheme boundaries. */
@@ -55,6 +67,9 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   const members = new Map<string, { at: number; actor: StaffActor | null }>();
   /** Staff groups where the bot is no longer an administrator: deliveries wait (ST3). */
   const paused = new Set<number>();
+  const supervisors = new Set(deps.supervisors);
+  /** Whether each staff group restricts saving content, and when that was read. */
+  const protection = new Map<number, { at: number; on: boolean }>();
 
   const sign = (action: string, id: string) => `s:${action}:${id}:${sealer.sign(`${action}:${id}`)}`;
   const keyboard = (reportId: string, rows: DeskButton[][]): InlineKeyboardMarkup => ({
@@ -70,12 +85,95 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     try {
       const m = await bot.api.getChatMember(chatId, user.id);
       const isMember = m.status === "creator" || m.status === "administrator" || m.status === "member" || (m.status === "restricted" && m.is_member);
-      if (isMember) actor = { id: user.id, name: [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40), supervisor: m.status === "creator" || m.status === "administrator" };
+      if (isMember) {
+        const name = [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40);
+        // Being a group admin is not authority over reports: the supervisors are named in configuration.
+        const supervisor = supervisors.has(user.id);
+        const approved = (await reports.rosterSeen(chatId, user.id, name, deps.now())) === "approved" || supervisor;
+        actor = { id: user.id, name, supervisor, approved };
+      }
     } catch (err) {
       logger.warn("staff.member_check_failed", describeError(err));
     }
     members.set(key, { at: Date.now(), actor });
     return actor;
+  }
+
+  /**
+   * Whether the group restricts saving content (P4), read again after a minute. When it was turned
+   * on, the open reports' cards are edited to show their text again.
+   */
+  async function isProtected(chatId: number): Promise<boolean> {
+    const known = protection.get(chatId);
+    if (known && Date.now() - known.at < (deps.protectionCacheMs ?? PROTECTION_CACHE_MS)) return known.on;
+    let on = known?.on ?? false;
+    try {
+      const chat = await bot.api.getChat(chatId);
+      on = "has_protected_content" in chat && chat.has_protected_content === true;
+    } catch (err) {
+      logger.warn("staff.protection_check_failed", describeError(err));
+      return on; // not known now: as last seen, and withheld if never seen
+    }
+    protection.set(chatId, { at: Date.now(), on });
+    if (on && known && !known.on) {
+      const at = deps.now();
+      const open = await reports.open([chatId]);
+      await reports.enqueue(open.map((r) => ({ dedupeKey: `card_edit:${r.id}:protected:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit" as const, reportId: r.id } })), at);
+      await reports.audit({ actor: "system", action: "group_protected", reportId: null, result: `cards ${open.length}` }, at);
+      deps.kick?.();
+    }
+    return on;
+  }
+
+  /** /staff: the roster of this group, with approve and remove buttons (only a supervisor's press counts). */
+  async function rosterView(chatId: number): Promise<{ text: string; reply_markup: InlineKeyboardMarkup }> {
+    const t = desk.t;
+    const list = await reports.roster(chatId);
+    const lines = [t("staff.roster.title")];
+    if (!supervisors.size) lines.push(t("staff.notice.noSupervisors"));
+    const named = new Map(list.map((e) => [e.userId, e.name]));
+    for (const id of supervisors) lines.push(t("staff.roster.supervisor", { name: named.get(id) ?? `id ${id}` }));
+    const rest = list.filter((e) => !supervisors.has(e.userId));
+    for (const e of rest) lines.push(t(e.status === "approved" ? "staff.roster.approved" : "staff.roster.pending", { name: e.name }));
+    if (!rest.length) lines.push(t("staff.roster.empty"));
+    else lines.push("", t("staff.roster.howTo"));
+    const buttons = rest.map((e) => {
+      const action = e.status === "approved" ? "rm" : "ap";
+      return [{ text: t(action === "ap" ? "staff.roster.approve" : "staff.roster.remove", { name: e.name }).slice(0, 60), callback_data: sign(action, String(e.userId)) }];
+    });
+    return { text: lines.join("\n"), reply_markup: { inline_keyboard: buttons } };
+  }
+
+  async function onRosterPress(ctx: Context, chatId: number, action: "ap" | "rm", userId: number, answer: (text: string) => Promise<void>) {
+    const q = ctx.callbackQuery!;
+    const actor = await staffActor(chatId, q.from);
+    if (!actor?.supervisor) {
+      await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: null, result: action === "ap" ? "approve: not a supervisor" : "remove: not a supervisor" }, deps.now());
+      return answer(actor ? desk.t("staff.ans.notSupervisor") : desk.t("staff.ans.notAllowed"));
+    }
+    const res = await reports.rosterDecide(chatId, userId, action === "ap" ? "approve" : "remove", actor, deps.now());
+    members.delete(`${chatId}:${userId}`);
+    if (!res) return answer(desk.t("staff.ans.outdated"));
+    await answer(desk.t(action === "ap" ? "staff.ans.approved" : "staff.ans.removed", { name: res.name }));
+    const at = deps.now();
+    await reports.enqueue(
+      [
+        {
+          dedupeKey: `notice:roster:${chatId}:${userId}:${action}:${at.getTime()}`,
+          target: `staff:${chatId}`,
+          payload: action === "ap" ? { type: "notice", key: "staff.notice.approved", vars: { name: res.name, by: actor.name } } : { type: "notice", key: "staff.notice.removed", vars: { name: res.name, by: actor.name, count: res.requeued.length } },
+        },
+      ],
+      at,
+    );
+    deps.kick?.();
+    const messageId = q.message?.message_id;
+    if (messageId) {
+      const view = await rosterView(chatId);
+      await bot.api.editMessageText(chatId, messageId, view.text, { reply_markup: view.reply_markup }).catch((err) => {
+        if (!isNotModified(err)) logger.warn("staff.edit_failed", describeError(err));
+      });
+    }
   }
 
   async function onCallback(ctx: Context) {
@@ -88,6 +186,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     };
     try {
       const chatId = ctx.chat?.id;
+      const rm = ROSTER.exec(q.data ?? "");
+      if (rm && sealer.sign(`${rm[1]}:${rm[2]}`) === rm[3] && chatId !== undefined && staffChats.has(chatId)) return await onRosterPress(ctx, chatId, rm[1] as "ap" | "rm", Number(rm[2]), answer);
       const m = DATA.exec(q.data ?? "");
       const valid = m && sealer.sign(`${m[1]}:${m[2]}`) === m[3];
       if (!valid || chatId === undefined || !staffChats.has(chatId)) {
@@ -100,7 +200,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: m[2]!, result: "not a member" }, deps.now());
         return await answer(desk.t("staff.ans.notAllowed"));
       }
-      const res = await desk.act(m[2]!, m[1]!, actor, chatId);
+      const res = await desk.act(m[2]!, m[1]!, actor, chatId, { withText: await isProtected(chatId) });
       await answer(res.answer);
       const messageId = q.message?.message_id;
       if (res.kind === "edit" && messageId) {
@@ -143,11 +243,19 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       const arg = text.slice(cmd.length).trim();
       const chats = [chatId];
       let out: string | null = null;
+      if (name === "staff") {
+        const view = await rosterView(chatId);
+        await bot.api.sendMessage(chatId, view.text, { reply_markup: view.reply_markup, protect_content: true });
+        await reports.audit({ actor: `staff:${actor.id}`, action: "roster", reportId: null, result: "ok" }, deps.now());
+        return;
+      }
       if (name === "queue") out = await desk.queueText(chats);
       else if (name === "stats") out = await desk.statsText(chats);
       else if (name === "report") {
         const code = normalizeCode(arg);
-        out = code ? await desk.historyText(code, chats) : desk.t("staff.history.usage");
+        // A report's history is its content: only for the roster (decision 11).
+        if (!actor.approved) out = desk.t("staff.ans.notApproved");
+        else out = code ? await desk.historyText(code, chats, { withText: await isProtected(chatId) }) : desk.t("staff.history.usage");
       }
       if (out !== null) {
         for (const part of splitText(out, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
@@ -164,8 +272,22 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   /** A member left or was removed: their role ends at once and their reports go back to the queue (ST3). */
   async function onChatMember(ctx: Context) {
     const u = ctx.chatMember!;
-    if (u.new_chat_member.status !== "left" && u.new_chat_member.status !== "kicked") return;
     const chatId = ctx.chat!.id;
+    const was = u.old_chat_member.status;
+    const now = u.new_chat_member.status;
+    const user = u.new_chat_member.user;
+    // Someone new sees cards; acting waits for a supervisor (decision 11). The group is told once.
+    if ((was === "left" || was === "kicked") && (now === "member" || now === "administrator" || now === "restricted") && !user.is_bot) {
+      const name = [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40);
+      members.delete(`${chatId}:${user.id}`);
+      if (supervisors.has(user.id)) return;
+      await reports.rosterSeen(chatId, user.id, name, deps.now());
+      await reports.audit({ actor: `staff:${user.id}`, action: "staff_joined", reportId: null, result: "pending" }, deps.now());
+      await reports.enqueue([{ dedupeKey: `notice:joined:${chatId}:${user.id}:${u.date}`, target: `staff:${chatId}`, payload: { type: "notice", key: "staff.notice.newMember", vars: { name } } }], deps.now());
+      deps.kick?.();
+      return;
+    }
+    if (u.new_chat_member.status !== "left" && u.new_chat_member.status !== "kicked") return;
     members.delete(`${chatId}:${u.new_chat_member.user.id}`);
     const ids = await reports.requeueHeldBy(u.new_chat_member.user.id, chatId, deps.now());
     await reports.audit({ actor: `staff:${u.new_chat_member.user.id}`, action: "staff_left", reportId: null, result: `requeued ${ids.length}` }, deps.now());
@@ -186,9 +308,10 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const problems: string[] = [];
     for (const chatId of staffChats) {
       try {
-        const chat = await bot.api.getChat(chatId);
         const notes: string[] = [];
-        if (!("has_protected_content" in chat) || !chat.has_protected_content) notes.push("staff.notice.unprotected");
+        protection.delete(chatId);
+        if (!(await isProtected(chatId))) notes.push("staff.notice.unprotected");
+        if (!supervisors.size) notes.push("staff.notice.noSupervisors");
         const me = await bot.api.getChatMember(chatId, bot.botInfo.id);
         if (me.status === "administrator" && (me.can_promote_members || me.can_invite_users)) notes.push("staff.notice.tooManyRights");
         for (const key of notes) {
@@ -240,7 +363,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         if (!r) return { status: "dead", reason: "no report" };
         // Sent before a crash but not marked: the card is there already, so not twice.
         if (r.cardMessageId) return { status: "sent", messageId: r.cardMessageId };
-        const view = desk.card(r);
+        const view = desk.card(r, { withText: await isProtected(chatId) });
         const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons), protect_content: true });
         await reports.setCard(r.id, sent.message_id);
         await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
@@ -251,7 +374,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         if (!r) return { status: "dead", reason: "no report" };
         // No card yet: it is rendered from the current state when it goes out, so there is nothing to edit.
         if (!r.cardMessageId) return { status: "sent", messageId: null };
-        const view = desk.card(r);
+        const view = desk.card(r, { withText: await isProtected(chatId) });
         try {
           await bot.api.editMessageText(chatId, r.cardMessageId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons) });
         } catch (err) {
@@ -263,11 +386,12 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         const r = await reports.byId(p.reportId);
         const m = r && (await reports.messages(r.id)).find((x) => x.id === p.messageId);
         if (!r || !m) return { status: "dead", reason: "no message" };
-        const parts = splitText(m.body, 3800);
+        // The reporter's words are the report too: withheld in a group that lets them be saved (P4).
+        const parts = (await isProtected(chatId)) ? splitText(m.body, 3800) : [null];
         let first: number | null = null;
         for (const [i, part] of parts.entries()) {
           const head = desk.t("staff.fromReporter", { code: r.code, part: parts.length > 1 ? desk.t("staff.part", { k: i + 1, n: parts.length }) : "" });
-          const sent = await bot.api.sendMessage(chatId, `${head}\n${part}`, {
+          const sent = await bot.api.sendMessage(chatId, part === null ? desk.t("staff.fromReporterWithheld", { code: r.code }) : `${head}\n${part}`, {
             protect_content: true,
             ...(r.cardMessageId ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } } : {}),
           });
@@ -280,6 +404,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
         if (!r.cardMessageId && item.attempts < 5) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        // A photo is the report too: it waits until the group restricts saving content (P4).
+        if (!(await isProtected(chatId))) return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
         // By file id: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
         const sent = await bot.api.sendPhoto(chatId, p.ref, {
           caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),

@@ -3,7 +3,8 @@
  * action does. Checks the object on every action — the report belongs to this
  * staff chat, the state allows it, and (for refer, close, reply) the person
  * holds the report or supervises (ST1). Membership of the chat is checked by
- * the adapter before it calls in here.
+ * the adapter before it calls in here; whether the person is on the group's
+ * staff roster, and a supervisor, comes with the actor (decision 11).
  */
 import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
@@ -13,8 +14,15 @@ import { CONTACT_HOURS, OUTCOMES, type Outcome, type OutboxPayload, type ReportR
 export interface StaffActor {
   id: number;
   name: string;
-  /** Group owner or administrator: may act on reports held by others. */
+  /** Named in STAFF_SUPERVISORS: approves staff, and may act on reports held by others. */
   supervisor: boolean;
+  /** On the group's roster (approved by a supervisor), or a supervisor: may act on reports at all. */
+  approved: boolean;
+}
+
+/** How a card is shown: without the report's text in a group that does not restrict saving content (P4). */
+export interface CardOptions {
+  withText: boolean;
 }
 
 export interface DeskButton {
@@ -99,7 +107,7 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     }
   }
 
-  function card(r: ReportRecord): DeskView {
+  function cardOf(r: ReportRecord, opts: CardOptions = { withText: true }): DeskView {
     const place = r.regionId ? deps.directory.place(r.regionId) : undefined;
     const lines = [
       ...(r.urgent ? [t("staff.card.urgent")] : []),
@@ -115,8 +123,7 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       ...(r.wordLockedUntil && r.wordLockedUntil > deps.now() ? [t("staff.card.wordLocked")] : []),
       t("staff.card.status", { status: statusText(r) }),
       "",
-      t("staff.card.text"),
-      r.text ?? t("staff.card.textErased"),
+      ...(opts.withText ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")] : [t("staff.card.textWithheld")]),
     ];
     return { text: lines.join("\n"), buttons: buttonsFor(r) };
   }
@@ -147,14 +154,25 @@ export function createStaffDesk(deps: StaffDeskDeps) {
 
   return {
     t,
-    card,
+    card: cardOf,
     referTargets,
 
     /** A button press on a card. `chatId` is where it was pressed. */
-    async act(reportId: string, action: string, a: StaffActor, chatId: number): Promise<DeskResult> {
+    async act(reportId: string, action: string, a: StaffActor, chatId: number, view: CardOptions = { withText: true }): Promise<DeskResult> {
       const r = await reports.byId(reportId);
       // The right person in the wrong chat is refused like a stranger (ST1).
-      if (!r || r.staffChatId !== chatId) return denied(r ? reportId : null, a, "wrong chat");
+      if (r && r.staffChatId !== chatId) return denied(reportId, a, "wrong chat");
+      // A card whose report is gone (erased under retention, or a card from before a restore).
+      if (!r) {
+        await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: null, result: "outdated" }, deps.now());
+        return { kind: "answer", answer: t("staff.ans.outdated") };
+      }
+      // Seeing cards is membership; acting is the roster (decision 11).
+      if (!a.approved) {
+        await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: r.id, result: "not approved" }, deps.now());
+        return { kind: "answer", answer: t("staff.ans.notApproved") };
+      }
+      const card = (x: ReportRecord) => cardOf(x, view);
       const now = deps.now();
       if (action === "take") {
         const res = await reports.take(r.id, a, now, queueEdit(r));
@@ -193,7 +211,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       const rf = /^rf(\d)$/.exec(action);
       if (rf) {
         const target = referTargets(r)[Number(rf[1])];
-        if (!target) return denied(r.id, a, "bad target");
+        if (!target) {
+          await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: r.id, result: "outdated" }, now);
+          return { kind: "answer", answer: t("staff.ans.outdated") };
+        }
         const res = await reports.update(r.id, { status: "referred", referredTo: target.id, from: ["taken", "referred"] }, now, { actor: `staff:${a.id}`, action: "refer", reportId: r.id, result: "ok" }, queueEdit(r));
         deps.kick();
         return { kind: "answer", answer: res.ok ? t("staff.ans.done") : t("staff.ans.notAllowed") };
@@ -233,6 +254,7 @@ export function createStaffDesk(deps: StaffDeskDeps) {
         await reports.audit({ actor: `staff:${a.id}`, action: "reply", reportId: r.id, result: why }, deps.now());
         return text;
       };
+      if (!a.approved) return refuse("not approved", t("staff.ans.notApproved"));
       if (r.status === "closed") return refuse("closed", t("staff.replyClosed", { code: r.code }));
       if (r.status === "new") return refuse("not taken", t("staff.replyNotTaken", { code: r.code }));
       if (!mayHandle(r, a)) return refuse("not holder", t("staff.ans.notYours", { name: r.takenByName ?? "—" }));
@@ -261,11 +283,12 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       ].join("\n");
     },
 
-    async historyText(code: string, chatIds: number[]): Promise<string> {
+    async historyText(code: string, chatIds: number[], view: CardOptions = { withText: true }): Promise<string> {
       const r = await reports.byCode(code);
       if (!r || !chatIds.includes(r.staffChatId)) return t("staff.history.notFound", { code });
+      if (!view.withText) return [cardOf(r, view).text, "", t("staff.history.withheld")].join("\n");
       const msgs = await reports.messages(r.id);
-      return [card(r).text, ...msgs.flatMap((m) => ["", `${m.direction === "in" ? t("staff.history.fromReporter") : t("staff.history.fromStaff")} (${ago(t, m.createdAt, deps.now())}):`, m.body])].join("\n");
+      return [cardOf(r).text, ...msgs.flatMap((m) => ["", `${m.direction === "in" ? t("staff.history.fromReporter") : t("staff.history.fromStaff")} (${ago(t, m.createdAt, deps.now())}):`, m.body])].join("\n");
     },
 
     async statsText(chatIds: number[], days = 30): Promise<string> {

@@ -107,6 +107,12 @@ export interface OutboxItem {
   unreadable?: true;
 }
 
+export interface RosterEntry {
+  userId: number;
+  name: string;
+  status: "pending" | "approved";
+}
+
 export interface AuditEntry {
   actor: string;
   action: string;
@@ -166,6 +172,15 @@ export interface ReportStore {
   closedSince(since: Date, staffChatIds: number[]): Promise<number>;
   /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
   requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
+  /** The staff roster of a group (decision 11). */
+  roster(staffChatId: number): Promise<RosterEntry[]>;
+  /** Someone in the group who is not on the roster yet: listed as pending (a no-op if known). Returns their status. */
+  rosterSeen(staffChatId: number, userId: number, name: string, at: Date): Promise<RosterEntry["status"]>;
+  /**
+   * A supervisor's decision, audited in the same transaction. Removal takes the person off the roster
+   * and puts what they held back in the queue; returns the ids requeued.
+   */
+  rosterDecide(staffChatId: number, userId: number, decision: "approve" | "remove", by: { id: number; name: string }, at: Date): Promise<{ name: string; requeued: string[] } | null>;
   notePing(id: string, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
 
   getDraft(address: Address): Promise<Draft | null>;
