@@ -59,6 +59,10 @@ export interface Config {
   escalateNormalHours: number;
   /** Pace of messages to one staff group (Telegram allows about 20 a minute). */
   groupMessagesPerMinute: number;
+  /** Updates one chat may send a minute before the bot stops answering it for a while (quick exit exempt). */
+  chatUpdatesPerMinute: number;
+  /** Reports one chat may send a day. */
+  reportsPerDay: number;
   /** After this many hours of silence the case word is asked before a report is shown (S12). */
   caseWordAfterHours: number;
   /** Cron expression of the daily digest to staff chats. */
@@ -252,6 +256,8 @@ export function loadConfig(env: Env = process.env): Config {
     escalateNormalHours: num("ESCALATE_NORMAL_HOURS", 12, 1, 24 * 7),
     // Above 20 only for a local Bot API server or tests: Telegram itself answers 429.
     groupMessagesPerMinute: num("GROUP_MESSAGES_PER_MINUTE", 20, 1, 6000),
+    chatUpdatesPerMinute: num("CHAT_UPDATES_PER_MINUTE", 60, 5, 1000000),
+    reportsPerDay: num("REPORTS_PER_DAY", 3, 1, 1000),
     caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
     digestCron,
     telegramEnabled,

@@ -19,10 +19,10 @@ import { createTelegramStaff } from "./channels/telegram/staff.ts";
 import { createReportStore } from "./db/reports.ts";
 import type { Sealer } from "./core/services/sealer.ts";
 import { createStaffDesk } from "./core/reports/staff.ts";
-import { createOutboxWorker, type OutboxWorker } from "./core/reports/outbox.ts";
+import { createOutboxWorker, type DeliverResult, type OutboxWorker } from "./core/reports/outbox.ts";
 import { createReporterDelivery } from "./core/reports/delivery.ts";
 import { runDigest, runEscalation } from "./core/reports/jobs.ts";
-import type { ReportStore } from "./core/reports/types.ts";
+import type { OutboxItem, ReportStore } from "./core/reports/types.ts";
 import http from "node:http";
 import { acquireLock, InstanceLockError } from "./db/lock.ts";
 import { devKey, KeySourceError } from "./keys.ts";
@@ -30,7 +30,7 @@ import { backupDatabase, verifyBackup } from "./db/backup.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "./channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "./channels/whatsapp/client.ts";
 import type { Channel } from "./core/channel.ts";
-import type { ChannelName } from "./core/types.ts";
+import type { Address, ChannelName } from "./core/types.ts";
 
 /** A channel that cannot go on ends the process non-zero, so the service manager restarts it (R6). */
 function defaultFatal(reason: string): never {
@@ -220,11 +220,25 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     // The dialog (made below) owns the eraser; a delivery only runs once everything is wired.
     eraser: { epoch: (a) => dialog.eraser.epoch(a), adopt: (a, l, refs) => dialog.eraser.adopt(a, l, refs) },
   });
+  /** An answer that met a long flood wait, now that it is over (R3). */
+  const toPerson = async (item: OutboxItem): Promise<DeliverResult> => {
+    const p = item.payload;
+    if (p.type !== "answer") return { status: "dead", reason: "not an answer" };
+    await dialog.deliverDeferred(p.address as Address, p.screen, p.locale, new Date(p.since));
+    return { status: "sent", messageId: null };
+  };
   outbox = createOutboxWorker({
     reports,
     now,
     logger,
-    deliver: (item) => (item.target.startsWith("relay:") ? toReporter(item) : staff ? staff.deliver(item) : Promise.resolve({ status: "later" as const, at: new Date(now().getTime() + 60_000) })),
+    deliver: (item) =>
+      item.target.startsWith("relay:")
+        ? toReporter(item)
+        : item.target.startsWith("answer:")
+          ? toPerson(item)
+          : staff
+            ? staff.deliver(item)
+            : Promise.resolve({ status: "later" as const, at: new Date(now().getTime() + 60_000) }),
     // Telegram allows about 20 messages a minute to one group (A2.1).
     minIntervalMs: (target) => (target.startsWith("staff:") ? 60_000 / config.groupMessagesPerMinute : 0),
     async onDead(item, reason) {
@@ -270,6 +284,12 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         clearTimeout(timer);
       },
       caseWordAfterHours: config.caseWordAfterHours,
+      reportsPerDay: config.reportsPerDay,
+      async defer(address, screen, locale, since, notBefore) {
+        // Keyed by the chat key, never the address (which travels sealed in the payload).
+        await reports.enqueue([{ dedupeKey: `answer:${crypto.randomUUID()}`, target: `answer:${sealer.chatKey(address)}`, payload: { type: "answer", address, screen, locale, since: since.toISOString() } }], notBefore);
+        kick();
+      },
       sign: (v) => sealer.sign(`k:${v}`),
       kick,
     },

@@ -33,4 +33,6 @@ export class ChannelError extends Error {
     super(`channel error: ${kind}`);
     this.name = "ChannelError";
   }
+  /** Messages of the screen that went out before the failure: they are tracked like any other (S2). */
+  sent: SentRef[] = [];
 }

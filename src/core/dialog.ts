@@ -7,15 +7,16 @@ import type { Config, Locale } from "../config.ts";
 import { isLocale } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { describeError } from "../logger.ts";
-import type { Channel } from "./channel.ts";
+import { ChannelError, type Channel } from "./channel.ts";
 import { hasDangerWords, isExitWord } from "./keywords.ts";
 import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
 import { normalize } from "./text.ts";
 import { randomBytes } from "./services/sealer.ts";
-import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen } from "./types.ts";
+import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen, type SentRef } from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
+import { createChatPace } from "./services/pace.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { locationResultsView, moreResultsView, nearView, placeResultsView, regionChosenView, regionsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
@@ -33,11 +34,13 @@ export interface DialogDeps extends FlowDeps {
     sign(value: string): string;
     /** Wakes the outbox: held deliveries were released. */
     kick(): void;
+    /** Queues an answer that met a long flood wait, to go out when the wait is over (R3). */
+    defer(address: Address, screen: Screen, locale: Locale, since: Date, notBefore: Date): Promise<void>;
   };
   channels: Partial<Record<ChannelName, Channel>>;
   logger: Logger;
   now: () => Date;
-  config: FlowDeps["config"] & Pick<Config, "messageTrackHours" | "deleteRetryMaxSeconds">;
+  config: FlowDeps["config"] & Pick<Config, "messageTrackHours" | "deleteRetryMaxSeconds" | "chatUpdatesPerMinute">;
 }
 
 /** What the core noted when an update arrived, before any per-chat queue (see `arrive`). */
@@ -55,6 +58,12 @@ export interface Dialog {
    */
   arrive(incoming: Incoming): Arrival;
   handle(incoming: Incoming, arrival?: Arrival): Promise<void>;
+  /**
+   * Sends an answer the outbox kept through a long flood wait (R3), if the conversation it answers is
+   * still the chat's (no exit, no new start since); its messages are tracked like any other.
+   * Returns false when it was dropped.
+   */
+  deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date): Promise<boolean>;
   /** True for any quick-exit trigger; adapters let these skip per-chat queues (S1). */
   isExit(input: Input): boolean;
   wipe(address: Address, locale: Locale, reason: string): Promise<void>;
@@ -75,6 +84,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     logger,
   });
   const epochOf = eraser.epoch;
+  const pace = createChatPace(deps.config.chatUpdatesPerMinute);
 
   const isExit = (input: Input): boolean =>
     (input.type === "command" && input.command === "exit") || (input.type === "text" && isExitWord(input.text, exitLabels));
@@ -124,6 +134,14 @@ export function createDialog(deps: DialogDeps): Dialog {
     let session = await store.getSession(address);
     if (isExit(input)) {
       await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
+      return;
+    }
+    // A flood from one chat (30 × /start in 3 s) gets one calm notice, then silence until it slows
+    // down; its messages are tracked all the same, so a quick exit still deletes them.
+    const verdict = pace.take(address, Date.now());
+    if (verdict !== "ok") {
+      logger.info("dialog.paced", { channel: channelName, reason: verdict });
+      if (verdict === "notice") await notice(channel, chatId, address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "fallback.slowDown", epoch);
       return;
     }
     // A button on a message a wipe is still deleting (the platform failed meanwhile) is not a person
@@ -181,7 +199,27 @@ export function createDialog(deps: DialogDeps): Dialog {
       protect: view.protect,
     };
     const locale = session.locale ?? deps.config.defaultLocale;
-    const refs = await channel.send(chatId, screen, locale);
+    let refs: SentRef[];
+    try {
+      refs = await channel.send(chatId, screen, locale);
+    } catch (err) {
+      // What went out before the failure is the chat's like the rest: a quick exit must find it.
+      const partial = (err instanceof ChannelError ? err.sent : []).map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+      if (epochOf(session.address) !== epoch) {
+        await eraser.adopt(session.address, locale, partial);
+        throw err;
+      }
+      // A flood wait longer than a handler may wait (R3): the rest of the answer goes to the outbox,
+      // which sends it when the wait is over. The screen's state is saved now, so its buttons work then.
+      if (err instanceof ChannelError && err.kind === "throttled" && deps.reports) {
+        await store.saveSession(session, partial);
+        await deps.reports.defer(session.address, { ...screen, messages: screen.messages.slice(partial.length) }, locale, session.createdAt, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000));
+        logger.warn("dialog.answer_deferred", { channel: splitAddress(session.address).channel, retry_after: err.retryAfterSeconds });
+        return;
+      }
+      if (partial.length) await store.trackMessages(session.address, partial);
+      throw err;
+    }
     const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
     if (epochOf(session.address) !== epoch) {
       // An exit ran while this was being sent: these belong to what it erases (durably, like the rest).
@@ -190,6 +228,15 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
     await store.saveSession(session, tracked);
     if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
+  }
+
+  /** One line that is not a screen: the session (and the buttons last shown) stay as they were. */
+  async function notice(channel: Channel, chatId: string, address: Address, locale: Locale, key: string, epoch: number) {
+    const t = translator.forChannel(locale, splitAddress(address).channel);
+    const refs = await channel.send(chatId, { messages: [{ kind: "text", text: t(key) }], options: [] }, locale);
+    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+    if (epochOf(address) !== epoch) await eraser.adopt(address, locale, tracked);
+    else await store.trackMessages(address, tracked);
   }
 
   const rd = deps.reports ? { ...deps.reports, now: deps.now } : null;
@@ -339,5 +386,28 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
   }
 
-  return { arrive, handle, isExit, wipe, eraser };
+  async function deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date): Promise<boolean> {
+    const { channel: name, chatId } = splitAddress(address);
+    const channel = deps.channels[name];
+    const session = await store.getSession(address);
+    // Erased since, or a new conversation: the answer belongs to nothing on screen any more.
+    if (!channel || !session || session.createdAt.getTime() !== since.getTime() || eraser.erasing(address) || (await store.hasPendingExit(address))) {
+      logger.info("dialog.deferred_dropped", { channel: name });
+      return false;
+    }
+    const epoch = epochOf(address);
+    let refs: SentRef[];
+    try {
+      refs = await channel.send(chatId, screen, locale);
+    } catch (err) {
+      const partial = (err instanceof ChannelError ? err.sent : []).map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+      if (partial.length) await (epochOf(address) !== epoch ? eraser.adopt(address, locale, partial) : store.trackMessages(address, partial));
+      throw err;
+    }
+    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+    await (epochOf(address) !== epoch ? eraser.adopt(address, locale, tracked) : store.trackMessages(address, tracked));
+    return true;
+  }
+
+  return { arrive, handle, deliverDeferred, isExit, wipe, eraser };
 }

@@ -98,6 +98,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
   const q = {
     report: hot.prepare("SELECT * FROM reports WHERE id = ?"),
     reportByCode: hot.prepare("SELECT * FROM reports WHERE code = ?"),
+    sentFrom: hot.prepare("SELECT count(*) FROM relays WHERE handle_hash = ? AND created_at >= ?").pluck(),
     reportsOf: hot.prepare("SELECT r.* FROM reports r JOIN relays l ON l.report_id = r.id WHERE l.handle_hash = ? ORDER BY r.created_at DESC"),
     openReports: hot.prepare(
       `SELECT * FROM reports WHERE status != 'closed' AND (@all OR staff_chat_id IN (SELECT value FROM json_each(@chats)))
@@ -127,7 +128,13 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     draft: hot.prepare("SELECT data_enc, updated_at FROM report_drafts WHERE chat = ?"),
     saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
     deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
-    due: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND target NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?"),
+    // Urgent, then high-risk cards go before everything else due (a flood of junk reports must not
+    // hold a real urgent card behind it for half an hour); otherwise in the order written.
+    due: hot.prepare(
+      `SELECT o.id, o.kind, o.target, o.payload_enc, o.attempts FROM outbox o
+       WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.target NOT IN (SELECT value FROM json_each(?))
+       ORDER BY CASE WHEN o.kind = 'card' THEN (SELECT r.urgent * 2 + r.high_risk FROM reports r WHERE r.id = o.report_id) ELSE 0 END DESC, o.id LIMIT ?`,
+    ),
     byKey: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key = ?"),
     byKeys: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id"),
     isPending: hot.prepare("SELECT 1 FROM outbox WHERE id = ? AND status = 'pending'").pluck(),
@@ -226,6 +233,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async byCode(code) {
       const r = q.reportByCode.get(code) as ReportRow | undefined;
       return r ? toRecord(r) : null;
+    },
+    async sentFrom(address, since) {
+      return Number(q.sentFrom.get(sealer.hash(address), dt(since)));
     },
     async ofAddress(address) {
       return (q.reportsOf.all(sealer.hash(address)) as ReportRow[]).map(toRecord);

@@ -41,8 +41,8 @@ beforeAll(async () => {
     channels: { telegram: channel },
     logger: createLogger({ write: () => undefined }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300 },
-    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined },
+    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1000000 },
+    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, reportsPerDay: 1000, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined, defer: async () => undefined },
   });
 });
 afterAll(async () => {

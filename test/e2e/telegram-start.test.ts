@@ -41,7 +41,7 @@ describe("telegram: start-up problems are explained", () => {
     const { tempDir } = await import("../support/harness.ts");
     const emu = await new BotApiEmulator().start();
     try {
-      const config = loadConfig({ BOT_TOKEN: "111111111:AAWrongWrongWrongWrongWrongWrong00", TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${path.join(tempDir(), "x.db")}` });
+      const config = loadConfig({ BOT_TOKEN: "111111111:AAWrongWrongWrongWrongWrongWrong00", TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${path.join(tempDir(), "x.db")}`, ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64") });
       await expect(startApp(config, createLogger({ write: () => undefined }), { jobs: false })).rejects.toThrow("Telegram rejected BOT_TOKEN");
     } finally {
       await emu.stop();

@@ -95,7 +95,7 @@ export async function createCoreHarness(): Promise<CoreHarness> {
     channels: { telegram: channel },
     logger: createLogger({ level: "debug", write: (l) => logs.push(l) }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300 },
+    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1000000 },
   });
   const h: CoreHarness = {
     dialog,

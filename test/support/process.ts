@@ -1,5 +1,6 @@
 /** Runs the bot as a child process (`node --import tsx src/main.ts`), for the kill and shutdown tests. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { TEST_KEY } from "./keys.ts";
 import path from "node:path";
 import { projectRoot } from "../../src/db/url.ts";
 
@@ -15,7 +16,8 @@ const running: ChildProcess[] = [];
 export function startBotProcess(env: Record<string, string>, asUser?: { uid: number; gid: number }): BotProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "main.ts")], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: asUser ? "/tmp" : (process.env.HOME ?? "/tmp"), ...env },
+    // As the harness: a test key (no development key in the real home), and machine-speed chats.
+    env: { PATH: process.env.PATH ?? "", HOME: asUser ? "/tmp" : (process.env.HOME ?? "/tmp"), ENCRYPTION_KEY: TEST_KEY.toString("base64"), CHAT_UPDATES_PER_MINUTE: "1000000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...(asUser ?? {}),
   });

@@ -10,7 +10,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../../config.ts";
-import type { Channel } from "../../core/channel.ts";
+import { ChannelError, type Channel } from "../../core/channel.ts";
 import type { Arrival, Dialog } from "../../core/dialog.ts";
 import type { Translator } from "../../core/i18n.ts";
 import { makeAddress, type Incoming, type Input, type SentRef, type TrackedRef } from "../../core/types.ts";
@@ -107,7 +107,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           sent.push({ id: String(msg.message_id), at: now() });
         }
       } catch (err) {
-        throw toChannelError(err);
+        const e = toChannelError(err);
+        if (e instanceof ChannelError) e.sent = sent;
+        throw e;
       }
       return sent;
     },

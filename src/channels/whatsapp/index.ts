@@ -135,7 +135,9 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
           refs.push({ id: ref, at: now() });
         } catch (err) {
           logger.warn("whatsapp.send_failed", describeError(err));
-          throw new ChannelError("unavailable", true);
+          const e = new ChannelError("unavailable", true);
+          e.sent = refs; // what went out before is tracked, so a quick exit revokes it
+          throw e;
         }
       }
       return refs;

@@ -10,7 +10,7 @@ import { newReportCode, normalizeCode } from "../services/sealer.ts";
 import type { Address, ChannelName, Country, Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";
-import { dangerView } from "../flows/lines.ts";
+import { dangerView, numbersOf } from "../flows/lines.ts";
 import { menuView } from "../flows/start.ts";
 import { PAGE_SIZE } from "../flows/near.ts";
 import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportRecord, type ReportStore } from "./types.ts";
@@ -30,6 +30,8 @@ export interface ReportDeps {
   /** Tries to deliver these outbox rows now (bounded), so the confirmation follows the commit at once. */
   deliverNow(dedupeKeys: string[]): Promise<void>;
   caseWordAfterHours: number;
+  /** Reports one chat may send in 24 hours (REPORTS_PER_DAY). */
+  reportsPerDay: number;
   now: () => Date;
   /** Wakes the outbox: held deliveries were released. */
   kick?(): void;
@@ -48,8 +50,24 @@ async function saveDraft(ctx: ReportCtx, d: Draft) {
 }
 
 /** Menu entry and /report. The limits of erasing come first, once per chat (S4). */
+/**
+ * A chat that already sent its reports for the day is told so kindly, with the lines to call now: a
+ * flood of junk reports must not bury a real one (issue 14). Null when it may send another.
+ */
+async function capView(ctx: ReportCtx): Promise<View | null> {
+  const n = await ctx.rd.reports.sentFrom(ctx.address, new Date(ctx.rd.now().getTime() - 24 * 3600_000));
+  if (n < ctx.rd.reportsPerDay) return null;
+  const d = ctx.deps.directory;
+  const countries = ctx.session.country ? [ctx.session.country] : COUNTRIES;
+  const lines = [...new Set(countries.flatMap((c) => [...numbersOf(d, c, "emergency").slice(0, 2), ...numbersOf(d, c, "trust").slice(0, 1)]))];
+  await ctx.rd.reports.audit({ actor: "reporter", action: "submit", reportId: null, result: "daily cap" }, ctx.rd.now());
+  return menuView(ctx, ctx.t("report.capReached", { n, lines: lines.join(", ") }));
+}
+
 export async function startReport(ctx: ReportCtx): Promise<View> {
   if (ctx.rd.staffChatFor(null) === null) return menuView(ctx, ctx.t("report.unavailable"));
+  const capped = await capView(ctx);
+  if (capped) return capped;
   const existing = await ctx.rd.reports.getDraft(ctx.address);
   if (existing && existing.step !== "about") {
     return {
@@ -407,6 +425,9 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
     return stepView(ctx, { ...d, step: !d.about ? "about" : !d.kinds.length ? "kinds" : !d.text ? "text" : !d.contact ? "contact" : "caseword" });
   const staffChatId = rd.staffChatFor(d.regionId ?? null);
   if (staffChatId === null) return menuView(ctx, t("report.unavailable"));
+  // Checked again at the end: a draft begun before the day's last report was sent.
+  const capped = await capView(ctx);
+  if (capped) return capped;
   const risk = d.risk && d.risk.length === RISK_QUESTIONS ? d.risk : null;
   const id = crypto.randomBytes(12).toString("base64url");
   const now = rd.now();

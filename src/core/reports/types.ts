@@ -4,7 +4,7 @@
  * there, so what the core hands over here is plain.
  */
 import type { Locale } from "../../config.ts";
-import type { Address, ChannelName, Country } from "../types.ts";
+import type { Address, ChannelName, Country, Screen } from "../types.ts";
 
 export const REPORT_KINDS = ["physical", "psychological", "sexual", "economic", "threats", "neglect"] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
@@ -94,7 +94,12 @@ export type OutboxPayload =
   | { type: "knock"; reportId: string }
   | { type: "to_staff"; reportId: string; messageId: number }
   | { type: "to_staff_photo"; reportId: string; ref: string; index: number; count: number }
-  | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string };
+  | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string }
+  /**
+   * An answer to a person that met a long flood wait (R3): sent by the outbox once the wait is over,
+   * if the conversation it answers (`since`: its session's start) is still the chat's.
+   */
+  | { type: "answer"; address: string; screen: Screen; locale: Locale; since: string };
 
 export interface OutboxItem {
   id: number;
@@ -132,6 +137,8 @@ export interface ReportStore {
   byCode(code: string): Promise<ReportRecord | null>;
   /** Reports whose relay points to this address. */
   ofAddress(address: Address): Promise<ReportRecord[]>;
+  /** How many reports this chat sent since then (the daily cap). */
+  sentFrom(address: Address, since: Date): Promise<number>;
   /**
    * Checks a typed case word (scrypt off the event loop). Wrong words are counted on the report,
    * from whichever chat: after 5 in a day it is "locked" for a day, staff see it on the card.
