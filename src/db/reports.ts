@@ -33,7 +33,7 @@ const when = (s: string | null): Date | null => (s === null ? null : new Date(s)
 
 type ReportRow = {
   id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
-  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; case_word_hash: string | null; word_locked_until: string | null; status: string;
+  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; case_word_hash: string | null; word_locked_until: string | null; status: string;
   taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
   card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
 };
@@ -55,6 +55,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     text: r.text_enc ? safeOpen(r.text_enc) : null,
     photos: r.photos,
     contact: r.contact as ReportRecord["contact"],
+    contactStopped: r.contact === "none" && !!r.contact_before,
     hasCaseWord: !!r.case_word_hash,
     wordLockedUntil: when(r.word_locked_until),
     status: r.status as Status,
@@ -279,7 +280,19 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       await prisma.relay.updateMany({ where: { reportId }, data: { lastInboundAt: at } });
     },
     async withdrawContact(reportId) {
-      await prisma.report.update({ where: { id: reportId }, data: { contact: "none" } });
+      const r = await prisma.report.findUnique({ where: { id: reportId }, select: { contact: true } });
+      if (!r || r.contact === "none") return;
+      await prisma.report.update({ where: { id: reportId }, data: { contact: "none", contactBefore: r.contact } });
+    },
+    async resumeContact(reportId, at, entry, outbox) {
+      return prisma.$transaction(async (tx) => {
+        const r = await tx.report.findUnique({ where: { id: reportId }, select: { contact: true, contactBefore: true } });
+        if (!r || r.contact !== "none" || !r.contactBefore) return false;
+        await tx.report.update({ where: { id: reportId }, data: { contact: r.contactBefore, contactBefore: null, updatedAt: at } });
+        await queue(tx, outbox, at, reportId);
+        await audit(tx, entry, at);
+        return true;
+      });
     },
     // Read for every confirmation and knock: on this connection, like the report itself.
     async relayAddress(reportId) {

@@ -89,7 +89,7 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
 
     // Help near me, from a shared location: the results screen is kept, but no point and no distance.
     n = emu.sent(CHAT).length;
-    pressLabel(emu, CHAT, "☰ Меню");
+    pressLabel(emu, CHAT, "✕ Не отвечать");
     await emu.waitForSent(CHAT, n, 1);
     n = emu.sent(CHAT).length;
     pressLabel(emu, CHAT, /Помощь рядом/);

@@ -183,7 +183,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     expect(knock!.text).toContain("1 — Прочитать");
     expect(knock!.text).not.toContain("Чем помочь");
     const [content] = await say(jid, "1");
-    expect(content).toMatch(/Сотрудница · \d\d\.\d\d \d\d:\d\d:\nМы на связи. Чем помочь\?/);
+    expect(content).toMatch(/Сотрудник центра · \d\d\.\d\d \d\d:\d\d:\nМы на связи. Чем помочь\?/);
 
     // The WhatsApp number is nowhere in the database in clear.
     await h!.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -263,10 +263,24 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       }
       return;
     }
+    // A reply to any of the bot's messages is meant for a reporter: it reaches the report of that
+    // thread, or is refused with the reason, never dropped in silence (issue 14).
     const reportId = await reports.threadOf(chatId, replyTo!.message_id);
-    if (!reportId || !text.trim()) return;
+    const answer = (line: string) => bot.api.sendMessage(chatId, line, { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
+    if (!reportId) {
+      await reports.audit({ actor: `staff:${actor.id}`, action: "reply", reportId: null, result: "no thread" }, deps.now());
+      await answer(desk.t("staff.replyNoThread"));
+      return;
+    }
+    if (!text.trim()) {
+      await reports.audit({ actor: `staff:${actor.id}`, action: "reply", reportId, result: "not text" }, deps.now());
+      await answer(desk.t("staff.replyTextOnly"));
+      return;
+    }
     const note = await desk.reply(reportId, actor, chatId, text);
-    await bot.api.sendMessage(chatId, note, { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
+    const sent = await answer(note);
+    // The note ("Ответ для CODE поставлен в очередь…") is in the thread too: a reply to it is a reply to the report.
+    await reports.addStaffThread(chatId, sent.message_id, reportId, deps.now());
   }
 
   /** A member left or was removed: their role ends at once and their reports go back to the queue (ST3). */

@@ -244,7 +244,9 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
   if (act === "open") return reportStatusView(ctx, arg ?? "");
   if (act === "older") return reportStatusView(ctx, arg ?? "", false, Math.max(0, Number(parts[3]) || 0));
   if (act === "add" || act === "answer") return addInfoPrompt(ctx, arg ?? "");
-  if (act === "stopcontact") return stopContact(ctx, arg ?? "");
+  if (act === "stopcontact") return stopContactAsk(ctx, arg ?? "");
+  if (act === "stopyes") return stopContact(ctx, arg ?? "");
+  if (act === "resumecontact") return resumeContactAsk(ctx, arg ?? "");
 
   const d = await rd.reports.getDraft(ctx.address);
   if (act === "restart") {
@@ -351,6 +353,13 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
   const { t, rd } = ctx;
   const screen = ctx.session.state?.screen ?? "";
   if (screen.startsWith("report:add:")) return addInfo(ctx, screen.slice("report:add:".length), raw);
+  if (screen.startsWith("report:answer:")) {
+    // Typed right after reading a staff reply: her answer (issue 14). After a while, ordinary text.
+    const [id, shownAt] = screen.slice("report:answer:".length).split("@");
+    if (id && rd.now().getTime() - Number(shownAt) <= ANSWER_WINDOW_MINUTES * 60_000) return addInfo(ctx, id, raw);
+    return null;
+  }
+  if (screen.startsWith("report:resumeword:")) return resumeContact(ctx, screen.slice("report:resumeword:".length), raw);
   if (screen.startsWith("report:unlock:")) return unlock(ctx, screen.slice("report:unlock:".length), raw);
   if (screen === "report:unlockmine") return unlockMine(ctx, raw.trim());
   if (!screen.startsWith("report:")) return null;
@@ -533,6 +542,9 @@ async function needsCaseWord(ctx: ReportCtx, r: ReportRecord, here: { sameChat: 
   return ctx.rd.now().getTime() - relay.lastInboundAt.getTime() > ctx.rd.caseWordAfterHours * 3600_000;
 }
 
+/** How long after a staff reply is shown what the reporter types goes to staff as her answer. */
+export const ANSWER_WINDOW_MINUTES = 30;
+
 /** Longest status screen: the newest messages first, older ones on the next page (never cut silently). */
 export const STATUS_CHARS = 3500;
 
@@ -566,13 +578,19 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   }
   const older = msgs.length - from - shown;
   if (older > 0) lines.push(`\n\n${t("report.olderLeft", { n: older })}`);
+  const showsReply = msgs.some((m) => m.direction === "out");
+  // After a staff reply, what she types next is her answer: the screen says so, with a way not to.
+  const answering = showsReply && r.contact !== "none" && r.status !== "closed" && here.sameChat;
+  if (answering) lines.push(`\n\n${t("report.answerHint")}`);
   const options: Option[] = [];
   if (older > 0) options.push({ id: `r:older:${r.id}:${from + shown}`, label: t("report.olderButton") });
-  if (r.status !== "closed" && here.sameChat) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
+  if (r.status !== "closed" && here.sameChat && !answering) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
   if (r.contact !== "none" && r.status !== "closed" && here.sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
-  options.push(menuOption(t));
+  if (r.contactStopped && r.status !== "closed" && here.sameChat) options.push({ id: `r:resumecontact:${r.id}`, label: t("report.resumeContact") });
+  options.push(answering ? { id: "menu", label: t("report.answerCancel") } : menuOption(t));
+  const screen = answering ? `report:answer:${r.id}@${rd.now().getTime()}` : `report:status:${r.id}`;
   // Staff replies shown on the phone are deleted after 30 minutes (S8).
-  return { messages: [text(lines.join(""))], options, columns: 1, protect: true, expireMinutes: msgs.some((m) => m.direction === "out") ? SHOWN_REPLY_MINUTES : undefined, state: { screen: `report:status:${r.id}` } };
+  return { messages: [text(lines.join(""))], options, columns: 1, protect: true, expireMinutes: showsReply ? SHOWN_REPLY_MINUTES : undefined, state: { screen } };
 }
 
 /** "30.11 14:05" in the reporter's country time. */
@@ -637,6 +655,47 @@ async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<V
     { dedupeKey: `to_staff:${mid}`, target: `staff:${r.staffChatId}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
   ]);
   return menuView(ctx, t("report.addedInfo", { code: r.code }));
+}
+
+/** «Don't contact me» asks once: it cannot be taken back without the case word. */
+async function stopContactAsk(ctx: ReportCtx, reportId: string): Promise<View> {
+  const { t, rd } = ctx;
+  const r = await rd.reports.byId(reportId);
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || !here.sameChat || here.locked || r.contact === "none") return menuView(ctx, t("report.notFound"));
+  return {
+    messages: [text(t("report.stopContactAsk", { code: r.code }))],
+    options: [{ id: `r:stopyes:${r.id}`, label: t("report.stopContactYes") }, { id: `r:open:${r.id}`, label: t("report.stopContactNo") }, menuOption(t)],
+    columns: 1,
+    state: { screen: `report:stopask:${r.id}` },
+  };
+}
+
+/** Contact stopped by mistake: the case word is asked every time (whoever holds the phone may not be her). */
+async function resumeContactAsk(ctx: ReportCtx, reportId: string): Promise<View> {
+  const r = await ctx.rd.reports.byId(reportId);
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || !here.sameChat || here.locked || !r.contactStopped || !r.hasCaseWord) return menuView(ctx, ctx.t("report.notFound"));
+  return { messages: [text(ctx.t("report.askCaseWordResume"))], options: [menuOption(ctx.t)], state: { screen: `report:resumeword:${r.id}` } };
+}
+
+async function resumeContact(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
+  const { t, rd } = ctx;
+  const r = await rd.reports.byId(reportId);
+  const here = r && (await openHere(ctx, r.id));
+  if (!r || !here || !here.sameChat || here.locked || !r.contactStopped) return menuView(ctx, t("report.notFound"));
+  const result = await rd.reports.tryCaseWord(r.id, word, rd.now());
+  if (result !== "ok") {
+    await rd.reports.audit({ actor: "reporter", action: "contact_resumed", reportId: r.id, result: "denied" }, rd.now());
+    return menuView(ctx, t(result === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));
+  }
+  const at = rd.now();
+  await rd.reports.resumeContact(r.id, at, { actor: "reporter", action: "contact_resumed", reportId: r.id, result: "ok" }, [
+    { dedupeKey: `notice:contact:${r.id}:${at.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.contactResumed", vars: { code: r.code }, reportId: r.id } },
+    { dedupeKey: `card_edit:${r.id}:${at.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "card_edit", reportId: r.id } },
+  ]);
+  rd.kick?.();
+  return menuView(ctx, t("report.contactResumed", { code: r.code }));
 }
 
 async function stopContact(ctx: ReportCtx, reportId: string): Promise<View> {

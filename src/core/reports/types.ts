@@ -61,6 +61,8 @@ export interface NewReport extends ReportFields {
 export interface ReportRecord extends ReportFields {
   text: string | null;
   photos: number;
+  /** The reporter stopped contact and may undo it (with the case word). */
+  contactStopped: boolean;
   hasCaseWord: boolean;
   /** Too many wrong case words: nobody can open it until then (decision 10). */
   wordLockedUntil: Date | null;
@@ -147,7 +149,10 @@ export interface ReportStore {
   /** The right case word was given in the reporter's own chat: the lock and the hold go, held knocks are released. */
   unlockRelay(reportId: string, at: Date): Promise<boolean>;
   /** The reporter withdrew consent to be contacted (S9): contact becomes "none". */
+  /** The reporter asked not to be contacted: `contact` becomes none, the choice before is kept for an undo. */
   withdrawContact(reportId: string): Promise<void>;
+  /** Undoes `withdrawContact` (with the case word given), with its audit and staff notice; false if there was nothing to undo. */
+  resumeContact(reportId: string, at: Date, audit: AuditEntry, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
   relayAddress(reportId: string): Promise<Address | null>;
   relayInfo(reportId: string): Promise<{ heldSince: Date | null; lockedAt: Date | null; lastInboundAt: Date } | null>;
   /** Quick exit or auto-erase: hold every relay of this address and lock its reports (S6, decision 10). Returns the report ids held. */

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "reports" ADD COLUMN "contact_before" TEXT;
+
