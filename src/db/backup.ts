@@ -147,20 +147,25 @@ export function backupDatabase(dbFile: string, dir: string, now: Date, keep: num
   return { file, removed, counts };
 }
 
+/** A decrypted copy's integrity check ("ok" or the problem) and row counts. */
+export function checkCopy(file: string): { integrity: string; counts: Record<string, number> } {
+  const db = new Database(file, { fileMustExist: true });
+  let integrity: string;
+  try {
+    integrity = String(db.pragma("integrity_check", { simple: true }));
+  } finally {
+    db.close();
+  }
+  return { integrity, counts: countRows(file) };
+}
+
 /** Restores a backup into a scratch file and checks it: "ok" and the row counts, or the problem. */
 export function verifyBackup(file: string, scratchDir: string, key: Buffer): { integrity: string; counts: Record<string, number> } {
   fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   const restored = path.join(scratchDir, `restore-${Date.now()}.db`);
   try {
     decryptBackup(file, restored, key);
-    const db = new Database(restored, { fileMustExist: true });
-    let integrity: string;
-    try {
-      integrity = String(db.pragma("integrity_check", { simple: true }));
-    } finally {
-      db.close();
-    }
-    return { integrity, counts: countRows(restored) };
+    return checkCopy(restored);
   } finally {
     fs.rmSync(restored, { force: true });
   }

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { BackupKeyError, countRows, decryptBackup } from "../db/backup.ts";
+import { BackupKeyError, checkCopy, decryptBackup } from "../db/backup.ts";
 import { acquireLock, InstanceLockError } from "../db/lock.ts";
 import { databaseFileFromUrl, projectRoot } from "../db/url.ts";
 import { keyFromEnv, KeySourceError } from "../keys.ts";
@@ -32,15 +32,8 @@ function main(argv: string[]): number {
     const incoming = `${file}.restoring`;
     try {
       decryptBackup(backup, incoming, key);
-      const db = new Database(incoming, { fileMustExist: true });
-      let integrity: string;
-      try {
-        integrity = String(db.pragma("integrity_check", { simple: true }));
-      } finally {
-        db.close();
-      }
+      const { integrity, counts } = checkCopy(incoming);
       if (integrity !== "ok") throw new RestoreError(`the backup decrypted but failed its integrity check (${integrity}); try an older one`);
-      const counts = countRows(incoming);
       let aside: string | null = null;
       if (fs.existsSync(file)) {
         aside = `${file}.before-restore-${new Date().toISOString().replace(/[:.]/g, "-")}`;

@@ -37,6 +37,16 @@ async function reportWithReply(chat: number) {
   return { emu, code, card, note, shown: shown! };
 }
 
+/** «📂 Мои обращения», then the report in it. */
+async function openMine(chat: number) {
+  const { emu } = h!;
+  for (const label of ["📂 Мои обращения", / · в работе$/]) {
+    const n = emu.sent(chat).length;
+    pressLabel(emu, chat, label);
+    await emu.waitForSent(chat, n, 1);
+  }
+}
+
 describe("a conversation with staff (issue 14)", () => {
   it("after a shown reply, what she types goes to staff as her answer, and the screen says so, with a way not to answer", async () => {
     const chat = 5601;
@@ -65,12 +75,7 @@ describe("a conversation with staff (issue 14)", () => {
     expect(reply!.text).toContain("Я лучше понимаю кнопки");
 
     // Read again, then wait past the window.
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, "📂 Мои обращения");
-    await emu.waitForSent(chat, n, 1);
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, / · в работе$/);
-    await emu.waitForSent(chat, n, 1);
+    await openMine(chat);
     offsetMs = 31 * 60_000;
     n = emu.sent(chat).length;
     emu.sendText(chat, "и это тоже");
@@ -122,12 +127,7 @@ describe("a conversation with staff (issue 14)", () => {
     const [noContact] = await emu.waitForSent(STAFF, s, 1);
     expect(noContact!.text).toContain("связаться нельзя");
 
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, "📂 Мои обращения");
-    await emu.waitForSent(chat, n, 1);
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, / · в работе$/);
-    await emu.waitForSent(chat, n, 1);
+    await openMine(chat);
     n = emu.sent(chat).length;
     pressLabel(emu, chat, "🔔 Снова разрешить связь");
     const [word] = await emu.waitForSent(chat, n, 1);
@@ -137,12 +137,7 @@ describe("a conversation with staff (issue 14)", () => {
     await emu.waitForSent(chat, n, 1);
     expect((await h!.app.reports.byCode(code))!.contact).toBe("none");
     // Again, with the right word.
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, "📂 Мои обращения");
-    await emu.waitForSent(chat, n, 1);
-    n = emu.sent(chat).length;
-    pressLabel(emu, chat, / · в работе$/);
-    await emu.waitForSent(chat, n, 1);
+    await openMine(chat);
     n = emu.sent(chat).length;
     pressLabel(emu, chat, "🔔 Снова разрешить связь");
     await emu.waitForSent(chat, n, 1);
