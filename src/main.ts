@@ -224,7 +224,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const toPerson = async (item: OutboxItem): Promise<DeliverResult> => {
     const p = item.payload;
     if (p.type !== "answer") return { status: "dead", reason: "not an answer" };
-    await dialog.deliverDeferred(p.address as Address, p.screen, p.locale, new Date(p.since));
+    await dialog.deliverDeferred(p.address as Address, p.screen, p.locale, new Date(p.since), p.expireMinutes);
     return { status: "sent", messageId: null };
   };
   outbox = createOutboxWorker({
@@ -285,9 +285,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       },
       caseWordAfterHours: config.caseWordAfterHours,
       reportsPerDay: config.reportsPerDay,
-      async defer(address, screen, locale, since, notBefore) {
+      async defer(address, screen, locale, since, notBefore, expireMinutes) {
         // Keyed by the chat key, never the address (which travels sealed in the payload).
-        await reports.enqueue([{ dedupeKey: `answer:${crypto.randomUUID()}`, target: `answer:${sealer.chatKey(address)}`, payload: { type: "answer", address, screen, locale, since: since.toISOString() } }], notBefore);
+        await reports.enqueue([{ dedupeKey: `answer:${crypto.randomUUID()}`, target: `answer:${sealer.chatKey(address)}`, payload: { type: "answer", address, screen, locale, since: since.toISOString(), expireMinutes } }], notBefore);
         kick();
       },
       sign: (v) => sealer.sign(`k:${v}`),

@@ -13,7 +13,7 @@ import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
 import { normalize } from "./text.ts";
 import { randomBytes } from "./services/sealer.ts";
-import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen, type SentRef } from "./types.ts";
+import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen, type SentRef, type TrackedRef } from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
 import { createChatPace } from "./services/pace.ts";
@@ -35,7 +35,7 @@ export interface DialogDeps extends FlowDeps {
     /** Wakes the outbox: held deliveries were released. */
     kick(): void;
     /** Queues an answer that met a long flood wait, to go out when the wait is over (R3). */
-    defer(address: Address, screen: Screen, locale: Locale, since: Date, notBefore: Date): Promise<void>;
+    defer(address: Address, screen: Screen, locale: Locale, since: Date, notBefore: Date, expireMinutes?: number): Promise<void>;
   };
   channels: Partial<Record<ChannelName, Channel>>;
   logger: Logger;
@@ -63,7 +63,7 @@ export interface Dialog {
    * still the chat's (no exit, no new start since); its messages are tracked like any other.
    * Returns false when it was dropped.
    */
-  deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date): Promise<boolean>;
+  deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date, expireMinutes?: number): Promise<boolean>;
   /** True for any quick-exit trigger; adapters let these skip per-chat queues (S1). */
   isExit(input: Input): boolean;
   wipe(address: Address, locale: Locale, reason: string): Promise<void>;
@@ -199,28 +199,20 @@ export function createDialog(deps: DialogDeps): Dialog {
       protect: view.protect,
     };
     const locale = session.locale ?? deps.config.defaultLocale;
-    let refs: SentRef[];
+    let tracked: TrackedRef[];
     try {
-      refs = await channel.send(chatId, screen, locale);
+      tracked = asTracked(await sendKeepingPartial(channel, chatId, session.address, screen, locale, epoch));
     } catch (err) {
-      // What went out before the failure is the chat's like the rest: a quick exit must find it.
-      const partial = (err instanceof ChannelError ? err.sent : []).map((r) => ({ id: r.id, fromBot: true, at: r.at }));
-      if (epochOf(session.address) !== epoch) {
-        await eraser.adopt(session.address, locale, partial);
-        throw err;
-      }
       // A flood wait longer than a handler may wait (R3): the rest of the answer goes to the outbox,
       // which sends it when the wait is over. The screen's state is saved now, so its buttons work then.
-      if (err instanceof ChannelError && err.kind === "throttled" && deps.reports) {
-        await store.saveSession(session, partial);
-        await deps.reports.defer(session.address, { ...screen, messages: screen.messages.slice(partial.length) }, locale, session.createdAt, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000));
+      if (err instanceof ChannelError && err.kind === "throttled" && deps.reports && epochOf(session.address) === epoch) {
+        await store.saveSession(session);
+        await deps.reports.defer(session.address, { ...screen, messages: screen.messages.slice(err.sent.length) }, locale, session.createdAt, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), view.expireMinutes);
         logger.warn("dialog.answer_deferred", { channel: splitAddress(session.address).channel, retry_after: err.retryAfterSeconds });
         return;
       }
-      if (partial.length) await store.trackMessages(session.address, partial);
       throw err;
     }
-    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
     if (epochOf(session.address) !== epoch) {
       // An exit ran while this was being sent: these belong to what it erases (durably, like the rest).
       await eraser.adopt(session.address, locale, tracked);
@@ -230,13 +222,30 @@ export function createDialog(deps: DialogDeps): Dialog {
     if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
   }
 
+  const asTracked = (refs: SentRef[]): TrackedRef[] => refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
+  /** Message ids that went out: the wipe's if one began since `epoch`, else the chat's. */
+  const keepIds = (address: Address, locale: Locale, epoch: number, tracked: TrackedRef[]) =>
+    epochOf(address) !== epoch ? eraser.adopt(address, locale, tracked) : store.trackMessages(address, tracked);
+
+  /**
+   * Sends a screen. When it fails part way, the messages that went out before are kept all the same
+   * (a quick exit must find them) and the error goes on, carrying them.
+   */
+  async function sendKeepingPartial(channel: Channel, chatId: string, address: Address, screen: Screen, locale: Locale, epoch: number): Promise<SentRef[]> {
+    try {
+      return await channel.send(chatId, screen, locale);
+    } catch (err) {
+      const partial = asTracked(err instanceof ChannelError ? err.sent : []);
+      if (partial.length) await keepIds(address, locale, epoch, partial);
+      throw err;
+    }
+  }
+
   /** One line that is not a screen: the session (and the buttons last shown) stay as they were. */
   async function notice(channel: Channel, chatId: string, address: Address, locale: Locale, key: string, epoch: number) {
     const t = translator.forChannel(locale, splitAddress(address).channel);
-    const refs = await channel.send(chatId, { messages: [{ kind: "text", text: t(key) }], options: [] }, locale);
-    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
-    if (epochOf(address) !== epoch) await eraser.adopt(address, locale, tracked);
-    else await store.trackMessages(address, tracked);
+    const refs = await sendKeepingPartial(channel, chatId, address, { messages: [{ kind: "text", text: t(key) }], options: [] }, locale, epoch);
+    await keepIds(address, locale, epoch, asTracked(refs));
   }
 
   const rd = deps.reports ? { ...deps.reports, now: deps.now } : null;
@@ -386,7 +395,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
   }
 
-  async function deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date): Promise<boolean> {
+  async function deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date, expireMinutes?: number): Promise<boolean> {
     const { channel: name, chatId } = splitAddress(address);
     const channel = deps.channels[name];
     const session = await store.getSession(address);
@@ -396,16 +405,10 @@ export function createDialog(deps: DialogDeps): Dialog {
       return false;
     }
     const epoch = epochOf(address);
-    let refs: SentRef[];
-    try {
-      refs = await channel.send(chatId, screen, locale);
-    } catch (err) {
-      const partial = (err instanceof ChannelError ? err.sent : []).map((r) => ({ id: r.id, fromBot: true, at: r.at }));
-      if (partial.length) await (epochOf(address) !== epoch ? eraser.adopt(address, locale, partial) : store.trackMessages(address, partial));
-      throw err;
-    }
-    const tracked = refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
-    await (epochOf(address) !== epoch ? eraser.adopt(address, locale, tracked) : store.trackMessages(address, tracked));
+    const tracked = asTracked(await sendKeepingPartial(channel, chatId, address, screen, locale, epoch));
+    await keepIds(address, locale, epoch, tracked);
+    // A staff reply shown late is deleted on the same clock as one shown at once (S8).
+    if (expireMinutes && epochOf(address) === epoch) await store.scheduleDelete(address, tracked.map((r) => r.id), new Date(deps.now().getTime() + expireMinutes * 60_000));
     return true;
   }
 

@@ -10,7 +10,7 @@ import type { ReportStore } from "../../src/core/reports/types.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
 import { createSealer } from "../../src/core/services/sealer.ts";
 import { createTownMatcher } from "../../src/core/services/towns.ts";
-import { makeAddress, type Input } from "../../src/core/types.ts";
+import { makeAddress, type Input, type Screen } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
@@ -27,6 +27,7 @@ const now = { value: new Date("2026-11-26T06:00:00Z") };
 const tr = createTranslator();
 const sealer = createSealer(Buffer.alloc(32, 3));
 let seq = 1;
+const deferred: unknown[][] = [];
 
 beforeAll(async () => {
   db = await openDatabase(path.join(tempDir(), "flow.db"), TEST_KEY);
@@ -42,7 +43,7 @@ beforeAll(async () => {
     logger: createLogger({ write: () => undefined }),
     now: () => now.value,
     config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1000000 },
-    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, reportsPerDay: 1000, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined, defer: async () => undefined },
+    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, reportsPerDay: 1000, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined, defer: async (...args) => void deferred.push(args) },
   });
 });
 afterAll(async () => {
@@ -289,6 +290,40 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     expect(mine().map((d) => d.ids)).toEqual([shown]);
     // Done once: a repeated run deletes nothing more.
     expect(await runExpiry(deps)).toBe(0);
+  });
+
+  it("a shown reply that meets a long flood wait: what went out is tracked, the rest waits in the outbox, and once sent it is deleted after 30 minutes too (R3, S8)", async () => {
+    const { runExpiry } = await import("../../src/core/services/housekeeping.ts");
+    const chat = 1400 + seq++;
+    const address = makeAddress("telegram", chat);
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст.", "any", "лимонад");
+    await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
+    await reports.addMessage(r.id, "out", "Ответ через паузу", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    const store = createSqliteStore(db);
+    const trackedBefore = (await store.trackedMessages(address)).length;
+    // The status screen meets a 30 s flood wait (longer than a handler may wait).
+    channel.throttleNext(0, 30);
+    deferred.length = 0;
+    await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
+    expect(deferred).toHaveLength(1);
+    const [to, screen, locale, since, notBefore, expire] = deferred[0] as [string, Screen, Locale, Date, Date, number];
+    expect(to).toBe(address);
+    expect(notBefore.getTime() - now.value.getTime()).toBe(30_000);
+    expect(expire).toBe(30);
+    expect(JSON.stringify(screen)).toContain("Ответ через паузу");
+    // The outbox's turn: sent, tracked, and timed for deletion like a reply shown at once.
+    expect(await dialog.deliverDeferred(to as never, screen, locale, since, expire)).toBe(true);
+    const shown = channel.last().ids;
+    expect((await store.trackedMessages(address)).length).toBe(trackedBefore + shown.length + 1);
+    const deps = { store, now: () => now.value, channels: { telegram: channel } };
+    const start = now.value.getTime();
+    now.value = new Date(start + 30 * 60_000);
+    await runExpiry(deps);
+    expect(channel.deleted.filter((d) => d.chatId === String(chat)).map((d) => d.ids)).toEqual([shown]);
+    // A quick exit before the outbox's turn: the deferred answer is dropped.
+    await send(chat, "/exit");
+    expect(await dialog.deliverDeferred(to as never, screen, locale, since, expire)).toBe(false);
   });
 });
 

@@ -2,6 +2,7 @@
  * The dialog core with a recording fake channel and the real Prisma store on a
  * temporary SQLite file. For flow tests that need no HTTP.
  */
+import { ChannelError } from "../../src/core/channel.ts";
 import { TEST_KEY } from "./keys.ts";
 import path from "node:path";
 import type { Channel } from "../../src/core/channel.ts";
@@ -31,8 +32,22 @@ export class FakeChannel implements Channel {
   deleted: Array<{ chatId: string; ids: string[] }> = [];
   covers: Array<{ chatId: string; text: string }> = [];
   private next = 1000;
+  /** The next send delivers this many messages, then fails with a flood wait of `seconds`. */
+  private throttle: { after: number; seconds: number } | null = null;
   constructor(private readonly clock: () => Date = () => new Date()) {}
+  throttleNext(after: number, seconds: number) {
+    this.throttle = { after, seconds };
+  }
   async send(chatId: string, screen: Screen, locale: Locale) {
+    if (this.throttle) {
+      const { after, seconds } = this.throttle;
+      this.throttle = null;
+      const ids = screen.messages.slice(0, after).map(() => String(this.next++));
+      this.sent.push({ chatId, screen: { ...screen, messages: screen.messages.slice(0, after), options: [] }, locale, ids });
+      const err = new ChannelError("throttled", true, seconds, 429, "sendMessage");
+      err.sent = ids.map((id) => ({ id, at: this.clock() }));
+      throw err;
+    }
     const ids = screen.messages.map(() => String(this.next++));
     this.sent.push({ chatId, screen, locale, ids });
     return ids.map((id) => ({ id, at: this.clock() }));

@@ -101,7 +101,7 @@ export type OutboxPayload =
    * An answer to a person that met a long flood wait (R3): sent by the outbox once the wait is over,
    * if the conversation it answers (`since`: its session's start) is still the chat's.
    */
-  | { type: "answer"; address: string; screen: Screen; locale: Locale; since: string };
+  | { type: "answer"; address: string; screen: Screen; locale: Locale; since: string; expireMinutes?: number };
 
 export interface OutboxItem {
   id: number;
