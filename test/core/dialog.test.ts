@@ -271,13 +271,50 @@ describe("help near me from a location", () => {
     expect(h.channel.lastText()).toContain(tr("kk", "near.outside"));
   });
 
-  it("a center without a phone points to the trust line of its own country", async () => {
+  it("a service without a phone points to its own country's line, promising only what a source says: in Kyrgyzstan 102, never 111 as a way to a center", async () => {
     const chat = await inState("near", "ru");
     await h.input(chat, { type: "location", lat: 42.46, lon: 76.19 }); // Balykchy, Kyrgyzstan
     const text = h.channel.lastText();
     expect(text).toContain("Балыкчы");
-    expect(text).toContain("позвоните на 111");
+    expect(text).toContain("Телефон не опубликован. Если опасно — звоните на 102.");
     expect(text).toMatch(/В любое время: 102, 103, 111$/m);
+    const kz = await inState("near", "ru");
+    await h.input(kz, { type: "location", lat: 42.32, lon: 69.59 }); // Shymkent
+    expect(h.channel.lastText()).toContain("позвоните на 111, там подскажут, куда обратиться");
+  });
+
+  it.each(LOCALES)("no Kyrgyz answer in %s says 111 connects or refers anyone to a center (src/data/SOURCES.md)", async (l) => {
+    const chat = await inState("near", l);
+    const texts: string[] = [];
+    for (const r of h.directory.regions("KG")) {
+      await h.input(chat, { type: "location", lat: r.lat, lon: r.lon });
+      texts.push(h.channel.lastText());
+    }
+    const all = texts.join("\n");
+    // The "no phone" and "nothing near" lines of Kyrgyzstan name 102, in every language.
+    expect(all).toContain(tr(l, "near.noPhoneBy.KG", { line: "102" }));
+    for (const key of ["near.noPhoneBy.KG", "near.nothingNearBy.KG"]) expect(tr(l, key, { line: "102", km: 150 })).not.toContain("111");
+    // Blocks of Kyrgyz services (a Kazakh one shown across the border carries its flag, and its own line).
+    const kgBlocks = all.split("\n\n").filter((b) => !b.split("\n")[0]!.includes("🇰🇿"));
+    for (const line of kgBlocks.join("\n").split("\n"))
+      if (line.includes("111") && !/^(☎|В любое время|Кез келген уақытта|Каалаган убакта)/.test(line)) expect(line).not.toMatch(/свяж|направ|подскаж|байланыс|байланыш|бағытта|багытта|айтады|айтып/);
+  });
+
+  it("a location in Almaty lists no Kyrgyz service while Almaty has its own; across a border only when nothing of one's own is near, labelled with its country", async () => {
+    const chat = await inState("near", "ru");
+    await h.input(chat, { type: "location", lat: 43.24, lon: 76.89 });
+    const s = await h.store.getSession(makeAddress("telegram", chat));
+    const ids = s!.state!.results!;
+    expect(ids.length).toBeGreaterThan(3);
+    expect(ids.map((id) => h.directory.byId(id)!.country)).not.toContain("KG");
+    const { ownCountryFirst, formatEntry } = await import("../../src/core/flows/near.ts");
+    const balykchy = h.directory.entries.find((e) => e.country === "KG" && e.city_ru?.includes("Балыкчы"))!;
+    const kz = h.directory.entries.find((e) => e.country === "KZ" && e.scope !== "national")!;
+    const far = [{ entry: balykchy, km: 90 }, { entry: kz, km: 240 }];
+    expect(ownCountryFirst(far, "KZ", 150)).toEqual(far);
+    expect(ownCountryFirst([{ entry: kz, km: 40 }, { entry: balykchy, km: 20 }], "KZ", 150).map((x) => x.entry.country)).toEqual(["KZ"]);
+    const line = formatEntry(balykchy, 90, 1, h.translator.forChannel("ru", "telegram"), "ru", h.directory, "KZ").split("\n")[0]!;
+    expect(line).toMatch(/ · 🇰🇬 Кыргызстан$/);
   });
 
   it("never shows a number the sources did not publish", async () => {

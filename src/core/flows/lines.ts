@@ -1,6 +1,6 @@
 /** Emergency numbers, trust lines and the hotline card, always from the sourced directory. */
 import type { T } from "../i18n.ts";
-import type { Directory, Entry } from "../services/directory.ts";
+import { ROUTE_LINE_IDS, type Directory, type Entry } from "../services/directory.ts";
 import { COUNTRIES, type Country } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
 
@@ -22,6 +22,11 @@ export function lineItems(e: Entry, t: T, withHours = true): string[] {
 /** Every published number of the national lines of the given countries. */
 export function allNumbers(d: Directory, countries: readonly Country[]): string[] {
   return [...new Set(countries.flatMap((c) => (["emergency", "trust", "other"] as const).flatMap((k) => d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published)))))];
+}
+
+/** The number a service without a phone points to (ROUTE_LINE_IDS). */
+export function routeLine(d: Directory, country: Country): string {
+  return d.byId(ROUTE_LINE_IDS[country])?.phones[0]?.as_published ?? "";
 }
 
 export function numbersOf(d: Directory, country: Country, kind: "emergency" | "trust"): string[] {

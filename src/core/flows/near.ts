@@ -6,7 +6,7 @@ import type { Locale } from "../../config.ts";
 import type { T } from "../i18n.ts";
 import { entryName, pickerRegions, placeName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
 import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
-import { allNumbers, numbersOf } from "./lines.ts";
+import { allNumbers, numbersOf, routeLine } from "./lines.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
 
 export const PAGE_SIZE = 8;
@@ -72,8 +72,19 @@ export function regionChosenView(ctx: FlowCtx, regionId: string): View | null {
 /** Results for a town or region picked from the list or typed. */
 export function placeResultsView(ctx: FlowCtx, place: Place): View {
   const d = ctx.deps.directory;
-  const hits = placeHits(d, place);
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false, undefined, distances(hits), place.id);
+  const hits = ownCountryFirst(placeHits(d, place), place.country as Country, ctx.deps.config.nearRadiusKm);
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false, place.country as Country, distances(hits), place.id);
+}
+
+/**
+ * Services of the person's own country only, unless none of them is within the radius: then the
+ * nearest across the border too, each labelled with its country (formatEntry). A person in Almaty
+ * is not sent to a Kyrgyz committee 100 km away while Almaty has its own.
+ */
+export function ownCountryFirst(hits: Hit[], country: Country, radiusKm: number): Hit[] {
+  const own = hits.filter((h) => h.entry.country === country);
+  const near = own.some((h) => h.km === null || h.km <= radiusKm);
+  return near ? own : hits;
 }
 
 function placeHits(d: Directory, place: Place): Hit[] {
@@ -84,7 +95,8 @@ function placeHits(d: Directory, place: Place): Hit[] {
 /** The next page of results: a picked town's distances are computed again; a shared location's are gone. */
 export function moreResultsView(ctx: FlowCtx, results: string[], offset: number, title: string, fromLocation: boolean, placeId?: string): View {
   const place = placeId ? ctx.deps.directory.place(placeId) : undefined;
-  return resultsView(ctx, results, offset, title, fromLocation, undefined, place ? distances(placeHits(ctx.deps.directory, place)) : undefined, place?.id);
+  const country = (place?.country as Country | undefined) ?? ctx.session.country ?? undefined;
+  return resultsView(ctx, results, offset, title, fromLocation, country, place ? distances(placeHits(ctx.deps.directory, place)) : undefined, place?.id);
 }
 
 /** Results for a shared location. Neither the point nor a distance is kept: only the ids, in order. */
@@ -95,8 +107,10 @@ export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): Vie
     return { ...regionsView(ctx), messages: [text(ctx.t("near.outside")), ...regionsView(ctx).messages] };
   }
   const near = d.nearestPlace(lat, lon);
-  const hits = d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id });
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country, distances(hits));
+  // The country the person is in: someone in Bishkek needs Bishkek's services, whatever they picked.
+  const own = country;
+  const hits = ownCountryFirst(d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id }), own, ctx.deps.config.nearRadiusKm);
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, own, distances(hits));
 }
 
 function toResults(hits: Hit[]): string[] {
@@ -122,7 +136,7 @@ export function resultsView(
   const d = deps.directory;
   const page = results.slice(offset, offset + RESULTS_PER_PAGE);
   const entries = page.map((id) => ({ entry: d.byId(id)!, km: km?.get(id) ?? null })).filter((h) => h.entry);
-  const country = (entries[0]?.entry.country as Country | undefined) ?? countryHint ?? ctx.session.country ?? "KZ";
+  const country = countryHint ?? ctx.session.country ?? (entries[0]?.entry.country as Country | undefined) ?? "KZ";
   const lines = numbersOf(d, country, "trust");
   const messages: OutMessage[] = [];
 
@@ -133,13 +147,11 @@ export function resultsView(
   }
   const head: string[] = [];
   if (offset === 0 && fromLocation && (first?.km ?? Infinity) > deps.config.nearRadiusKm) {
-    head.push(t("near.nothingNear", { km: deps.config.nearRadiusKm, lines: lines[0] ?? "" }));
+    head.push(t(`near.nothingNearBy.${country}`, { km: deps.config.nearRadiusKm, line: routeLine(d, country) }));
   } else {
     head.push(offset === 0 ? title : `${title} (${offset + 1}–${offset + entries.length})`);
   }
-  // A center without a phone points to its own country's first trust line.
-  const lineFor = (e: Entry) => numbersOf(d, e.country as Country, "trust")[0] ?? lines[0] ?? "";
-  const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, lineFor(h.entry)));
+  const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, country));
   // The first trust line only: the data audit asks to show KZ 150 once per answer, after 111.
   const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines.slice(0, 1)].join(", ") });
   const phones = [...new Set([...allNumbers(d, [country]), ...entries.flatMap((h) => h.entry.phones.map((p) => p.as_published))])];
@@ -172,19 +184,22 @@ function pinOf(d: Directory, e: Entry, locale: Locale): { lat: number; lon: numb
 }
 
 /** An entry as a short block. Shows only what the data's sources support. */
-export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale: Locale, d: Directory, line: string): string {
-  const out = [`${n}. ${entryName(e, locale)}`];
+export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale: Locale, d: Directory, home?: Country): string {
+  // Across the border: said at once, with the country.
+  const abroad = home && e.country !== home && (e.country === "KZ" || e.country === "KG") ? ` · ${t(`country.${e.country}`)}` : "";
+  const out = [`${n}. ${entryName(e, locale)}${abroad}`];
   const town = townOf(d, e, locale);
   if (town) out.push(km !== null && km >= 5 ? t("near.distance", { town, km }) : town);
   const services = e.services.filter((s) => s !== "hotline").map((s) => t(`services.${s}`));
   if (services.length) out.push(t("near.services", { list: services.join(", ") }));
   if (e.phones.length) out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}`);
-  else out.push(t("near.noPhone", { line }));
+  // A service without a phone points to its own country's route line, with only what a source supports.
+  else if (e.country === "KZ" || e.country === "KG") out.push(t(`near.noPhoneBy.${e.country}`, { line: routeLine(d, e.country) }));
   if (e.address) out.push(t("near.address", { address: e.address }));
   else if (e.address_note && /not published/i.test(e.address_note)) out.push(t("near.addressHidden"));
   if (e.is_24_7) out.push(t("near.hours", { hours: t("hours.always") }));
   const doubtful = e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "");
-  if (doubtful) out.push(t("near.unconfirmed", { line }));
+  if (doubtful) out.push(t("near.unconfirmed"));
   out.push(e.latest_source_date ? t("near.checked", { date: e.latest_source_date }) : t("near.checkedUnknown"));
   return out.join("\n");
 }

@@ -82,6 +82,13 @@ export const TRUST_LINE_IDS: Record<Country, string[]> = {
 };
 /** Shown on the trust-lines screen only, marked as not for emergencies (not_for_crisis). */
 export const OTHER_LINE_IDS: Record<Country, string[]> = { KZ: [], KG: ["kg-nat-1966"] };
+/**
+ * The line to call where a service publishes no phone, and what the text may promise of it
+ * (src/data/SOURCES.md). KZ 111, the family, women's and children's contact center, refers callers
+ * on. KG 111 is the children's line: no source says it connects adults to crisis centers, so an
+ * adult in Kyrgyzstan is sent to 102, promised nothing more than that it answers danger.
+ */
+export const ROUTE_LINE_IDS: Record<Country, string> = { KZ: "kz-nat-111", KG: "kg-nat-102" };
 
 const LINE_TYPES = new Set(["emergency_number", "hotline"]);
 /** Rough boxes, only to catch a coordinate typed into the wrong country. */
