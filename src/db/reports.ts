@@ -33,7 +33,7 @@ const when = (s: string | null): Date | null => (s === null ? null : new Date(s)
 
 type ReportRow = {
   id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
-  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; case_word_hash: string | null; word_locked_until: string | null; status: string;
+  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; request: string | null; case_word_hash: string | null; word_locked_until: string | null; status: string;
   taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
   card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
 };
@@ -56,6 +56,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     photos: r.photos,
     contact: r.contact as ReportRecord["contact"],
     contactStopped: r.contact === "none" && !!r.contact_before,
+    request: r.request === "callback" ? "callback" : null,
     hasCaseWord: !!r.case_word_hash,
     wordLockedUntil: when(r.word_locked_until),
     status: r.status as Status,
@@ -106,8 +107,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
        ORDER BY urgent DESC, high_risk DESC, created_at ASC LIMIT 50`,
     ),
     insertReport: hot.prepare(
-      `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, contact, case_word_hash, staff_chat_id, created_at, updated_at)
-       VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @contact, @caseWordHash, @staffChatId, @at, @at)`,
+      `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, contact, case_word_hash, staff_chat_id, request, created_at, updated_at)
+       VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @contact, @caseWordHash, @staffChatId, @request, @at, @at)`,
     ),
     insertRelay: hot.prepare("INSERT INTO relays (report_id, handle_enc, handle_hash, last_inbound_at, created_at) VALUES (?, ?, ?, ?, ?)"),
     queue: hot.prepare(
@@ -177,6 +178,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       contact: r.contact,
       caseWordHash,
       staffChatId: r.staffChatId,
+      request: r.request ?? null,
       at: dt(at),
     });
     q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));

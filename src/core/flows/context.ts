@@ -11,6 +11,8 @@ export interface FlowDeps {
   directory: Directory;
   towns: TownMatcher;
   config: Pick<Config, "nearRadiusKm" | "defaultLocale" | "coverText">;
+  /** Reports, when set up: where a region's requests go (null: nowhere). */
+  reports?: { staffChatFor(regionId: string | null): number | null };
 }
 
 export interface FlowCtx {

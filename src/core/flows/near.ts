@@ -158,6 +158,10 @@ export function resultsView(
   messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n"), phones));
 
   const options: Option[] = [];
+  // No phone published nearby: the person can still be written to, through the staff of that region.
+  const phoneless = entries.find((h) => !h.entry.phones.length && h.entry.scope !== "national");
+  const region = phoneless ? (phoneless.entry.region_id ?? null) : null;
+  if (phoneless && deps.reports && deps.reports.staffChatFor(region) !== null) options.push({ id: `r:callback:${region ?? ""}`, label: t("near.askWrite") });
   if (offset + RESULTS_PER_PAGE < results.length) options.push({ id: "more", label: t("near.more") });
   options.push({ id: "near:regions", label: t("near.chooseRegionButton") }, menuOption(t));
   return {

@@ -81,11 +81,34 @@ export async function startReport(ctx: ReportCtx): Promise<View> {
   return beginDraft(ctx);
 }
 
-function limitsView(ctx: ReportCtx): View {
+/**
+ * "Ask them to write to me" (issue 16): where the nearest service publishes no phone, a short,
+ * anonymous request into that region's staff queue, answered through the same relay as a report.
+ * Who it is for, when it is safe to write, a case word: no story.
+ */
+export async function startCallback(ctx: ReportCtx, regionId: string): Promise<View> {
+  const region = regionId ? ctx.deps.directory.place(regionId) : undefined;
+  if (ctx.rd.staffChatFor(region?.id ?? null) === null) return menuView(ctx, ctx.t("report.unavailable"));
+  const capped = await capView(ctx);
+  if (capped) return capped;
+  const existing = await ctx.rd.reports.getDraft(ctx.address);
+  if (existing && existing.step !== "about") return startReport(ctx); // a report being written: resume or restart it first
+  if (!ctx.session.limitsShown) return limitsView(ctx, `r:gocb:${region?.id ?? ""}`);
+  return beginCallback(ctx, region?.id ?? null);
+}
+
+async function beginCallback(ctx: ReportCtx, regionId: string | null): Promise<View> {
+  const region = regionId ? ctx.deps.directory.place(regionId) : undefined;
+  const d: Draft = { step: "about", kinds: [], request: "callback", regionId: region?.id ?? null, country: (region?.country as Country | undefined) ?? ctx.session.country };
+  await saveDraft(ctx, d);
+  return stepView(ctx, d);
+}
+
+function limitsView(ctx: ReportCtx, go = "r:go"): View {
   const { t } = ctx;
   return {
     messages: [text(t("report.limits", { exit: t("common.exitButton") }))],
-    options: [{ id: "r:go", label: t("report.understood") }, cancel(t)],
+    options: [{ id: go, label: t("report.understood") }, cancel(t)],
     columns: 1,
     state: { screen: "report:limits" },
   };
@@ -104,7 +127,7 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
     switch (d.step) {
       case "about":
         return {
-          messages: [text(t("report.askAbout"))],
+          messages: d.request === "callback" ? [text(`${t("report.callbackIntro")}\n\n${t("report.askAbout")}`)] : [text(t("report.askAbout"))],
           options: [...ABOUT.map((a) => ({ id: `r:about:${a}`, label: t(`report.about.${a}`) })), cancel(t)],
           columns: 1,
           state: { screen: "report:about" },
@@ -162,8 +185,9 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
       }
       case "contact":
         return {
-          messages: [text(t("report.askContact"))],
-          options: [...CONTACT.map((c) => ({ id: `r:contact:${c}`, label: t(`report.contact.${c}`) })), cancel(t)],
+          // A request to be written to has no "do not contact me".
+          messages: [text(t(d.request === "callback" ? "report.askContactCallback" : "report.askContact"))],
+          options: [...CONTACT.filter((c) => d.request !== "callback" || c !== "none").map((c) => ({ id: `r:contact:${c}`, label: t(`report.contact.${c}`) })), cancel(t)],
           columns: 1,
           state: { screen: "report:contact" },
         };
@@ -193,6 +217,17 @@ function regionLabel(ctx: FlowCtx, regionId: string | null | undefined): string 
 
 function reviewView(ctx: ReportCtx, d: Draft): View {
   const { t } = ctx;
+  if (d.request === "callback") {
+    const lines = [
+      t("report.callbackReviewTitle"),
+      "",
+      `${t("report.reviewAbout")}: ${d.about ? t(`report.about.${d.about}`) : "—"}`,
+      `${t("report.reviewWhere")}: ${regionLabel(ctx, d.regionId)}`,
+      `${t("report.reviewContact")}: ${t(`report.contact.${d.contact ?? "any"}`)}`,
+      `${t("report.reviewCaseWord")}: ${d.caseWord ? t("report.caseWordSet") : t("report.notGiven")}`,
+    ];
+    return { messages: [text(lines.join("\n"))], options: [{ id: "r:send", label: t("report.callbackSend") }, cancel(t)], columns: 1, protect: true, state: { screen: "report:review" } };
+  }
   const lines = [
     t("report.reviewTitle"),
     "",
@@ -218,7 +253,7 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
 
 /** The step after the current one, given the answers so far and where the person is. */
 function advance(d: Draft, channel: ChannelName): Draft {
-  const order = ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
+  const order = d.request === "callback" ? ["about", "contact", "caseword", "review"] : ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
   // The danger questions ("risk") are one step of the order, however many are answered.
   let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
   // Photos are offered only where they are relayed with their metadata stripped: Telegram's photos.
@@ -239,6 +274,11 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
   if (act === "go") {
     ctx.session.limitsShown = true;
     return beginDraft(ctx);
+  }
+  if (act === "callback") return startCallback(ctx, arg ?? "");
+  if (act === "gocb") {
+    ctx.session.limitsShown = true;
+    return beginCallback(ctx, arg || null);
   }
   if (act === "mine") return myReportsView(ctx);
   if (act === "open") return reportStatusView(ctx, arg ?? "");
@@ -430,8 +470,9 @@ export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): 
 
 async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
   const { t, rd } = ctx;
-  if (!d.about || !d.text || !d.kinds.length || !d.contact || (wordRequired(d) && !d.caseWord))
-    return stepView(ctx, { ...d, step: !d.about ? "about" : !d.kinds.length ? "kinds" : !d.text ? "text" : !d.contact ? "contact" : "caseword" });
+  const story = d.request !== "callback";
+  if (!d.about || (story && !d.text) || (story && !d.kinds.length) || !d.contact || (wordRequired(d) && !d.caseWord))
+    return stepView(ctx, { ...d, step: !d.about ? "about" : story && !d.kinds.length ? "kinds" : story && !d.text ? "text" : !d.contact ? "contact" : "caseword" });
   const staffChatId = rd.staffChatFor(d.regionId ?? null);
   if (staffChatId === null) return menuView(ctx, t("report.unavailable"));
   // Checked again at the end: a draft begun before the day's last report was sent.
@@ -455,11 +496,12 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
         urgent: !!d.urgent,
         highRisk: isHighRisk(risk),
         riskAnswers: risk,
-        text: d.text,
+        text: d.text ?? "",
         photos: d.photos ?? [],
         contact: d.contact,
         caseWord: d.caseWord ?? null,
         staffChatId,
+        request: d.request ?? null,
       },
       ctx.address,
       [

@@ -112,10 +112,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     const lines = [
       ...(r.urgent ? [t("staff.card.urgent")] : []),
       ...(r.highRisk ? [t("staff.card.highRisk")] : []),
-      t("staff.card.title", { code: r.code }),
+      t(r.request === "callback" ? "staff.card.callbackTitle" : "staff.card.title", { code: r.code }),
       t("staff.card.age", { ago: ago(t, r.createdAt, deps.now()) }),
       t("staff.card.about", { about: t(`staff.about.${r.about}`) }),
-      t("staff.card.kinds", { kinds: r.kinds.map((k) => t(`report.kind.${k}`)).join("; ") }),
+      ...(r.request === "callback" ? [] : [t("staff.card.kinds", { kinds: r.kinds.map((k) => t(`report.kind.${k}`)).join("; ") })]),
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
       ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
@@ -123,7 +123,8 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       ...(r.wordLockedUntil && r.wordLockedUntil > deps.now() ? [t("staff.card.wordLocked")] : []),
       t("staff.card.status", { status: statusText(r) }),
       "",
-      ...(opts.withText ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")] : [t("staff.card.textWithheld")]),
+      // A request to be written to has no story: nothing to withhold.
+      ...(r.request === "callback" ? [t("staff.card.callbackText")] : opts.withText ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")] : [t("staff.card.textWithheld")]),
     ];
     return { text: lines.join("\n"), buttons: buttonsFor(r) };
   }

@@ -32,6 +32,8 @@ export interface Draft {
   risk?: string; // "y" / "n" per answered question
   contact?: Contact;
   caseWord?: string | null;
+  /** "callback": only "please write to me" (issue 16), asked where a service publishes no phone. */
+  request?: "callback";
   updatedAt?: string;
 }
 
@@ -49,6 +51,8 @@ interface ReportFields {
   highRisk: boolean;
   contact: Contact;
   staffChatId: number;
+  /** "callback": a request to be written to, without a story (its text is empty). */
+  request?: "callback" | null;
 }
 
 export interface NewReport extends ReportFields {

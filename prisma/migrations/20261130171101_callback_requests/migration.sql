@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "reports" ADD COLUMN "request" TEXT;
+

@@ -1,0 +1,73 @@
+/**
+ * "No phone" still leads to help (issue 16): where the nearest service
+ * publishes no phone, a person asks to be written to, in a few taps, and the
+ * staff of that region answer through the anonymous relay.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { approvedStaff, buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+
+const MAIN = -1004440100;
+const OSH = -1004440200;
+const STAFF = 4401;
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe("ask them to write to me (issue 16)", () => {
+  it("from Osh: three taps and a case word put a request in the Osh group's queue, and the staff reply reaches the person through the relay", async () => {
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(MAIN), REGION_CHATS: `kg-osh-city=${OSH}`, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => {
+        emu.protectedChats.add(MAIN);
+        emu.protectedChats.add(OSH);
+      },
+    });
+    const { emu } = h;
+    await approvedStaff(h, OSH, STAFF);
+    const chat = 4501;
+    const step = async (act: () => unknown, n = 1) => {
+      const before = emu.sent(chat).length;
+      act();
+      return emu.waitForSent(chat, before, n);
+    };
+    await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
+    await step(() => pressLabel(emu, chat, "Русский"));
+    await step(() => pressLabel(emu, chat, /Кыргызстан/));
+    await step(() => pressLabel(emu, chat, "📍 Помощь рядом"), 2);
+    const results = await step(() => emu.sendLocation(chat, 40.53, 72.8), 2);
+    const list = results.at(-1)!;
+    expect(list.text).toContain("Телефон не опубликован. Если опасно — звоните на 102.");
+    expect(buttonsOf(list.payload)).toContain("✉ Попросить написать мне");
+
+    const [limits] = await step(() => pressLabel(emu, chat, "✉ Попросить написать мне"));
+    expect(limits!.text).toContain("Прежде чем начать");
+    const [about] = await step(() => pressLabel(emu, chat, "Понятно, дальше"));
+    expect(about!.text).toMatch(/^Сотрудник центра вашего региона напишет вам сюда/);
+    const [when] = await step(() => pressLabel(emu, chat, "Со мной"));
+    expect(when!.text).toBe("Когда вам безопасно получить сообщение здесь?");
+    expect(buttonsOf(when!.payload)).not.toContain("Нет, не связываться");
+    await step(() => pressLabel(emu, chat, "Да, в любое время"));
+    const [review] = await step(() => emu.sendText(chat, "черника"));
+    expect(review!.text).toMatch(/^Проверьте просьбу написать вам:/);
+    expect(review!.text).toContain("Ош");
+    const got = await step(() => pressLabel(emu, chat, "📨 Попросить написать"), 2);
+    const code = /Код вашего обращения: (\S+)/.exec(got.find((m) => m.text?.startsWith("Получено."))!.text!)![1]!;
+
+    const card = await emu.waitFor(() => emu.sent(OSH).find((m) => m.text?.includes(code)), 5000, "card in the Osh group");
+    expect(card.text).toContain(`✉ Просьба написать ${code}`);
+    expect(card.text).toContain("Человек не нашёл телефона службы рядом и просит написать ему в бота.");
+    expect(emu.sent(MAIN).some((m) => m.text?.includes(code))).toBe(false);
+    const r = (await h.app.reports.byCode(code))!;
+    expect(r.request).toBe("callback");
+    expect(r.regionId).toBe("kg-osh-city");
+
+    emu.press(OSH, card.id, (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data, { id: STAFF });
+    await emu.waitFor(() => emu.textOf(OSH, card.id)?.includes("взял") === true, 5000, "taken");
+    const [knock] = await step(() => emu.groupMessage(OSH, STAFF, "Здравствуйте, это кризисный центр Оша. Чем помочь?", card.id));
+    expect(knock!.text).toBe("У вас новое сообщение. Нажмите, чтобы прочитать.");
+    const [shown] = await step(() => pressLabel(emu, chat, "Прочитать"));
+    expect(shown!.text).toContain("Здравствуйте, это кризисный центр Оша. Чем помочь?");
+  });
+});
