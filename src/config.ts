@@ -22,6 +22,8 @@ export interface Config {
   databaseFile: string;
   /** Staff group for reports; null while reports are not set up. */
   adminChatId: number | null;
+  /** Where directory signals go ("a number did not work"); ADMIN_CHAT_ID when unset. */
+  directoryChatId: number | null;
   /** Telegram user ids of the supervisors: they approve staff and may act on reports others hold (decision 11). */
   staffSupervisors: number[];
   defaultLocale: Locale;
@@ -191,6 +193,13 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKeyGenerated = true;
   }
 
+  let directoryChatId: number | null = null;
+  const directoryRaw = str("DIRECTORY_CHAT_ID");
+  if (directoryRaw !== undefined) {
+    if (!/^-?\d+$/.test(directoryRaw)) problems.push(`DIRECTORY_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${directoryRaw}"`);
+    else directoryChatId = Number(directoryRaw);
+  }
+
   const staffSupervisors: number[] = [];
   for (const part of (str("STAFF_SUPERVISORS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
     if (!/^\d{1,15}$/.test(part)) problems.push(`STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "${part}"`);
@@ -235,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegramProxy,
     databaseFile,
     adminChatId,
+    directoryChatId: directoryChatId ?? adminChatId,
     staffSupervisors,
     defaultLocale: isLocale(localeRaw) ? localeRaw : "ru",
     coverText,

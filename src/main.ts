@@ -72,7 +72,7 @@ export function encryptionKey(config: Config, logger: Logger): Buffer {
 
 /** Every staff chat: the admin chat and the region chats. */
 export function staffChatsOf(config: Config): number[] {
-  return [...new Set([...(config.adminChatId !== null ? [config.adminChatId] : []), ...Object.values(config.regionChats)])];
+  return [...new Set([...(config.adminChatId !== null ? [config.adminChatId] : []), ...Object.values(config.regionChats), ...(config.directoryChatId !== null ? [config.directoryChatId] : [])])];
 }
 
 export interface StartOptions {
@@ -285,6 +285,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       },
       caseWordAfterHours: config.caseWordAfterHours,
       reportsPerDay: config.reportsPerDay,
+      directoryChat: config.telegramEnabled && config.directoryChatId !== null ? moved(config.directoryChatId) : null,
+      staffLocale: config.staffLocale,
       async defer(address, screen, locale, since, notBefore, expireMinutes) {
         // Keyed by the chat key, never the address (which travels sealed in the payload).
         await reports.enqueue([{ dedupeKey: `answer:${crypto.randomUUID()}`, target: `answer:${sealer.chatKey(address)}`, payload: { type: "answer", address, screen, locale, since: since.toISOString(), expireMinutes } }], notBefore);

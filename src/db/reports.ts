@@ -460,6 +460,14 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       return ids;
     },
     closedSince: (since, chats) => prisma.report.count({ where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } } }),
+    async noteSignal(entryId, at, notice) {
+      return prisma.$transaction(async (tx) => {
+        await tx.directorySignal.create({ data: { entryId, at } });
+        const n = await tx.directorySignal.count({ where: { entryId, at: { gte: new Date(at.getTime() - 30 * DAY) } } });
+        await queue(tx, notice(n), at);
+        return n;
+      });
+    },
     async notePing(id, at, outbox) {
       return prisma.$transaction(async (tx) => {
         const r = await tx.report.findUnique({ where: { id } });
@@ -538,6 +546,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       const texts = await prisma.report.updateMany({ where: { id: { in: ids } }, data: { textEnc: null, caseWordHash: null, textPurgedAt: now } });
       const messages = await prisma.reportMessage.deleteMany({ where: { reportId: { in: ids } } });
       const threads = await prisma.staffThread.deleteMany({ where: { reportId: { in: ids } } });
+      // Signals about directory numbers are kept a year, for the checks of the directory.
+      await prisma.directorySignal.deleteMany({ where: { at: { lt: new Date(t - 365 * DAY) } } });
       const drafts = await prisma.reportDraft.deleteMany({ where: { updatedAt: { lt: new Date(t - limits.draftHours * 3600_000) } } });
       const outbox = await prisma.outbox.deleteMany({ where: { status: { in: ["sent", "dead"] }, createdAt: { lt: new Date(t - 7 * DAY) } } });
       const audits = await prisma.auditLog.deleteMany({ where: { at: { lt: new Date(t - limits.auditDays * DAY) } } });

@@ -70,4 +70,49 @@ describe("ask them to write to me (issue 16)", () => {
     const [shown] = await step(() => pressLabel(emu, chat, "Прочитать"));
     expect(shown!.text).toContain("Здравствуйте, это кризисный центр Оша. Чем помочь?");
   });
+
+  it("«☎ Номер не сработал»: a content-free notice goes to the directory group, counted per number; nothing about the person", async () => {
+    const DIRECTORY = -1004440300;
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(MAIN), DIRECTORY_CHAT_ID: String(DIRECTORY), GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => {
+        emu.protectedChats.add(MAIN);
+        emu.protectedChats.add(DIRECTORY);
+      },
+    });
+    const { emu } = h;
+    const signal = async (chat: number, name: string) => {
+      emu.people.set(chat, { firstName: name, username: `${name.toLowerCase()}_x` });
+      const step = async (act: () => unknown, n = 1) => {
+        const before = emu.sent(chat).length;
+        act();
+        return emu.waitForSent(chat, before, n);
+      };
+      await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
+      await step(() => pressLabel(emu, chat, "Русский"));
+      await step(() => pressLabel(emu, chat, /Казахстан/));
+      await step(() => pressLabel(emu, chat, "📍 Помощь рядом"), 2);
+      await step(() => emu.sendLocation(chat, 43.24, 76.89), 2);
+      const [which] = await step(() => pressLabel(emu, chat, "☎ Номер не сработал"));
+      expect(which!.text).toBe("Какой номер не сработал? Мы передадим, его проверят. О вас ничего не передаётся.");
+      const [thanks] = await step(() => pressLabel(emu, chat, /^150 · /));
+      expect(thanks!.text).toContain("Спасибо, передали: номер проверят. Если опасно сейчас — звоните: 112, 102.");
+    };
+    await signal(4601, "Айгерим");
+    const first = await emu.waitFor(() => emu.sent(DIRECTORY).find((m) => m.text?.startsWith("☎ У кого-то не сработал номер")), 5000, "notice");
+    expect(first.text).toMatch(/\(150\)\. Сигналов за 30 дней: 1\. Проверьте его\.$/);
+    expect(await h.app.db.prisma.directorySignal.count()).toBe(1);
+    // A second person in the same hour: counted, and the group is not told twice within the hour.
+    await signal(4602, "Гульмира");
+    expect(await h.app.db.prisma.directorySignal.count()).toBe(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("☎ У кого-то не сработал номер"))).toHaveLength(1);
+    // The next hour's notice carries the count.
+    const { entryId } = (await h.app.db.prisma.directorySignal.findFirst())!;
+    await h.app.reports.noteSignal(entryId, new Date(), (n) => [{ dedupeKey: `signal:${entryId}:next-hour`, target: `staff:${DIRECTORY}`, payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name: "150", phones: "150", n } } }]);
+    h.app.outbox.kick();
+    await emu.waitFor(() => emu.sent(DIRECTORY).some((m) => m.text?.includes("Сигналов за 30 дней: 3")), 5000, "next notice");
+    expect(JSON.stringify(emu.sent(DIRECTORY))).not.toMatch(/4601|4602|Айгерим|Гульмира|айгерим_x/);
+    expect(emu.sent(MAIN).some((m) => m.text?.includes("не сработал номер"))).toBe(false);
+  });
 });

@@ -12,7 +12,7 @@ export interface FlowDeps {
   towns: TownMatcher;
   config: Pick<Config, "nearRadiusKm" | "defaultLocale" | "coverText">;
   /** Reports, when set up: where a region's requests go (null: nowhere). */
-  reports?: { staffChatFor(regionId: string | null): number | null };
+  reports?: { staffChatFor(regionId: string | null): number | null; directoryChat?: number | null };
 }
 
 export interface FlowCtx {

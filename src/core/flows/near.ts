@@ -162,6 +162,7 @@ export function resultsView(
   const phoneless = entries.find((h) => !h.entry.phones.length && h.entry.scope !== "national");
   const region = phoneless ? (phoneless.entry.region_id ?? null) : null;
   if (phoneless && deps.reports && deps.reports.staffChatFor(region) !== null) options.push({ id: `r:callback:${region ?? ""}`, label: t("near.askWrite") });
+  if (deps.reports?.directoryChat) options.push({ id: "r:numbers", label: t("near.numberFailed") });
   if (offset + RESULTS_PER_PAGE < results.length) options.push({ id: "more", label: t("near.more") });
   options.push({ id: "near:regions", label: t("near.chooseRegionButton") }, menuOption(t));
   return {

@@ -5,14 +5,15 @@
  */
 import crypto from "node:crypto";
 import { crashPoint } from "../../crash-points.ts";
-import { pickerRegions, placeName } from "../services/directory.ts";
+import type { Locale } from "../../config.ts";
+import { entryName, pickerRegions, placeName, type Entry } from "../services/directory.ts";
 import { newReportCode, normalizeCode } from "../services/sealer.ts";
 import type { Address, ChannelName, Country, Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";
 import { dangerView, numbersOf } from "../flows/lines.ts";
 import { menuView } from "../flows/start.ts";
-import { PAGE_SIZE } from "../flows/near.ts";
+import { PAGE_SIZE, RESULTS_PER_PAGE } from "../flows/near.ts";
 import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportRecord, type ReportStore } from "./types.ts";
 
 export const MAX_REPORT_TEXT = 2000;
@@ -32,6 +33,10 @@ export interface ReportDeps {
   caseWordAfterHours: number;
   /** Reports one chat may send in 24 hours (REPORTS_PER_DAY). */
   reportsPerDay: number;
+  /** Where "a number did not work" goes (DIRECTORY_CHAT_ID, else the admin chat); null: nowhere. */
+  directoryChat?: number | null;
+  /** The staff groups' language (STAFF_LOCALE), for names in their notices. */
+  staffLocale?: Locale;
   now: () => Date;
   /** Wakes the outbox: held deliveries were released. */
   kick?(): void;
@@ -79,6 +84,46 @@ export async function startReport(ctx: ReportCtx): Promise<View> {
   }
   if (!ctx.session.limitsShown) return limitsView(ctx);
   return beginDraft(ctx);
+}
+
+/** The numbers on the results screen just shown, and the national trust lines: the ones a person may have tried. */
+function numbersShown(ctx: ReportCtx): Entry[] {
+  const d = ctx.deps.directory;
+  const st = ctx.session.state;
+  const shown = (st?.results ?? []).slice(st?.offset ?? 0, (st?.offset ?? 0) + RESULTS_PER_PAGE).map((id) => d.byId(id));
+  const country = ctx.session.country ?? ((shown[0]?.country as Country | undefined) ?? "KZ");
+  const all = [...shown, ...d.lines(country, "trust")].filter((e): e is Entry => !!e && e.phones.length > 0);
+  return [...new Map(all.map((e) => [e.id, e])).values()];
+}
+
+/** "A number did not work" (issue 16): which one? Nothing about the person is asked or passed on. */
+function numbersView(ctx: ReportCtx): View {
+  const { t } = ctx;
+  const entries = numbersShown(ctx);
+  if (!entries.length || !ctx.rd.directoryChat) return menuView(ctx);
+  return {
+    messages: [text(t("near.numberWhich"))],
+    options: [...entries.map((e) => ({ id: `r:sig:${e.id}`, label: `${e.phones.map((p) => p.as_published).join(", ")} · ${entryName(e, ctx.locale)}`.slice(0, 60) })), menuOption(t)],
+    columns: 1,
+    state: { screen: "report:numbers" },
+  };
+}
+
+async function numberFailed(ctx: ReportCtx, entryId: string): Promise<View> {
+  const { t, rd } = ctx;
+  const e = ctx.deps.directory.byId(entryId);
+  const chat = rd.directoryChat;
+  if (!e || !e.phones.length || !chat) return menuView(ctx);
+  const at = rd.now();
+  const name = entryName(e, rd.staffLocale ?? "ru");
+  const phones = e.phones.map((p) => p.as_published).join(", ");
+  await rd.reports.noteSignal(e.id, at, (n) => [
+    // Content-free: which entry, when (the notice's time), how often; nothing about who.
+    { dedupeKey: `signal:${e.id}:${Math.floor(at.getTime() / 3600_000)}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name, phones, n } } },
+  ]);
+  rd.kick?.();
+  const c = (e.country === "KG" ? "KG" : "KZ") as Country;
+  return menuView(ctx, t("near.numberThanks", { lines: numbersOf(ctx.deps.directory, c, "emergency").slice(0, 2).join(", ") }));
 }
 
 /**
@@ -276,6 +321,8 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     return beginDraft(ctx);
   }
   if (act === "callback") return startCallback(ctx, arg ?? "");
+  if (act === "numbers") return numbersView(ctx);
+  if (act === "sig") return numberFailed(ctx, arg ?? "");
   if (act === "gocb") {
     ctx.session.limitsShown = true;
     return beginCallback(ctx, arg || null);

@@ -197,6 +197,11 @@ export interface ReportStore {
    * and puts what they held back in the queue; returns the ids requeued.
    */
   rosterDecide(staffChatId: number, userId: number, decision: "approve" | "remove", by: { id: number; name: string }, at: Date): Promise<{ name: string; requeued: string[] } | null>;
+  /**
+   * "A number did not work" for this directory entry: recorded (which entry, when; nothing about the
+   * person) with the staff notice `notice(count)` in one commit. Returns the signals of 30 days.
+   */
+  noteSignal(entryId: string, at: Date, notice: (count: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<number>;
   notePing(id: string, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
 
   getDraft(address: Address): Promise<Draft | null>;
