@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTranslator } from "../../src/core/i18n.ts";
+import { sensitiveTermsIn } from "../support/sensitive-terms.ts";
 import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
 
 let h: Harness;
@@ -128,10 +130,17 @@ describe("telegram: numbers", () => {
     pressLabel(h.emu, chat, "📇 Карточка с номерами");
     const [card] = await h.emu.waitForSent(chat, n, 2);
     expect(card!.text).toBe(
-      ["Полезные номера — Казахстан", "112 — единая служба спасения", "102 — полиция", "103 — скорая помощь",
-        "111 — контакт-центр по вопросам семьи, женщин и детей; можно и написать, круглосуточно",
-        "150 — линия доверия для детей и молодёжи, общий номер кризисных центров, часы работы уточняются"].join("\n"),
+      ["Полезные номера — Казахстан", "112 — служба спасения", "102 — полиция", "103 — скорая помощь", "111 — справочная линия, круглосуточно", "150 — детская и молодёжная линия, часы работы уточняются"].join("\n"),
     );
+    // Copyable and unprotected, so neutral all through: nothing of what the numbers are for beyond the
+    // emergency services' own names (review §6).
+    const services = new Set(["полици", "милици", "спасени", "полиция", "милиция"]);
+    for (const l of ["ru", "kk", "ky"] as const) {
+      const c = createTranslator().fixed(l);
+      const lines = ["kz_nat_112", "kz_nat_102", "kz_nat_103", "kz_nat_111", "kz_nat_150", "kg_nat_102", "kg_nat_103", "kg_nat_112", "kg_nat_111"].map((k) => c(`card.about.${k}`)).join("\n");
+      expect(sensitiveTermsIn(lines).filter((t) => !services.has(t)), l).toEqual([]);
+    }
+    expect(sensitiveTermsIn(card!.text!).filter((t) => !services.has(t))).toEqual([]);
     expect(card!.payload.protect_content).toBe(false);
     expect(card!.payload.parse_mode).toBeUndefined();
   });

@@ -167,7 +167,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     // Send: the confirmation, then the menu. Waiting for both, so the menu cannot be taken later for the knock.
     const got = await say(jid, "1", 2);
     expect(got[0]).toMatch(/^Получено\. Код вашего обращения: \S{4}-\S{4}/);
-    expect(got[1]).toMatch(/^Что нужно\?/);
+    expect(got[1]).toMatch(/^Чем помочь\?/);
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("Соседа запугивает")), 5000, "card");
     expect(card.text).toContain("Где: Шымкент");
     expect(JSON.stringify(emu.calls)).not.toContain("77017776655");

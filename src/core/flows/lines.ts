@@ -4,18 +4,19 @@ import { ROUTE_LINE_IDS, type Directory, type Entry } from "../services/director
 import { COUNTRIES, type Country } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
 
-const aboutKey = (e: Entry) => `lines.about.${e.id.replace(/-/g, "_")}`;
+/** What a line is for: in full on the lines screen, neutral on the copyable card ("card.about"). */
+const aboutKey = (e: Entry, base = "lines.about") => `${base}.${e.id.replace(/-/g, "_")}`;
 
 function hoursOf(e: Entry, t: T): string {
   return e.is_24_7 ? t("hours.always") : t("hours.unknown");
 }
 
 /** "111 — what it is for, 24/7" for every published number of an entry. */
-export function lineItems(e: Entry, t: T, withHours = true): string[] {
+export function lineItems(e: Entry, t: T, withHours = true, about = "lines.about"): string[] {
   return e.phones.map((p) => {
     const prefix = p.dial_note?.match(/dial (\d{3,5}) first/)?.[1];
     const extra = [withHours ? hoursOf(e, t) : null, prefix ? t("lines.dialPrefix", { prefix }) : null].filter(Boolean).join("; ");
-    return t("lines.item", { number: p.as_published, about: t(aboutKey(e)) }) + (extra ? `, ${extra}` : "");
+    return t("lines.item", { number: p.as_published, about: t(aboutKey(e, about)) }) + (extra ? `, ${extra}` : "");
   });
 }
 
@@ -96,8 +97,9 @@ export function cardView(ctx: FlowCtx): View {
   const blocks = countries.map((c) =>
     [
       t("card.title", { country: t(`country.name${c}`) }),
-      ...deps.directory.lines(c, "emergency").flatMap((e) => lineItems(e, t, false)),
-      ...deps.directory.lines(c, "trust").flatMap((e) => lineItems(e, t)),
+      // Neutral descriptions: the card is left unprotected to be copied, and someone else may see it.
+      ...deps.directory.lines(c, "emergency").flatMap((e) => lineItems(e, t, false, "card.about")),
+      ...deps.directory.lines(c, "trust").flatMap((e) => lineItems(e, t, true, "card.about")),
     ].join("\n"),
   );
   return {

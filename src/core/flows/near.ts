@@ -195,7 +195,8 @@ export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale
   const out = [`${n}. ${entryName(e, locale)}${abroad}`];
   const town = townOf(d, e, locale);
   if (town) out.push(km !== null && km >= 5 ? t("near.distance", { town, km }) : town);
-  const services = e.services.filter((s) => s !== "hotline").map((s) => t(`services.${s}`));
+  // Kyrgyzstan's police is still the militsiya.
+  const services = e.services.filter((s) => s !== "hotline").map((s) => t(s === "police" && e.country === "KG" ? "services.policeKG" : `services.${s}`));
   if (services.length) out.push(t("near.services", { list: services.join(", ") }));
   if (e.phones.length) out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}`);
   // A service without a phone points to its own country's route line, with only what a source supports.
