@@ -188,7 +188,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   }
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
-  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick });
+  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since) });
   const staff = telegram && createTelegramStaff({
     bot: telegram.bot,
     desk,

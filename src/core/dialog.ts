@@ -18,6 +18,7 @@ import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
 import { createChatPace } from "./services/pace.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
+import { parseStartLink, type StartLink } from "./flows/links.ts";
 import { locationResultsView, moreResultsView, nearView, placeResultsView, regionChosenView, regionsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
@@ -170,9 +171,16 @@ export function createDialog(deps: DialogDeps): Dialog {
     };
     session.lastSeenAt = now;
 
+    // A campaign link: language, country and region at once, and its source counted (issue 17).
+    const link = input.type === "command" && input.command === "start" ? parseStartLink(input.args.trim(), deps.directory) : null;
+    if (link) {
+      if (link.locale) session.locale = link.locale;
+      if (link.country) session.country = link.country;
+      if (link.source) await store.countSource(link.source, now).catch((err) => logger.warn("dialog.count_failed", describeError(err)));
+    }
     let view: View;
     try {
-      view = firstContact ? welcomeView(ctxFor(session)) : await route(session, input);
+      view = link ? linkedStartView(ctxFor(session), link) : firstContact ? welcomeView(ctxFor(session)) : await route(session, input);
     } catch (err) {
       logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
       view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
@@ -220,6 +228,13 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
     await store.saveSession(session, tracked);
     if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
+  }
+
+  /** The welcome (the exit hint and the emergency numbers come first, always), then the region's services or the menu. */
+  function linkedStartView(ctx: FlowCtx, link: StartLink): View {
+    const place = link.regionId ? deps.directory.place(link.regionId) : undefined;
+    if (!link.locale) return welcomeView(ctx);
+    return welcomeView(ctx, place ? placeResultsView(ctx, place) : ctx.session.country ? menuView(ctx) : countryView(ctx));
   }
 
   const asTracked = (refs: SentRef[]): TrackedRef[] => refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));

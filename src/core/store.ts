@@ -107,6 +107,10 @@ export interface Store {
   doneDeletes(address: Address, ids: string[]): Promise<void>;
   /** Deletions that failed for now are tried again at `at`. */
   laterDeletes(address: Address, ids: string[], at: Date): Promise<void>;
+  /** A campaign source seen on this day (issue 17): an aggregate counter, tied to no chat. */
+  countSource(source: string, at: Date): Promise<void>;
+  /** Visits per source since then. */
+  sourceCounts(since: Date): Promise<Record<string, number>>;
   /** Retention (P7): forgets idle sessions and message ids too old to delete. */
   purgeExpired(now: Date, limits: { sessionTtlHours: number; messageTrackHours: number }): Promise<{ sessions: number; messages: number }>;
 }

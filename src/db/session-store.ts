@@ -119,6 +119,8 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     due: db.prepare("SELECT chat, handle_enc, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
     laterDelete: db.prepare("UPDATE expiring_messages SET delete_at = ? WHERE chat = ? AND message_id = ?"),
+    countSource: db.prepare("INSERT INTO campaign_counts (day, source, n) VALUES (?, ?, 1) ON CONFLICT(day, source) DO UPDATE SET n = n + 1"),
+    sourceCounts: db.prepare("SELECT source, sum(n) AS n FROM campaign_counts WHERE day >= ? GROUP BY source ORDER BY n DESC"),
   };
   const cache = new Map<string, SessionRecord>();
   const remember = (s: SessionRecord) => {
@@ -308,6 +310,12 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
         await write(() => scheduleMany(address, ids, at));
         await walSync();
       }
+    },
+    async countSource(source, at) {
+      await write(() => q.countSource.run(iso(at).slice(0, 10), source));
+    },
+    async sourceCounts(since) {
+      return Object.fromEntries((q.sourceCounts.all(iso(since).slice(0, 10)) as Array<{ source: string; n: number }>).map((r) => [r.source, r.n]));
     },
     async dueDeletes(now) {
       const by = new Map<string, { address: Address; ids: string[] }>();

@@ -1,6 +1,6 @@
 /** First contact, language and country, and the main menu. */
 import { LOCALES, type Locale } from "../../config.ts";
-import { COUNTRIES, type Country } from "../types.ts";
+import { COUNTRIES, type Country, type OutMessage } from "../types.ts";
 import { allNumbers, bothCountriesBlock } from "./lines.ts";
 import { text, type FlowCtx, type View } from "./context.ts";
 
@@ -8,11 +8,15 @@ import { text, type FlowCtx, type View } from "./context.ts";
  * The first screen (S10): calm, the emergency numbers of both countries, the
  * exit hint; then the language choice with the client's language first.
  */
-export function welcomeView(ctx: FlowCtx): View {
+/** The first words: calm, the emergency numbers of both countries, and how to leave at once. */
+export function welcomeMessage(ctx: FlowCtx): OutMessage {
   const { t, deps } = ctx;
-  const welcome = t("welcome.text", { emergency: bothCountriesBlock(deps.directory, t), exitHint: t("common.exitHint") });
-  const lang = languageView(ctx);
-  return { ...lang, messages: [text(welcome, allNumbers(deps.directory, COUNTRIES)), ...lang.messages] };
+  return text(t("welcome.text", { emergency: bothCountriesBlock(deps.directory, t), exitHint: t("common.exitHint") }), allNumbers(deps.directory, COUNTRIES));
+}
+
+/** The welcome, then `next` (by default the language question). */
+export function welcomeView(ctx: FlowCtx, next: View = languageView(ctx)): View {
+  return { ...next, messages: [welcomeMessage(ctx), ...next.messages] };
 }
 
 export function languageView(ctx: FlowCtx): View {

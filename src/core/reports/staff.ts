@@ -49,6 +49,8 @@ export interface StaffDeskDeps {
   staffLocale: Locale;
   now: () => Date;
   kick: () => void;
+  /** Visits per campaign source since then (aggregate counters, issue 17). */
+  sources?: (since: Date) => Promise<Record<string, number>>;
 }
 
 export const TIMEZONE: Record<string, string> = { KZ: "Asia/Almaty", KG: "Asia/Bishkek" };
@@ -293,7 +295,9 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     },
 
     async statsText(chatIds: number[], days = 30): Promise<string> {
-      const s = await reports.stats(new Date(deps.now().getTime() - days * 86_400_000), chatIds);
+      const since = new Date(deps.now().getTime() - days * 86_400_000);
+      const s = await reports.stats(since, chatIds);
+      const sources = (await deps.sources?.(since)) ?? {};
       const fmt = (o: Record<string, number>, label: (k: string) => string) =>
         Object.entries(o)
           .sort((a, b) => b[1] - a[1])
@@ -311,6 +315,7 @@ export function createStaffDesk(deps: StaffDeskDeps) {
         fmt(s.byKind, (k) => t(`report.kind.${k}`)),
         `${t("staff.stats.byRegion")}:`,
         fmt(s.byRegion, region),
+        ...(Object.keys(sources).length ? [`${t("staff.stats.sources")}:`, fmt(sources, (k) => k)] : []),
       ].join("\n");
     },
 
