@@ -4,7 +4,7 @@
  * staff of that region answer through the anonymous relay.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { approvedStaff, buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { approvedStaff, buttonsOf, pressLabel, startHarness, stepper, type Harness } from "../support/harness.ts";
 
 const MAIN = -1004440100;
 const OSH = -1004440200;
@@ -27,11 +27,7 @@ describe("ask them to write to me (issue 16)", () => {
     const { emu } = h;
     await approvedStaff(h, OSH, STAFF);
     const chat = 4501;
-    const step = async (act: () => unknown, n = 1) => {
-      const before = emu.sent(chat).length;
-      act();
-      return emu.waitForSent(chat, before, n);
-    };
+    const step = stepper(emu, chat);
     await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
     await step(() => pressLabel(emu, chat, "Русский"));
     await step(() => pressLabel(emu, chat, /Кыргызстан/));
@@ -83,11 +79,7 @@ describe("ask them to write to me (issue 16)", () => {
     const { emu } = h;
     const signal = async (chat: number, name: string) => {
       emu.people.set(chat, { firstName: name, username: `${name.toLowerCase()}_x` });
-      const step = async (act: () => unknown, n = 1) => {
-        const before = emu.sent(chat).length;
-        act();
-        return emu.waitForSent(chat, before, n);
-      };
+      const step = stepper(emu, chat);
       await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
       await step(() => pressLabel(emu, chat, "Русский"));
       await step(() => pressLabel(emu, chat, /Казахстан/));

@@ -85,6 +85,15 @@ export function buttonsOf(payload: Record<string, any>): string[] {
   return ((payload.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string }>>).flat().map((b) => b.text);
 }
 
+/** `step(act, n)`: does `act` in the chat and waits for the bot's next `n` messages there, which it returns. */
+export function stepper(emu: BotApiEmulator, chat: number) {
+  return async (act: () => unknown, n = 1) => {
+    const before = emu.sent(chat).length;
+    act();
+    return emu.waitForSent(chat, before, n);
+  };
+}
+
 /** A chat that started in Russian, chose Kazakhstan and sees the menu (four messages from the bot). */
 export async function chatAtMenu(emu: BotApiEmulator, chat: number) {
   emu.sendText(chat, "/start", { languageCode: "ru" });

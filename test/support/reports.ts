@@ -1,7 +1,7 @@
 /** Helpers to put reports straight into the store, for queue and delivery tests. */
 import crypto from "node:crypto";
 import { expect } from "vitest";
-import { pressLabel, type Harness } from "./harness.ts";
+import { pressLabel, stepper, type Harness } from "./harness.ts";
 import type { ReportStore, NewReport } from "../../src/core/reports/types.ts";
 import { newReportCode } from "../../src/core/services/sealer.ts";
 import type { Address } from "../../src/core/types.ts";
@@ -36,11 +36,7 @@ export async function seedReport(reports: ReportStore, address: Address, staffCh
 /** Walks a private chat through the whole report flow; returns the texts it saw. */
 export async function fileReport(h: Harness, chat: number, opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string }) {
   const { emu } = h;
-  const step = async (act: () => unknown, n = 1) => {
-    const before = emu.sent(chat).length;
-    act();
-    return emu.waitForSent(chat, before, n);
-  };
+  const step = stepper(emu, chat);
   await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
   await step(() => pressLabel(emu, chat, "Русский"));
   await step(() => pressLabel(emu, chat, /Казахстан/));
