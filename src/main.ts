@@ -319,7 +319,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
             schedule: "* * * * *",
             run: () => runEscalation({ reports, desk, now, urgentMinutes: config.escalateUrgentMinutes, normalHours: config.escalateNormalHours, kick }),
           },
-          { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick }) },
+          { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick, sources: (since, until) => store.sourceCounts(since, until) }) },
           {
             name: "backup",
             schedule: config.backupCron,

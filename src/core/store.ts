@@ -109,8 +109,8 @@ export interface Store {
   laterDeletes(address: Address, ids: string[], at: Date): Promise<void>;
   /** A campaign source seen on this day (issue 17): an aggregate counter, tied to no chat. */
   countSource(source: string, at: Date): Promise<void>;
-  /** Visits per source since then. */
-  sourceCounts(since: Date): Promise<Record<string, number>>;
+  /** Visits per source on the days from `since` up to (not including) the day of `until`. */
+  sourceCounts(since: Date, until?: Date): Promise<Record<string, number>>;
   /** Retention (P7): forgets idle sessions and message ids too old to delete. */
   purgeExpired(now: Date, limits: { sessionTtlHours: number; messageTrackHours: number }): Promise<{ sessions: number; messages: number }>;
 }

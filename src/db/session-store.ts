@@ -120,7 +120,7 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
     laterDelete: db.prepare("UPDATE expiring_messages SET delete_at = ? WHERE chat = ? AND message_id = ?"),
     countSource: db.prepare("INSERT INTO campaign_counts (day, source, n) VALUES (?, ?, 1) ON CONFLICT(day, source) DO UPDATE SET n = n + 1"),
-    sourceCounts: db.prepare("SELECT source, sum(n) AS n FROM campaign_counts WHERE day >= ? GROUP BY source ORDER BY n DESC"),
+    sourceCounts: db.prepare("SELECT source, sum(n) AS n FROM campaign_counts WHERE day >= ? AND day < ? GROUP BY source ORDER BY n DESC, source"),
   };
   const cache = new Map<string, SessionRecord>();
   const remember = (s: SessionRecord) => {
@@ -314,8 +314,8 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     async countSource(source, at) {
       await write(() => q.countSource.run(iso(at).slice(0, 10), source));
     },
-    async sourceCounts(since) {
-      return Object.fromEntries((q.sourceCounts.all(iso(since).slice(0, 10)) as Array<{ source: string; n: number }>).map((r) => [r.source, r.n]));
+    async sourceCounts(since, until) {
+      return Object.fromEntries((q.sourceCounts.all(iso(since).slice(0, 10), until ? iso(until).slice(0, 10) : "9999")  as Array<{ source: string; n: number }>).map((r) => [r.source, r.n]));
     },
     async dueDeletes(now) {
       const by = new Map<string, { address: Address; ids: string[] }>();

@@ -8,6 +8,7 @@ import { contactWindow, createStaffDesk } from "../../src/core/reports/staff.ts"
 import type { ReportStore } from "../../src/core/reports/types.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
 import { createSealer } from "../../src/core/services/sealer.ts";
+const sealer = createSealer(Buffer.alloc(32, 5));
 import { makeAddress } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
@@ -25,7 +26,7 @@ const DAY = 24 * HOUR;
 beforeAll(async () => {
   file = path.join(tempDir(), "jobs.db");
   db = await openDatabase(file, TEST_KEY);
-  reports = createReportStore(db, createSealer(Buffer.alloc(32, 5)));
+  reports = createReportStore(db, sealer);
 });
 afterAll(async () => {
   await db.close();
@@ -67,6 +68,19 @@ describe("escalation under a fake clock (R8, O1)", () => {
     await runDigest({ reports, chats, now: () => new Date(at.getTime() + HOUR), kick: () => undefined });
     const rows = await db.prisma.outbox.findMany({ where: { dedupeKey: { startsWith: "digest:" } } });
     expect(rows).toHaveLength(2);
+  });
+
+  it("the digest names yesterday's campaign sources, from the aggregate counters only (issue 17)", async () => {
+    const { createSqliteStore } = await import("../../src/db/session-store.ts");
+    const store = createSqliteStore(db);
+    const at = new Date("2026-11-28T04:00:00Z");
+    for (const [day, source] of [["2026-11-27T10:00:00Z", "poster1"], ["2026-11-27T11:00:00Z", "poster1"], ["2026-11-27T12:00:00Z", "tv"], ["2026-11-28T01:00:00Z", "poster1"], ["2026-11-26T23:00:00Z", "tv"]] as const)
+      await store.countSource(source, new Date(day));
+    await runDigest({ reports, chats: [-100779], now: () => at, kick: () => undefined, sources: (since, until) => store.sourceCounts(since, until) });
+    const row = (await db.prisma.outbox.findFirst({ where: { dedupeKey: "digest:-100779:2026-11-28" } }))!;
+    const payload = JSON.parse(sealer.open(row.payloadEnc)) as { key: string; vars: Record<string, unknown> };
+    expect(payload.key).toBe("staff.notice.digestSources");
+    expect(payload.vars.sources).toBe("poster1 2, tv 1");
   });
 });
 

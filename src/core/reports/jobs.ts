@@ -57,17 +57,21 @@ export async function runEscalation(deps: {
 }
 
 /** A daily digest of counts to each staff chat; content-free. */
-export async function runDigest(deps: { reports: ReportStore; chats: number[]; now: () => Date; kick: () => void }): Promise<number> {
+export async function runDigest(deps: { reports: ReportStore; chats: number[]; now: () => Date; kick: () => void; sources?: (since: Date, until: Date) => Promise<Record<string, number>> }): Promise<number> {
   const now = deps.now();
   const day = new Date(now.getTime() - 86_400_000);
   const stamp = now.toISOString().slice(0, 10);
+  // Yesterday's campaign links (aggregate counters by day, issue 17), the same for every group.
+  const sources = Object.entries((await deps.sources?.(day, now)) ?? {})
+    .map(([s, n]) => `${s} ${n}`)
+    .join(", ");
   for (const chat of deps.chats) {
     const open = await deps.reports.open([chat]);
     const created = (await deps.reports.stats(day, [chat])).total;
     const closed = await deps.reports.closedSince(day, [chat]);
     const count = (s: string) => open.filter((r) => r.status === s).length;
     await deps.reports.enqueue(
-      [{ dedupeKey: `digest:${chat}:${stamp}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.digest", vars: { created, waiting: count("new"), taken: count("taken"), referred: count("referred"), closed } } }],
+      [{ dedupeKey: `digest:${chat}:${stamp}`, target: `staff:${chat}`, payload: { type: "notice", key: sources ? "staff.notice.digestSources" : "staff.notice.digest", vars: { created, waiting: count("new"), taken: count("taken"), referred: count("referred"), closed, sources } } }],
       now,
     );
   }
