@@ -24,6 +24,9 @@ import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/sa
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
 import { codeTyped, reportAct, reportLocation, reportMedia, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
 
+/** A campaign payload in a first WhatsApp message: "#kk_KZ_kz-shymkent_poster1". */
+const WA_LINK = /(?:^|\s)#([A-Za-z0-9_-]{2,64})(?=\s|$)/;
+
 /** Longest text the bot tries to understand; longer ones get a kind "too long" reply. */
 export const MAX_TEXT = 4096;
 
@@ -171,8 +174,12 @@ export function createDialog(deps: DialogDeps): Dialog {
     };
     session.lastSeenAt = now;
 
-    // A campaign link: language, country and region at once, and its source counted (issue 17).
-    const link = input.type === "command" && input.command === "start" ? parseStartLink(input.args.trim(), deps.directory) : null;
+    // A campaign link: language, country and region at once, and its source counted (issue 17). On
+    // Telegram it is /start's payload; on WhatsApp, "#<payload>" in a first message (a poster's
+    // wa.me link fills it in).
+    const payload =
+      input.type === "command" && input.command === "start" ? input.args.trim() : firstContact && input.type === "text" ? (WA_LINK.exec(input.text)?.[1] ?? "") : "";
+    const link = payload ? parseStartLink(payload, deps.directory) : null;
     if (link) {
       if (link.locale) session.locale = link.locale;
       if (link.country) session.country = link.country;

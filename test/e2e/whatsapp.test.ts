@@ -36,6 +36,21 @@ async function say(jid: string, text: string, count = 1) {
   return (await wa.waitFor(jid, before, count)).map((m) => m.text ?? `[pin ${(m.content as { name: string }).name}]`);
 }
 
+describe("whatsapp: campaign codes (issue 17)", () => {
+  it("«#ky_KG_kg-osh-city_poster2» in a first message opens in Kyrgyz with Osh's services, and is counted like a Telegram link", async () => {
+    await waHarness();
+    const jid = "996700123456@c.us";
+    const got = await say(jid, "Саламатсызбы #ky_KG_kg-osh-city_poster2", 3);
+    expect(got[0]).toMatch(/^Саламатсызбы/);
+    expect(got.join("\n")).not.toContain("1 — Кыргызча"); // no language question
+    expect(got.at(-1)).toMatch(/^Ош/);
+    expect(await h!.app.db.prisma.campaignCount.findMany()).toEqual([{ day: new Date().toISOString().slice(0, 10), source: "poster2", n: 1 }]);
+    // Only a first message: later, the same words are ordinary text.
+    await say(jid, "#ky_KG_kg-osh-city_poster2");
+    expect((await h!.app.db.prisma.campaignCount.findFirst())!.n).toBe(1);
+  });
+});
+
 describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
   it("Kazakh by numbers: greeting, language, menu, help near me with a location, quick exit with 0", async () => {
     await waHarness();
