@@ -108,9 +108,8 @@ export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): Vie
   }
   const near = d.nearestPlace(lat, lon);
   // The country the person is in: someone in Bishkek needs Bishkek's services, whatever they picked.
-  const own = country;
-  const hits = ownCountryFirst(d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id }), own, ctx.deps.config.nearRadiusKm);
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, own, distances(hits));
+  const hits = ownCountryFirst(d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id }), country, ctx.deps.config.nearRadiusKm);
+  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country, distances(hits));
 }
 
 function toResults(hits: Hit[]): string[] {
