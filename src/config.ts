@@ -69,6 +69,8 @@ export interface Config {
   caseWordAfterHours: number;
   /** Cron expression of the daily digest to staff chats. */
   digestCron: string;
+  /** When the directory's verification round posts due entries to staff (issue 16, D3). */
+  directoryCheckCron: string;
   telegramEnabled: boolean;
   whatsappEnabled: boolean;
   /** LocalAuth folder: a live WhatsApp session, kept outside the project with mode 0700 (W3). */
@@ -222,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     return v;
   };
   const digestCron = cronOf("DIGEST_CRON", "0 9 * * *");
+  const directoryCheckCron = cronOf("DIRECTORY_CHECK_CRON", "0 10 * * 1");
   const backupCron = cronOf("BACKUP_CRON", "30 3 * * *");
 
   const whatsappDataDir = path.resolve(str("WA_DATA_DIR") ?? path.join(os.homedir(), ".qorgau", "whatsapp"));
@@ -270,6 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
     reportsPerDay: num("REPORTS_PER_DAY", 3, 1, 1000),
     caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
     digestCron,
+    directoryCheckCron,
     telegramEnabled,
     whatsappEnabled,
     whatsappDataDir,

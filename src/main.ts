@@ -7,7 +7,9 @@ import path from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createDialog, type Dialog } from "./core/dialog.ts";
 import { createTranslator } from "./core/i18n.ts";
-import { loadDirectory, validateDirectory } from "./core/services/directory.ts";
+import { createDirectory, createLiveDirectory, loadSeed, validateDirectory, visibleEntries } from "./core/services/directory.ts";
+import { createDirectoryStore, type DirectoryStore } from "./db/directory.ts";
+import { createDirectoryDesk, type DirectoryDesk } from "./core/directory/desk.ts";
 import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
 import { createTownMatcher } from "./core/services/towns.ts";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "./db/open.ts";
@@ -50,6 +52,8 @@ export interface App {
   reports: ReportStore;
   outbox: OutboxWorker;
   sealer: Sealer;
+  /** The directory in the database and its staff desk (issue 16). */
+  directory: { store: DirectoryStore; desk: DirectoryDesk };
   stop(): Promise<void>;
 }
 
@@ -97,8 +101,9 @@ export interface StartOptions {
 
 export async function startApp(config: Config, logger: Logger, opts: StartOptions = {}): Promise<App> {
   const now = opts.now ?? (() => new Date());
-  const directory = loadDirectory();
-  const problems = validateDirectory(directory);
+  // The sourced file seeds the directory in the database; it must be sound before it is merged in.
+  const seed = loadSeed();
+  const problems = validateDirectory(createDirectory(seed.entries, seed.places));
   if (problems.length) throw new Error(`the crisis-center directory has problems:\n  - ${problems.join("\n  - ")}`);
   const translator = createTranslator(undefined, (key) => logger.warn("i18n.missing", { reason: key }));
   // One writer per database (T2), checked before the database is touched.
@@ -125,6 +130,11 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   logger.info("db.ready", { migrations: db.applied.length });
   // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
   const store = createSqliteStore(db);
+  // The directory lives in the database (issue 16): the file's new entries and unedited fields come in; staff edits stay.
+  const directoryStore = createDirectoryStore(db.prisma);
+  const synced = await directoryStore.syncSeed(seed.entries, now());
+  if (synced.added || synced.updated) logger.info("directory.seeded", { count: synced.added + synced.updated });
+  const directory = createLiveDirectory(visibleEntries(await directoryStore.all(), now()), seed.places);
   const sealer = db.sealer;
   const reports = createReportStore(db, sealer);
   // Staff groups Telegram moved to new ids stay moved across restarts (ST6).
@@ -188,6 +198,23 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   }
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
+  const directoryDesk = createDirectoryDesk({
+    store: directoryStore,
+    directory,
+    translator,
+    staffLocale: config.staffLocale,
+    now,
+    async enqueue(items) {
+      await reports.enqueue(items, now());
+      kick();
+    },
+    audit: (actor, action, result) => reports.audit({ actor, action, reportId: null, result }, now()),
+    chatFor(regionId) {
+      if (!config.telegramEnabled) return null;
+      const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.directoryChatId;
+      return chat === undefined || chat === null ? null : moved(chat);
+    },
+  });
   const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since) });
   const staff = telegram && createTelegramStaff({
     bot: telegram.bot,
@@ -196,6 +223,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     sealer,
     staffChats,
     supervisors: config.staffSupervisors,
+    directory: { desk: directoryDesk, store: directoryStore },
     protectionCacheMs: opts.staffProtectionCacheMs,
     logger,
     now,
@@ -319,6 +347,18 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
             schedule: "* * * * *",
             run: () => runEscalation({ reports, desk, now, urgentMinutes: config.escalateUrgentMinutes, normalHours: config.escalateNormalHours, kick }),
           },
+          // Staff edits reload at once; this catches an import from the command line, pending
+          // confirmations not yet posted, and phones that just passed a year unconfirmed.
+          {
+            name: "directory-sync",
+            schedule: "* * * * *",
+            async run() {
+              await directoryDesk.reload();
+              await directoryDesk.postPending();
+              await directoryStore.purgePrompts(now());
+            },
+          },
+          { name: "directory-check", schedule: config.directoryCheckCron, run: () => directoryDesk.checkRound().then(() => undefined) },
           { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick, sources: (since, until) => store.sourceCounts(since, until) }) },
           {
             name: "backup",
@@ -361,6 +401,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     reports,
     outbox: worker,
     sealer,
+    directory: { store: directoryStore, desk: directoryDesk },
     stop() {
       stopping ??= (async () => {
         await telegram?.stop();

@@ -17,6 +17,9 @@ import { normalizeCode } from "../../core/services/sealer.ts";
 import type { DeliverResult } from "../../core/reports/outbox.ts";
 import { describeError, type Logger } from "../../logger.ts";
 import { isNotModified, toChannelError } from "./errors.ts";
+import { createTelegramDirectory } from "./directory.ts";
+import type { DirectoryDesk } from "../../core/directory/desk.ts";
+import type { DirectoryStore } from "../../db/directory.ts";
 
 export const MEMBER_CACHE_MS = 60_000;
 const DATA = /^s:([a-z_0-9]{2,20}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{8})$/;
@@ -43,6 +46,8 @@ export interface TelegramStaffDeps {
   kick?: () => void;
   /** How long a group's protection setting is trusted (tests shorten it). */
   protectionCacheMs?: number;
+  /** The directory desk (issue 16): /centers, entry cards, confirmations, checks. */
+  directory?: { desk: DirectoryDesk; store: DirectoryStore };
 }
 
 /** Splits text into parts of at most `max` characters on grapheme boundaries. */
@@ -176,6 +181,20 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     }
   }
 
+  const dir = deps.directory
+    ? createTelegramDirectory({
+        bot,
+        desk: deps.directory.desk,
+        store: deps.directory.store,
+        sealer,
+        logger,
+        now: deps.now,
+        isStaffChat: (id) => staffChats.has(id),
+        actorOf: staffActor,
+        audit: (actor, action, result) => reports.audit({ actor, action, reportId: null, result }, deps.now()),
+      })
+    : undefined;
+
   async function onCallback(ctx: Context) {
     const q = ctx.callbackQuery!;
     let answered = false;
@@ -249,6 +268,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         await reports.audit({ actor: `staff:${actor.id}`, action: "roster", reportId: null, result: "ok" }, deps.now());
         return;
       }
+      if (name === "centers" && dir) return await dir.onCommand(chatId, arg, actor);
       if (name === "queue") out = await desk.queueText(chats);
       else if (name === "stats") out = await desk.statsText(chats);
       else if (name === "report") {
@@ -263,6 +283,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       }
       return;
     }
+    // An answer to one of the directory desk's questions (a new phone, its source).
+    if (dir && (await dir.onReply(chatId, replyTo!.message_id, msg.message_id, text, actor))) return;
     // A reply to any of the bot's messages is meant for a reporter: it reaches the report of that
     // thread, or is refused with the reason, never dropped in silence (issue 14).
     const reportId = await reports.threadOf(chatId, replyTo!.message_id);
@@ -357,6 +379,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   }
 
   function install() {
+    // Directory buttons first: they are signed differently, and pressed in the same chats.
+    if (dir) bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("d:") === true).on("callback_query:data", dir.onCallback);
     const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
     staff.on("callback_query:data", onCallback);
     staff.on("message", onMessage);
@@ -372,6 +396,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const p = item.payload;
     if (paused.has(chatId)) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
     try {
+      if (p.type === "directory") return dir ? await dir.deliver(chatId, item) : { status: "dead", reason: "no directory desk" };
       if (p.type === "card") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };

@@ -187,6 +187,11 @@ function pinOf(d: Directory, e: Entry, locale: Locale): { lat: number; lon: numb
   return { lat, lon, title: townOf(d, e, locale) ?? entryName(e, locale) };
 }
 
+/** "ноябрь 2026" from a YYYY-MM-DD day, in the reader's language. */
+export function monthYear(t: T, isoDay: string): string {
+  return `${t(`month.${Number(isoDay.slice(5, 7))}`)} ${isoDay.slice(0, 4)}`;
+}
+
 /** An entry as a short block. Shows only what the data's sources support. */
 export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale: Locale, d: Directory, home?: Country): string {
   // Across the border: said at once, with the country.
@@ -197,14 +202,21 @@ export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale
   // Kyrgyzstan's police is still the militsiya.
   const services = e.services.filter((s) => s !== "hotline").map((s) => t(s === "police" && e.country === "KG" ? "services.policeKG" : `services.${s}`));
   if (services.length) out.push(t("near.services", { list: services.join(", ") }));
-  if (e.phones.length) out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}`);
+  if (e.phones.length) {
+    // Confirmed by staff: when, to the month (issue 16).
+    const checked = e.phones.map((p) => p.checked ?? "").sort().pop();
+    out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}${checked ? ` · ${t("near.phoneChecked", { month: monthYear(t, checked) })}` : ""}`);
+  }
   // A service without a phone points to its own country's route line, with only what a source supports.
   else if (e.country === "KZ" || e.country === "KG") out.push(t(`near.noPhoneBy.${e.country}`, { line: routeLine(d, e.country) }));
   if (e.address) out.push(t("near.address", { address: e.address }));
   else if (e.address_note && /not published/i.test(e.address_note)) out.push(t("near.addressHidden"));
-  if (e.is_24_7) out.push(t("near.hours", { hours: t("hours.always") }));
-  const doubtful = e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "");
+  if (e.hours_text) out.push(t("near.hours", { hours: e.hours_text }));
+  else if (e.is_24_7) out.push(t("near.hours", { hours: t("hours.always") }));
+  if (e.status === "moved") out.push(t("near.moved"));
+  const doubtful = e.status === "unknown" || (!e.checked_at && (e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "")));
   if (doubtful) out.push(t("near.unconfirmed"));
-  out.push(e.latest_source_date ? t("near.checked", { date: e.latest_source_date }) : t("near.checkedUnknown"));
+  if (e.checked_at) out.push(t("near.verified", { month: monthYear(t, e.checked_at) }));
+  else out.push(e.latest_source_date ? t("near.checked", { date: e.latest_source_date }) : t("near.checkedUnknown"));
   return out.join("\n");
 }

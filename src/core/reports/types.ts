@@ -101,6 +101,8 @@ export type OutboxPayload =
   | { type: "to_staff"; reportId: string; messageId: number }
   | { type: "to_staff_photo"; reportId: string; ref: string; index: number; count: number }
   | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string }
+  /** A directory card for staff (issue 16): a phone waiting for confirmation (change id), or an entry due for its check. */
+  | { type: "directory"; what: "confirm" | "check"; id: string; signals?: number }
   /**
    * An answer to a person that met a long flood wait (R3): sent by the outbox once the wait is over,
    * if the conversation it answers (`since`: its session's start) is still the chat's.

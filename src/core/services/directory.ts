@@ -17,6 +17,8 @@ export interface Phone {
   note?: string;
   dial_note?: string;
   source_urls?: string[];
+  /** The day staff last confirmed the number works (YYYY-MM-DD); seed phones go by their sources' date. */
+  checked?: string | null;
 }
 export interface Source {
   url: string | null;
@@ -51,7 +53,19 @@ export interface Entry {
   confidence: string;
   status_note: string | null;
   not_for_crisis?: boolean;
+  /** Opening hours as staff wrote them (shown verbatim); the seed's `hours` are notes for staff. */
+  hours_text?: string | null;
+  /** open | moved | closed | unknown (staff keep it; closed entries are never shown). */
+  status?: EntryStatus;
+  /** When staff last checked the entry (YYYY-MM-DD). */
+  checked_at?: string | null;
 }
+export type EntryStatus = "open" | "moved" | "closed" | "unknown";
+export const ENTRY_STATUSES: EntryStatus[] = ["open", "moved", "closed", "unknown"];
+/** A local phone nobody confirmed for this long is no longer shown (issue 16). */
+export const PHONE_SHOWN_DAYS = 365;
+/** Entries whose last check is older than this come up in the weekly verification round (D3). */
+export const CHECK_EVERY_DAYS = 90;
 export interface Place {
   id: string;
   country: string;
@@ -122,10 +136,73 @@ export interface Directory {
 }
 
 export function loadDirectory(dir = DATA_DIR): Directory {
-  const entries = JSON.parse(fs.readFileSync(path.join(dir, "crisis-centers.json"), "utf8")) as Entry[];
-  const places = JSON.parse(fs.readFileSync(path.join(dir, "gazetteer.json"), "utf8")) as Place[];
+  const { entries, places } = loadSeed(dir);
   return createDirectory(entries, places);
 }
+
+/** A date-only text (YYYY-MM-DD) as a Date at UTC midnight; a year or month alone is not a date. */
+export function dayOf(s: string | null | undefined): Date | null {
+  if (!s || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return null;
+  const d = new Date(`${s}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** When a phone was last known to work: its confirmation, else its entry's latest dated source. */
+export function phoneCheckedOn(p: Phone, e: Entry): Date | null {
+  return dayOf(p.checked) ?? dayOf(e.latest_source_date);
+}
+
+/**
+ * What survivors may be shown of the stored entries (issue 16): closed services are left out, and a
+ * local phone unconfirmed for a year is dropped (the service stays, with its country's route line).
+ * National lines are exempt: they are the fallback every answer ends with, checked in the data audit.
+ */
+export function visibleEntries(stored: Entry[], now: Date): Entry[] {
+  const limit = now.getTime() - PHONE_SHOWN_DAYS * 86_400_000;
+  return stored
+    .filter((e) => e.status !== "closed")
+    .map((e) => {
+      if (e.scope === "national") return e;
+      const phones = e.phones.filter((p) => (phoneCheckedOn(p, e)?.getTime() ?? -Infinity) >= limit);
+      return phones.length === e.phones.length ? e : { ...e, phones };
+    });
+}
+
+/**
+ * A directory whose entries can be replaced while the bot runs (staff edits, an import): every
+ * reader holds this one object, and each call answers from the latest entries.
+ */
+export function createLiveDirectory(entries: Entry[], places: Place[]): Directory & { replace(entries: Entry[]): void } {
+  let cur = createDirectory(entries, places);
+  return {
+    get entries() {
+      return cur.entries;
+    },
+    places,
+    byId: (id) => cur.byId(id),
+    place: (id) => cur.place(id),
+    lines: (country, kind) => cur.lines(country, kind),
+    regions: (country) => cur.regions(country),
+    towns: (regionId) => cur.towns(regionId),
+    countryAt: (lat, lon) => cur.countryAt(lat, lon),
+    nearest: (lat, lon, opts) => cur.nearest(lat, lon, opts),
+    nearestPlace: (lat, lon) => cur.nearestPlace(lat, lon),
+    replace(next) {
+      cur = createDirectory(next, places);
+    },
+  };
+}
+
+/** Reads the sourced seed files (the data audit's entries and the gazetteer). */
+export function loadSeed(dir = DATA_DIR): { entries: Entry[]; places: Place[] } {
+  return {
+    entries: JSON.parse(fs.readFileSync(path.join(dir, "crisis-centers.json"), "utf8")) as Entry[],
+    places: JSON.parse(fs.readFileSync(path.join(dir, "gazetteer.json"), "utf8")) as Place[],
+  };
+}
+
+/** A phone as staff may type it: digits with spaces, brackets, dashes, an optional leading +. */
+export const PHONE_FORMAT = /^\+?[0-9][0-9 ()-]{1,18}[0-9]$/;
 
 export function haversineKm(aLat: number, aLon: number, bLat: number, bLon: number): number {
   const rad = Math.PI / 180;
@@ -228,7 +305,7 @@ export function validateDirectory(d: Directory): string[] {
     if (!e.sources?.length) problems.push(`${e.id}: no source`);
     for (const s of e.sources ?? []) if (!s.supports) problems.push(`${e.id}: a source does not say what it supports`);
     for (const p of e.phones) {
-      if (!/^[0-9][0-9 ()-]{1,18}[0-9]$/.test(p.as_published)) problems.push(`${e.id}: phone "${p.as_published}" is not well-formed`);
+      if (!PHONE_FORMAT.test(p.as_published)) problems.push(`${e.id}: phone "${p.as_published}" is not well-formed`);
     }
     const box = COUNTRY_BOX[e.country as Country];
     if (box && e.lat !== null && e.lon !== null) {
