@@ -42,6 +42,8 @@ const TYPED: Record<string, "phones" | "hours" | "address" | "services"> = { ph:
 const STATUS_ACTIONS: Record<string, EntryStatus> = { so: "open", sm: "moved", sc: "closed", su: "unknown" };
 /** Services staff may name; what survivors see is `services.<code>` in their language. */
 export const SERVICE_CODES = ["psychological", "social", "legal", "shelter", "children", "medical", "referral", "hotline", "text_chat"];
+/** Every code the data uses; the national lines' (emergency, police…) are not offered to staff but read back from a spreadsheet. */
+const KNOWN_SERVICE_CODES = [...SERVICE_CODES, "emergency", "police", "police_investigation", "ambulance", "fire"];
 const LIST_MAX = 20;
 /** How many due entries one verification round posts to a group. */
 export const CHECKS_PER_ROUND = 5;
@@ -80,6 +82,28 @@ export function parseSource(text: string, today: Date): { source: string } | { e
   if (at.getUTCMonth() !== m - 1 || at.getUTCDate() !== d) return { error: "source" };
   if (at.getTime() > today.getTime()) return { error: "future" };
   return { source: `called on ${day(at)}` };
+}
+
+/** Up to four phones, separated by commas, semicolons or lines; the first that is not a number is refused. */
+export function parsePhones(s: string): { phones: string[] } | { bad: string } {
+  const parts = s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
+  const bad = parts.find((p) => !PHONE_FORMAT.test(p) || p.replace(/\D/g, "").length < 3);
+  if (bad !== undefined || parts.length > 4) return { bad: (bad ?? s).slice(0, 40) };
+  return { phones: parts };
+}
+
+/** Services named by code or in any of the three languages; the first part that is none of them is refused. */
+export function parseServices(s: string, translator: Translator): { codes: string[] } | { unknown: string } {
+  const names = KNOWN_SERVICE_CODES.map((c) => ({ c, names: [c, ...translator.all(`services.${c}`)].map(norm) }));
+  const codes: string[] = [];
+  for (const part of s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean)) {
+    const w = norm(part);
+    // An exact code or name first: "police_investigation" is not "police".
+    const hit = names.find((n) => n.names.includes(w)) ?? names.find((n) => n.names.some((x) => (w.length >= 4 && x.startsWith(w)) || (x.length >= 4 && w.startsWith(x))));
+    if (!hit) return { unknown: part.slice(0, 40) };
+    if (!codes.includes(hit.c)) codes.push(hit.c);
+  }
+  return codes.length ? { codes } : { unknown: s.slice(0, 40) };
 }
 
 export function createDirectoryDesk(deps: DirectoryDeskDeps) {
@@ -180,10 +204,8 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const clear = s === "-" || s === "—";
     if (field === "phones") {
       if (clear) return { value: [] };
-      const parts = s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
-      const bad = parts.find((p) => !PHONE_FORMAT.test(p) || p.replace(/\D/g, "").length < 3);
-      if (bad || !parts.length || parts.length > 4) return { error: t("staff.dir.bad.phone", { value: (bad ?? s).slice(0, 40) }) };
-      return { value: parts };
+      const phones = parsePhones(s);
+      return "bad" in phones ? { error: t("staff.dir.bad.phone", { value: phones.bad }) } : { value: phones.phones };
     }
     if (field === "hours" || field === "address") {
       if (clear) return { value: null };
@@ -191,24 +213,11 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       return { value: s };
     }
     if (field === "services") {
-      const codes = parseServices(s);
+      const codes = parseServices(s, deps.translator);
       if ("unknown" in codes) return { error: t("staff.dir.bad.services", { value: codes.unknown, list: SERVICE_CODES.map((c) => t(`services.${c}`)).join(", ") }) };
       return { value: codes.codes };
     }
     return { error: t("staff.dir.bad.source") };
-  }
-
-  /** Services named in any of the three languages or by code; the first word that is none of them is refused. */
-  function parseServices(s: string): { codes: string[] } | { unknown: string } {
-    const names = SERVICE_CODES.map((c) => ({ c, names: [c, ...deps.translator.all(`services.${c}`)].map(norm) }));
-    const codes: string[] = [];
-    for (const part of s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean)) {
-      const w = norm(part);
-      const hit = names.find((n) => n.names.some((x) => x === w || (w.length >= 4 && x.startsWith(w)) || (x.length >= 4 && w.startsWith(x))));
-      if (!hit) return { unknown: part.slice(0, 40) };
-      if (!codes.includes(hit.c)) codes.push(hit.c);
-    }
-    return codes.length ? { codes } : { unknown: s.slice(0, 40) };
   }
 
   async function sourceStep(p: { chatId: number; userId: number; entryId: string; field: string; value: unknown }, e: Entry): Promise<DirResult> {
