@@ -16,6 +16,7 @@ import type { Sealer } from "../core/services/sealer.ts";
 import { hashCaseWord, caseWordEquals } from "../core/services/sealer.ts";
 import type { AuditEntry, Draft, NewReport, OutboxItem, OutboxPayload, ReportRecord, ReportStore, Status, TakeResult } from "../core/reports/types.ts";
 import type { Address, ChannelName, Country } from "../core/types.ts";
+import { crashPoint } from "../crash-points.ts";
 
 type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
@@ -229,7 +230,10 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async submit(r, address, outbox, at) {
       // scrypt off the event loop, before the (synchronous) transaction.
       const caseWordHash = r.caseWord ? await hashCaseWord(r.caseWord) : null;
-      await queued(() => submitTx(r, caseWordHash, address, outbox, at));
+      await write(() => submitTx(r, caseWordHash, address, outbox, at));
+      // Right after the commit, before any other task: no outbox turn can send the confirmation first.
+      crashPoint("after_commit_before_confirm");
+      await walSync();
       return byId(r.id)!;
     },
     byId: async (id) => byId(id),

@@ -568,7 +568,6 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
       state: { screen: "report:review" },
     };
   }
-  crashPoint("after_commit_before_confirm");
   await rd.deliverNow([confirmKey]);
   return menuView(ctx);
 }
