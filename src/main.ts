@@ -215,7 +215,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       return chat === undefined || chat === null ? null : moved(chat);
     },
   });
-  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since) });
+  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since), timeZone: config.cronTimezone });
   const staff = telegram && createTelegramStaff({
     bot: telegram.bot,
     desk,

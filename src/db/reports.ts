@@ -402,21 +402,26 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(toRecord);
     },
-    async stats(since, chats) {
+    async stats(since, chats, timeZone = "UTC") {
       const rows = await prisma.report.findMany({
         where: { createdAt: { gte: since }, ...(chats ? { staffChatId: { in: chats.map(BigInt) } } : {}) },
-        select: { status: true, kinds: true, regionId: true },
+        select: { status: true, kinds: true, regionId: true, createdAt: true, urgent: true, highRisk: true },
       });
       const byStatus: Record<string, number> = {};
       const byKind: Record<string, number> = {};
       const byRegion: Record<string, number> = {};
+      const byDay: Record<string, { urgent: number; other: number }> = {};
+      const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
       for (const r of rows) {
+        const d = (byDay[dayOf.format(r.createdAt)] ??= { urgent: 0, other: 0 });
+        if (r.urgent || r.highRisk) d.urgent++;
+        else d.other++;
         byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
         for (const k of r.kinds.split(",").filter(Boolean)) byKind[k] = (byKind[k] ?? 0) + 1;
         const reg = r.regionId ?? "-";
         byRegion[reg] = (byRegion[reg] ?? 0) + 1;
       }
-      return { byStatus, byKind, byRegion, total: rows.length };
+      return { byStatus, byKind, byRegion, byDay, total: rows.length };
     },
     async roster(chatId) {
       const rows = await prisma.staffMember.findMany({ where: { chatId: BigInt(chatId) }, orderBy: [{ status: "asc" }, { at: "asc" }] });

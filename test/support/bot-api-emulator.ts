@@ -303,6 +303,47 @@ export class BotApiEmulator {
     return this.sent(chatId).slice(after);
   }
 
+  /** Files the bot uploaded (sendPhoto with a file, not a file_id), by the file_id the emulator gave them. */
+  uploads = new Map<string, { name: string; bytes: Buffer }>();
+
+  /** A multipart request as grammY sends an upload: fields as JSON where they are JSON, `attach://` names resolved to the files. */
+  private async multipart(body: Buffer, type: string): Promise<Record<string, any>> {
+    // Parsed by hand: undici's FormData (Node 20) refuses the stream grammY writes.
+    const boundary = Buffer.from(`--${/boundary=([^;]+)/.exec(type)![1]!.trim()}`);
+    const out: Record<string, any> = {};
+    const files = new Map<string, { name: string; bytes: Buffer }>();
+    let at = body.indexOf(boundary);
+    while (at >= 0) {
+      const start = at + boundary.length;
+      const next = body.indexOf(boundary, start);
+      if (next < 0) break;
+      const part = body.subarray(start, next);
+      const headEnd = part.indexOf("\r\n\r\n");
+      if (headEnd >= 0) {
+        const head = part.subarray(0, headEnd).toString("utf8");
+        let value = part.subarray(headEnd + 4);
+        if (value.subarray(-2).toString() === "\r\n") value = value.subarray(0, -2);
+        const name = /name="([^"]*)"/.exec(head)?.[1] ?? "";
+        const filename = /filename="?([^"\r\n;]*)"?/.exec(head)?.[1];
+        if (filename !== undefined) files.set(name, { name: filename, bytes: Buffer.from(value) });
+        else {
+          const v = value.toString("utf8");
+          out[name] = /^[[{]|^(true|false)$/.test(v) ? JSON.parse(v) : v;
+        }
+      }
+      at = next;
+    }
+    for (const [k, v] of Object.entries(out)) {
+      const ref = typeof v === "string" && v.startsWith("attach://") ? files.get(v.slice("attach://".length)) : undefined;
+      if (ref) {
+        const id = `upload-${this.uploads.size + 1}`;
+        this.uploads.set(id, ref);
+        out[k] = id;
+      }
+    }
+    return out;
+  }
+
   // ----- HTTP -----
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -318,7 +359,9 @@ export class BotApiEmulator {
     const method = m[2]!;
     let payload: Record<string, any> = {};
     const raw = Buffer.concat(chunks).toString("utf8");
-    if (raw && (req.headers["content-type"] ?? "").includes("json")) payload = JSON.parse(raw);
+    const type = req.headers["content-type"] ?? "";
+    if (raw && type.includes("json")) payload = JSON.parse(raw);
+    else if (type.includes("multipart/form-data")) payload = await this.multipart(Buffer.concat(chunks), type);
     const call: EmuCall = { method, payload, at: Date.now() };
     if (method !== "getUpdates" && this.record) this.calls.push(call);
 

@@ -8,7 +8,7 @@
  * report's text until it does (P4). Ordinary chatter is neither stored nor
  * logged (P6).
  */
-import { GrammyError, type Bot, type Context } from "grammy";
+import { GrammyError, InputFile, type Bot, type Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { Sealer } from "../../core/services/sealer.ts";
 import type { DeskButton, StaffActor, StaffDesk } from "../../core/reports/staff.ts";
@@ -128,6 +128,28 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       deps.kick?.();
     }
     return on;
+  }
+
+  /** The stats chart of these chats, or null when it cannot be drawn (then the text goes alone). */
+  async function chartOf(chats: number[]): Promise<Buffer | null> {
+    try {
+      return await desk.statsChart(chats);
+    } catch (err) {
+      logger.warn("staff.chart_failed", describeError(err));
+      return null;
+    }
+  }
+
+  /**
+   * The chart with the numbers as its caption (issue 17), protected like every staff message. A
+   * caption holds 1024 characters: longer numbers follow in full as text.
+   */
+  async function sendChart(chatId: number, png: Buffer, text: string): Promise<number> {
+    const fits = text.length <= 1024;
+    const caption = fits ? text : `${text.slice(0, 1000).replace(/\n[^\n]*$/, "")}\n…`;
+    const sent = await bot.api.sendPhoto(chatId, new InputFile(png, "stats.png"), { caption, protect_content: true });
+    if (!fits) for (const part of splitText(text, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
+    return sent.message_id;
   }
 
   /** /staff: the roster of this group, with approve and remove buttons (only a supervisor's press counts). */
@@ -270,7 +292,16 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       }
       if (name === "centers" && dir) return await dir.onCommand(chatId, arg, actor);
       if (name === "queue") out = await desk.queueText(chats);
-      else if (name === "stats") out = await desk.statsText(chats);
+      else if (name === "stats") {
+        const text = await desk.statsText(chats);
+        const chart = await chartOf(chats);
+        if (chart) {
+          await sendChart(chatId, chart, text);
+          await reports.audit({ actor: `staff:${actor.id}`, action: "stats", reportId: null, result: "chart" }, deps.now());
+          return;
+        }
+        out = text;
+      }
       else if (name === "report") {
         const code = normalizeCode(arg);
         // A report's history is its content: only for the roster (decision 11).
@@ -455,7 +486,13 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         return { status: "sent", messageId: sent.message_id };
       }
       if (p.type === "notice") {
-        const sent = await bot.api.sendMessage(chatId, desk.notice(p.key, p.vars ?? {}), { protect_content: true });
+        const text = desk.notice(p.key, p.vars ?? {});
+        const chart = p.chart ? await chartOf([chatId]) : null;
+        if (chart) {
+          const sent = await sendChart(chatId, chart, text);
+          return { status: "sent", messageId: sent };
+        }
+        const sent = await bot.api.sendMessage(chatId, text, { protect_content: true });
         if (p.reportId) await reports.addStaffThread(chatId, sent.message_id, p.reportId, deps.now());
         return { status: "sent", messageId: sent.message_id };
       }

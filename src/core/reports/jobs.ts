@@ -71,7 +71,7 @@ export async function runDigest(deps: { reports: ReportStore; chats: number[]; n
     const closed = await deps.reports.closedSince(day, [chat]);
     const count = (s: string) => open.filter((r) => r.status === s).length;
     await deps.reports.enqueue(
-      [{ dedupeKey: `digest:${chat}:${stamp}`, target: `staff:${chat}`, payload: { type: "notice", key: sources ? "staff.notice.digestSources" : "staff.notice.digest", vars: { created, waiting: count("new"), taken: count("taken"), referred: count("referred"), closed, sources } } }],
+      [{ dedupeKey: `digest:${chat}:${stamp}`, target: `staff:${chat}`, payload: { type: "notice", key: sources ? "staff.notice.digestSources" : "staff.notice.digest", vars: { created, waiting: count("new"), taken: count("taken"), referred: count("referred"), closed, sources }, chart: true } }],
       now,
     );
   }

@@ -9,6 +9,7 @@
 import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
 import { entryName, placeName, type Directory, type Entry } from "../services/directory.ts";
+import { statsSvg, svgToPng, type ChartData } from "./chart.ts";
 import { CONTACT_HOURS, OUTCOMES, type Outcome, type OutboxPayload, type ReportRecord, type ReportStore } from "./types.ts";
 
 export interface StaffActor {
@@ -51,6 +52,8 @@ export interface StaffDeskDeps {
   kick: () => void;
   /** Visits per campaign source since then (aggregate counters, issue 17). */
   sources?: (since: Date) => Promise<Record<string, number>>;
+  /** The staff's time zone (CRON_TIMEZONE): the chart's days. */
+  timeZone?: string;
 }
 
 export const TIMEZONE: Record<string, string> = { KZ: "Asia/Almaty", KG: "Asia/Bishkek" };
@@ -153,6 +156,18 @@ export function createStaffDesk(deps: StaffDeskDeps) {
   async function denied(reportId: string | null, a: StaffActor, why: string): Promise<DeskResult> {
     await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId, result: why }, deps.now());
     return { kind: "answer", answer: t("staff.ans.notAllowed") };
+  }
+
+  /** The counts of /stats and the chart: reports since `days` ago in these chats, and the campaign sources. */
+  async function collect(chatIds: number[], days: number) {
+    const since = new Date(deps.now().getTime() - days * 86_400_000);
+    const s = await reports.stats(since, chatIds, deps.timeZone);
+    const sources = (await deps.sources?.(since)) ?? {};
+    const region = (id: string) => {
+      const p = deps.directory.place(id);
+      return p ? placeName(p, deps.staffLocale) : t("staff.unknownRegion");
+    };
+    return { s, sources, region };
   }
 
   return {
@@ -295,18 +310,12 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     },
 
     async statsText(chatIds: number[], days = 30): Promise<string> {
-      const since = new Date(deps.now().getTime() - days * 86_400_000);
-      const s = await reports.stats(since, chatIds);
-      const sources = (await deps.sources?.(since)) ?? {};
+      const { s, sources, region } = await collect(chatIds, days);
       const fmt = (o: Record<string, number>, label: (k: string) => string) =>
         Object.entries(o)
           .sort((a, b) => b[1] - a[1])
           .map(([k, v]) => `  ${label(k)}: ${v}`)
           .join("\n");
-      const region = (id: string) => {
-        const p = deps.directory.place(id);
-        return p ? placeName(p, deps.staffLocale) : t("staff.unknownRegion");
-      };
       return [
         t("staff.stats.title", { days, total: s.total }),
         `${t("staff.stats.byStatus")}:`,
@@ -317,6 +326,23 @@ export function createStaffDesk(deps: StaffDeskDeps) {
         fmt(s.byRegion, region),
         ...(Object.keys(sources).length ? [`${t("staff.stats.sources")}:`, fmt(sources, (k) => k)] : []),
       ].join("\n");
+    },
+
+    /** The same counts as one PNG chart (issue 17): per day by urgency, by status, region and source. */
+    async statsChart(chatIds: number[], days = 30): Promise<Buffer> {
+      const { s, sources, region } = await collect(chatIds, days);
+      const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: deps.timeZone ?? "UTC", year: "numeric", month: "2-digit", day: "2-digit" });
+      const end = deps.now().getTime();
+      const list = Array.from({ length: days }, (_, i) => dayOf.format(new Date(end - (days - 1 - i) * 86_400_000)));
+      const sorted = (o: Record<string, number>, label: (k: string) => string): Array<[string, number]> => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => [label(k), v]);
+      const data: ChartData = {
+        days: list.map((day) => ({ day, urgent: s.byDay[day]?.urgent ?? 0, other: s.byDay[day]?.other ?? 0 })),
+        // Every status, in the order a report goes through them, zeros included.
+        byStatus: (["new", "taken", "referred", "closed"] as const).map((k) => [t(`report.status.${k}`), s.byStatus[k] ?? 0]),
+        byRegion: sorted(s.byRegion, region),
+        sources: sorted(sources, (k) => k),
+      };
+      return svgToPng(statsSvg(data, t, t("staff.stats.title", { days, total: s.total }).split("\n")[0]!));
     },
 
     /** Text of an outbox notice, in the staff language. */

@@ -100,7 +100,8 @@ export type OutboxPayload =
   | { type: "knock"; reportId: string }
   | { type: "to_staff"; reportId: string; messageId: number }
   | { type: "to_staff_photo"; reportId: string; ref: string; index: number; count: number }
-  | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string }
+  /** `chart`: sent as the stats chart of the group with the text as its caption (the digest, issue 17). */
+  | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string; chart?: boolean }
   /** A directory card for staff (issue 16): a phone waiting for confirmation (change id), or an entry due for its check. */
   | { type: "directory"; what: "confirm" | "check"; id: string; signals?: number }
   /**
@@ -186,7 +187,12 @@ export interface ReportStore {
   threadOf(chatId: number, messageId: number): Promise<string | null>;
   audit(entry: AuditEntry, at: Date): Promise<void>;
   open(staffChatIds?: number[]): Promise<ReportRecord[]>;
-  stats(since: Date, staffChatIds?: number[]): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number>; byRegion: Record<string, number>; total: number }>;
+  /** Counts since then; `byDay` by the day of creation in `timeZone` (urgent or high risk, and the others). */
+  stats(
+    since: Date,
+    staffChatIds?: number[],
+    timeZone?: string,
+  ): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number>; byRegion: Record<string, number>; byDay: Record<string, { urgent: number; other: number }>; total: number }>;
   closedSince(since: Date, staffChatIds: number[]): Promise<number>;
   /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
   requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
