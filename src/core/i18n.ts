@@ -116,10 +116,12 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     const memo = vars ? undefined : `${locale}\u0000${key}`;
     const hit = memo ? plain.get(memo) : undefined;
     if (hit !== undefined) return hit;
-    if (inst.getResource(locale, "translation", key) === undefined) {
+    // A counted text exists as its plural forms (key_one, key_other…), which i18next picks by count.
+    const has = (l: Locale) => inst.getResource(l, "translation", key) !== undefined || (vars?.count !== undefined && inst.getResource(l, "translation", `${key}_other`) !== undefined);
+    if (!has(locale)) {
       onMissing?.(key);
       // Never render the raw key: fall back to the generic "not available" text.
-      if (inst.getResource("ru", "translation", key) === undefined) return String(fixedT(locale)("common.unavailable"));
+      if (!has("ru")) return String(fixedT(locale)("common.unavailable"));
     }
     const out = String(fixedT(locale)(key, vars ?? {}));
     if (memo) plain.set(memo, out);

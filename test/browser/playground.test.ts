@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The playground in a real browser (issue 17): Debian's Chromium driven by the
  * puppeteer that whatsapp-web.js brings, never a downloaded browser. A partner
@@ -42,9 +44,9 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 /** Waits until the bot is done answering and the page shows it all: a person waits for the answer before the next tap. */
 async function settle() {
   for (let i = 0; i < 40; i++) {
-    const a = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s) => s.changed as number));
+    const a = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s: { changed: number }) => s.changed));
     await new Promise((r) => setTimeout(r, 200));
-    const b = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s) => s.changed as number));
+    const b = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s: { changed: number }) => s.changed));
     // `changed` is the page's own count of what it has drawn.
     if (a === b && (await page.evaluate("changed")) === b) return;
   }
