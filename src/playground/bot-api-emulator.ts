@@ -186,9 +186,10 @@ export class BotApiEmulator {
 
   /** A message from a user in a private chat; returns its message id. */
   userMessage(chatId: number, fields: Record<string, any>, u: UserSpec = {}, opts: { date?: number; chatType?: string; chatTitle?: string } = {}): number {
-    const id = this.addMessage(chatId, false, fields.text, opts.date, fields);
+    const from = this.user(chatId, u);
+    const id = this.addMessage(chatId, false, fields.text, opts.date, { ...fields, from });
     const chat = opts.chatType && opts.chatType !== "private" ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" } : { id: chatId, type: "private", first_name: this.people.get(chatId)?.firstName ?? "Test", username: this.people.get(chatId)?.username };
-    this.push({ message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from: this.user(chatId, u), ...fields } });
+    this.push({ message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from, ...fields } });
     return id;
   }
 
@@ -474,7 +475,8 @@ export class BotApiEmulator {
       call.payload.__id = id;
       let list = this.sentByChat.get(chatId);
       if (!list) this.sentByChat.set(chatId, (list = []));
-      list.push({ method, id, text: typeof p.text === "string" ? p.text : undefined, payload: call.payload });
+      // A photo's caption is its text, as a person reads it.
+      list.push({ method, id, text: typeof p.text === "string" ? p.text : typeof p.caption === "string" ? p.caption : undefined, payload: call.payload });
       return { message_id: id, date: Math.floor(this.now() / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, from: this.botUser, has_protected_content: p.protect_content || undefined, ...extra };
     };
     switch (method) {

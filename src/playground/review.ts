@@ -81,6 +81,10 @@ export function reviewPage(): string {
           const cells = order
             .map((l) => {
               const t = texts[l].get(k);
+              // Russian counts have four forms (1 знак, 2 знака, 5 знаков); Kazakh and Kyrgyz two.
+              const form = /_(zero|one|two|few|many|other)$/.exec(k)?.[1];
+              const unused = t === undefined && form !== undefined && !new Intl.PluralRules(l).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule);
+              if (unused) return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><em class="na">not a form of ${LANG_NAMES[l]}</em></td>`;
               return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><div class="bubble ${ch}">${t === undefined ? '<em class="missing">missing</em>' : bubble(t)}</div><textarea class="fix" placeholder="✎ correction" data-key="${esc(k)}" data-lang="${l}" aria-label="correction ${esc(k)} ${l}"></textarea></td>`;
             })
             .join("");
@@ -114,7 +118,7 @@ code{font-size:12px;word-break:break-all}
 .ph{background:#fde68a;border-radius:4px;padding:0 3px;font-size:12px;font-family:monospace}
 .fix{width:100%;box-sizing:border-box;margin-top:6px;min-height:28px;font:inherit;font-size:13px;border:1px dashed #cbd5e1;border-radius:6px;padding:4px}
 .fix:focus{border-style:solid;border-color:#10b981;outline:0}
-.missing{color:#b91c1c}
+.missing{color:#b91c1c}.na{color:#9ca3af;font-size:12px}
 tr.hidden{display:none}
 </style></head>
 <body>
