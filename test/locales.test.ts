@@ -28,19 +28,18 @@ describe("locales (S13)", () => {
     expect(tr.forChannel("kk", "whatsapp")("menu.title")).toBe(flatRes.kk["menu.title"]);
   });
 
-  it("kk, ky and ru have exactly the same keys; a counted text has exactly the plural forms of each language", () => {
+  it("kk, ky and ru have exactly the same keys", () => {
+    const ru = Object.keys(flatRes.ru).sort();
+    expect(Object.keys(flatRes.kk).sort()).toEqual(ru);
+    expect(Object.keys(flatRes.ky).sort()).toEqual(ru);
+  });
+
+  it("a counted text has every plural form each language needs (Russian: 1 знак, 2 знака, 5 знаков)", () => {
     const PLURAL = /_(zero|one|two|few|many|other)$/;
-    const base = (l: (typeof LOCALES)[number]) => [...new Set(Object.keys(flatRes[l]).map((k) => k.replace(PLURAL, "")))].sort();
-    expect(base("kk")).toEqual(base("ru"));
-    expect(base("ky")).toEqual(base("ru"));
     const counted = [...new Set(Object.keys(flatRes.ru).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, "")))];
-    // Russian says 1 знак, 2 знака, 5 знаков (issue 17); Kazakh and Kyrgyz nouns do not change after a number.
     expect(counted).toContain("report.tooLong");
     for (const l of LOCALES) {
-      const forms = new Intl.PluralRules(l).resolvedOptions().pluralCategories;
-      for (const k of counted) {
-        expect(Object.keys(flatRes[l]).filter((x) => x.replace(PLURAL, "") === k).sort(), `${l}: ${k}`).toEqual(forms.map((f) => `${k}_${f}`).sort());
-      }
+      for (const k of counted) for (const f of new Intl.PluralRules(l).resolvedOptions().pluralCategories) expect(Object.keys(flatRes[l]), `${l}: ${k}_${f}`).toContain(`${k}_${f}`);
     }
     const t = createTranslator();
     expect(t.t("ru", "report.tooLong", { count: 2001, max: 2000 })).toMatch(/^Текст длинный: 2001 знак\./);

@@ -83,8 +83,9 @@ export function reviewPage(): string {
               const t = texts[l].get(k);
               // Russian counts have four forms (1 знак, 2 знака, 5 знаков); Kazakh and Kyrgyz two.
               const form = /_(zero|one|two|few|many|other)$/.exec(k)?.[1];
-              const unused = t === undefined && form !== undefined && !new Intl.PluralRules(l).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule);
-              if (unused) return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><em class="na">not a form of ${LANG_NAMES[l]}</em></td>`;
+              // Kept so every language has the same keys; i18next never picks it in this language.
+              const unused = t !== undefined && form !== undefined && !new Intl.PluralRules(l).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule);
+              if (unused) return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><em class="na">a plural form ${LANG_NAMES[l]} does not use; not shown</em></td>`;
               return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><div class="bubble ${ch}">${t === undefined ? '<em class="missing">missing</em>' : bubble(t)}</div><textarea class="fix" placeholder="✎ correction" data-key="${esc(k)}" data-lang="${l}" aria-label="correction ${esc(k)} ${l}"></textarea></td>`;
             })
             .join("");
