@@ -96,15 +96,19 @@ async function step(box: string, act: () => Promise<unknown>) {
   await act();
   await page.waitForFunction((sel, k) => document.querySelectorAll(`${sel} .msg:not(.me)`).length > k, {}, box, n);
 }
+/** The Telegram phone from /start to the menu, in Russian and Kazakhstan. */
+async function toMenu() {
+  await type("#tg-input", "/start");
+  await click("#tg-messages", "Русский");
+  await click("#tg-messages", /Казахстан/);
+}
 const texts = (box: string) => page.$$eval(`${box} .msg`, (els) => els.map((e) => e.textContent ?? ""));
 
 describe("the playground in Chromium (issue 17)", () => {
   it("a survivor: /start, language, country, help near Shymkent from a picked place, then quick exit empties the chat to the cover", async () => {
     await page.goto(pg.url);
     expect(await page.$eval("#banner", (b) => b.textContent)).toContain("PLAYGROUND");
-    await type("#tg-input", "/start");
-    await click("#tg-messages", "Русский");
-    await click("#tg-messages", /Казахстан/);
+    await toMenu();
     await click("#tg-messages", "📍 Помощь рядом");
     await sees("#tg-messages", "Чтобы найти помощь рядом");
     // The request-location button of the keyboard opens the place list; a town is picked.
@@ -126,9 +130,7 @@ describe("the playground in Chromium (issue 17)", () => {
   it("a neighbour's report reaches the staff group; staff take it and reply; the neighbour reads the reply", async () => {
     await page.goto(pg.url);
     await page.click("#who-neighbour");
-    await type("#tg-input", "/start");
-    await click("#tg-messages", "Русский");
-    await click("#tg-messages", /Казахстан/);
+    await toMenu();
     await click("#tg-messages", "✍ Рассказать, что случилось");
     await click("#tg-messages", "Понятно, дальше");
     await click("#tg-messages", "С другим взрослым");

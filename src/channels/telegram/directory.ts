@@ -13,6 +13,7 @@ import type { Sealer } from "../../core/services/sealer.ts";
 import type { DeliverResult } from "../../core/reports/outbox.ts";
 import type { OutboxItem } from "../../core/reports/types.ts";
 import { describeError, type Logger } from "../../logger.ts";
+import { answerOnce } from "./answer.ts";
 import { isNotModified } from "./errors.ts";
 
 const DATA = /^d:([a-z]{1,2}):([A-Za-z0-9_.-]{1,44}):([A-Za-z0-9_-]{8})$/;
@@ -68,12 +69,7 @@ export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
   /** A `d:` button. Forged or out of place: one neutral answer and an audit line, as for report buttons (ST2). */
   async function onCallback(ctx: Context): Promise<void> {
     const q = ctx.callbackQuery!;
-    let answered = false;
-    const answer = async (text: string) => {
-      if (answered) return;
-      answered = true;
-      await ctx.answerCallbackQuery(text ? { text: text.slice(0, 200) } : undefined).catch(() => undefined);
-    };
+    const answer = answerOnce(ctx);
     try {
       const chatId = ctx.chat?.id;
       const m = DATA.exec(q.data ?? "");

@@ -16,6 +16,7 @@ import type { OutboxItem, ReportStore } from "../../core/reports/types.ts";
 import { normalizeCode } from "../../core/services/sealer.ts";
 import type { DeliverResult } from "../../core/reports/outbox.ts";
 import { describeError, type Logger } from "../../logger.ts";
+import { answerOnce } from "./answer.ts";
 import { isNotModified, toChannelError } from "./errors.ts";
 import { createTelegramDirectory } from "./directory.ts";
 import type { DirectoryDesk } from "../../core/directory/desk.ts";
@@ -219,12 +220,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
 
   async function onCallback(ctx: Context) {
     const q = ctx.callbackQuery!;
-    let answered = false;
-    const answer = async (text: string) => {
-      if (answered) return;
-      answered = true;
-      await ctx.answerCallbackQuery(text ? { text: text.slice(0, 200) } : undefined).catch(() => undefined);
-    };
+    const answer = answerOnce(ctx);
     try {
       const chatId = ctx.chat?.id;
       const rm = ROSTER.exec(q.data ?? "");
