@@ -8,6 +8,7 @@
  */
 import { LOCALES, type Locale } from "../config.ts";
 import { loadResources } from "../core/i18n.ts";
+import type { CrawledScreen, ShownScreen } from "./screens.ts";
 
 const LANG_NAMES: Record<Locale, string> = { kk: "Қазақша", ky: "Кыргызча", ru: "Русский" };
 /** What each group of keys is, for a reader who does not know the code. */
@@ -65,7 +66,29 @@ export function reviewKeys(): { keys: string[]; texts: Record<Locale, Map<string
   return { keys, texts };
 }
 
-export function reviewPage(): string {
+/** One screen in one language: the Telegram chat, then the same screen as WhatsApp sends it. */
+function shownCell(s: ShownScreen, l: Locale): string {
+  const tg = s.telegram
+    ? `<div class="scr tgs">${s.telegram.texts.map((x) => `<div class="bubble both">${bubble(x)}</div>`).join("")}${s.telegram.buttons.length ? `<div class="btns">${s.telegram.buttons.map((b) => `<span>${esc(b)}</span>`).join("")}</div>` : ""}</div>`
+    : `<div class="scr na">not on this path in ${LANG_NAMES[l]}</div>`;
+  const wa = s.whatsapp ? `<div class="scr was">${s.whatsapp.map((x) => `<div class="bubble whatsapp">${bubble(x)}</div>`).join("")}</div>` : "";
+  return `<td class="screen" data-lang="${l}"><div class="chl">Telegram</div>${tg}${wa ? `<div class="chl">WhatsApp</div>${wa}` : ""}</td>`;
+}
+
+function screensSection(screens: CrawledScreen[], order: Locale[], known: Set<string>): string {
+  // A text that differs per channel is asked for by its shared name: link both of its keys.
+  const anchors = (k: string) => (known.has(k) ? [k] : [`${k}_telegram`, `${k}_whatsapp`, `${k}_one`].filter((x) => known.has(x)));
+  const rows = screens
+    .map((sc, i) => {
+      const title = sc.path[0] === "exit" ? "✕ Quick exit: what stays in the chat" : sc.trail.length ? sc.trail.join(" → ") : "☰ Menu";
+      const keys = [...new Set(sc.keys.flatMap(anchors))].map((k) => `<a href="#${esc(k)}"><code>${esc(k)}</code></a>`).join(" ");
+      return `<tr class="screen-row" id="screen-${i}"><th><b>${esc(title)}</b><div class="keys">${keys}</div></th>${order.map((l) => shownCell(sc.byLang[l], l)).join("")}</tr>`;
+    })
+    .join("\n");
+  return `<section><h2 id="screens">Screens, composed as people see them <small>${screens.length} screens from the menu, both channels; the texts one by one follow below</small></h2><table><thead><tr><th>screen · keys</th>${order.map((l) => `<th>${LANG_NAMES[l]}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+export function reviewPage(screens: CrawledScreen[] = []): string {
   const { keys, texts } = reviewKeys();
   const groups = new Map<string, string[]>();
   for (const k of keys) {
@@ -119,13 +142,20 @@ code{font-size:12px;word-break:break-all}
 .ph{background:#fde68a;border-radius:4px;padding:0 3px;font-size:12px;font-family:monospace}
 .fix{width:100%;box-sizing:border-box;margin-top:6px;min-height:28px;font:inherit;font-size:13px;border:1px dashed #cbd5e1;border-radius:6px;padding:4px}
 .fix:focus{border-style:solid;border-color:#10b981;outline:0}
-.missing{color:#b91c1c}.na{color:#9ca3af;font-size:12px}
+.missing{color:#b91c1c}
+.scr{display:flex;flex-direction:column;gap:4px;padding:6px;border-radius:8px}
+.tgs{background:#dfe7ee}.was{background:#ece5dd;margin-top:4px}
+.btns{display:flex;flex-wrap:wrap;gap:4px}.btns span{background:rgba(255,255,255,.85);color:#1f4e79;border-radius:6px;padding:3px 6px;font-size:13px}
+.chl{font-size:11px;color:#6b7280;margin:4px 0 2px}.keys{margin-top:6px;display:flex;flex-wrap:wrap;gap:3px}.keys code{font-size:10px;background:#f3f4f6;padding:1px 3px;border-radius:3px}
+td.screen{font-size:13px}.na{color:#9ca3af;font-size:12px}
 tr.hidden{display:none}
 </style></head>
 <body>
 <header><strong>Qorgau · texts for review</strong><span id="count">${keys.length} keys × ${LOCALES.length} languages</span>
 <input id="filter" type="search" placeholder="filter by key or text"><button id="download" type="button">Download corrections</button><span id="fixed">0 corrections</span></header>
+${screens.length ? "" : '<div class="banner">The composed screens are not ready: reload in a moment.</div>'}
 <div class="banner">A local page: nothing is sent anywhere. Write a correction under any text; «Download corrections» saves them as one file, by key, to send back. <span class="ph">name</span> marks what the bot fills in. Each text is drawn as its channel shows it: white for Telegram and WhatsApp alike, green for WhatsApp only, blue-edged for the staff group. The screens in their place: the playground (<a href="/">/</a>).</div>
+${screens.length ? screensSection(screens, order, new Set(keys)) : ""}
 ${sections}
 <script>
 const fixes=()=>[...document.querySelectorAll('textarea.fix')].filter(t=>t.value.trim()).map(t=>({key:t.dataset.key,lang:t.dataset.lang,now:t.closest('td').querySelector('.bubble').innerText,correction:t.value.trim()}));

@@ -22,6 +22,7 @@ import { loadSeed, placeName } from "../core/services/directory.ts";
 import { BotApiEmulator, type ChatViewMessage } from "./bot-api-emulator.ts";
 import { FakeWaClient } from "./fake-whatsapp.ts";
 import { reviewPage } from "./review.ts";
+import { crawlScreens, type CrawledScreen } from "./screens.ts";
 
 /** The people of the playground: two phones on Telegram, one on WhatsApp, one staff group. */
 export const PEOPLE = { survivor: 1001, neighbour: 1002 } as const;
@@ -125,6 +126,12 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
   let w = await makeWorld(lang);
   let resetting: Promise<void> | null = null;
   const page = fs.readFileSync(PAGE, "utf8");
+  // The composed screens for the review page: walked once, in the background, from this checkout's code and texts.
+  let screens: CrawledScreen[] = [];
+  const walked = crawlScreens().then(
+    (s) => void (screens = s),
+    (err: Error) => process.stderr.write(`playground: the screens for review could not be walked: ${err.message}\n`),
+  );
   const places = loadSeed().places.map((p) => ({ id: p.id, country: p.country, kind: p.kind, lat: p.lat, lon: p.lon, names: { ru: placeName(p, "ru"), kk: placeName(p, "kk"), ky: placeName(p, "ky") } }));
 
   const reset = async () => {
@@ -194,7 +201,10 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
       const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
       try {
         if (req.method === "GET" && url.pathname === "/") return send(200, "text/html; charset=utf-8", page);
-        if (req.method === "GET" && url.pathname === "/review") return send(200, "text/html; charset=utf-8", reviewPage());
+        if (req.method === "GET" && url.pathname === "/review") {
+          await Promise.race([walked, new Promise((r) => setTimeout(r, 10_000))]);
+          return send(200, "text/html; charset=utf-8", reviewPage(screens));
+        }
         if (req.method === "GET" && url.pathname === "/api/state") return send(200, "application/json", JSON.stringify(state()));
         if (req.method === "GET" && url.pathname === "/api/places") return send(200, "application/json", JSON.stringify(places));
         if (req.method === "POST" && url.pathname.startsWith("/api/")) {
@@ -225,6 +235,7 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
     reset,
     world: () => w,
     async stop() {
+      await walked;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

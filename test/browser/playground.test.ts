@@ -193,6 +193,16 @@ describe("the playground in Chromium (issue 17)", () => {
     expect(new Set(cells).size).toBe(cells.length);
     for (const l of LOCALES) expect(cells.filter((c) => c.startsWith(`${l} `)).map((c) => c.slice(3)).sort()).toEqual([...keys].sort());
     expect(await page.$$eval("td.cell .missing", (m) => m.length)).toBe(0);
+    // The composed screens: the menu and the quick exit stand beside themselves in the three languages, Telegram and WhatsApp.
+    expect(await page.$$eval("tr.screen-row", (r) => r.length)).toBeGreaterThan(20);
+    const menu = await page.$$eval("#screen-0 td.screen", (tds) => tds.map((td) => (td as HTMLElement).innerText));
+    expect(menu).toHaveLength(3);
+    expect(menu[0]).toContain(reviewKeys().texts.kk.get("menu.title")!);
+    expect(menu[1]).toContain(reviewKeys().texts.ky.get("menu.title")!);
+    expect(menu.every((m) => m.includes("Telegram") && m.includes("WhatsApp"))).toBe(true);
+    const exit = await page.$$eval("tr.screen-row:last-child td.screen", (tds) => tds.map((td) => (td as HTMLElement).innerText));
+    expect(exit[0]).toContain(reviewKeys().texts.kk.get("exit.cover")!);
+    expect(await page.$eval("tr.screen-row:last-child th", (th) => th.textContent)).toContain("exit.cover");
     // A correction by key, downloadable.
     await page.type('textarea.fix[data-key="exit.cover"][data-lang="ky"]', "Сатып алуучу тизме");
     await sees("#fixed", "1 corrections");
