@@ -69,6 +69,18 @@ describe("the directory store", () => {
     expect((await store.get("kz-shy-center3"))!.phones).toEqual([]);
   });
 
+  it("two supervisors deciding the same new phone at once: exactly one decision counts", async () => {
+    db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY);
+    const store = createDirectoryStore(db.prisma);
+    await store.syncSeed(seed, at);
+    const c = (await store.change({ entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0001"], source: "s", by: "staff:1" }, at))!;
+    const results = await Promise.all([store.decide(c.id, true, "staff:2", at), store.decide(c.id, false, "staff:3", at)]);
+    expect(results.filter((r) => r === "gone")).toHaveLength(1);
+    const decided = results.find((r) => r !== "gone") as { state: string; decidedBy: string };
+    expect((await store.changeById(c.id))!.state).toBe(decided.state);
+    expect((await store.get("kz-shy-komek"))!.phones.length).toBe(decided.state === "applied" ? 1 : 0);
+  });
+
   it("survivors never see a closed entry; national lines keep their phones whatever their date", () => {
     const closed = { ...seed.find((e) => e.id === "kz-shy-komek")!, status: "closed" as const };
     const line = seed.find((e) => e.id === "kz-nat-111")!;
