@@ -17,6 +17,10 @@ import { reviewKeys } from "../../src/playground/review.ts";
 import { LOCALES } from "../../src/config.ts";
 
 const CHROMIUM = process.env.CHROME_PATH ?? "/usr/bin/chromium";
+/** CI installs Chromium and requires these tests (.ci/run sets it); elsewhere they wait for Chromium to be installed. */
+const REQUIRED = process.env.QORGAU_BROWSER_TESTS === "1";
+const HAVE = fs.existsSync(CHROMIUM);
+if (!HAVE && !REQUIRED) process.stderr.write(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROME_PATH)\n`);
 const SHOTS = path.join(projectRoot, "test-output", "playground");
 
 let pg: Playground;
@@ -24,7 +28,8 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`the browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
+  if (!HAVE && !REQUIRED) return;
+  if (!HAVE) throw new Error(`the browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
   fs.mkdirSync(SHOTS, { recursive: true });
   const puppeteer = (await import("puppeteer-core")).default;
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
@@ -104,7 +109,7 @@ async function toMenu() {
 }
 const texts = (box: string) => page.$$eval(`${box} .msg`, (els) => els.map((e) => e.textContent ?? ""));
 
-describe("the playground in Chromium (issue 17)", () => {
+describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () => {
   it("a survivor: /start, language, country, help near Shymkent from a picked place, then quick exit empties the chat to the cover", async () => {
     await page.goto(pg.url);
     expect(await page.$eval("#banner", (b) => b.textContent)).toContain("PLAYGROUND");
