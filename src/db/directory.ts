@@ -7,7 +7,7 @@
  * anything else (hours, address, services, status), applies at once.
  */
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { Entry, EntryStatus, Phone } from "../core/services/directory.ts";
+import { addsNumber, isoDay as day, phoneDigits as digits, type Entry, type EntryStatus, type Phone } from "../core/services/directory.ts";
 
 export type EditField = "phones" | "hours" | "address" | "services" | "status" | "verified" | "new" | "seed";
 
@@ -48,7 +48,6 @@ export interface Prompt {
 }
 
 const DAY = 86_400_000;
-const day = (d: Date) => d.toISOString().slice(0, 10);
 const json = (v: unknown) => JSON.stringify(v ?? null);
 const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
 
@@ -63,18 +62,9 @@ function changeOf(c: ChangeRow): ChangeRecord {
   return { ...c, field: c.field as EditField, before: parse(c.before), after: parse(c.after), state: c.state as ChangeRecord["state"] };
 }
 
-/** Numbers of a phone list, as compared: digits only. */
-const digits = (s: string) => s.replace(/\D/g, "");
-
 /** A phone list after the change: numbers kept keep what is known of them; new ones are checked on `checkedOn`. */
 function phonesAfter(before: Phone[], after: string[], checkedOn: string): Phone[] {
   return after.map((n) => before.find((p) => digits(p.as_published) === digits(n)) ?? { as_published: n, checked: checkedOn });
-}
-
-/** Whether a phone change adds a number: only those wait for a second person. */
-export function addsNumber(before: Phone[], after: string[]): boolean {
-  const had = new Set(before.map((p) => digits(p.as_published)));
-  return after.some((n) => !had.has(digits(n)));
 }
 
 /** The entry with one field changed, as survivors will see it. */

@@ -6,7 +6,7 @@
  * and every row it refuses with the reason and its row number.
  */
 import type { Translator } from "../i18n.ts";
-import { ENTRY_STATUSES, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
+import { addsNumber, ENTRY_STATUSES, phoneDigits, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
 import { parsePhones, parseServices } from "./desk.ts";
 
 export const COLUMNS = ["id", "country", "region_id", "city_id", "entry_type", "name_ru", "name_local", "status", "phones", "hours", "address", "services", "checked_at", "phones_checked", "phones_waiting", "latest_source_date", "sources"] as const;
@@ -106,7 +106,6 @@ export interface ImportPlan {
   refused: Array<{ row: number; reason: string }>;
 }
 
-const digits = (s: string) => s.replace(/\D/g, "");
 const sameList = (a: string[], b: string[], key = (x: string) => x) => a.length === b.length && a.every((x, i) => key(x) === key(b[i]!));
 
 /** Compares a spreadsheet with the directory: what would change, what would be added, what is refused and why. */
@@ -210,9 +209,9 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     }
     if (problems.length) return plan.refused.push({ row, reason: problems.join("; ") });
     const had = e.phones.map((p) => p.as_published);
-    if (values.phones && !sameList(had, values.phones as string[], digits)) {
+    if (values.phones && !sameList(had, values.phones as string[], phoneDigits)) {
       const after = values.phones as string[];
-      plan.changes.push({ row, entryId: e.id, field: "phones", before: had, after, waits: after.some((n) => !had.some((p) => digits(p) === digits(n))) });
+      plan.changes.push({ row, entryId: e.id, field: "phones", before: had, after, waits: addsNumber(e.phones, after) });
     }
     if (values.status && values.status !== (e.status ?? "open")) plan.changes.push({ row, entryId: e.id, field: "status", before: e.status ?? "open", after: values.status, waits: false });
     if (hours !== undefined && (values.hours ?? null) !== (e.hours_text ?? null)) plan.changes.push({ row, entryId: e.id, field: "hours", before: e.hours_text ?? null, after: values.hours ?? null, waits: false });

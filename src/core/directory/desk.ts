@@ -14,9 +14,8 @@ import type { T, Translator } from "../i18n.ts";
 import type { StaffActor } from "../reports/staff.ts";
 import type { OutboxPayload } from "../reports/types.ts";
 import type { ChangeRecord, DirectoryStore, Prompt } from "../../db/directory.ts";
-import { addsNumber } from "../../db/directory.ts";
-import { formatEntry } from "../flows/near.ts";
-import { ENTRY_STATUSES, PHONE_FORMAT, placeName, visibleEntries, type Directory, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
+import { formatEntry, townOf } from "../flows/near.ts";
+import { addsNumber, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
 
 export interface DirButton {
   label: string;
@@ -61,7 +60,6 @@ export interface DirectoryDeskDeps {
   chatFor(regionId: string | null): number | null;
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
 const norm = (s: string) => s.toLowerCase().replace(/ё/g, "е").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 
 /** A source as staff give it: a link, or the day they called ("28.11", "28.11.2026", "2026-11-28"). */
@@ -116,11 +114,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     directory.replace(visibleEntries(await store.all(), deps.now()));
   }
 
-  const placeOf = (e: Entry): Place | undefined => (e.city_id ? directory.place(e.city_id) : undefined) ?? (e.region_id ? directory.place(e.region_id) : undefined);
-  const where = (e: Entry) => {
-    const p = placeOf(e);
-    return p ? placeName(p, locale) : (e.city_ru ?? t(`country.${e.country}`));
-  };
+  const where = (e: Entry) => townOf(directory, e, locale) ?? t(`country.${e.country}`);
   const statusLabel = (s: EntryStatus | undefined) => t(`staff.dir.status.${s ?? "open"}`);
   const who = (c: ChangeRecord) => c.byName ?? (c.by.startsWith("file:") ? c.by.slice(5) : c.by);
   const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(", ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v));
@@ -253,12 +247,12 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
   }
 
   /** The card asking a supervisor to confirm a new phone. */
-  async function confirmView(changeId: number): Promise<DirView | null> {
+  async function confirmView(changeId: number, deciderName?: string): Promise<DirView | null> {
     const c = await store.changeById(changeId);
     if (!c) return null;
     const e = await store.get(c.entryId);
     const head = t("staff.dir.confirmText", { name: e?.name_ru ?? c.entryId, where: e ? where(e) : "", before: show(c.before), after: show(c.after), source: c.source, by: who(c) });
-    if (c.state !== "pending") return { text: `${head}\n\n${c.state === "applied" ? t("staff.dir.confirmed", { by: c.decidedBy ?? "" }) : t("staff.dir.rejected")}`, buttons: [] };
+    if (c.state !== "pending") return { text: `${head}\n\n${c.state === "applied" ? t("staff.dir.confirmed", { by: deciderName ?? c.decidedBy ?? "" }) : t("staff.dir.rejected")}`, buttons: [] };
     return {
       text: head,
       buttons: [[{ label: t("staff.dir.btn.confirm"), action: "cf", arg: String(c.id) }, { label: t("staff.dir.btn.reject"), action: "rj", arg: String(c.id) }]],
@@ -309,8 +303,8 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         if (res === "gone") return { kind: "answer", answer: t("staff.ans.outdated") };
         await deps.audit(`staff:${actor.id}`, action === "cf" ? "directory_confirm" : "directory_reject", `${res.entryId} phones`);
         if (action === "cf") await reload();
-        const v = await confirmView(res.id);
-        return { kind: "edit", answer: t(action === "cf" ? "staff.dir.ans.confirmed" : "staff.dir.ans.rejected"), view: { ...v!, text: v!.text.replace(`staff:${actor.id}`, actor.name) } };
+        const v = await confirmView(res.id, actor.name);
+        return { kind: "edit", answer: t(action === "cf" ? "staff.dir.ans.confirmed" : "staff.dir.ans.rejected"), view: v! };
       }
       if (action === "cs" || action === "cx") {
         const p = await store.prompt({ id: Number(arg) }, deps.now());
@@ -369,7 +363,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
      */
     async checkRound(): Promise<number> {
       const at = deps.now();
-      const due = await store.due(new Date(at.getTime() - 90 * 86_400_000), at);
+      const due = await store.due(new Date(at.getTime() - CHECK_EVERY_DAYS * 86_400_000), at);
       const perChat = new Map<number, number>();
       const week = `${at.getUTCFullYear()}-${Math.floor((at.getTime() / 86_400_000 + 3) / 7)}`;
       const items: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }> = [];

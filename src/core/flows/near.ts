@@ -173,7 +173,8 @@ export function resultsView(
   };
 }
 
-function townOf(d: Directory, e: Entry, locale: Locale): string | null {
+/** The entry's town (else region) as the reader names it; null when neither is known. */
+export function townOf(d: Directory, e: Entry, locale: Locale): string | null {
   const p = (e.city_id && d.place(e.city_id)) || (e.region_id && d.place(e.region_id)) || null;
   if (p) return placeName(p, locale);
   return (locale === "ru" ? e.city_ru : e.city_local) ?? e.city_ru;

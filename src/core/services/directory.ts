@@ -140,6 +140,18 @@ export function loadDirectory(dir = DATA_DIR): Directory {
   return createDirectory(entries, places);
 }
 
+/** A Date as its day (YYYY-MM-DD, UTC), as the directory keeps dates. */
+export const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** A phone number as compared: its digits only ("+7 (7252) 53-17-55" is "77252531755"). */
+export const phoneDigits = (s: string): string => s.replace(/\D/g, "");
+
+/** Whether a new list of numbers adds one the entry did not have: only those wait for a second person. */
+export function addsNumber(before: Phone[], after: string[]): boolean {
+  const had = new Set(before.map((p) => phoneDigits(p.as_published)));
+  return after.some((n) => !had.has(phoneDigits(n)));
+}
+
 /** A date-only text (YYYY-MM-DD) as a Date at UTC midnight; a year or month alone is not a date. */
 export function dayOf(s: string | null | undefined): Date | null {
   if (!s || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return null;
