@@ -6,7 +6,7 @@
  * confirms it; the weekly round asks the right group about old entries.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { approvedStaff, buttonsOf, startHarness, type Harness } from "../support/harness.ts";
+import { approvedStaff, buttonsOf, startHarness, tempDir, type Harness } from "../support/harness.ts";
 
 const STAFF = -1008880001;
 const SHYMKENT_GROUP = -1008880002;
@@ -206,6 +206,36 @@ describe("the directory in chat (issue 16)", () => {
     expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: BOSS }))).toBe("Эту правку ведёт другой сотрудник");
     expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Сохранено");
     expect(await survivorSees(h, 8202, "Шымкент")).not.toContain("Комек");
+  });
+
+  it("an edit in progress belongs to its author: another member's typed answer is refused; it survives a restart and is finished after it", async () => {
+    const dir = tempDir();
+    h = await startHarness({
+      dir,
+      env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: `${BOSS},${BOSS2}`, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
+    h.emu.setMember(STAFF, BOSS, "member");
+    await approvedStaff(h, STAFF, EDITOR);
+    const card = await komekCard(h, STAFF, EDITOR);
+    let n = h.emu.sent(STAFF).length;
+    h.emu.press(STAFF, card.id, data(card, "🕘 Часы"), { id: EDITOR });
+    const [ask] = await h.emu.waitForSent(STAFF, n, 1);
+    // Someone else answers the editor's question: refused, and the question still waits for its author.
+    n = h.emu.sent(STAFF).length;
+    h.emu.groupMessage(STAFF, BOSS, "круглосуточно", ask!.id);
+    expect((await h.emu.waitForSent(STAFF, n, 1))[0]!.text).toBe("Эту правку ведёт другой сотрудник");
+    expect((await h.app.directory.store.get("kz-shy-komek"))!.hours_text ?? null).toBeNull();
+
+    // The bot restarts on the same database; the editor answers the question asked before.
+    await h.app.stop();
+    h = await startHarness({ dir, emu: h.emu, env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: `${BOSS},${BOSS2}`, GROUP_MESSAGES_PER_MINUTE: "6000" } });
+    n = h.emu.sent(STAFF).length;
+    h.emu.groupMessage(STAFF, EDITOR, "пн–сб 9:00–19:00", ask!.id);
+    const [src] = await h.emu.waitForSent(STAFF, n, 1);
+    expect(src!.text).toContain("часы: пн–сб 9:00–19:00");
+    expect(await answerTo(h, h.emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Сохранено");
+    expect((await h.app.directory.store.get("kz-shy-komek"))!.hours_text).toBe("пн–сб 9:00–19:00");
   });
 
   it("the weekly round posts due entries to their region's group, the ones said not to work first; «still right» moves the date and takes the entry out of the next round", async () => {

@@ -31,8 +31,9 @@ export function tempDir(prefix = "qorgau-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void; start?: Partial<StartOptions> } = {}): Promise<Harness> {
-  const emu = await new BotApiEmulator().start();
+export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void; start?: Partial<StartOptions>; emu?: BotApiEmulator } = {}): Promise<Harness> {
+  // A restart keeps talking to the same "Telegram" (its update ids go on, as Telegram's do).
+  const emu = opts.emu ?? (await new BotApiEmulator().start());
   opts.setup?.(emu);
   const dir = opts.dir ?? tempDir();
   const dbFile = path.join(dir, "qorgau.db");
