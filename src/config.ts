@@ -87,6 +87,8 @@ export interface Config {
   backupDir: string;
   backupKeep: number;
   backupCron: string;
+  /** Days a database replaced by `db:restore` is kept beside the live one before housekeeping removes it. */
+  restoreKeepDays: number;
   /** Webhook mode (T1): the public HTTPS URL, the secret Telegram sends back, and the local port. Long polling when unset. */
   webhookUrl: string | null;
   webhookSecret: string | null;
@@ -105,6 +107,18 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** RESTORE_KEEP_DAYS, read alone too: `db:restore` names it without the bot's whole configuration. */
+export function restoreKeepDays(env: Env, problems?: string[]): number {
+  const raw = env.RESTORE_KEEP_DAYS?.trim();
+  if (!raw) return 7;
+  const v = Number(raw);
+  if (Number.isInteger(v) && v >= 1 && v <= 365) return v;
+  const problem = `RESTORE_KEEP_DAYS must be a whole number of days from 1 to 365, got "${raw}"`;
+  if (!problems) throw new ConfigError([problem]);
+  problems.push(problem);
+  return 7;
+}
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -284,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     backupDir: path.resolve(projectRoot, str("BACKUP_DIR") ?? path.join("data", "backups")),
     backupKeep: num("BACKUP_KEEP", 7, 1, 365),
     backupCron,
+    restoreKeepDays: restoreKeepDays(env, problems),
     webhookUrl,
     webhookSecret,
     webhookPort: num("WEBHOOK_PORT", 8443, 1, 65535),

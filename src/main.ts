@@ -28,7 +28,7 @@ import type { OutboxItem, ReportStore } from "./core/reports/types.ts";
 import http from "node:http";
 import { acquireLock, InstanceLockError } from "./db/lock.ts";
 import { devKey, KeySourceError } from "./keys.ts";
-import { backupDatabase, verifyBackup } from "./db/backup.ts";
+import { backupDatabase, purgeSetAside, verifyBackup } from "./db/backup.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "./channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "./channels/whatsapp/client.ts";
 import type { Channel } from "./core/channel.ts";
@@ -360,6 +360,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
           },
           { name: "directory-check", schedule: config.directoryCheckCron, run: () => directoryDesk.checkRound().then(() => undefined) },
           { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick, sources: (since, until) => store.sourceCounts(since, until) }) },
+          // A database that db:restore set aside holds reports and chats as they were: not kept for ever.
+          { name: "restore-aside", schedule: "37 * * * *", run: async () => purgeSetAside(config.databaseFile, config.restoreKeepDays, now()).length },
           {
             name: "backup",
             schedule: config.backupCron,

@@ -170,3 +170,44 @@ export function verifyBackup(file: string, scratchDir: string, key: Buffer): { i
     fs.rmSync(restored, { force: true });
   }
 }
+
+/**
+ * A restored copy cannot know which quick exits came after its backup, so every chat's reports
+ * are held and locked as after an exit: nothing is listed, opened or knocked until the case word.
+ * Done on the copy before it is moved into place, so the live file is never unlocked.
+ */
+export function lockAfterRestore(file: string, at: Date): number {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const stamp = at.toISOString().replace("Z", "+00:00");
+    return db.transaction(() => {
+      const n = db.prepare("UPDATE relays SET held_since = coalesce(held_since, ?), locked_at = coalesce(locked_at, ?)").run(stamp, stamp).changes;
+      db.prepare("INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, 'system', 'restore', NULL, ?)").run(stamp, `${n} relays locked`);
+      return n;
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/** `<db>.before-restore-<time>`: the database a restore replaced, kept for a few days. */
+export const SET_ASIDE = ".before-restore-";
+export const setAsideName = (dbFile: string, at: Date) => `${dbFile}${SET_ASIDE}${at.toISOString().replace(/[:.]/g, "-")}`;
+
+/** Removes databases a restore set aside more than `keepDays` ago (the time is in the name). */
+export function purgeSetAside(dbFile: string, keepDays: number, now: Date): string[] {
+  const dir = path.dirname(dbFile);
+  const prefix = path.basename(dbFile) + SET_ASIDE;
+  const removed: string[] = [];
+  if (!fs.existsSync(dir)) return removed;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const at = new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z`);
+    if (now.getTime() - at.getTime() < keepDays * 86_400_000) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}

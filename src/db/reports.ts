@@ -25,8 +25,10 @@ const DAY = 86_400_000;
 
 type RelayRow = { handle_enc: string; held_since: string | null; locked_at: string | null; last_inbound_at: string };
 
-/** Wrong case words allowed per report in a day, across all chats (decision 10). */
+/** Wrong case words a day that the reporter's own chat may type (decision 10). */
 export const CASE_WORD_TRIES = 5;
+/** Case words a day checked for one report from all other chats together. */
+export const OTHER_CHAT_CHECKS = 10;
 
 /** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
 const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
@@ -34,7 +36,7 @@ const when = (s: string | null): Date | null => (s === null ? null : new Date(s)
 
 type ReportRow = {
   id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
-  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; request: string | null; case_word_hash: string | null; word_locked_until: string | null; status: string;
+  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; request: string | null; case_word_hash: string | null; word_locked_until: string | null; others_checks: number; others_window_at: string | null; status: string;
   taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
   card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
 };
@@ -60,6 +62,7 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     request: r.request === "callback" ? "callback" : null,
     hasCaseWord: !!r.case_word_hash,
     wordLockedUntil: when(r.word_locked_until),
+    othersLimitedUntil: r.others_checks >= OTHER_CHAT_CHECKS && r.others_window_at ? new Date(new Date(r.others_window_at).getTime() + DAY) : null,
     status: r.status as Status,
     takenBy: r.taken_by,
     takenByName: r.taken_by_name,
@@ -124,9 +127,12 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     // Writing again lifts a hold, never a lock: a locked report waits for its case word.
     unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL AND locked_at IS NULL"),
     unlock: hot.prepare("UPDATE relays SET held_since = NULL, locked_at = NULL, last_inbound_at = ? WHERE report_id = ?"),
-    wordState: hot.prepare("SELECT case_word_hash, word_failures, word_window_at, word_locked_until FROM reports WHERE id = ?"),
+    wordState: hot.prepare("SELECT case_word_hash, word_failures, word_window_at, word_locked_until, others_checks, others_window_at, staff_chat_id FROM reports WHERE id = ?"),
     wordOk: hot.prepare("UPDATE reports SET word_failures = 0, word_window_at = NULL WHERE id = ?"),
-    wordWrong: hot.prepare("UPDATE reports SET word_failures = ?, word_window_at = ?, word_locked_until = ? WHERE id = ?"),
+    ownerTry: hot.prepare("UPDATE reports SET word_failures = ?, word_window_at = ? WHERE id = ?"),
+    ownerLock: hot.prepare("UPDATE reports SET word_locked_until = ? WHERE id = ?"),
+    othersTry: hot.prepare("UPDATE reports SET others_checks = ?, others_window_at = ? WHERE id = ?"),
+    relayHash: hot.prepare("SELECT handle_hash FROM relays WHERE report_id = ?").pluck(),
     release: hot.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?"),
     draft: hot.prepare("SELECT data_enc, updated_at FROM report_drafts WHERE chat = ?"),
     saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
@@ -226,6 +232,48 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     return { ok: false, reason: report.status === "closed" ? "closed" : "taken", report };
   };
 
+  type WordRow = {
+    case_word_hash: string | null; word_failures: number; word_window_at: string | null; word_locked_until: string | null;
+    others_checks: number; others_window_at: string | null; staff_chat_id: number;
+  };
+  const freshDay = (windowAt: string | null, at: Date) => !windowAt || at.getTime() - new Date(windowAt).getTime() >= DAY;
+  const cardEdit = (reportId: string, staffChatId: number, why: string, at: Date) =>
+    queueSql([{ dedupeKey: `card_edit:${reportId}:${why}:${at.getTime()}`, target: `staff:${staffChatId}`, payload: { type: "card_edit", reportId } }], at, reportId);
+  /**
+   * Counts a case-word try before it is checked. Her own chat has its allowance of wrong words;
+   * every other chat together has OTHER_CHAT_CHECKS checks a day, so a stranger who saw the code
+   * can neither lock her out nor guess without end.
+   */
+  const reserveTry = (reportId: string, owner: boolean, at: Date): { hash: string; refused?: undefined } | { refused: "wrong" | "locked"; hash?: undefined } => {
+    const r = q.wordState.get(reportId) as WordRow | undefined;
+    if (!r?.case_word_hash) return { refused: "wrong" };
+    if (owner) {
+      if (r.word_locked_until && new Date(r.word_locked_until) > at) return { refused: "locked" };
+      const fresh = freshDay(r.word_window_at, at);
+      q.ownerTry.run(fresh ? 1 : r.word_failures + 1, fresh ? dt(at) : r.word_window_at, reportId);
+      return { hash: r.case_word_hash };
+    }
+    const fresh = freshDay(r.others_window_at, at);
+    const checks = fresh ? 0 : r.others_checks;
+    if (checks >= OTHER_CHAT_CHECKS) return { refused: "locked" };
+    q.othersTry.run(checks + 1, fresh ? dt(at) : r.others_window_at, reportId);
+    if (checks + 1 === OTHER_CHAT_CHECKS) {
+      auditSql({ actor: "system", action: "case_word_others_limited", reportId, result: `${OTHER_CHAT_CHECKS} checks` }, at);
+      cardEdit(reportId, r.staff_chat_id, "others", at);
+    }
+    return { hash: r.case_word_hash };
+  };
+  /** Her own wrong word, already counted: the fifth of a day closes her chat's tries until tomorrow. */
+  const ownerWrong = (reportId: string, at: Date): "wrong" | "locked" => {
+    const r = q.wordState.get(reportId) as WordRow;
+    if (r.word_failures < CASE_WORD_TRIES) return "wrong";
+    const until = new Date(at.getTime() + DAY);
+    q.ownerLock.run(dt(until), reportId);
+    auditSql({ actor: "system", action: "case_word_locked", reportId, result: `${r.word_failures} wrong` }, at);
+    cardEdit(reportId, r.staff_chat_id, "wordlock", at);
+    return "locked";
+  };
+
   const store: ReportStore = {
     async submit(r, address, outbox, at) {
       // scrypt off the event loop, before the (synchronous) transaction.
@@ -247,31 +295,20 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async ofAddress(address) {
       return (q.reportsOf.all(sealer.hash(address)) as ReportRow[]).map(toRecord);
     },
-    async tryCaseWord(reportId, word, at) {
-      type WordRow = { case_word_hash: string | null; word_failures: number; word_window_at: string | null; word_locked_until: string | null };
-      const before = q.wordState.get(reportId) as WordRow | undefined;
-      if (!before?.case_word_hash) return "wrong";
-      if (before.word_locked_until && new Date(before.word_locked_until) > at) return "locked";
-      // scrypt runs in libuv's pool: a guess costs the guesser time, not every other chat.
-      const right = await caseWordEquals(word, before.case_word_hash);
+    async tryCaseWord(reportId, word, at, address) {
+      // The try is reserved in one write before scrypt runs, so parallel guesses can never pass
+      // the allowance; the word is checked only with a reservation in hand.
+      const owner = address !== undefined && q.relayHash.get(reportId) === sealer.hash(address);
+      const turn = await queued(() => reserveTry(reportId, owner, at));
+      if (turn.refused) return turn.refused;
+      const right = await caseWordEquals(word, turn.hash);
       if (right) {
-        await write(() => q.wordOk.run(reportId));
+        // Her own right word gives her allowance back; other chats' checks stay counted.
+        if (owner) await write(() => q.wordOk.run(reportId));
         return "ok";
       }
-      // Counted on the report, whichever chat typed it; read again after the await (another try may have landed).
-      return await queued(() => {
-        const r = q.wordState.get(reportId) as WordRow;
-        const fresh = !r.word_window_at || at.getTime() - new Date(r.word_window_at).getTime() >= DAY;
-        const failures = fresh ? 1 : r.word_failures + 1;
-        const lock = failures >= CASE_WORD_TRIES ? new Date(at.getTime() + DAY) : null;
-        q.wordWrong.run(failures, fresh ? dt(at) : r.word_window_at, lock ? dt(lock) : r.word_locked_until, reportId);
-        if (lock) {
-          auditSql({ actor: "system", action: "case_word_locked", reportId, result: `${failures} wrong` }, at);
-          const card = q.report.get(reportId) as ReportRow;
-          queueSql([{ dedupeKey: `card_edit:${reportId}:wordlock:${at.getTime()}`, target: `staff:${card.staff_chat_id}`, payload: { type: "card_edit", reportId } }], at, reportId);
-        }
-        return lock ? ("locked" as const) : ("wrong" as const);
-      });
+      if (!owner) return "wrong";
+      return await queued(() => ownerWrong(reportId, at));
     },
     async unlockRelay(reportId, at) {
       const r = q.relay.get(reportId) as RelayRow | undefined;

@@ -392,42 +392,96 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "unlock", result: "ok" } })).toBe(1);
   });
 
-  it("5 wrong case words a day from two chats lock the report for everyone, the right word included, and staff see it on the card", async () => {
+  /** A chat that saw the code and is at the menu, ready to type it. */
+  async function stranger(): Promise<number> {
+    const who = 2300 + seq++;
+    await send(who, "/start");
+    await press(who, "lang:ru");
+    await press(who, "country:KZ");
+    return who;
+  }
+
+  it("a stranger's wrong words never lock the owner out: after five from another chat her right word opens the report", async () => {
     const chat = 2200 + seq++;
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст ZZ-GUESS", "any", "подсолнух");
-    // Two other phones that saw the code guess in turn.
-    const strangers = [2300 + seq++, 2300 + seq++];
-    for (const who of strangers) {
-      await send(who, "/start");
-      await press(who, "lang:ru");
-      await press(who, "country:KZ");
+    const who = await stranger();
+    const guesses = ["мамамама", "папапапа", "котенок", "собачка", "солнышко", "ромашка"];
+    for (const guess of guesses) {
+      expect(await send(who, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+      expect(await send(who, guess)).toContain(tr.t("ru", "report.caseWordWrong"));
     }
+    // Past the 12 hours her own chat is asked for the word too, and it opens.
+    now.value = new Date(now.value.getTime() + 13 * 3600_000);
+    expect(await send(chat, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+    const opened = await send(chat, "подсолнух");
+    expect(opened).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    expect((await reports.byId(r.id))!.wordLockedUntil).toBeNull();
+  });
+
+  it("40 guesses at once from other chats: at most 10 are checked, the rest refused unchecked, the right word among them included; her own word still opens it and staff see one line", async () => {
+    const chat = 2250 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст ZZ-FORTY", "any", "подсолнух");
+    const at = now.value;
+    // The right word is typed by the 26th chat, after the allowance is gone.
+    const words = Array.from({ length: 40 }, (_, i) => (i === 25 ? "подсолнух" : `догадка${i}`));
+    const results = await Promise.all(words.map((w, i) => reports.tryCaseWord(r.id, w, at, makeAddress("telegram", 9_000_000 + i))));
+    expect(results.filter((x) => x === "wrong")).toHaveLength(10);
+    expect(results.filter((x) => x === "locked")).toHaveLength(30);
+    expect(results[25]).toBe("locked");
+    expect(await reports.tryCaseWord(r.id, "подсолнух", at, makeAddress("telegram", 9_100_000))).toBe("locked");
+    // Nothing in the bot tells a stranger more than "not now".
+    const who = await stranger();
+    await send(who, r.code);
+    expect(await send(who, "подсолнух")).toBe(tr.t("ru", "report.caseWordLocked") + "\n\n" + tr.t("ru", "menu.title"));
+    // Her own chat is not touched by it.
+    expect(await reports.tryCaseWord(r.id, "подсолнух", at, makeAddress("telegram", chat))).toBe("ok");
+    const limited = (await reports.byId(r.id))!;
+    expect(limited.wordLockedUntil).toBeNull();
+    const desk = createStaffDesk({ reports, directory: loadDirectory(), translator: tr, staffLocale: "ru", now: () => now.value, kick: () => undefined });
+    const card = desk.card(limited).text;
+    expect(card).toContain(tr.t("ru", "staff.card.othersLimited"));
+    expect(card).not.toContain(tr.t("ru", "staff.card.wordLocked"));
+    for (const w of words) expect(card).not.toContain(w);
+    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_others_limited" } })).toBe(1);
+    expect(await db.prisma.outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
+    // A day later other chats are checked again.
+    now.value = new Date(now.value.getTime() + 25 * 3600_000);
+    expect(await reports.tryCaseWord(r.id, "подсолнух", now.value, makeAddress("telegram", 9_100_001))).toBe("ok");
+  });
+
+  it("five wrong words from her own chat close that chat's tries for a day, with a content-free line on the card; a stranger's right word still opens it", async () => {
+    const chat = 2280 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст ZZ-OWN", "any", "подсолнух");
+    now.value = new Date(now.value.getTime() + 13 * 3600_000);
     const guesses = ["мамамама", "папапапа", "котенок", "собачка", "солнышко", "подсолнух"];
     const replies: string[] = [];
-    for (const [i, guess] of guesses.entries()) {
-      const who = strangers[i % 2]!;
-      expect(await send(who, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
-      replies.push(await send(who, guess));
+    for (const guess of guesses) {
+      expect(await send(chat, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
+      replies.push(await send(chat, guess));
     }
     expect(replies.slice(0, 4).every((x) => x.startsWith(tr.t("ru", "report.caseWordWrong")))).toBe(true);
     expect(replies[4]).toContain(tr.t("ru", "report.caseWordLocked"));
-    // The sixth, the right word, is refused too, and shows nothing.
+    // The sixth, the right word, is refused unchecked, and shows nothing.
     expect(replies[5]).toContain(tr.t("ru", "report.caseWordLocked"));
-    expect(replies.join("\n")).not.toContain(r.code);
+    expect(replies.join("\n")).not.toContain("ZZ-OWN");
     const locked = (await reports.byId(r.id))!;
     expect(locked.wordLockedUntil!.getTime()).toBeGreaterThan(now.value.getTime());
-    expect(await db.prisma.outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
     expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
-    // Staff see it on the card, without a word of what was typed.
     const desk = createStaffDesk({ reports, directory: loadDirectory(), translator: tr, staffLocale: "ru", now: () => now.value, kick: () => undefined });
     const card = desk.card(locked).text;
     expect(card).toContain(tr.t("ru", "staff.card.wordLocked"));
     for (const guess of guesses) expect(card).not.toContain(guess);
-    // A day later the right word opens it again.
+    // Her new phone (another chat) is not locked out by what was typed on the old one.
+    const who = await stranger();
+    await send(who, r.code);
+    expect(await send(who, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    // A day later her own chat is checked again.
     now.value = new Date(now.value.getTime() + 25 * 3600_000);
-    await send(strangers[0]!, r.code);
-    expect(await send(strangers[0]!, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    await send(chat, r.code);
+    expect(await send(chat, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
   });
 
   it("the case word is checked off the event loop: other work goes on while scrypt runs", async () => {

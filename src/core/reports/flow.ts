@@ -689,7 +689,7 @@ function formatWhen(d: Date, country: Country | null): string {
 
 async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
   const { t, rd } = ctx;
-  const result = await rd.reports.tryCaseWord(reportId, word, rd.now());
+  const result = await rd.reports.tryCaseWord(reportId, word, rd.now(), ctx.address);
   if (result === "ok") return opened(ctx, reportId);
   await rd.reports.audit({ actor: "reporter", action: "unlock", reportId, result: "denied" }, rd.now());
   // Nothing about the case — not even its code — without the word.
@@ -714,7 +714,7 @@ async function unlockMine(ctx: ReportCtx, word: string): Promise<View> {
   let denied: "wrong" | "locked" = "wrong";
   for (const r of mine) {
     if (!r.hasCaseWord || !(await rd.reports.relayInfo(r.id))?.lockedAt) continue;
-    const result = await rd.reports.tryCaseWord(r.id, word, rd.now());
+    const result = await rd.reports.tryCaseWord(r.id, word, rd.now(), ctx.address);
     // Checked once: a second check would run scrypt again and count again.
     if (result === "ok") return opened(ctx, r.id);
     if (result === "locked") denied = "locked";
@@ -772,7 +772,7 @@ async function resumeContact(ctx: ReportCtx, reportId: string, word: string): Pr
   const r = await rd.reports.byId(reportId);
   const here = r && (await openHere(ctx, r.id));
   if (!r || !here || !here.sameChat || here.locked || !r.contactStopped) return menuView(ctx, t("report.notFound"));
-  const result = await rd.reports.tryCaseWord(r.id, word, rd.now());
+  const result = await rd.reports.tryCaseWord(r.id, word, rd.now(), ctx.address);
   if (result !== "ok") {
     await rd.reports.audit({ actor: "reporter", action: "contact_resumed", reportId: r.id, result: "denied" }, rd.now());
     return menuView(ctx, t(result === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));

@@ -124,8 +124,9 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
       ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
-      // Content-free: someone guessed wrong case words too often, from whichever chat (decision 10).
+      // Content-free: too many wrong case words from her chat, or too many tries from others (decision 10).
       ...(r.wordLockedUntil && r.wordLockedUntil > deps.now() ? [t("staff.card.wordLocked")] : []),
+      ...(r.othersLimitedUntil && r.othersLimitedUntil > deps.now() ? [t("staff.card.othersLimited")] : []),
       t("staff.card.status", { status: statusText(r) }),
       "",
       // A request to be written to has no story: nothing to withhold.

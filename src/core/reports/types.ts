@@ -68,8 +68,10 @@ export interface ReportRecord extends ReportFields {
   /** The reporter stopped contact and may undo it (with the case word). */
   contactStopped: boolean;
   hasCaseWord: boolean;
-  /** Too many wrong case words: nobody can open it until then (decision 10). */
+  /** Too many wrong case words from her own chat: that chat cannot open it until then (decision 10). */
   wordLockedUntil: Date | null;
+  /** Other chats used up their checks of the case word: they are refused unchecked until then. */
+  othersLimitedUntil: Date | null;
   status: Status;
   takenBy: number | null;
   takenByName: string | null;
@@ -152,7 +154,12 @@ export interface ReportStore {
    * Checks a typed case word (scrypt off the event loop). Wrong words are counted on the report,
    * from whichever chat: after 5 in a day it is "locked" for a day, staff see it on the card.
    */
-  tryCaseWord(reportId: string, word: string, at: Date): Promise<"ok" | "wrong" | "locked">;
+  /**
+   * Checks a case word typed in `address`'s chat. Her own chat (the report's relay) has its own
+   * allowance of wrong words; all other chats share a daily number of checks. "locked": refused
+   * without a check.
+   */
+  tryCaseWord(reportId: string, word: string, at: Date, address?: Address): Promise<"ok" | "wrong" | "locked">;
   /** The right case word was given in the reporter's own chat: the lock and the hold go, held knocks are released. */
   unlockRelay(reportId: string, at: Date): Promise<boolean>;
   /** The reporter withdrew consent to be contacted (S9): contact becomes "none". */
