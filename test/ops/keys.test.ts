@@ -11,13 +11,14 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
+import { createTranslator } from "../../src/core/i18n.ts";
 import { makeAddress } from "../../src/core/types.ts";
-import { backupDatabase, BackupKeyError, countRows, verifyBackup } from "../../src/db/backup.ts";
+import { backupDatabase, BackupKeyError, countRows, purgeSetAside, verifyBackup } from "../../src/db/backup.ts";
 import { DatabaseStartError } from "../../src/db/open.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startApp } from "../../src/main.ts";
-import { startHarness, tempDir, type Harness } from "../support/harness.ts";
+import { chatAtMenu, pressLabel, startHarness, stepper, tempDir, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 
 const run = promisify(execFile);
@@ -174,9 +175,27 @@ describe("sealed backups and db:restore (D4, issue 14)", () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/integrity ok; reports 3/);
     expect(fs.readdirSync(dir).some((f) => f.startsWith("qorgau.db.before-restore-"))).toBe(true);
+    // The backup is from before any exit, yet the restore cannot know that: every chat's reports are locked.
+    expect(ok.out).toContain("locked as after a quick exit");
+    expect(ok.out).toMatch(/kept as .*before-restore-.* for 7 days/);
     h = await startHarness({ dir, env: { ENCRYPTION_KEY: KEY, ADMIN_CHAT_ID: String(STAFF) } });
     expect(countRows(file).reports).toBe(3);
     expect((await h.app.reports.byId(seeded[2]!.id))!.text).toBe("Текст обращения номер 2");
+    for (const r of seeded) expect((await h.app.reports.relayInfo(r.id))!.lockedAt).not.toBeNull();
+    // «📂 Мои обращения» in her chat lists nothing and asks for the case word.
+    const chat = 8101;
+    await chatAtMenu(h.emu, chat);
+    const step = stepper(h.emu, chat);
+    const [mine] = await step(() => pressLabel(h!.emu, chat, "📂 Мои обращения"));
+    expect(mine!.payload.text).toContain(createTranslator().t("ru", "report.mineLocked"));
+    expect(mine!.payload.text).not.toContain(seeded[1]!.code);
+    // The replaced database leaves after its days, not before.
+    const aside = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith("qorgau.db.before-restore-"))!);
+    expect(purgeSetAside(file, 7, new Date(Date.now() + 6 * 86_400_000))).toEqual([]);
+    expect(fs.existsSync(aside)).toBe(true);
+    expect(purgeSetAside(file, 7, new Date(Date.now() + 8 * 86_400_000))).toEqual([path.basename(aside)]);
+    expect(fs.existsSync(aside)).toBe(false);
+    expect(fs.existsSync(file)).toBe(true);
   }, 30_000);
 });
 
