@@ -41,6 +41,8 @@ export interface Config {
   nearRadiusKm: number;
   /** Timezone the scheduled jobs run in. */
   cronTimezone: string;
+  /** TZ, when it names a zone: the time of staff groups that are not a region's. */
+  staffTimeZone: string | null;
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
   /** 32-byte key sealing report texts, relay handles and drafts (AES-256-GCM). */
@@ -194,6 +196,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`CRON_TIMEZONE must be an IANA zone such as UTC or Asia/Almaty, got "${cronTimezone}"`);
   }
 
+  // Staff groups that are not a region's read their dates in TZ when it names a zone (else Asia/Almaty).
+  let staffTimeZone: string | null = str("TZ")?.replace(/^:/, "") ?? null;
+  try {
+    if (staffTimeZone) new Intl.DateTimeFormat("en", { timeZone: staffTimeZone });
+  } catch {
+    staffTimeZone = null;
+  }
+
   const logLevel = (str("LOG_LEVEL") ?? "info") as Config["logLevel"];
   if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
 
@@ -271,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     deleteRetryMaxSeconds: num("DELETE_RETRY_MAX_SECONDS", 300, 1, 3600),
     nearRadiusKm: num("NEAR_RADIUS_KM", 150, 5, 2000),
     cronTimezone,
+    staffTimeZone,
     logLevel,
     production: str("NODE_ENV") === "production",
     encryptionKey,

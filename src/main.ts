@@ -198,6 +198,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   }
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
+  /** The regions whose group a staff chat is. */
+  const regionsOf = (chatId: number) => Object.entries(config.regionChats).filter(([, c]) => moved(c) === chatId).map(([r]) => r);
   const directoryDesk = createDirectoryDesk({
     store: directoryStore,
     directory,
@@ -213,6 +215,12 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       if (!config.telegramEnabled) return null;
       const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.directoryChatId;
       return chat === undefined || chat === null ? null : moved(chat);
+    },
+    scopeOf: (chatId) => (config.directoryChatId !== null && moved(config.directoryChatId) === chatId ? "all" : regionsOf(chatId)),
+    zoneOf(chatId) {
+      const countries = new Set(regionsOf(chatId).map((r) => directory.place(r)?.country));
+      if (countries.size === 1) return countries.has("KG") ? "Asia/Bishkek" : "Asia/Almaty";
+      return config.staffTimeZone ?? "Asia/Almaty";
     },
   });
   const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since), timeZone: config.cronTimezone });

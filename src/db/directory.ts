@@ -7,7 +7,7 @@
  * anything else (hours, address, services, status), applies at once.
  */
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { addsNumber, isoDay as day, phoneDigits as digits, type Entry, type EntryStatus, type Phone } from "../core/services/directory.ts";
+import { needsSecondPerson, isoDay as day, phoneDigits as digits, type Entry, type EntryStatus, type Phone } from "../core/services/directory.ts";
 
 export type EditField = "phones" | "hours" | "address" | "services" | "status" | "verified" | "new" | "seed";
 
@@ -158,8 +158,9 @@ export function createDirectoryStore(prisma: PrismaClient) {
     },
 
     /**
-     * Records a change. A phone list that adds a number waits (`pending`) for a supervisor; anything
-     * else applies at once and counts as a check of the entry. Null when the entry does not exist.
+     * Records a change. One that gives or takes away a way to reach a service (needsSecondPerson)
+     * waits (`pending`) for a supervisor; anything else applies at once and counts as a check of the
+     * entry. Null when the entry does not exist.
      */
     async change(c: NewChange, at: Date): Promise<ChangeRecord | null> {
       return prisma.$transaction(async (tx) => {
@@ -167,7 +168,7 @@ export function createDirectoryStore(prisma: PrismaClient) {
         if (!row) return null;
         const e = JSON.parse(row.data) as Entry;
         const before = beforeOf(e, c.field, row.status);
-        const pending = c.field === "phones" && addsNumber(e.phones, c.after as string[]);
+        const pending = needsSecondPerson(e, c.field, c.after);
         const rec = await tx.directoryChange.create({
           data: { entryId: c.entryId, field: c.field, before: json(before), after: json(c.after), source: c.source, by: c.by, byName: c.byName ?? null, state: pending ? "pending" : "applied", at },
         });
@@ -183,7 +184,7 @@ export function createDirectoryStore(prisma: PrismaClient) {
     },
 
     /**
-     * A supervisor's decision on a pending phone change. "self" when its author tries to confirm it,
+     * A supervisor's decision on a pending change. "self" when its author tries to confirm it,
      * "gone" when it was decided already (or replaced by a later change of the same entry's phones).
      */
     async decide(id: number, approve: boolean, by: string, at: Date): Promise<ChangeRecord | "self" | "gone"> {
@@ -191,7 +192,7 @@ export function createDirectoryStore(prisma: PrismaClient) {
         const c = await tx.directoryChange.findUnique({ where: { id } });
         if (!c || c.state !== "pending") return "gone";
         if (c.by === by) return "self";
-        const later = await tx.directoryChange.count({ where: { entryId: c.entryId, field: "phones", id: { gt: id }, state: { not: "rejected" } } });
+        const later = await tx.directoryChange.count({ where: { entryId: c.entryId, field: c.field, id: { gt: id }, state: { not: "rejected" } } });
         if (later) {
           await tx.directoryChange.update({ where: { id }, data: { state: "rejected", decidedBy: "system:replaced", decidedAt: at } });
           return "gone";
@@ -201,9 +202,13 @@ export function createDirectoryStore(prisma: PrismaClient) {
           const row = await tx.directoryEntry.findUnique({ where: { id: c.entryId } });
           if (row) {
             const e = JSON.parse(row.data) as Entry;
-            // The number was called when the change was made: that day is its check.
-            const data = withField(e, "phones", parse(c.after), c.at);
-            await tx.directoryEntry.update({ where: { id: c.entryId }, data: { data: json(data), checkedAt: at, updatedAt: at } });
+            // The service was called when the change was made: that day is its check.
+            const field = c.field as NewChange["field"];
+            const data = withField(e, field, parse(c.after), c.at);
+            await tx.directoryEntry.update({
+              where: { id: c.entryId },
+              data: { data: json(data), ...(field === "status" ? { status: parse(c.after) as string } : {}), checkedAt: at, updatedAt: at },
+            });
           }
         }
         return changeOf(rec);

@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       for (const a of plan.added) await store.create(a.entry, source, by, at);
       for (const c of plan.changes) await store.change({ entryId: c.entryId, field: c.field, after: c.after, source, by }, at);
       const waiting = plan.changes.filter((c) => c.waits).length + plan.added.filter((a) => a.entry.phones.length).length;
-      out(`Written: ${counts}.${waiting ? ` ${waiting} new number(s) wait for a supervisor's confirmation in the staff group; the bot posts them within a minute.` : ""}`);
+      out(`Written: ${counts}.${waiting ? ` ${waiting} change(s) wait for a supervisor's confirmation in the staff group; the bot posts them within a minute.` : ""}`);
       return 0;
     } finally {
       await db.close();

@@ -41,7 +41,8 @@ describe("the directory store", () => {
     db = await openDatabase(path.join(tempDir(), "e.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
-    await store.change({ entryId: "kz-shy-komek", field: "address", after: "ул. Примерная, 1", source: "called on 2026-11-30", by: "staff:1", byName: "A" }, at);
+    const moved = (await store.change({ entryId: "kz-shy-komek", field: "address", after: "ул. Примерная, 1", source: "called on 2026-11-30", by: "staff:1", byName: "A" }, at))!;
+    await store.decide(moved.id, true, "staff:2", at);
     const audited: Entry[] = seed.map((e) => (e.id === "kz-shy-komek" ? { ...e, address: "from the new audit", hours: "9-18", latest_source_date: "2026-12-01" } : e));
     expect(await store.syncSeed(audited, at)).toEqual({ added: 0, updated: 1 });
     const komek = (await store.get("kz-shy-komek"))!;
@@ -50,7 +51,7 @@ describe("the directory store", () => {
     expect(komek.latest_source_date).toBe("2026-12-01");
   });
 
-  it("removing a number applies at once; adding one waits, and its author cannot confirm it", async () => {
+  it("adding or removing a number waits for a supervisor, and its author cannot confirm it", async () => {
     db = await openDatabase(path.join(tempDir(), "f.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
@@ -60,13 +61,36 @@ describe("the directory store", () => {
     expect(((await store.decide(add.id, true, "staff:2", at)) as { state: string }).state).toBe("applied");
     expect((await store.get("kz-shy-komek"))!.phones.map((p) => p.as_published)).toEqual(["+7 700 000 0001", "+7 700 000 0002"]);
     const drop = (await store.change({ entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0002"], source: "s", by: "staff:1" }, at))!;
-    expect(drop.state).toBe("applied");
+    expect(drop.state).toBe("pending");
+    expect((await store.get("kz-shy-komek"))!.phones).toHaveLength(2);
+    expect(await store.decide(drop.id, true, "staff:1", at)).toBe("self");
+    await store.decide(drop.id, true, "staff:2", at);
     expect((await store.get("kz-shy-komek"))!.phones.map((p) => [p.as_published, p.checked])).toEqual([["+7 700 000 0002", "2026-11-30"]]);
     // A later change replaces a pending one: confirming the old one changes nothing.
     const a = (await store.change({ entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0003"], source: "s", by: "staff:1" }, at))!;
     await store.change({ entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0004"], source: "s", by: "staff:1" }, at);
     expect(await store.decide(a.id, true, "staff:2", at)).toBe("gone");
     expect((await store.get("kz-shy-center3"))!.phones).toEqual([]);
+  });
+
+  it("closing or moving a service and changing its hours or address wait for a second person; services, reopening and checks apply at once", async () => {
+    db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
+    const store = createDirectoryStore(db.prisma);
+    await store.syncSeed(seed, at);
+    const change = (field: "status" | "hours" | "address" | "services", after: unknown) => store.change({ entryId: "kz-shy-komek", field, after, source: "s", by: "staff:1" }, at);
+    for (const [field, after] of [["status", "closed"], ["status", "moved"], ["hours", "пн–пт 9–18"], ["address", "ул. Другая, 2"]] as const) {
+      expect((await change(field, after))!.state).toBe("pending");
+    }
+    const komek = (await store.get("kz-shy-komek"))!;
+    expect(komek.status).toBe("open");
+    expect(visibleEntries([komek], at).map((e) => e.id)).toEqual(["kz-shy-komek"]);
+    expect((await change("services", ["legal"]))!.state).toBe("applied");
+    expect((await change("status", "unknown"))!.state).toBe("applied");
+    expect((await change("status", "open"))!.state).toBe("applied");
+    // A confirmed closing takes the service away from survivors.
+    const close = (await change("status", "closed"))!;
+    await store.decide(close.id, true, "staff:2", at);
+    expect(visibleEntries([(await store.get("kz-shy-komek"))!], at)).toEqual([]);
   });
 
   it("two supervisors deciding the same new phone at once: exactly one decision counts", async () => {

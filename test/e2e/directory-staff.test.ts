@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { approvedStaff, buttonsOf, startHarness, tempDir, type Harness } from "../support/harness.ts";
+import { localDay } from "../../src/core/services/directory.ts";
 
 const STAFF = -1008880001;
 const SHYMKENT_GROUP = -1008880002;
@@ -78,6 +79,9 @@ async function komekCard(h: Harness, chat: number, user: number): Promise<Sent> 
   return card!;
 }
 
+/** Today as a staff group outside any region reads it (Asia/Almaty, no TZ set in tests): "05.12.2026". */
+const staffToday = () => localDay(new Date(), "Asia/Almaty").split("-").reverse().join(".");
+
 const month = (d = new Date()) => `${["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"][d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 
 describe("the directory in chat (issue 16)", () => {
@@ -118,14 +122,15 @@ describe("the directory in chat (issue 16)", () => {
     const [source] = await emu.waitForSent(STAFF, n, 1);
     expect(source!.text).toContain(`телефон: ${NEW_PHONE}`);
     expect(source!.text).toContain("Откуда это известно?");
-    expect(source!.text).toContain("Новый номер покажут только после подтверждения руководителем (не вами).");
+    expect(source!.text).toContain("Это увидят только после подтверждения руководителем (не вами).");
 
     n = emu.sent(STAFF).length;
     expect(await answerTo(h, emu.press(STAFF, source!.id, data(source!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
     const got = await emu.waitForSent(STAFF, n, 2);
-    const confirm = got.find((m) => m.text?.startsWith("☎ Новый номер ждёт подтверждения"))!;
+    const confirm = got.find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
     expect(confirm.text).toContain(`Станет: ${NEW_PHONE}`);
-    expect(confirm.text).toContain(`Источник: called on ${new Date().toISOString().slice(0, 10)}`);
+    // The source in the staff language, dated in the group's own time zone.
+    expect(confirm.text).toContain(`Источник: звонили ${staffToday()}`);
     expect(confirm.text).toContain("Предложение от: Staff7103");
 
     // Not yet: survivors see what they saw before.
@@ -135,8 +140,8 @@ describe("the directory in chat (issue 16)", () => {
 
     // The author is not a supervisor; a supervisor confirms.
     expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: EDITOR }))).toBe("Это может сделать только руководитель");
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено: номер показывается");
-    await emu.waitFor(() => emu.textOf(STAFF, confirm.id)?.includes("✓ Подтверждено (Staff7101). Номер показывается.") === true, 5000, "confirm card edited");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено");
+    await emu.waitFor(() => emu.textOf(STAFF, confirm.id)?.includes("✓ Подтверждено (Staff7101). Обратившиеся видят новые данные.") === true, 5000, "confirm card edited");
     // Pressed twice (two supervisors at once): decided already, nothing changes.
     expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Кнопка устарела. Откройте свежую карточку: /report КОД");
 
@@ -155,10 +160,11 @@ describe("the directory in chat (issue 16)", () => {
     emu.press(STAFF, card.id, data(card, "🗂 История"), { id: NEWBIE });
     const [hist] = await emu.waitForSent(STAFF, n, 1);
     expect(hist!.text).toContain(`Staff7103 · телефон: — → ${NEW_PHONE}`);
-    expect(hist!.text).toContain("источник: called on");
+    expect(hist!.text).toContain(`источник: звонили ${staffToday()}`);
+    expect(hist!.text).not.toMatch(/called on|checked in chat/);
   });
 
-  it("a supervisor's own new phone waits for the other supervisor; a source can be a link, a date in the future is refused; hours and status apply at once", async () => {
+  it("a supervisor's own new phone waits for the other supervisor; a source can be a link, a date in the future is refused; new hours and «closed» wait for a supervisor too", async () => {
     h = await harness();
     const { emu } = h;
     const card = await komekCard(h, STAFF, BOSS);
@@ -174,27 +180,30 @@ describe("the directory in chat (issue 16)", () => {
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, BOSS, "https://example.org/komek-contacts", source!.id);
     const got = await emu.waitForSent(STAFF, n, 2);
-    const confirm = got.find((m) => m.text?.startsWith("☎ Новый номер ждёт подтверждения"))!;
-    expect(confirm.text).toContain("Источник: link: https://example.org/komek-contacts");
+    const confirm = got.find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
+    expect(confirm.text).toContain("Источник: ссылка: https://example.org/komek-contacts");
     expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Свою правку подтверждает другой руководитель");
     expect((await h.app.directory.store.get("kz-shy-komek"))!.phones).toEqual([]);
     expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✕ Отклонить"), { id: BOSS2 }))).toBe("Отклонено");
     expect((await h.app.directory.store.get("kz-shy-komek"))!.phones).toEqual([]);
 
-    // Hours: typed, sourced, shown at once.
+    // Hours: typed, sourced, and shown only once a supervisor confirms.
     n = emu.sent(STAFF).length;
     emu.press(STAFF, card.id, data(card, "🕘 Часы"), { id: EDITOR });
     const [askHours] = await emu.waitForSent(STAFF, n, 1);
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, EDITOR, "пн–пт 9:00–18:00", askHours!.id);
     const [src] = await emu.waitForSent(STAFF, n, 1);
+    expect(src!.text).toContain("Это увидят только после подтверждения руководителем (не вами).");
     n = emu.sent(STAFF).length;
-    expect(await answerTo(h, emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Сохранено");
-    const [fresh] = await emu.waitForSent(STAFF, n, 1);
-    expect(fresh!.text).toContain("Часы: пн–пт 9:00–18:00");
+    expect(await answerTo(h, emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
+    const hoursConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
+    expect(hoursConfirm.text).toContain("часы");
+    expect(await survivorSees(h, 8200, "Шымкент")).not.toContain("пн–пт 9:00–18:00");
+    expect(await answerTo(h, emu.press(STAFF, hoursConfirm.id, data(hoursConfirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено");
     expect(await survivorSees(h, 8201, "Шымкент")).toContain("Часы: пн–пт 9:00–18:00");
 
-    // Closed: gone from survivors' answers at once, still in the staff list.
+    // Closed: one member alone cannot make a shelter disappear; a supervisor's confirmation does.
     n = emu.sent(STAFF).length;
     emu.press(STAFF, card.id, data(card, "🔘 Статус"), { id: EDITOR });
     const [menu] = await emu.waitForSent(STAFF, n, 1);
@@ -204,8 +213,35 @@ describe("the directory in chat (issue 16)", () => {
     const [closeSrc] = await emu.waitForSent(STAFF, n, 1);
     // Someone else cannot finish this person's edit.
     expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: BOSS }))).toBe("Эту правку ведёт другой сотрудник");
-    expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Сохранено");
-    expect(await survivorSees(h, 8202, "Шымкент")).not.toContain("Комек");
+    n = emu.sent(STAFF).length;
+    expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
+    const closeConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
+    // Status names in the staff language, never the stored codes.
+    expect(closeConfirm.text).toContain("Было: работает");
+    expect(closeConfirm.text).toContain("Станет: закрыта");
+    expect(await survivorSees(h, 8202, "Шымкент")).toContain("Комек");
+    expect(await answerTo(h, emu.press(STAFF, closeConfirm.id, data(closeConfirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Подтверждено");
+    expect(await survivorSees(h, 8203, "Шымкент")).not.toContain("Комек");
+  });
+
+  it("a region's group edits only its region's entries; the directory group and supervisors edit any", async () => {
+    const BISHKEK_GROUP = -1008880004;
+    h = await harness({ REGION_CHATS: `kz-shymkent=${SHYMKENT_GROUP},kg-bishkek=${BISHKEK_GROUP}`, DIRECTORY_CHAT_ID: String(DIRECTORY) });
+    const { emu } = h;
+    await approvedStaff(h, BISHKEK_GROUP, EDITOR);
+    await approvedStaff(h, DIRECTORY, EDITOR + 1);
+    h.emu.setMember(BISHKEK_GROUP, BOSS, "member");
+    // A member of the Bishkek group opens a Shymkent shelter: they may look, not edit.
+    const card = await komekCard(h, BISHKEK_GROUP, EDITOR);
+    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "🔘 Статус"), { id: EDITOR }))).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
+    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: EDITOR }))).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
+    expect((await h.app.directory.store.history("kz-shy-komek")).filter((c) => c.field !== "seed")).toEqual([]);
+    expect((await h.app.db.prisma.auditLog.findMany()).map((a) => a.result)).toContain("directory edit kz-shy-komek: another region");
+    // A supervisor in the same group may.
+    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: BOSS }))).toBe("Отмечено: проверено сегодня");
+    // The directory group may edit any entry.
+    const fromDirectory = await komekCard(h, DIRECTORY, EDITOR + 1);
+    expect(await answerTo(h, emu.press(DIRECTORY, fromDirectory.id, data(fromDirectory, "✅ Проверено сегодня"), { id: EDITOR + 1 }))).toBe("Отмечено: проверено сегодня");
   });
 
   it("an edit in progress belongs to its author: another member's typed answer is refused; it survives a restart and is finished after it", async () => {
@@ -234,7 +270,10 @@ describe("the directory in chat (issue 16)", () => {
     h.emu.groupMessage(STAFF, EDITOR, "пн–сб 9:00–19:00", ask!.id);
     const [src] = await h.emu.waitForSent(STAFF, n, 1);
     expect(src!.text).toContain("часы: пн–сб 9:00–19:00");
-    expect(await answerTo(h, h.emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Сохранено");
+    expect(await answerTo(h, h.emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
+    const [pending] = await h.app.directory.store.pendingOf("kz-shy-komek");
+    expect(pending).toMatchObject({ field: "hours", after: "пн–сб 9:00–19:00", by: `staff:${EDITOR}` });
+    await h.app.directory.store.decide(pending!.id, true, `staff:${BOSS}`, new Date());
     expect((await h.app.directory.store.get("kz-shy-komek"))!.hours_text).toBe("пн–сб 9:00–19:00");
   });
 
@@ -264,7 +303,7 @@ describe("the directory in chat (issue 16)", () => {
 
     const komek = cards.find((c) => c.text!.includes("Комек"))!;
     expect(await answerTo(h, emu.press(SHYMKENT_GROUP, komek.id, data(komek, "✓ Всё верно"), { id: EDITOR }))).toBe("Отмечено: проверено сегодня");
-    await emu.waitFor(() => emu.textOf(SHYMKENT_GROUP, komek.id)?.includes(`Последняя проверка: ${new Date().toISOString().slice(0, 10)}`) === true, 5000, "card shows the check");
+    await emu.waitFor(() => emu.textOf(SHYMKENT_GROUP, komek.id)?.includes(`Последняя проверка: ${new Date().toISOString().slice(0, 10).split("-").reverse().join(".")}`) === true, 5000, "card shows the check");
     expect((await h.app.directory.store.get("kz-shy-komek"))!.checked_at).toBe(new Date().toISOString().slice(0, 10));
     expect(await survivorSees(h, 8301, "Шымкент")).toContain(`Сотрудники проверили: ${month()}`);
 

@@ -63,8 +63,8 @@ describe("directory:export and directory:import (issue 16)", () => {
     const dry = await tool(["import", file]);
     expect(dry.code).toBe(0);
     expect(dry.out.trim().split("\n")).toEqual([
-      `row ${komek + 1} kz-shy-komek: phones: — → ${NEW_PHONE} (new number: waits for a supervisor's confirmation in the staff group)`,
-      `row ${komek + 1} kz-shy-komek: hours: — → пн–пт 9:00–18:00`,
+      `row ${komek + 1} kz-shy-komek: phones: — → ${NEW_PHONE} (waits for a supervisor's confirmation in the staff group)`,
+      `row ${komek + 1} kz-shy-komek: hours: — → пн–пт 9:00–18:00 (waits for a supervisor's confirmation in the staff group)`,
       `row ${center3 + 1} refused: phone "8 (7252) 12-ab" is not a phone number (digits, spaces, brackets, dashes, a leading +; at most four, separated by ";")`,
       "Dry run: 2 change(s), 0 new service(s), 1 row(s) refused. Nothing was written; to write, run again with --apply.",
     ]);
@@ -80,21 +80,26 @@ describe("directory:export and directory:import (issue 16)", () => {
     fs.writeFileSync(file, toText(rows));
     const applied = await tool(["import", file, "--apply"]);
     expect(applied.code).toBe(0);
-    expect(applied.out).toContain("Written: 2 change(s), 0 new service(s), 0 row(s) refused. 1 new number(s) wait for a supervisor's confirmation");
+    expect(applied.out).toContain("Written: 2 change(s), 0 new service(s), 0 row(s) refused. 2 change(s) wait for a supervisor's confirmation");
     const history = await h.app.directory.store.history("kz-shy-komek");
     expect(history.map((c) => [c.field, c.state, c.source, c.by])).toEqual([
-      ["hours", "applied", "file: centers.csv", "file:centers.csv"],
+      ["hours", "pending", "file: centers.csv", "file:centers.csv"],
       ["phones", "pending", "file: centers.csv", "file:centers.csv"],
     ]);
 
     // What the bot's minute job does: read the directory again, post the confirmation.
     await h.app.directory.desk.reload();
     await h.app.directory.desk.postPending();
-    const card = await h.emu.waitFor(() => h!.emu.sent(STAFF).find((m) => m.text?.startsWith("☎ Новый номер ждёт подтверждения")), 5000, "confirmation card");
+    const cards = await h.emu.waitFor(() => {
+      const l = h!.emu.sent(STAFF).filter((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"));
+      return l.length === 2 ? l : undefined;
+    }, 5000, "two confirmation cards");
+    const card = cards.find((m) => m.text!.includes(NEW_PHONE))!;
     expect(card.text).toContain(`Станет: ${NEW_PHONE}`);
-    expect(card.text).toContain("Источник: file: centers.csv");
+    expect(card.text).toContain("Источник: файл: centers.csv");
     const komekNow = (await h.app.directory.store.get("kz-shy-komek"))!;
-    expect(komekNow.hours_text).toBe("пн–пт 9:00–18:00");
+    // Nothing reaches survivors until a supervisor confirms it.
+    expect(komekNow.hours_text ?? null).toBeNull();
     expect(komekNow.phones).toEqual([]);
   });
 

@@ -6,7 +6,7 @@
  * and every row it refuses with the reason and its row number.
  */
 import type { Translator } from "../i18n.ts";
-import { addsNumber, ENTRY_STATUSES, phoneDigits, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
+import { needsSecondPerson, ENTRY_STATUSES, phoneDigits, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
 import { parsePhones, parseServices } from "./desk.ts";
 
 export const COLUMNS = ["id", "country", "region_id", "city_id", "entry_type", "name_ru", "name_local", "status", "phones", "hours", "address", "services", "checked_at", "phones_checked", "phones_waiting", "latest_source_date", "sources"] as const;
@@ -211,11 +211,11 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const had = e.phones.map((p) => p.as_published);
     if (values.phones && !sameList(had, values.phones as string[], phoneDigits)) {
       const after = values.phones as string[];
-      plan.changes.push({ row, entryId: e.id, field: "phones", before: had, after, waits: addsNumber(e.phones, after) });
+      plan.changes.push({ row, entryId: e.id, field: "phones", before: had, after, waits: needsSecondPerson(e, "phones", after) });
     }
-    if (values.status && values.status !== (e.status ?? "open")) plan.changes.push({ row, entryId: e.id, field: "status", before: e.status ?? "open", after: values.status, waits: false });
-    if (hours !== undefined && (values.hours ?? null) !== (e.hours_text ?? null)) plan.changes.push({ row, entryId: e.id, field: "hours", before: e.hours_text ?? null, after: values.hours ?? null, waits: false });
-    if (address !== undefined && (values.address ?? null) !== (e.address ?? null)) plan.changes.push({ row, entryId: e.id, field: "address", before: e.address, after: values.address ?? null, waits: false });
+    if (values.status && values.status !== (e.status ?? "open")) plan.changes.push({ row, entryId: e.id, field: "status", before: e.status ?? "open", after: values.status, waits: needsSecondPerson(e, "status", values.status) });
+    if (hours !== undefined && (values.hours ?? null) !== (e.hours_text ?? null)) plan.changes.push({ row, entryId: e.id, field: "hours", before: e.hours_text ?? null, after: values.hours ?? null, waits: true });
+    if (address !== undefined && (values.address ?? null) !== (e.address ?? null)) plan.changes.push({ row, entryId: e.id, field: "address", before: e.address, after: values.address ?? null, waits: true });
     if (values.services && !sameList([...e.services].sort(), [...(values.services as string[])].sort())) plan.changes.push({ row, entryId: e.id, field: "services", before: e.services, after: values.services, waits: false });
   });
   return plan;
@@ -226,7 +226,7 @@ const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join("; ") : "—
 /** The plan as lines a coordinator can check against the spreadsheet. */
 export function describePlan(plan: ImportPlan): string[] {
   const lines: string[] = [];
-  for (const c of plan.changes) lines.push(`row ${c.row} ${c.entryId}: ${c.field}: ${show(c.before)} → ${show(c.after)}${c.waits ? " (new number: waits for a supervisor's confirmation in the staff group)" : ""}`);
+  for (const c of plan.changes) lines.push(`row ${c.row} ${c.entryId}: ${c.field}: ${show(c.before)} → ${show(c.after)}${c.waits ? " (waits for a supervisor's confirmation in the staff group)" : ""}`);
   for (const a of plan.added) lines.push(`row ${a.row} ${a.entry.id}: new service «${a.entry.name_ru}» in ${a.entry.region_id}${a.entry.phones.length ? " (its numbers wait for a supervisor's confirmation)" : ""}`);
   for (const r of plan.refused) lines.push(`row ${r.row} refused: ${r.reason}`);
   return lines;

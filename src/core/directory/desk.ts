@@ -4,7 +4,9 @@
  * lists services; a card shows what survivors see, with buttons for phone,
  * hours, address, services, status, "checked today" and history. Every change
  * asks for its source ("called today", a date, or a link) and is recorded with
- * its author; a new phone waits for a supervisor other than its author.
+ * its author. A change that gives or takes away a way to reach a service (a
+ * number, hours, address, closed or moved) waits for a supervisor other than
+ * its author; a region's group edits only that region's entries.
  *
  * The Telegram adapter (src/channels/telegram/directory.ts) turns these views
  * into messages and buttons; it owns nothing of the rules.
@@ -15,7 +17,7 @@ import type { StaffActor } from "../reports/staff.ts";
 import type { OutboxPayload } from "../reports/types.ts";
 import type { ChangeRecord, DirectoryStore, Prompt } from "../../db/directory.ts";
 import { formatEntry, townOf } from "../flows/near.ts";
-import { addsNumber, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
+import { localDay, needsSecondPerson, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
 
 export interface DirButton {
   label: string;
@@ -58,12 +60,24 @@ export interface DirectoryDeskDeps {
   audit(actor: string, action: string, result: string): Promise<void>;
   /** The staff chat that checks a region's entries: its region group, else the directory group. */
   chatFor(regionId: string | null): number | null;
+  /** Whose entries a staff chat's members may edit: every entry (the directory group), or its regions'. */
+  scopeOf(chatId: number): "all" | string[];
+  /** The time zone a staff chat lives in, for "today" and the dates it is shown. */
+  zoneOf(chatId: number): string;
 }
+
+/** "2026-12-05" as staff write it: "05.12.2026". */
+const dotted = (iso: string) => iso.split("-").reverse().join(".");
 
 const norm = (s: string) => s.toLowerCase().replace(/ё/g, "е").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 
-/** A source as staff give it: a link, or the day they called ("28.11", "28.11.2026", "2026-11-28"). */
-export function parseSource(text: string, today: Date): { source: string } | { error: "source" | "future" } {
+/**
+ * A source as staff give it: a link, or the day they called ("28.11", "28.11.2026", "2026-11-28").
+ * `today` is the staff group's own day (YYYY-MM-DD in its time zone), so "today" at 00:30 in
+ * Bishkek is not refused as a day in the future.
+ */
+export function parseSource(text: string, today: string): { source: string } | { error: "source" | "future" } {
+  const todayAt = new Date(`${today}T00:00:00Z`);
   const s = text.trim();
   const url = /https?:\/\/\S+/i.exec(s);
   if (url) return { source: `link: ${url[0]}` };
@@ -74,11 +88,11 @@ export function parseSource(text: string, today: Date): { source: string } | { e
   else if (dm) {
     d = Number(dm[1]);
     m = Number(dm[2]);
-    y = dm[3] ? Number(dm[3].length === 2 ? `20${dm[3]}` : dm[3]) : today.getUTCFullYear();
+    y = dm[3] ? Number(dm[3].length === 2 ? `20${dm[3]}` : dm[3]) : todayAt.getUTCFullYear();
   } else return { error: "source" };
   const at = new Date(Date.UTC(y, m - 1, d));
   if (at.getUTCMonth() !== m - 1 || at.getUTCDate() !== d) return { error: "source" };
-  if (at.getTime() > today.getTime()) return { error: "future" };
+  if (at.getTime() > todayAt.getTime()) return { error: "future" };
   return { source: `called on ${day(at)}` };
 }
 
@@ -118,6 +132,33 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
   const statusLabel = (s: EntryStatus | undefined) => t(`staff.dir.status.${s ?? "open"}`);
   const who = (c: ChangeRecord) => c.byName ?? (c.by.startsWith("file:") ? c.by.slice(5) : c.by);
   const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(", ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v));
+  /** A field's value as staff read it: statuses and services named in the staff language. */
+  const shown = (field: string, v: unknown) =>
+    field === "status" ? statusLabel(v as EntryStatus) : field === "services" && Array.isArray(v) ? show(v.map((s) => t(`services.${s}`))) : show(v);
+  const today = (chatId: number) => localDay(deps.now(), deps.zoneOf(chatId));
+  /**
+   * A change's source is stored in one fixed form ("called on 2026-12-05", "link: …", "file: …") so
+   * that exports and history read the same in any language; staff read it in theirs.
+   */
+  const sourceText = (source: string): string => {
+    const called = /^called on (\d{4}-\d{2}-\d{2})$/.exec(source);
+    if (called) return t("staff.dir.source.called", { date: dotted(called[1]!) });
+    const checked = /^checked in chat on (\d{4}-\d{2}-\d{2})$/.exec(source);
+    if (checked) return t("staff.dir.source.checked", { date: dotted(checked[1]!) });
+    if (source.startsWith("link: ")) return t("staff.dir.source.link", { url: source.slice(6) });
+    if (source.startsWith("file: ")) return t("staff.dir.source.file", { name: source.slice(6) });
+    return source;
+  };
+  /** Supervisors and the directory group edit any entry; a region's group, its region's entries. */
+  const mayEdit = (e: Entry, actor: StaffActor, chatId: number) => {
+    if (actor.supervisor) return true;
+    const scope = deps.scopeOf(chatId);
+    return scope === "all" || (!!e.region_id && scope.includes(e.region_id));
+  };
+  const outOfScope = async (e: Entry, actor: StaffActor): Promise<DirResult> => {
+    await deps.audit(`staff:${actor.id}`, "denied", `directory edit ${e.id}: another region`);
+    return { kind: "answer", answer: t("staff.dir.ans.notYourRegion") };
+  };
 
   function matches(e: Entry, q: string): boolean {
     const p = e.city_id ? directory.place(e.city_id) : undefined;
@@ -157,10 +198,10 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const lines = [t("staff.dir.cardTitle", { id: e.id })];
     lines.push(visible ? formatEntry(visible, null, 1, t, locale, directory) : t("staff.dir.hidden"));
     lines.push("", t("staff.dir.statusLine", { status: statusLabel(e.status) }));
-    lines.push(e.checked_at ? t("staff.dir.checkedLine", { date: e.checked_at }) : t("staff.dir.neverChecked"));
+    lines.push(e.checked_at ? t("staff.dir.checkedLine", { date: dotted(e.checked_at) }) : t("staff.dir.neverChecked"));
     const hiddenPhones = e.phones.filter((p) => !visible?.phones.some((v) => v.as_published === p.as_published));
     if (hiddenPhones.length) lines.push(t("staff.dir.phonesHidden", { phones: hiddenPhones.map((p) => p.as_published).join(", ") }));
-    for (const c of await store.pendingOf(id)) lines.push(t("staff.dir.pendingLine", { phones: show(c.after), by: who(c) }));
+    for (const c of await store.pendingOf(id)) lines.push(t("staff.dir.pendingLine", { field: t(`staff.dir.field.${c.field}`), value: shown(c.field, c.after), by: who(c) }));
     const b = (label: string, action: string) => ({ label: t(label), action, arg: id });
     return {
       text: lines.join("\n"),
@@ -173,14 +214,14 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     };
   }
 
-  async function history(id: string): Promise<DirView> {
+  async function history(id: string, chatId: number): Promise<DirView> {
     const e = await store.get(id);
     const list = await store.history(id, 15);
     const lines = [t("staff.dir.historyTitle", { name: e?.name_ru ?? id })];
     for (const c of list) {
       const state = c.state === "applied" ? "" : ` (${t(`staff.dir.state.${c.state}`)})`;
-      const what = c.field === "verified" ? t("staff.dir.field.verified") : c.field === "seed" || c.field === "new" ? t(`staff.dir.field.${c.field}`) : `${t(`staff.dir.field.${c.field}`)}: ${show(c.before)} → ${show(c.after)}`;
-      lines.push(`${day(c.at)} · ${who(c)} · ${what}${state}\n   ${t("staff.dir.sourceLine", { source: c.source })}`);
+      const what = c.field === "verified" ? t("staff.dir.field.verified") : c.field === "seed" || c.field === "new" ? t(`staff.dir.field.${c.field}`) : `${t(`staff.dir.field.${c.field}`)}: ${shown(c.field, c.before)} → ${shown(c.field, c.after)}`;
+      lines.push(`${dotted(localDay(c.at, deps.zoneOf(chatId)))} · ${who(c)} · ${what}${state}\n   ${t("staff.dir.sourceLine", { source: sourceText(c.source) })}`);
     }
     if (!list.length) lines.push(t("staff.dir.noHistory"));
     return { text: lines.join("\n"), buttons: [] };
@@ -216,14 +257,19 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
 
   async function sourceStep(p: { chatId: number; userId: number; entryId: string; field: string; value: unknown }, e: Entry): Promise<DirResult> {
     const id = await store.savePrompt({ ...p, messageId: null }, deps.now());
-    const value = p.field === "status" ? statusLabel(p.value as EntryStatus) : p.field === "services" ? show((p.value as string[]).map((s) => t(`services.${s}`))) : show(p.value);
+    const value = shown(p.field, p.value);
+    // Told at once when the change will wait for a supervisor.
+    const waits = needsSecondPerson(e, p.field, p.value) ? `\n${t("staff.dir.needsConfirm")}` : "";
     return {
       kind: "source",
       answer: "",
       promptId: id,
       view: {
-        text: t("staff.dir.askSource", { name: e.name_ru, field: t(`staff.dir.field.${p.field}`), value }),
-        buttons: [[{ label: t("staff.dir.btn.calledToday", { date: day(deps.now()).split("-").reverse().join(".") }), action: "cs", arg: String(id) }], [{ label: t("staff.dir.btn.cancel"), action: "cx", arg: String(id) }]],
+        text: t("staff.dir.askSource", { name: e.name_ru, field: t(`staff.dir.field.${p.field}`), value }) + waits,
+        buttons: [
+          [{ label: t("staff.dir.btn.calledToday", { date: dotted(today(p.chatId)) }), action: "cs", arg: String(id) }],
+          [{ label: t("staff.dir.btn.cancel"), action: "cx", arg: String(id) }],
+        ],
       },
     };
   }
@@ -239,7 +285,8 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     if (c.state === "pending") {
       await deps.enqueue([{ dedupeKey: `dir_confirm:${c.id}`, target: `staff:${chatId}`, payload: { type: "directory", what: "confirm", id: String(c.id) } }]);
       await store.markPosted(c.id, at);
-      return { kind: "send", answer: t("staff.dir.ans.pending"), view: { text: t("staff.dir.pendingNote", { name: (await store.get(p.entryId))?.name_ru ?? p.entryId }), buttons: [] } };
+      const name = (await store.get(p.entryId))?.name_ru ?? p.entryId;
+      return { kind: "send", answer: t("staff.dir.ans.pending"), view: { text: t("staff.dir.pendingNote", { name, field: t(`staff.dir.field.${field}`) }), buttons: [] } };
     }
     await reload();
     const view = await card(p.entryId);
@@ -251,7 +298,15 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const c = await store.changeById(changeId);
     if (!c) return null;
     const e = await store.get(c.entryId);
-    const head = t("staff.dir.confirmText", { name: e?.name_ru ?? c.entryId, where: e ? where(e) : "", before: show(c.before), after: show(c.after), source: c.source, by: who(c) });
+    const head = t("staff.dir.confirmText", {
+      name: e?.name_ru ?? c.entryId,
+      where: e ? where(e) : "",
+      field: t(`staff.dir.field.${c.field}`),
+      before: shown(c.field, c.before),
+      after: shown(c.field, c.after),
+      source: sourceText(c.source),
+      by: who(c),
+    });
     if (c.state !== "pending") return { text: `${head}\n\n${c.state === "applied" ? t("staff.dir.confirmed", { by: deciderName ?? c.decidedBy ?? "" }) : t("staff.dir.rejected")}`, buttons: [] };
     return {
       text: head,
@@ -264,7 +319,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const e = await store.get(entryId);
     if (!e || e.status === "closed") return null;
     const [visible] = visibleEntries([e], deps.now());
-    const since = e.checked_at ? t("staff.dir.checkedLine", { date: e.checked_at }) : t("staff.dir.neverChecked");
+    const since = e.checked_at ? t("staff.dir.checkedLine", { date: dotted(e.checked_at) }) : t("staff.dir.neverChecked");
     return {
       text: [t("staff.dir.checkTitle"), visible ? formatEntry(visible, null, 1, t, locale, directory) : e.name_ru, "", since, ...(signals ? [t("staff.dir.signals", { count: signals })] : [])].join("\n"),
       buttons: [
@@ -289,7 +344,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         const v = await card(arg);
         return v ? { kind: "send", answer: "", view: v } : { kind: "answer", answer: t("staff.ans.outdated") };
       }
-      if (action === "hi") return { kind: "send", answer: "", view: await history(arg) };
+      if (action === "hi") return { kind: "send", answer: "", view: await history(arg, chatId) };
       if (action === "cf" || action === "rj") {
         if (!actor.supervisor) {
           await deps.audit(`staff:${actor.id}`, "denied", `directory ${action === "cf" ? "confirm" : "reject"}: not a supervisor`);
@@ -301,7 +356,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
           return { kind: "answer", answer: t("staff.dir.ans.notOwn") };
         }
         if (res === "gone") return { kind: "answer", answer: t("staff.ans.outdated") };
-        await deps.audit(`staff:${actor.id}`, action === "cf" ? "directory_confirm" : "directory_reject", `${res.entryId} phones`);
+        await deps.audit(`staff:${actor.id}`, action === "cf" ? "directory_confirm" : "directory_reject", `${res.entryId} ${res.field}`);
         if (action === "cf") await reload();
         const v = await confirmView(res.id, actor.name);
         return { kind: "edit", answer: t(action === "cf" ? "staff.dir.ans.confirmed" : "staff.dir.ans.rejected"), view: v! };
@@ -314,12 +369,13 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
           await store.dropPrompt(p.id);
           return { kind: "edit", answer: t("staff.dir.ans.cancelled"), view: { text: t("staff.dir.cancelled"), buttons: [] } };
         }
-        return commit(p, `called on ${day(deps.now())}`, actor, chatId);
+        return commit(p, `called on ${today(chatId)}`, actor, chatId);
       }
       const e = await store.get(arg);
       if (!e) return { kind: "answer", answer: t("staff.ans.outdated") };
+      if (!mayEdit(e, actor, chatId)) return outOfScope(e, actor);
       if (action === "ok") {
-        await store.change({ entryId: e.id, field: "verified", after: null, source: `checked in chat on ${day(deps.now())}`, by: `staff:${actor.id}`, byName: actor.name }, deps.now());
+        await store.change({ entryId: e.id, field: "verified", after: null, source: `checked in chat on ${today(chatId)}`, by: `staff:${actor.id}`, byName: actor.name }, deps.now());
         await deps.audit(`staff:${actor.id}`, "directory_verified", e.id);
         await reload();
         const v = await card(e.id);
@@ -343,16 +399,14 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       if (p.userId !== actor.id) return { kind: "answer", answer: t("staff.dir.ans.notYourEdit") };
       const e = await store.get(p.entryId);
       if (!e) return { kind: "answer", answer: t("staff.ans.outdated") };
+      if (!mayEdit(e, actor, chatId)) return outOfScope(e, actor);
       if (p.value === null) {
         const v = parseValue(p.field, text);
         if ("error" in v) return { kind: "answer", answer: v.error };
         await store.dropPrompt(p.id);
-        const r = await sourceStep({ chatId, userId: actor.id, entryId: e.id, field: p.field, value: v.value }, e);
-        // Adding a number: the author is told at once it will wait for a supervisor.
-        if (p.field === "phones" && addsNumber(e.phones, v.value as string[]) && r.kind === "source") r.view.text += `\n${t("staff.dir.needsConfirm")}`;
-        return r;
+        return sourceStep({ chatId, userId: actor.id, entryId: e.id, field: p.field, value: v.value }, e);
       }
-      const s = parseSource(text, deps.now());
+      const s = parseSource(text, today(chatId));
       if ("error" in s) return { kind: "answer", answer: t(s.error === "future" ? "staff.dir.bad.future" : "staff.dir.bad.source") };
       return commit(p, s.source, actor, chatId);
     },

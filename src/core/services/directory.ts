@@ -142,6 +142,9 @@ export function loadDirectory(dir = DATA_DIR): Directory {
 
 /** A Date as its day (YYYY-MM-DD, UTC), as the directory keeps dates. */
 export const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
+/** The day (YYYY-MM-DD) it is at `d` in a time zone. */
+export const localDay = (d: Date, timeZone: string): string =>
+  new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
 
 /** A phone number as compared: its digits only ("+7 (7252) 53-17-55" is "77252531755"). */
 export const phoneDigits = (s: string): string => s.replace(/\D/g, "");
@@ -150,6 +153,30 @@ export const phoneDigits = (s: string): string => s.replace(/\D/g, "");
 export function addsNumber(before: Phone[], after: string[]): boolean {
   const had = new Set(before.map((p) => phoneDigits(p.as_published)));
   return after.some((n) => !had.has(phoneDigits(n)));
+}
+
+/**
+ * Whether a change waits for a supervisor other than its author before survivors see it: one that
+ * adds or takes away a number, changes hours or address, or marks the service closed or moved. One
+ * person alone can neither send survivors to a wrong number nor make a shelter disappear.
+ * Services, "open" again and "checked today" apply at once.
+ */
+export function needsSecondPerson(e: Entry, field: string, after: unknown): boolean {
+  switch (field) {
+    case "phones": {
+      const had = new Set(e.phones.map((p) => phoneDigits(p.as_published)));
+      const will = new Set((after as string[]).map(phoneDigits));
+      return had.size !== will.size || [...will].some((n) => !had.has(n));
+    }
+    case "hours":
+      return (after ?? null) !== (e.hours_text ?? null);
+    case "address":
+      return (after ?? null) !== (e.address ?? null);
+    case "status":
+      return after === "closed" || after === "moved";
+    default:
+      return false;
+  }
 }
 
 /** A date-only text (YYYY-MM-DD) as a Date at UTC midnight; a year or month alone is not a date. */
