@@ -84,11 +84,33 @@ describe("staff chat safeguards", () => {
     expect(stats!.text).toContain("Бьют, причиняют боль: 2");
     expect(stats!.text).toContain("Шымкент: 2");
 
+    // A member nobody approved is refused the queue, the figures and a history, with the reason.
+    emu.setMember(STAFF, 555, "member");
+    for (const cmd of ["/queue", "/stats", `/report ${normal.code}`]) {
+      n = emu.sent(STAFF).length;
+      emu.groupMessage(STAFF, 555, cmd);
+      const [refused] = await emu.waitForSent(STAFF, n, 1);
+      expect(refused!.text).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    }
+    await vi.waitFor(async () =>
+      expect((await h!.app.db.prisma.auditLog.findMany({ where: { actor: "staff:555" } })).map((a) => a.result)).toEqual(["queue: not approved", "stats: not approved", "report: not approved"]),
+    );
+
     // A stranger's command is ignored and audited.
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, 999, "/queue");
     await new Promise((r) => setTimeout(r, 300));
     expect(emu.sent(STAFF).length).toBe(n);
+
+    // A reply to a bot message that belongs to no report is refused with the reason.
+    n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, 88, "Ответ кому-то", queue!.id);
+    await emu.waitForSent(STAFF, n, 1);
+
+    // Every message that went into the staff group was protected from forwarding and saving (P4).
+    const sends = emu.calls.filter((c) => /^(send|copyMessage|forwardMessage)/.test(c.method) && c.method !== "sendChatAction" && Number(c.payload.chat_id) === STAFF);
+    expect(sends.length).toBeGreaterThan(5);
+    expect(sends.filter((c) => c.payload.protect_content !== true).map((c) => c.method)).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@
  * exit, which never waits behind them (S1).
  */
 import http from "node:http";
-import { Bot, webhookCallback, type Context } from "grammy";
+import { Bot, webhookCallback, type Context, type Transformer } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
@@ -70,6 +70,19 @@ export interface TelegramChannel {
   webhookAddress(): { host: string; port: number } | null;
 }
 
+/**
+ * Everything the bot sends into a group (staff groups are the only groups it writes to) goes out
+ * with protect_content, whichever code sends it (P4): a card, a note, a chart, a directory prompt.
+ */
+export const protectGroupSends: Transformer = (prev, method, payload, signal) => {
+  const p = payload as { chat_id?: number | string; protect_content?: boolean };
+  const group = typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);
+  if (group && p.protect_content !== true && /^(send(?!ChatAction)|copyMessages?$|forwardMessages?$)/.test(method)) {
+    return prev(method, { ...payload, protect_content: true } as typeof payload, signal);
+  }
+  return prev(method, payload, signal);
+};
+
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
@@ -81,6 +94,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
   bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
   bot.api.config.use(retryDroppedRequests());
+  bot.api.config.use(protectGroupSends);
   // The runner retries failed polls silently: each failure is logged here, with safe fields only.
   bot.api.config.use(async (prev, method, payload, signal) => {
     try {

@@ -287,6 +287,12 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         return;
       }
       if (name === "centers" && dir) return await dir.onCommand(chatId, arg, actor);
+      // The queue, the figures and a report's history are the roster's (decision 11), even without content.
+      if ((name === "queue" || name === "stats" || name === "report") && !actor.approved) {
+        await bot.api.sendMessage(chatId, desk.t("staff.ans.notApproved"), { protect_content: true });
+        await reports.audit({ actor: `staff:${actor.id}`, action: "denied", reportId: null, result: `${name}: not approved` }, deps.now());
+        return;
+      }
       if (name === "queue") out = await desk.queueText(chats);
       else if (name === "stats") {
         const text = await desk.statsText(chats);
@@ -300,9 +306,7 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       }
       else if (name === "report") {
         const code = normalizeCode(arg);
-        // A report's history is its content: only for the roster (decision 11).
-        if (!actor.approved) out = desk.t("staff.ans.notApproved");
-        else out = code ? await desk.historyText(code, chats, { withText: await isProtected(chatId) }) : desk.t("staff.history.usage");
+        out = code ? await desk.historyText(code, chats, { withText: await isProtected(chatId) }) : desk.t("staff.history.usage");
       }
       if (out !== null) {
         for (const part of splitText(out, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
