@@ -22,13 +22,48 @@ const tableExists = (db: Database.Database, name: string) => db.prepare("SELECT 
 const meta = (db: Database.Database, key: string) => (tableExists(db, "meta") ? ((db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined) ?? null) : null);
 
 /**
+ * What key:rotate records before it starts (meta `key_rotation`): the check values of the key it
+ * rotates from and to, and where it saved the new key. No secret: enough for a start with the
+ * wrong key to name the right one, whether the rotation finished or was cut off.
+ */
+export interface RotationRecord {
+  from: string;
+  to: string;
+  /** The file the new key was written to; null when it was printed instead. */
+  file: string | null;
+  at: string;
+}
+
+export function rotationRecord(db: Database.Database): RotationRecord | null {
+  const raw = meta(db, "key_rotation");
+  try {
+    return raw ? (JSON.parse(raw) as RotationRecord) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The refusal of a key that does not open this database, naming the key that does. */
+function wrongKey(db: Database.Database, recorded: string, given: string): string {
+  const r = rotationRecord(db);
+  const where = (x: RotationRecord) => (x.file ? `saved in ${x.file}` : "printed by key:rotate");
+  if (r && recorded === r.to) {
+    return `ENCRYPTION_KEY is the key from before \`npm run key:rotate\` (${r.at}); nothing was changed. The database is sealed with the new key, ${where(r)} (check value ${r.to}): set ENCRYPTION_KEY to it and start again.`;
+  }
+  if (r && given === r.to && recorded === r.from) {
+    return `\`npm run key:rotate\` (${r.at}) did not finish, so the database is still sealed with the key from before it (check value ${r.from}); nothing was changed. Set ENCRYPTION_KEY back to that key and run key:rotate again.`;
+  }
+  return `${WRONG_KEY} (this database's key has check value ${recorded}; the key given has ${given})`;
+}
+
+/**
  * Before migrations: refuses a key that does not match the recorded check value, or, on a database
  * from before check values, one that cannot open a sealed value it holds.
  */
 export function checkKey(db: Database.Database, key: Buffer): void {
   const recorded = meta(db, "key_check");
   if (recorded !== null) {
-    if (recorded !== keyCheck(key)) throw new KeyMismatchError(WRONG_KEY);
+    if (recorded !== keyCheck(key)) throw new KeyMismatchError(wrongKey(db, recorded, keyCheck(key)));
     return;
   }
   const sealer = createSealer(key);

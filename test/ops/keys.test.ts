@@ -14,7 +14,7 @@ import { loadConfig } from "../../src/config.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { backupDatabase, BackupKeyError, countRows, purgeSetAside, verifyBackup } from "../../src/db/backup.ts";
-import { DatabaseStartError } from "../../src/db/open.ts";
+import { DatabaseStartError, prepareDatabaseFile } from "../../src/db/open.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startApp } from "../../src/main.ts";
@@ -199,20 +199,25 @@ describe("sealed backups and db:restore (D4, issue 14)", () => {
   }, 30_000);
 });
 
-describe("npm run key:rotate (issue 14)", () => {
-  it("re-seals everything in one go: every report, reply and queued card stays readable under the new key, «My reports» still finds them, the old key is refused", async () => {
+describe("npm run key:rotate", () => {
+  it("makes the new key itself and saves it in a 0600 file before re-sealing: every report, reply and queued card stays readable under it, «My reports» still finds them, the old key is refused by name", async () => {
     const dir = tempDir();
     const seeded = await withReports(dir);
     await h!.app.reports.addMessage(seeded[0]!.id, "out", "Мы получили, позвоните нам.", new Date(), { actor: "staff:1", action: "reply", reportId: seeded[0]!.id, result: "ok" }, () => []);
     await h!.stop();
     h = undefined;
     const file = path.join(dir, "qorgau.db");
-    const env = { DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: KEY, NEW_ENCRYPTION_KEY: OTHER };
-    const res = await tool("key-rotate.ts", [], env);
+    const keyFile = path.join(tempDir("qorgau-keys-"), "new.key");
+    const env = { DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: KEY };
+    const res = await tool("key-rotate.ts", ["--out", keyFile], env);
     expect(res.out).toContain("Re-sealed");
+    expect(res.out).toContain(`The new key is in ${keyFile}`);
     expect(res.code).toBe(0);
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    const newKey = fs.readFileSync(keyFile, "utf8").trim();
+    expect(Buffer.from(newKey, "base64")).toHaveLength(32);
 
-    h = await startHarness({ dir, env: { ENCRYPTION_KEY: OTHER, ADMIN_CHAT_ID: String(STAFF) } });
+    h = await startHarness({ dir, env: { ENCRYPTION_KEY: newKey, ADMIN_CHAT_ID: String(STAFF) } });
     for (const [i, r] of seeded.entries()) {
       expect((await h.app.reports.byId(r.id))!.text).toBe(`Текст обращения номер ${i}`);
       expect(await h.app.reports.relayAddress(r.id)).toBe(makeAddress("telegram", 8100 + i));
@@ -223,8 +228,51 @@ describe("npm run key:rotate (issue 14)", () => {
     expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(0);
     await h.stop();
     h = undefined;
+    // The old key is refused, and the refusal names the file that holds the key that opens it.
+    expect(() => prepareDatabaseFile(file, Buffer.from(KEY, "base64"))).toThrow(`saved in ${keyFile}`);
     const again = await tool("key-rotate.ts", [], env);
     expect(again.code).toBe(1);
     expect(again.out).toContain("nothing was changed");
+    // --print shows the key once, before re-sealing, and writes no file.
+    const printed = await tool("key-rotate.ts", ["--print"], { ...env, ENCRYPTION_KEY: newKey });
+    expect(printed.code).toBe(0);
+    const shown = /shown only now.*\n([A-Za-z0-9+/=]{44})\n/.exec(printed.out)![1]!;
+    expect(() => prepareDatabaseFile(file, Buffer.from(shown, "base64"))).not.toThrow();
   }, 30_000);
+
+  it("killed at any step, the file is opened by exactly one key, and a start with the other names it", async () => {
+    const dir = tempDir();
+    await withReports(dir);
+    await h!.stop();
+    h = undefined;
+    const file = path.join(dir, "qorgau.db");
+    let current = Buffer.from(KEY, "base64");
+    for (const [step, rotated] of [["rotate_marked", false], ["rotate_key_saved", false], ["rotate_mid", false], ["rotate_committed", true]] as const) {
+      const keyFile = path.join(tempDir("qorgau-keys-"), `${step}.key`);
+      const res = await tool("key-rotate.ts", ["--out", keyFile], { DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: current.toString("base64"), QORGAU_CRASH_AT: step });
+      expect(res.code, `${step} was killed`).not.toBe(0);
+      expect(res.out).not.toContain("Re-sealed");
+      const saved = fs.existsSync(keyFile) ? Buffer.from(fs.readFileSync(keyFile, "utf8").trim(), "base64") : null;
+      expect(saved === null, `${step}: the new key is saved before re-sealing`).toBe(step === "rotate_marked");
+      const opens = (key: Buffer) => {
+        try {
+          prepareDatabaseFile(file, key);
+          return "ok";
+        } catch (err) {
+          return (err as Error).message;
+        }
+      };
+      if (rotated) {
+        expect(opens(saved!)).toBe("ok");
+        expect(opens(current)).toContain(`saved in ${keyFile}`);
+        current = saved!;
+      } else {
+        expect(opens(current)).toBe("ok");
+        if (saved) expect(opens(saved)).toContain("did not finish, so the database is still sealed with the key from before it");
+      }
+    }
+    // After all of it the reports are whole under the one key that opens the file.
+    h = await startHarness({ dir, env: { ENCRYPTION_KEY: current.toString("base64"), ADMIN_CHAT_ID: String(STAFF) } });
+    expect((await h.app.reports.ofAddress(makeAddress("telegram", 8101)))[0]!.text).toBe("Текст обращения номер 1");
+  }, 60_000);
 });
