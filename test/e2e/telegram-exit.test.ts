@@ -70,6 +70,22 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     expect(h.emu.visible(chat)).toHaveLength(1);
   });
 
+  it("where deleteMessages is refused for good, every message is deleted one by one", async () => {
+    h = await startHarness();
+    const chat = 3006;
+    await chatAtMenu(h.emu, chat);
+    h.emu.sendText(chat, "Алматы");
+    await h.emu.waitFor(() => h!.emu.visible(chat).length >= 7, 5000, "the results");
+    // A Bot API server without the batch method (or one that refuses it) answers 404 every time.
+    h.emu.fail("deleteMessages", { error_code: 404, description: "Not Found: method not found" }, 1000);
+    h.emu.sendText(chat, "/exit");
+    await h.emu.waitFor(() => h!.emu.visible(chat).length === 1, 8000, "only the cover left");
+    expect(h.emu.lastSent(chat)!.text).toBe("Список покупок: хлеб, молоко, яблоки.");
+    expect(h.emu.callsOf("deleteMessage", chat).length).toBeGreaterThanOrEqual(7);
+    // Nothing is left waiting for a retry: every id was settled.
+    await vi.waitFor(async () => expect(await h!.app.db.prisma.exitDelete.count()).toBe(0));
+  });
+
   it("does not wait behind a slow answer in the same chat, and takes that answer back when it lands (S1)", async () => {
     h = await startHarness();
     const chat = 3003;

@@ -61,6 +61,18 @@ describe("telegram: help near me", () => {
     expect(buttonsOf(list!.payload)).toContain("Показать ещё");
   });
 
+  it("when the map pin fails, the list of services and its buttons still go out", async () => {
+    const chat = await readyChat();
+    h.emu.fail("sendVenue", { error_code: 400, description: "Bad Request: VENUE_INVALID" }, 1, (p) => Number(p.chat_id) === chat);
+    const n = h.emu.sent(chat).length;
+    h.emu.sendLocation(chat, 43.24, 76.89);
+    const [list] = await h.emu.waitForSent(chat, n, 1);
+    expect(list!.text).toMatch(/^Алматы/m);
+    expect(list!.text).toMatch(/В любое время: .*111/);
+    expect(buttonsOf(list!.payload)).toContain("Показать ещё");
+    expect(h.logs.some((l) => l.includes("telegram.pin_failed"))).toBe(true);
+  });
+
   it.each(["Шымкент", "Shymkent"])("typing %s lists the centers of Shymkent", async (typed) => {
     const chat = await readyChat();
     const n = h.emu.sent(chat).length;

@@ -114,6 +114,20 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
     expect(h.emu.profile[""]!.name).toBe("Заметки");
   });
 
+  it("a refused rename does not stop the rest: every description and command list is still set, and the failure is logged once", async () => {
+    const own = await startHarness({ env: { SYNC_BOT_PROFILE: "true" }, setup: (emu) => emu.fail("setMyName", { error_code: 400, description: "Bad Request: bot name change is not allowed now" }, 100) });
+    try {
+      const tr = createTranslator();
+      await own.emu.waitFor(() => own.emu.callsOf("setMyCommands").length === LOCALES.length + 1 || undefined, 5000, "every command list");
+      for (const l of LOCALES) expect(own.emu.profile[l]?.description).toBe(profileTexts(tr, l).description);
+      expect(own.emu.callsOf("setMyName").length).toBe(LOCALES.length + 1);
+      await own.emu.waitFor(() => own.logs.some((x) => x.includes("telegram.profile_synced")) || undefined, 5000, "the sync's end");
+      expect(own.logs.filter((x) => x.includes("telegram.profile_sync_failed") && x.includes("setMyName"))).toHaveLength(1);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("no profile text, command, cover, exit label or knock contains a sensitive word (S3, S8)", () => {
     const tr = createTranslator();
     const found: string[] = [];

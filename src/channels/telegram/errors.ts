@@ -19,10 +19,13 @@ export function toChannelError(err: unknown): unknown {
  * or not deletable) or a 403 (the person blocked the bot: nothing can be deleted there any more)
  * will never succeed; a flood wait, a 5xx, a network failure or anything unknown may, later.
  */
-export function deleteFailure(err: unknown): { final: boolean; retryAfterMs?: number } {
+export function deleteFailure(err: unknown): { final: boolean; retryAfterMs?: number; batchRefused?: boolean } {
   if (err instanceof GrammyError) {
     if (err.error_code === 429) return { final: false, retryAfterMs: (err.parameters.retry_after ?? 5) * 1000 };
-    if (err.error_code === 400 || err.error_code === 403) return { final: true };
+    if (err.error_code === 403) return { final: true };
+    // Any other 4xx will not change by waiting: for a batch call that means the batch, not the
+    // messages (deleteMessages skips what it cannot delete), so they are tried one by one.
+    if (err.error_code >= 400 && err.error_code < 500) return { final: err.error_code === 400, batchRefused: err.method === "deleteMessages" };
   }
   return { final: false };
 }

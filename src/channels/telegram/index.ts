@@ -105,6 +105,28 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     }
   });
 
+  async function deleteOneByOne(chatId: string, ids: string[]): Promise<{ done: string[]; retry: string[]; retryAfterMs?: number }> {
+    const done: string[] = [];
+    const retry: string[] = [];
+    let retryAfterMs: number | undefined;
+    for (const id of ids) {
+      try {
+        await bot.api.deleteMessage(chatId, Number(id));
+        done.push(id);
+      } catch (err) {
+        const d = deleteFailure(err);
+        (d.final ? done : retry).push(id);
+        if (d.retryAfterMs) retryAfterMs = Math.max(retryAfterMs ?? 0, d.retryAfterMs);
+        // A flood wait applies to the rest as well: they wait for the next pass.
+        if (d.retryAfterMs) {
+          retry.push(...ids.slice(ids.indexOf(id) + 1));
+          break;
+        }
+      }
+    }
+    return { done, retry, ...(retryAfterMs ? { retryAfterMs } : {}) };
+  }
+
   const channel: Channel = {
     name: "telegram",
     canDeleteUserMessages: true,
@@ -114,10 +136,16 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       try {
         for (const m of renderScreen(screen, { exit: t("common.exitButton"), location: t("near.locationButton") })) {
           const common = { reply_markup: m.markup, protect_content: screen.protect ?? false };
-          const msg =
-            m.kind === "place"
-              ? await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
-              : await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
+          if (m.kind === "place") {
+            // The pin only helps: if it fails, the list of services after it must still go out.
+            const pin = await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common).catch((err: unknown) => {
+              logger.warn("telegram.pin_failed", describeError(err));
+              return null;
+            });
+            if (pin) sent.push({ id: String(pin.message_id), at: now() });
+            continue;
+          }
+          const msg = await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
           sent.push({ id: String(msg.message_id), at: now() });
         }
       } catch (err) {
@@ -141,9 +169,17 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           done.push(...batch);
         } catch (err) {
           const d = deleteFailure(err);
-          (d.final ? done : retry).push(...batch);
-          if (d.retryAfterMs) retryAfterMs = Math.max(retryAfterMs ?? 0, d.retryAfterMs);
           logger.warn("telegram.delete_failed", { ...describeError(err), count: batch.length, reason: d.final ? "final" : "retry" });
+          if (d.batchRefused) {
+            // The batch method itself is refused for good: the messages may still go one by one.
+            const one = await deleteOneByOne(chatId, batch);
+            done.push(...one.done);
+            retry.push(...one.retry);
+            if (one.retryAfterMs) retryAfterMs = Math.max(retryAfterMs ?? 0, one.retryAfterMs);
+          } else {
+            (d.final ? done : retry).push(...batch);
+            if (d.retryAfterMs) retryAfterMs = Math.max(retryAfterMs ?? 0, d.retryAfterMs);
+          }
         }
         // The kill harness may stop the process after the first batch; the exit marker finishes the rest.
         crashPoint("mid_exit");
@@ -266,7 +302,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         clearTimeout(timer);
       }
       if (config.syncBotProfile) {
-        syncProfile(bot.api, translator, config.defaultLocale)
+        syncProfile(bot.api, translator, config.defaultLocale, (method, err) => logger.warn("telegram.profile_sync_failed", { ...describeError(err), method }))
           .then((count) => logger.info("telegram.profile_synced", { count }))
           .catch((err) => logger.warn("telegram.profile_sync_failed", describeError(err)));
       }
