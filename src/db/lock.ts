@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { nativeModuleProblem } from "./native.ts";
 
 export class InstanceLockError extends Error {
   override name = "InstanceLockError";
@@ -57,7 +58,7 @@ export function acquireLock(dbFile: string): () => void {
       fs.rmSync(file, { force: true });
       return acquireLock(dbFile);
     }
-    throw new LockPathError(`DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
+    throw new LockPathError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
   }
   // The file stays: removing it could let a starting process lock a new file while another holds the old one.
   return () => db.close();

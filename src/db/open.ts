@@ -10,6 +10,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { checkKey, hideAddresses, KeyMismatchError, unlockKeys } from "./keyring.ts";
+import { nativeModuleProblem } from "./native.ts";
 import { createSealer, type Sealer } from "../core/services/sealer.ts";
 import { createWalSync, createWriter, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
@@ -55,7 +56,7 @@ export function prepareDatabaseFile(file: string, key: Buffer): { applied: strin
   try {
     raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw new DatabaseStartError(`DATABASE_URL: cannot open the database file ${file} (${errCode(err)}); the service user must be able to read and write it and its folder`);
+    throw new DatabaseStartError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the database file ${file} (${errCode(err)}); the service user must be able to read and write it and its folder`);
   }
   try {
     // busy_timeout before journal_mode: switching the mode needs a lock (A3.6).

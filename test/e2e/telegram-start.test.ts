@@ -48,3 +48,39 @@ describe("telegram: start-up problems are explained", () => {
     }
   });
 });
+
+describe("telegram: an operator who follows .env.example", () => {
+  it(".env.example copied as it is, with a token, the API root and a key, starts and answers (no proxy set by example)", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const { parseEnv } = await import("node:util");
+    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { loadConfig } = await import("../../src/config.ts");
+    const { startApp } = await import("../../src/main.ts");
+    const { createLogger } = await import("../../src/logger.ts");
+    const { projectRoot } = await import("../../src/db/url.ts");
+    const { tempDir } = await import("../support/harness.ts");
+    const example = parseEnv(fs.readFileSync(path.join(projectRoot, ".env.example"), "utf8")) as Record<string, string>;
+    expect(example.TELEGRAM_PROXY ?? "").toBe("");
+    const emu = await new BotApiEmulator().start();
+    const dir = tempDir();
+    const filled = {
+      ...example,
+      BOT_TOKEN: emu.token,
+      TELEGRAM_API_ROOT: emu.apiRoot,
+      ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
+      // Only so that the test writes nothing into the checkout; the values are the example's own otherwise.
+      DATABASE_URL: `file:${path.join(dir, "qorgau.db")}`,
+      BACKUP_DIR: path.join(dir, "backups"),
+    };
+    const app = await startApp(loadConfig(filled), createLogger({ write: () => undefined }), { jobs: false, onStopped: () => undefined });
+    try {
+      emu.sendText(4242, "/start", { languageCode: "ru" });
+      const [welcome] = await emu.waitForSent(4242, 0, 2);
+      expect(welcome!.text).toContain("112");
+    } finally {
+      await app.stop();
+      await emu.stop();
+    }
+  });
+});
