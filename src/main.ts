@@ -111,7 +111,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   // The nightly backup must be able to write: found now, not at 03:30 in a job's log.
   if (opts.jobs !== false) {
     try {
-      fs.mkdirSync(config.backupDir, { recursive: true });
+      fs.mkdirSync(config.backupDir, { recursive: true, mode: 0o700 });
       fs.accessSync(config.backupDir, fs.constants.W_OK);
     } catch (err) {
       releaseLock();

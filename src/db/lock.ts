@@ -42,7 +42,7 @@ export function acquireLock(dbFile: string): () => void {
   const file = `${dbFile}.lock`;
   try {
     // A new DATABASE_URL may name a folder that does not exist yet: the lock is the first thing in it.
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new LockPathError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${code(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
   }

@@ -47,7 +47,7 @@ export const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
  */
 export function prepareDatabaseFile(file: string, key: Buffer): { applied: string[]; sealer: Sealer } {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new DatabaseStartError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${errCode(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
   }

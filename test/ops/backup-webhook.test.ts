@@ -21,6 +21,34 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+describe("file modes under the service unit's UMask=0077", () => {
+  it("the database, its log, its folder and a backup are readable by the service user only", async () => {
+    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { killAllBots, startBotProcess } = await import("../support/process.ts");
+    const emu = await new BotApiEmulator().start();
+    try {
+      const state = path.join(tempDir(), "state");
+      const db = path.join(state, "qorgau.db");
+      const backups = path.join(state, "backups");
+      // A backup every second, so the test need not wait for the night.
+      const bot = startBotProcess({ BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${db}`, BACKUP_DIR: backups, BACKUP_CRON: "* * * * * *", SYNC_BOT_PROFILE: "false" }, undefined, { umask: "0077" });
+      emu.sendText(5151, "/start", { languageCode: "ru" });
+      await emu.waitForSent(5151, 0, 2, 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${bot.output()}`);
+      });
+      await emu.waitFor(() => (fs.existsSync(backups) && fs.readdirSync(backups).some((f) => f.endsWith(".qbak"))) || undefined, 10_000, "a backup");
+      const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+      const backup = path.join(backups, fs.readdirSync(backups).find((f) => f.endsWith(".qbak"))!);
+      expect({ folder: mode(state), db: mode(db), wal: mode(`${db}-wal`), backups: mode(backups), backup: mode(backup) }).toEqual({ folder: "700", db: "600", wal: "600", backups: "700", backup: "600" });
+      bot.child.kill("SIGTERM");
+      await bot.exited;
+      killAllBots();
+    } finally {
+      await emu.stop();
+    }
+  }, 60_000);
+});
+
 describe("one instance per database (T2)", () => {
   it("a DATABASE_URL in a folder that does not exist yet: the folder is made and the bot answers", async () => {
     const dir = path.join(tempDir(), "not", "yet");
