@@ -14,7 +14,7 @@ import { databaseFileFromUrl, projectRoot } from "../db/url.ts";
 import { keyFromEnv, KeySourceError } from "../keys.ts";
 import { createTranslator } from "../core/i18n.ts";
 import { loadSeed } from "../core/services/directory.ts";
-import { describePlan, planImport, toCsv } from "../core/directory/csv.ts";
+import { decodeSpreadsheet, describePlan, MAX_CSV_BYTES, planImport, toCsv } from "../core/directory/csv.ts";
 
 class UsageError extends Error {}
 
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       if (command === "export") {
         const waiting = new Map<string, string[]>();
         for (const e of entries) {
-          const p = await store.pendingOf(e.id);
+          const p = (await store.pendingOf(e.id)).filter((c) => c.field === "phones");
           if (p.length) waiting.set(e.id, p[0]!.after as string[]);
         }
         fs.writeFileSync(file, toCsv(entries, waiting));
@@ -45,7 +45,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (!fs.existsSync(file)) throw new UsageError(`there is no file ${file}`);
-      const plan = planImport(fs.readFileSync(file, "utf8"), entries, seed.places, createTranslator());
+      if (fs.statSync(file).size > MAX_CSV_BYTES) throw new UsageError(`${file} is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; the directory is far smaller: is it the right file?`);
+      const decoded = decodeSpreadsheet(fs.readFileSync(file));
+      if ("error" in decoded) throw new UsageError(`${file}: ${decoded.error}`);
+      const plan = planImport(decoded.text, entries, seed.places, createTranslator());
       for (const line of describePlan(plan)) out(line);
       const counts = `${plan.changes.length} change(s), ${plan.added.length} new service(s), ${plan.refused.length} row(s) refused`;
       if (!apply) {

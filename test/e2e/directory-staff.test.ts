@@ -113,6 +113,10 @@ describe("the directory in chat (issue 16)", () => {
     emu.groupMessage(STAFF, EDITOR, "звоните Айгуль", ask!.id);
     const [bad] = await emu.waitForSent(STAFF, n, 1);
     expect(bad!.text).toMatch(/^«звоните Айгуль» не похоже на номер/);
+    // Five digits are neither a full number nor a short line.
+    n = emu.sent(STAFF).length;
+    emu.groupMessage(STAFF, EDITOR, "12345", ask!.id);
+    expect((await emu.waitForSent(STAFF, n, 1))[0]!.text).toMatch(/^«12345» не похоже на номер Казахстана или Кыргызстана/);
     // The unapproved member answering the same question is refused.
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, NEWBIE, "+7 700 000 0009", ask!.id);

@@ -65,7 +65,7 @@ describe("directory:export and directory:import (issue 16)", () => {
     expect(dry.out.trim().split("\n")).toEqual([
       `row ${komek + 1} kz-shy-komek: phones: — → ${NEW_PHONE} (waits for a supervisor's confirmation in the staff group)`,
       `row ${komek + 1} kz-shy-komek: hours: — → пн–пт 9:00–18:00 (waits for a supervisor's confirmation in the staff group)`,
-      `row ${center3 + 1} refused: phone "8 (7252) 12-ab" is not a phone number (digits, spaces, brackets, dashes, a leading +; at most four, separated by ";")`,
+      `row ${center3 + 1} refused: phone "8 (7252) 12-ab" is not a phone number of Kazakhstan or Kyrgyzstan (+7 or 8…, +996 or 0…, or a short line of 3–4 digits; at most four, separated by ";")`,
       "Dry run: 2 change(s), 0 new service(s), 1 row(s) refused. Nothing was written; to write, run again with --apply.",
     ]);
     expect((await h.app.directory.store.history("kz-shy-komek")).length).toBe(0);
@@ -119,5 +119,33 @@ describe("directory:export and directory:import (issue 16)", () => {
     expect(dry.out).toContain("row 2 kz-shym-test-center: new service «Тестовый центр» in kz-shymkent");
     expect(dry.out).toContain('row 3 refused: region_id "kz-nowhere" is not a region of KZ in the gazetteer');
     expect(dry.out).toContain('row 4 refused: status "shut" is not one of open, moved, closed, unknown');
+  });
+
+  it("a file from Russian Excel (Windows-1251), a short row, a 5-digit «phone» and an oversized file are each refused with one line saying why", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF) } });
+    const dir = tempDir();
+    // Windows-1251 bytes of a Cyrillic header and row, as Excel's plain «CSV» writes them.
+    const cp1251 = (s: string) => Buffer.from([...s].map((c) => (c >= "А" && c <= "я" ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0))));
+    const legacy = path.join(dir, "excel.csv");
+    fs.writeFileSync(legacy, cp1251("id;name_ru;hours\r\nkz-shy-komek;Комек;пн-пт 9-18\r\n"));
+    const enc = await tool(["import", legacy]);
+    expect(enc.code).toBe(2);
+    expect(enc.out).toContain("it looks like Windows-1251");
+    expect(enc.out).toContain("CSV UTF-8");
+    expect(enc.out.trim().split("\n")).toHaveLength(1);
+
+    const shortRow = path.join(dir, "short.csv");
+    fs.writeFileSync(shortRow, ["id;status;phones;hours", "kz-shy-komek;open;+7 700 000 0001", "kz-shy-center3;open;12345;"].join("\n"));
+    const dry = await tool(["import", shortRow]);
+    expect(dry.out).toContain("row 2 refused: the row has 3 cells and the first row names 4 columns");
+    expect(dry.out).toContain('row 3 refused: phone "12345" is not a phone number of Kazakhstan or Kyrgyzstan');
+    expect(dry.out).toContain("Dry run: 0 change(s), 0 new service(s), 2 row(s) refused.");
+
+    const big = path.join(dir, "big.csv");
+    fs.writeFileSync(big, `id,hours\n${"kz-shy-komek,9-18\n".repeat(150_000)}`);
+    const tooBig = await tool(["import", big]);
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.out).toMatch(/larger than 2 MB/);
+    expect((await h.app.directory.store.history("kz-shy-komek")).filter((c) => c.field !== "seed")).toEqual([]);
   });
 });

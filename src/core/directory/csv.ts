@@ -51,6 +51,32 @@ export function toCsv(entries: Entry[], waiting: Map<string, string[]>): string 
   return `\uFEFF${[COLUMNS.join(","), ...rows.map((r) => r.join(","))].join("\r\n")}\r\n`;
 }
 
+/** The largest spreadsheet an import reads: the whole directory is a few dozen kilobytes. */
+export const MAX_CSV_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The file's bytes as text. Only UTF-8 (with or without a byte-order mark) and UTF-16 with one are
+ * read: a file in Windows-1251, as Russian Excel saves «CSV», cannot carry Kazakh and Kyrgyz
+ * letters (ә, қ, ө, ү, ң … become "?"), so it is refused with how to save it again, not guessed at.
+ */
+export function decodeSpreadsheet(bytes: Uint8Array): { text: string } | { error: string } {
+  if (bytes.length > MAX_CSV_BYTES) return { error: `the file is ${Math.ceil(bytes.length / 1024)} KB; an import reads at most ${MAX_CSV_BYTES / 1024 / 1024} MB (the whole directory is far smaller): is it the right file?` };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder("utf-16le").decode(bytes.subarray(2)) };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: new TextDecoder("utf-16be").decode(bytes.subarray(2)) };
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    const high = bytes.filter((b) => b >= 0x80);
+    const cyrillic1251 = high.filter((b) => b >= 0xc0).length >= high.length * 0.6;
+    const how = "save it again as UTF-8 (Excel: «Сохранить как» → «CSV UTF-8 (разделитель — запятая)»; LibreOffice: «Кодировка» → «Юникод (UTF-8)») and import that file";
+    return {
+      error: cyrillic1251
+        ? `the file is not UTF-8: it looks like Windows-1251, as Excel saves plain «CSV», which cannot hold Kazakh and Kyrgyz letters; nothing was read. ${how[0]!.toUpperCase()}${how.slice(1)}.`
+        : `the file is not UTF-8 text; nothing was read. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
+    };
+  }
+}
+
 /** RFC 4180 text into rows; the delimiter (comma or semicolon, as Excel writes in Russian locales) is the header's. */
 export function parseCsv(text: string): string[][] {
   const src = text.replace(/^\uFEFF/, "");
@@ -122,6 +148,10 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
   const seen = new Set<string>();
   rows.slice(1).forEach((cells, i) => {
     const row = i + 2;
+    // A row with a cell too few or too many has lost or gained a delimiter: every column after it is shifted.
+    if (cells.length !== header.length) {
+      return plan.refused.push({ row, reason: `the row has ${cells.length} cells and the first row names ${header.length} columns: a separator is missing or one too many (a ";" or "," inside a cell needs quotes)` });
+    }
     const get = (col: string): string | undefined => {
       const k = header.indexOf(col);
       return k < 0 ? undefined : unguard((cells[k] ?? "").trim());
@@ -137,9 +167,10 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
       else values.status = status;
     }
     const phones = get("phones");
+    const known = id ? byId.get(id) : undefined;
     if (phones !== undefined) {
-      const p = parsePhones(phones);
-      if ("bad" in p) problems.push(`phone "${p.bad}" is not a phone number (digits, spaces, brackets, dashes, a leading +; at most four, separated by ";")`);
+      const p = parsePhones(phones, { country: known?.country ?? get("country"), had: known?.phones.map((x) => x.as_published) });
+      if ("bad" in p) problems.push(`phone "${p.bad}" is not a phone number of Kazakhstan or Kyrgyzstan (+7 or 8…, +996 or 0…, or a short line of 3–4 digits; at most four, separated by ";")`);
       else values.phones = p.phones;
     }
     const hours = get("hours");

@@ -17,7 +17,8 @@ import type { StaffActor } from "../reports/staff.ts";
 import type { OutboxPayload } from "../reports/types.ts";
 import type { ChangeRecord, DirectoryStore, Prompt } from "../../db/directory.ts";
 import { formatEntry, townOf } from "../flows/near.ts";
-import { localDay, needsSecondPerson, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
+import { localDay, needsSecondPerson, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, phoneDigits, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
 
 export interface DirButton {
   label: string;
@@ -96,12 +97,28 @@ export function parseSource(text: string, today: string): { source: string } | {
   return { source: `called on ${day(at)}` };
 }
 
-/** Up to four phones, separated by commas, semicolons or lines; the first that is not a number is refused. */
-export function parsePhones(s: string): { phones: string[] } | { bad: string } {
+/**
+ * Up to four phones, separated by commas, semicolons or lines; the first that is not a number is
+ * refused. A number is one that the phone-number library (its full metadata) holds valid for
+ * Kazakhstan or Kyrgyzstan, written with +7, +996 or the national prefix, or a short line of 3–4
+ * digits (111, 150, 1966); a number the entry already had is kept as it is, so a spreadsheet
+ * exported and imported unchanged changes nothing.
+ */
+export function parsePhones(s: string, opts: { country?: string; had?: string[] } = {}): { phones: string[] } | { bad: string } {
   const parts = s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
-  const bad = parts.find((p) => !PHONE_FORMAT.test(p) || p.replace(/\D/g, "").length < 3);
+  const had = new Set((opts.had ?? []).map(phoneDigits));
+  const ok = (p: string) => PHONE_FORMAT.test(p) && (had.has(phoneDigits(p)) || /^\d{3,4}$/.test(p.replace(/\D/g, "")) || isCountryNumber(p, opts.country));
+  const bad = parts.find((p) => !ok(p));
   if (bad !== undefined || parts.length > 4) return { bad: (bad ?? s).slice(0, 40) };
   return { phones: parts };
+}
+
+function isCountryNumber(p: string, country?: string): boolean {
+  const regions: CountryCode[] = country === "KG" ? ["KG", "KZ"] : ["KZ", "KG"];
+  return regions.some((r) => {
+    const n = parsePhoneNumberFromString(p, r);
+    return !!n?.isValid() && (n.country === "KZ" || n.country === "KG");
+  });
 }
 
 /** Services named by code or in any of the three languages; the first part that is none of them is refused. */
@@ -234,12 +251,12 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
   }
 
   /** A typed value, checked; `null` clears the field ("-"). */
-  function parseValue(field: string, text: string): { value: unknown } | { error: string } {
+  function parseValue(e: Entry, field: string, text: string): { value: unknown } | { error: string } {
     const s = text.trim();
     const clear = s === "-" || s === "—";
     if (field === "phones") {
       if (clear) return { value: [] };
-      const phones = parsePhones(s);
+      const phones = parsePhones(s, { country: e.country, had: e.phones.map((p) => p.as_published) });
       return "bad" in phones ? { error: t("staff.dir.bad.phone", { value: phones.bad }) } : { value: phones.phones };
     }
     if (field === "hours" || field === "address") {
@@ -401,7 +418,7 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       if (!e) return { kind: "answer", answer: t("staff.ans.outdated") };
       if (!mayEdit(e, actor, chatId)) return outOfScope(e, actor);
       if (p.value === null) {
-        const v = parseValue(p.field, text);
+        const v = parseValue(e, p.field, text);
         if ("error" in v) return { kind: "answer", answer: v.error };
         await store.dropPrompt(p.id);
         return sourceStep({ chatId, userId: actor.id, entryId: e.id, field: p.field, value: v.value }, e);
