@@ -18,7 +18,7 @@ import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
 import { createChatPace } from "./services/pace.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
-import { parseStartLink, type StartLink } from "./flows/links.ts";
+import { countedSource, loadCampaignSources, parseStartLink, type StartLink } from "./flows/links.ts";
 import { locationResultsView, moreResultsView, nearView, placeResultsView, regionChosenView, regionsView, RESULTS_PER_PAGE } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
@@ -45,6 +45,8 @@ export interface DialogDeps extends FlowDeps {
   logger: Logger;
   now: () => Date;
   config: FlowDeps["config"] & Pick<Config, "messageTrackHours" | "deleteRetryMaxSeconds" | "chatUpdatesPerMinute">;
+  /** Campaign sources that are counted by name (default: src/data/campaigns.json); others count as "other". */
+  campaignSources?: ReadonlySet<string>;
 }
 
 /** What the core noted when an update arrived, before any per-chat queue (see `arrive`). */
@@ -76,6 +78,7 @@ export interface Dialog {
 
 export function createDialog(deps: DialogDeps): Dialog {
   const { store, translator, logger } = deps;
+  const campaignSources = deps.campaignSources ?? loadCampaignSources();
   const exitLabels = translator.all("common.exitButton");
   const eraser = createEraser({
     store,
@@ -183,7 +186,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     if (link) {
       if (link.locale) session.locale = link.locale;
       if (link.country) session.country = link.country;
-      if (link.source) await store.countSource(link.source, now).catch((err) => logger.warn("dialog.count_failed", describeError(err)));
+      if (link.source) await store.countSource(countedSource(link.source, campaignSources), now).catch((err) => logger.warn("dialog.count_failed", describeError(err)));
     }
     let view: View;
     try {

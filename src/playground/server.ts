@@ -164,7 +164,9 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
       return state();
     }
     if (route === "/api/telegram") {
-      const who = (body.who in PEOPLE ? body.who : "survivor") as Who;
+      // Only the page's own people: anything else (a made-up role, "toString", "__proto__") is refused.
+      if (typeof body.who !== "string" || !Object.hasOwn(PEOPLE, body.who)) throw new BadRequest("unknown person");
+      const who = body.who as Who;
       const chat = PEOPLE[who];
       if (body.action === "text" && typeof body.text === "string" && body.text.trim()) e.sendText(chat, body.text.slice(0, 4096), { languageCode: lang });
       else if (body.action === "press" && Number.isInteger(body.messageId) && typeof body.data === "string") e.press(chat, body.messageId, body.data, { languageCode: lang });

@@ -19,8 +19,8 @@ describe("campaign links (issue 17)", () => {
   it("a Shymkent poster's link opens in Kazakh with Shymkent's services, and only an aggregate counter learns the source", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
     const { emu } = h;
-    const link = startLink("qorgau_bot", { locale: "kk", country: "KZ", regionId: "kz-shymkent", source: "poster1" });
-    expect(link).toBe("https://t.me/qorgau_bot?start=kk_KZ_kz-shymkent_poster1");
+    const link = startLink("qorgau_bot", { locale: "kk", country: "KZ", regionId: "kz-shymkent", source: "poster-shymkent" });
+    expect(link).toBe("https://t.me/qorgau_bot?start=kk_KZ_kz-shymkent_poster-shymkent");
     const payload = new URL(link).searchParams.get("start")!;
     for (const chat of [3301, 3302]) {
       emu.sendText(chat, `/start ${payload}`, { languageCode: "ru" });
@@ -30,18 +30,25 @@ describe("campaign links (issue 17)", () => {
       expect(msgs.some((m) => buttonsOf(m.payload).includes("Қазақша"))).toBe(false);
       expect(msgs.at(-1)!.text).toMatch(/^Шымкент/);
     }
+    // Anyone can type a link: a source the campaigns file does not list is counted as "other".
+    emu.sendText(3303, "/start kk_KZ_kz-shymkent_made-up-source", { languageCode: "ru" });
+    await emu.waitFor(() => emu.sent(3303).some((m) => m.text?.includes("Шымкент")) || undefined, 5000, "results");
     // Aggregate only: the source is in one table, which holds a day, a source and a count.
     const db = new Database(h.dbFile, { readonly: true });
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes("poster1"));
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes("poster-shymkent"));
     expect(tables).toEqual(["campaign_counts"]);
-    expect(db.prepare("SELECT * FROM campaign_counts").all()).toEqual([{ day: new Date().toISOString().slice(0, 10), source: "poster1", n: 2 }]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(db.prepare("SELECT * FROM campaign_counts ORDER BY source").all()).toEqual([
+      { day: today, source: "other", n: 1 },
+      { day: today, source: "poster-shymkent", n: 2 },
+    ]);
     db.close();
 
     await approvedStaff(h, STAFF, 3399);
     const n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, 3399, "/stats");
     const [stats] = await emu.waitForSent(STAFF, n, 1);
-    expect(stats!.text).toContain("Откуда пришли (ссылки кампаний):\n  poster1: 2");
+    expect(stats!.text).toContain("Откуда пришли (ссылки кампаний):\n  poster-shymkent: 2\n  other: 1");
   });
 
   it("a broken or foreign payload is ignored, and a part that does not fit is left out", () => {

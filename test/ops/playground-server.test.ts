@@ -39,6 +39,10 @@ describe("the playground server", () => {
     expect((await request("/api/state", { host: "attacker.example:80" })).status).toBe(421);
     expect((await request("/api/telegram", { method: "POST", type: "text/plain", body: '{"action":"text","text":"/start"}' })).status).toBe(415);
     expect((await request("/api/telegram", { method: "POST", type: "application/x-www-form-urlencoded", body: "action=text&text=%2Fstart" })).status).toBe(415);
+    // Only the page's own people: a made-up role or an inherited name is refused, not taken for the survivor.
+    for (const who of ["admin", "toString", "__proto__", undefined]) {
+      expect((await request("/api/telegram", { method: "POST", type: "application/json", body: JSON.stringify({ who, action: "text", text: "/start" }) })).status).toBe(400);
+    }
     // Nothing reached the bot.
     expect(JSON.parse((await request("/api/state")).body).telegram.survivor).toEqual([]);
   });

@@ -4,9 +4,14 @@
  * once, and names where the person came from. Payload: `<lang>_<country>_<region
  * or 0>_<source>`, e.g. `kk_KZ_kz-shymkent_poster1` (Telegram allows A–Z a–z
  * 0–9 _ - and 64 characters). Any part may be empty or unknown; it is then left
- * out. The source is counted per day, never tied to the chat.
+ * out. The source is counted per day, never tied to the chat, and only under a
+ * name listed in src/data/campaigns.json: anyone can type a link, and made-up
+ * names must not fill the partners' counts; they count as "other".
  */
+import fs from "node:fs";
+import path from "node:path";
 import { isLocale, type Locale } from "../../config.ts";
+import { projectRoot } from "../../db/url.ts";
 import type { Directory } from "../services/directory.ts";
 import type { Country } from "../types.ts";
 
@@ -37,3 +42,15 @@ export function parseStartLink(payload: string, directory: Directory): StartLink
 export function startLink(botUsername: string, link: StartLink): string {
   return `https://t.me/${botUsername}?start=${[link.locale ?? "", link.country ?? "", link.regionId ?? "0", link.source ?? ""].join("_")}`;
 }
+
+/** A source that src/data/campaigns.json does not list is counted under this name. */
+export const OTHER_SOURCE = "other";
+
+/** The sources the campaigns file lists (read once at start; `npm run links` writes links from it). */
+export function loadCampaignSources(file = path.join(projectRoot, "src", "data", "campaigns.json")): Set<string> {
+  const config = JSON.parse(fs.readFileSync(file, "utf8")) as { links?: Array<{ source?: unknown }> };
+  return new Set((config.links ?? []).map((l) => l.source).filter((s): s is string => typeof s === "string"));
+}
+
+/** What a link's source is counted as. */
+export const countedSource = (source: string, listed: ReadonlySet<string>) => (listed.has(source) ? source : OTHER_SOURCE);
