@@ -223,7 +223,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       return config.staffTimeZone ?? "Asia/Almaty";
     },
   });
-  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since), timeZone: config.cronTimezone });
+  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since), timeZone: config.staffTimeZone ?? "Asia/Almaty" });
   const staff = telegram && createTelegramStaff({
     bot: telegram.bot,
     desk,

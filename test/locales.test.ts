@@ -110,4 +110,18 @@ describe("locales (S13)", () => {
     }
     expect(checked).toBeGreaterThan(100);
   });
+
+  it("WhatsApp texts say what a quick exit leaves there and how to clear it; none promises the chat is erased", () => {
+    const tr = createTranslator();
+    const marks = { ru: "«сообщение удалено»", kk: "«хабар жойылды»", ky: "«билдирүү өчүрүлдү»" } as const;
+    const clear = { ru: "«Очистить чат»", kk: "«Чатты тазалау»", ky: "«Очистить чат»" } as const;
+    for (const l of LOCALES) {
+      for (const key of ["common.exitHint_whatsapp", "safety.hideText_whatsapp", "report.limits_whatsapp"]) {
+        expect(tr.t(l, key), `${l}:${key}`).toContain(marks[l]);
+        expect(tr.t(l, key), `${l}:${key}`).toContain(clear[l]);
+      }
+      // Auto-erase on WhatsApp takes the bot's messages away, not the chat.
+      expect(tr.t(l, "settings.eraseSet_whatsapp", { count: 10 })).not.toMatch(/чат (сотрётся|өшеді|өчөт)/);
+    }
+  });
 });

@@ -64,6 +64,11 @@ export interface Screen {
   askLocation?: boolean;
   /** Ask the platform to block forwarding and saving (Telegram protect_content). */
   protect?: boolean;
+  /**
+   * A message the person did not ask for (a knock): its notification may be read over her
+   * shoulder, so channels add nothing to it (on WhatsApp: no exit line, no help footer).
+   */
+  unprompted?: boolean;
 }
 
 export interface SentRef {

@@ -52,8 +52,8 @@ describe("ask them to write to me (issue 16)", () => {
     const code = /Код вашего обращения: (\S+)/.exec(got.find((m) => m.text?.startsWith("Получено."))!.text!)![1]!;
 
     const card = await emu.waitFor(() => emu.sent(OSH).find((m) => m.text?.includes(code)), 5000, "card in the Osh group");
-    expect(card.text).toContain(`✉ Просьба написать ${code}`);
-    expect(card.text).toContain("Человек не нашёл телефона службы рядом и просит написать ему в бота.");
+    expect(card.text).toContain(`✉ ${code}: просьба написать`);
+    expect(card.text).toContain("Человек не нашёл телефона службы рядом и просит написать ему через бота.");
     expect(emu.sent(MAIN).some((m) => m.text?.includes(code))).toBe(false);
     const r = (await h.app.reports.byCode(code))!;
     expect(r.request).toBe("callback");

@@ -147,7 +147,7 @@ describe("the directory in chat (issue 16)", () => {
     expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено");
     await emu.waitFor(() => emu.textOf(STAFF, confirm.id)?.includes("✓ Подтверждено (Staff7101). Обратившиеся видят новые данные.") === true, 5000, "confirm card edited");
     // Pressed twice (two supervisors at once): decided already, nothing changes.
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Кнопка устарела. Откройте свежую карточку: /report КОД");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Кнопка устарела. Откройте список или карточку заново.");
 
     seen = await survivorSees(h, 8102, "Шымкент");
     const komek = seen.split("\n\n").find((b) => b.includes("Комек"))!;

@@ -23,7 +23,7 @@ describe("auto-erase (issue 2, safety setting)", () => {
     await h.press(chat, h.translator.t("kk", "menu.settings"));
     await h.press(chat, "settings:erase");
     await h.press(chat, h.translator.t("kk", "settings.minutes", { count: 10 }));
-    expect(h.channel.lastText()).toContain(h.translator.t("kk", "settings.eraseSet", { count: 10 }));
+    expect(h.channel.lastText()).toContain(h.translator.t("kk", "settings.eraseSet_telegram", { count: 10 }));
     const deps = { store: h.store, now: () => h.now.value, wipe: h.dialog.wipe };
 
     const start = h.now.value.getTime();

@@ -1,7 +1,8 @@
 /**
  * Screens → WhatsApp text. No buttons (deprecated in whatsapp-web.js, W1):
  * options become "1 — …" lines, 0 is always the exit, and every menu ends with
- * the way to reach help if WhatsApp itself goes away (W4).
+ * the way to reach help if WhatsApp itself goes away (W4), except a knock the
+ * person did not ask for, which carries nothing but its neutral line.
  */
 import type { Screen } from "../../core/types.ts";
 
@@ -27,8 +28,11 @@ export function renderWa(screen: Screen, texts: WaRenderTexts): WaOut[] {
     if (screen.askLocation && i === 0) parts.push(texts.locationHint);
     if (last && options.length) {
       parts.push(options.map((o, n) => `${n + 1} — ${o.label}`).join("\n"));
-      parts.push(`${texts.exitLine}\n${texts.reply}`);
-      parts.push(texts.footer);
+      // A knock stays a neutral line and its "1 — read": an expanded notification shows all of it.
+      if (!screen.unprompted) {
+        parts.push(`${texts.exitLine}\n${texts.reply}`);
+        parts.push(texts.footer);
+      }
     }
     out.push({ kind: "text", text: parts.join("\n\n") });
   });

@@ -188,9 +188,9 @@ function pinOf(d: Directory, e: Entry, locale: Locale): { lat: number; lon: numb
   return { lat, lon, title: townOf(d, e, locale) ?? entryName(e, locale) };
 }
 
-/** "ноябрь 2026" from a YYYY-MM-DD day, in the reader's language. */
+/** "ноябрь 2026", "2026 ж. қараша", "2026-ж. ноябрь" from a YYYY-MM-DD day, in the reader's language and order. */
 export function monthYear(t: T, isoDay: string): string {
-  return `${t(`month.${Number(isoDay.slice(5, 7))}`)} ${isoDay.slice(0, 4)}`;
+  return t("monthYear", { month: t(`month.${Number(isoDay.slice(5, 7))}`), year: isoDay.slice(0, 4) });
 }
 
 /** An entry as a short block. Shows only what the data's sources support. */

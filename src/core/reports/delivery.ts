@@ -49,7 +49,7 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
       const w = contactWindow(r, deps.now());
       if (!w.open) return { status: "later", at: w.next };
       // Proactive: no sensitive word, and the content only after the press (S8).
-      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }], protect: true };
+      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }], protect: true, unprompted: true };
     } else {
       return { status: "dead", reason: "not for reporters" };
     }
