@@ -120,7 +120,7 @@ describe("a conversation with staff (issue 14)", () => {
     n = emu.sent(chat).length;
     pressLabel(emu, chat, "Да, не связываться");
     const [stopped] = await emu.waitForSent(chat, n, 1);
-    expect(stopped!.text).toContain("Хорошо, с вами больше не будут связываться. Вернуть можно в «📂 Мои обращения».");
+    expect(stopped!.text).toContain("Хорошо, с вами больше не будут связываться. Если передумаете, разрешить связь снова можно в «📂 Мои обращения».");
     expect((await h!.app.reports.byCode(code))!.contact).toBe("none");
     let s = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, ALICE, "Вы здесь?", card.id);
