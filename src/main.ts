@@ -54,6 +54,8 @@ export interface App {
   sealer: Sealer;
   /** The directory in the database and its staff desk (issue 16). */
   directory: { store: DirectoryStore; desk: DirectoryDesk };
+  /** The start-up check of the staff groups, done and its notices queued (tests wait for it). */
+  selfChecked: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -397,7 +399,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   // Deliveries still pending from before a restart go out now (R1).
   worker.start();
   const health = config.healthPort ? await startHealth(config.healthPort, { db, reports, telegram, whatsapp }) : undefined;
-  if (staff && staffChats.length) void staff.selfCheck().then(() => worker.kick());
+  const selfChecked = staff && staffChats.length ? staff.selfCheck().then(() => worker.kick()) : Promise.resolve();
 
   let stopping: Promise<void> | undefined;
   const app: App = {
@@ -412,6 +414,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     outbox: worker,
     sealer,
     directory: { store: directoryStore, desk: directoryDesk },
+    selfChecked,
     stop() {
       stopping ??= (async () => {
         await telegram?.stop();

@@ -83,6 +83,8 @@ export class BotApiEmulator {
   private server?: http.Server;
   private updates: Array<Record<string, any>> = [];
   private nextUpdateId = 1;
+  /** The last update id the bot confirmed it received (by asking for the next ones). */
+  private acked = 0;
   private pollers: Array<() => void> = [];
   private chats = new Map<number, { next: number; messages: Map<number, StoredMessage> }>();
   private overrides: Override[] = [];
@@ -329,6 +331,21 @@ export class BotApiEmulator {
     }
   }
 
+  /**
+   * Resolves once the bot has received every update sent so far (it polled past them). With the
+   * bot's own "nothing being handled" this is how a test knows an update was dealt with, instead
+   * of sleeping and hoping.
+   */
+  async received(timeoutMs = 15_000): Promise<void> {
+    const last = this.nextUpdateId - 1;
+    await this.waitFor(() => this.acked >= last, timeoutMs, `the bot to receive update ${last}`);
+  }
+
+  /** Ends every scripted fault of `method` (an outage that a test, not a clock, decides is over). */
+  heal(method: string) {
+    this.overrides = this.overrides.filter((o) => o.method !== method || !o.fault);
+  }
+
   /** Waits until the bot has sent `count` more messages to the chat than `after`. */
   async waitForSent(chatId: number, after: number, count = 1, timeoutMs = 5000) {
     await this.waitFor(() => this.sent(chatId).length >= after + count, timeoutMs, `${count} message(s) to chat ${chatId}`);
@@ -447,9 +464,21 @@ export class BotApiEmulator {
     for (const l of this.listeners.splice(0)) l();
   }
 
+  /** When the bot last asked for updates (ms): a started bot is one that polls. */
+  lastPollAt = 0;
+
   private async getUpdates(p: Record<string, any>, req: http.IncomingMessage) {
+    this.lastPollAt = Date.now();
+    this.notify();
     const offset = Number(p.offset ?? 0);
-    if (offset) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    if (offset) {
+      this.updates = this.updates.filter((u) => u.update_id >= offset);
+      // The bot asks from `offset` on: it has received every update before it.
+      if (offset - 1 > this.acked) {
+        this.acked = offset - 1;
+        this.notify();
+      }
+    }
     const take = () => this.updates.filter((u) => u.update_id >= offset).slice(0, Number(p.limit ?? 100));
     let got = take();
     if (!got.length && Number(p.timeout ?? 0) > 0) {

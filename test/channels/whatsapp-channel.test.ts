@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createWhatsAppChannel, waFailureDetail } from "../../src/channels/whatsapp/index.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
@@ -65,40 +65,57 @@ describe("whatsapp channel", () => {
   });
 
   it("a browser that will not start, a login refused or a disconnect: reconnects by itself, down and up said once per outage (decision 8)", async () => {
-    const events: string[] = [];
-    const { wa, ch } = channel(events);
-    wa.failInits = [new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)"), new Error("net::ERR_NAME_NOT_RESOLVED")];
-    await ch.start();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(ch.state()).toBe("reconnecting");
-    // Two failed starts, one outage: said once; the third start works.
-    await new Promise((r) => setTimeout(r, 150));
-    expect(wa.inits).toBe(3);
-    expect(ch.state()).toBe("connected");
-    expect(events).toEqual(["down:start_failed", "up"]);
-    wa.emit("auth_failure", "restore session failed");
-    expect(ch.state()).toBe("reconnecting");
-    await new Promise((r) => setTimeout(r, 80));
-    wa.emit("disconnected", "NAVIGATION");
-    await new Promise((r) => setTimeout(r, 80));
-    expect(events).toEqual(["down:start_failed", "up", "down:auth_failure", "up", "down:disconnected", "up"]);
-    expect(ch.state()).toBe("connected");
-    await ch.stop();
+    // The reconnect waits run on vitest's clock, moved on by the test: nothing depends on the machine's speed.
+    vi.useFakeTimers();
+    try {
+      const events: string[] = [];
+      const { wa, ch } = channel(events);
+      wa.failInits = [new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)"), new Error("net::ERR_NAME_NOT_RESOLVED")];
+      await ch.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ch.state()).toBe("reconnecting");
+      expect(wa.inits).toBe(1);
+      // Two failed starts, one outage: said once; the third start, after the waits of 20 and 40 ms, works.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(wa.inits).toBe(2);
+      await vi.advanceTimersByTimeAsync(40);
+      expect(wa.inits).toBe(3);
+      expect(ch.state()).toBe("connected");
+      expect(events).toEqual(["down:start_failed", "up"]);
+      wa.emit("auth_failure", "restore session failed");
+      expect(ch.state()).toBe("reconnecting");
+      await vi.advanceTimersByTimeAsync(1000);
+      wa.emit("disconnected", "NAVIGATION");
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(events).toEqual(["down:start_failed", "up", "down:auth_failure", "up", "down:disconnected", "up"]);
+      expect(ch.state()).toBe("connected");
+      await ch.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a state other than CONNECTED counts as down only after the limit; coming back before it is nothing", async () => {
-    const events: string[] = [];
-    const { wa, ch } = channel(events, 60);
-    wa.emit("ready");
-    wa.emit("change_state", "TIMEOUT");
-    expect(ch.state()).toBe("disconnected");
-    wa.emit("change_state", "CONNECTED");
-    await new Promise((r) => setTimeout(r, 100));
-    expect(events).toEqual([]);
-    wa.emit("change_state", "OPENING");
-    await new Promise((r) => setTimeout(r, 100));
-    expect(events[0]).toBe("down:offline");
-    await ch.stop();
+    vi.useFakeTimers();
+    try {
+      const events: string[] = [];
+      const { wa, ch } = channel(events, 60);
+      wa.emit("ready");
+      wa.emit("change_state", "TIMEOUT");
+      expect(ch.state()).toBe("disconnected");
+      await vi.advanceTimersByTimeAsync(59);
+      wa.emit("change_state", "CONNECTED");
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(events).toEqual([]);
+      wa.emit("change_state", "OPENING");
+      await vi.advanceTimersByTimeAsync(59);
+      expect(events).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(events[0]).toBe("down:offline");
+      await ch.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("the log carries the library's own reason, nothing more", () => {

@@ -97,7 +97,8 @@ describe("ask them to write to me (issue 16)", () => {
     // A second person in the same hour: counted, and the group is not told twice within the hour.
     await signal(4602, "Гульмира");
     expect(await h.app.db.prisma.directorySignal.count()).toBe(2);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.idle();
+    await h.app.outbox.drain();
     expect(emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("☎ У кого-то не сработал номер"))).toHaveLength(1);
     // The next hour's notice carries the count.
     const { entryId } = (await h.app.db.prisma.directorySignal.findFirst())!;

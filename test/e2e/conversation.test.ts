@@ -80,7 +80,8 @@ describe("a conversation with staff (issue 14)", () => {
     n = emu.sent(chat).length;
     emu.sendText(chat, "и это тоже");
     await emu.waitForSent(chat, n, 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await h!.idle();
+    await h!.app.outbox.drain();
     expect(emu.sent(STAFF).some((m) => m.text?.includes("от автора"))).toBe(false);
   });
 

@@ -30,7 +30,9 @@ describe("staff chat safeguards", () => {
 
   it("a protected group with a least-privileged bot gets no warning", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY }, setup: (emu) => emu.protectedChats.add(STAFF) });
-    await new Promise((r) => setTimeout(r, 500));
+    // The start-up check is done and the outbox has run after it: nothing was queued for the group.
+    await h.app.selfChecked;
+    await h.app.outbox.drain();
     expect(h.emu.sent(STAFF)).toEqual([]);
   });
 
@@ -99,7 +101,7 @@ describe("staff chat safeguards", () => {
     // A stranger's command is ignored and audited.
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, 999, "/queue");
-    await new Promise((r) => setTimeout(r, 300));
+    await h.idle();
     expect(emu.sent(STAFF).length).toBe(n);
 
     // A reply to a bot message that belongs to no report is refused with the reason.
@@ -212,8 +214,7 @@ describe("the bot's own standing", () => {
     emu.botStatus(STAFF, "member");
     await vi.waitFor(async () => expect(await h!.app.db.prisma.auditLog.count({ where: { action: "bot_demoted" } })).toBe(1));
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6501), STAFF);
-    h.app.outbox.kick();
-    await new Promise((res) => setTimeout(res, 600));
+    await h.app.outbox.drain();
     expect(emu.sent(STAFF).filter((m) => m.text?.includes(r.code))).toEqual([]);
     emu.botStatus(STAFF, "administrator");
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes(r.code)), 5000, "card after restore");
@@ -240,7 +241,7 @@ describe("redelivered updates (R1)", () => {
     await bot.handleUpdate({ update_id: 900001, message: { message_id: 900001, date, chat, sender_chat: chat, from: { id: 1087968824, is_bot: true, first_name: "Group" }, ...queue } } as never);
     // A channel post forwarded into the group: no `from` at all.
     await bot.handleUpdate({ update_id: 900002, message: { message_id: 900002, date, chat, sender_chat: { id: -1001111, type: "channel", title: "News" }, ...queue } } as never);
-    await new Promise((r) => setTimeout(r, 200));
+    await h.idle();
     expect(h.emu.sent(STAFF)).toEqual([]);
     expect(h.logs.filter((l) => l.includes("telegram.update_failed"))).toEqual([]);
     expect(h.logs.filter((l) => l.includes("staff.not_a_person"))).toHaveLength(2);

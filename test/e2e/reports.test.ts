@@ -116,7 +116,8 @@ describe("reports end to end (issue 3)", () => {
     const before = emu.sent(chat).length;
     emu.groupMessage(STAFF, ALICE, "Вы здесь?", card.id);
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith(`${code} закрыто: ответ не отправлен`)), 5000, "refusal");
-    await new Promise((r) => setTimeout(r, 300));
+    await h.idle();
+    await h.app.outbox.drain();
     expect(emu.sent(chat).length).toBe(before);
   });
 
@@ -125,7 +126,7 @@ describe("reports end to end (issue 3)", () => {
     const auditBefore = await h.app.db.prisma.auditLog.count();
     const calls = h.emu.calls.length;
     h.emu.groupMessage(STAFF, ALICE, "Коллеги, кто сегодня дежурит? CANARY-P6");
-    await new Promise((r) => setTimeout(r, 400));
+    await h.idle();
     expect(await h.app.db.prisma.auditLog.count()).toBe(auditBefore);
     expect(h.emu.calls.slice(calls).filter((c) => c.method.startsWith("send"))).toEqual([]);
     expect(h.logs.join("\n")).not.toContain("CANARY-P6");

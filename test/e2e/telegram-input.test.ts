@@ -76,7 +76,7 @@ describe("telegram: bad input gets a short kind reply and the menu", () => {
   it("group messages are not answered", async () => {
     const before = h.emu.calls.length;
     h.emu.userMessage(-100777, { text: "/start" }, {}, { chatType: "supergroup" });
-    await new Promise((r) => setTimeout(r, 300));
+    await h.idle();
     expect(h.emu.calls.slice(before).filter((c) => c.method.startsWith("send"))).toEqual([]);
   });
 });

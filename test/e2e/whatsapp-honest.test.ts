@@ -26,16 +26,12 @@ afterAll(async () => {
   await h.stop();
 });
 
-/** Sends as the person and returns every message the bot answered with (once it has been quiet for a moment). */
+/** Sends as the person and returns every message the bot answered with, once it has handled the message. */
 async function exchange(jid: string, text: string): Promise<string[]> {
   const before = wa.count(jid);
   wa.text(jid, text);
-  await wa.waitFor(jid, before, 1);
-  for (let seen = wa.count(jid); ; ) {
-    await new Promise((r) => setTimeout(r, 60));
-    if (wa.count(jid) === seen) break;
-    seen = wa.count(jid);
-  }
+  await h.app.whatsapp!.idle();
+  expect(wa.count(jid), `an answer to «${text}»`).toBeGreaterThan(before);
   return wa.sent.filter((s) => s.chatId === jid).slice(before).map((s) => s.text ?? "");
 }
 const optionCount = (text: string) => text.split("\n").filter((l) => /^\d{1,2} — /.test(l)).length;
@@ -96,8 +92,8 @@ describe("whatsapp: its own notices are not a person writing", () => {
     const jid = "77019990011@c.us";
     const fresh = wa.count(jid);
     for (const type of notices) wa.media(jid, type);
-    await new Promise((r) => setTimeout(r, 400));
-    // Not even a first-contact welcome.
+    // Every notice was handled, and none answered: not even a first-contact welcome.
+    await h.app.whatsapp!.idle();
     expect(wa.count(jid)).toBe(fresh);
     await exchange(jid, "Сәлем");
     await exchange(jid, "1");
@@ -105,7 +101,7 @@ describe("whatsapp: its own notices are not a person writing", () => {
     expect(cover).toEqual([tr.t("kk", "exit.cover")]);
     const after = wa.count(jid);
     for (const type of notices) wa.media(jid, type);
-    await new Promise((r) => setTimeout(r, 400));
+    await h.app.whatsapp!.idle();
     expect(wa.count(jid)).toBe(after);
     // A photo or a voice note is a person writing: that is answered.
     expect((await exchange(jid, "0 ")).length).toBeGreaterThanOrEqual(0);

@@ -80,7 +80,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const botMessages = wa.sent.filter((s) => s.chatId === jid).map((s) => s.id);
     const incoming = [...wa.incoming];
     const [cover] = await say(jid, "0", 1);
-    await new Promise((r) => setTimeout(r, 200));
+    await h!.idle();
     // Only the bot's own messages are revoked for everyone; the person's are never touched (S7).
     const revoked = wa.sent.filter((s) => s.deletedFor === "everyone").map((s) => s.id);
     expect(revoked.sort()).toEqual(botMessages.sort());
@@ -105,7 +105,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     wa.text(jid, "0");
     await vi.waitFor(() => expect(wa.textsTo(jid)).toContain("Список покупок: хлеб, молоко, яблоки."), { timeout: 5000 });
     // Let anything that was still queued run out.
-    await new Promise((r) => setTimeout(r, 2500));
+    await h!.idle();
     const mine = wa.sent.filter((s) => s.chatId === jid);
     const coverAt = mine.findIndex((s) => s.text === "Список покупок: хлеб, молоко, яблоки.");
     expect(mine.slice(coverAt + 1)).toEqual([]);
@@ -125,7 +125,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     expect(lines).toContain("111 — балдардын ишеним линиясы");
     const [cover] = await say(jid, "Токто", 1);
     expect(cover).toBe("Сатып алуу тизмеси: нан, сүт, алма.");
-    await new Promise((r) => setTimeout(r, 200));
+    await h!.idle();
     expect(wa.sent.filter((s) => s.chatId === jid && s.deletedFor === null).map((s) => s.text)).toEqual([cover]);
   });
 
@@ -157,7 +157,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const before = wa.sent.length;
     wa.group("120363000000000000@g.us", "/start");
     wa.status("hello");
-    await new Promise((r) => setTimeout(r, 300));
+    await h!.idle();
     expect(wa.sent.length).toBe(before);
   });
 
@@ -290,7 +290,7 @@ describe("whatsapp in its own lane (decision 8, issue 15)", () => {
     await emu.waitForSent(5102, 0, 2);
     await emu.waitFor(() => notices().length === 2, 5000, "the second notice");
     expect(notices()[1]!.text).toContain("(auth_failure)");
-    await new Promise((r) => setTimeout(r, 700));
+    await h!.app.outbox.drain();
     expect(notices()).toHaveLength(2);
     expect(fatal).toEqual([]);
   });

@@ -120,7 +120,7 @@ describe("webhook mode (T1) and health", () => {
     expect((await post(update(3), secret)).status).toBe(200);
     await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", 5151).length === 2, 5000, "answer");
     expect((await post(update(3), secret)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.app.telegram!.idle();
     expect(h.emu.callsOf("sendMessage", 5151)).toHaveLength(2);
 
     const health = await fetch(`http://127.0.0.1:${healthPort}/health`);

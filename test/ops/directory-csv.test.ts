@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { distTool } from "../support/dist.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/db/url.ts";
 import { parseCsv } from "../../src/core/directory/csv.ts";
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 const tool = (args: string[]) =>
-  run(path.join(projectRoot, "node_modules", ".bin", "tsx"), [path.join(projectRoot, "src", "tools", "directory-csv.ts"), ...args], {
+  run(process.execPath, [distTool("directory-csv.ts"), ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? "", HOME: tempDir("qorgau-home-"), DATABASE_URL: `file:${h!.dbFile}`, ENCRYPTION_KEY: TEST_KEY.toString("base64") },
   }).then(

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
+import { distTool } from "../support/dist.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
@@ -45,7 +46,7 @@ async function withReports(dir = tempDir()) {
 }
 
 const tool = (script: string, args: string[], env: Record<string, string>) =>
-  run(path.join(projectRoot, "node_modules", ".bin", "tsx"), [path.join(projectRoot, "src", "tools", script), ...args], {
+  run(process.execPath, [distTool(script), ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? "", HOME: tempDir("qorgau-home-"), ...env },
   }).then(

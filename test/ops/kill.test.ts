@@ -21,9 +21,10 @@ async function setup() {
   return { emu, dbFile, env };
 }
 
+/** The new process asked who it is (getMe) and then began to poll: it is answering from now on. */
 async function started(e: BotApiEmulator, getMeBefore: number) {
-  await e.waitFor(() => e.calls.filter((c) => c.method === "getMe").length > getMeBefore, 30_000, "bot start");
-  await new Promise((r) => setTimeout(r, 700));
+  const hello = await e.waitFor(() => e.calls.filter((c) => c.method === "getMe")[getMeBefore], 30_000, "bot start");
+  await e.waitFor(() => e.lastPollAt >= hello.at, 30_000, "the bot polling");
 }
 
 /** Walks a chat to the report review screen. */
@@ -68,7 +69,8 @@ describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)"
     await started(emu, 1);
     await emu.waitFor(() => emu.sent(chat).some((m) => m.text?.startsWith("Получено.")), 15_000, "confirmation");
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes("PROBE-1")), 15_000, "card");
-    await new Promise((r) => setTimeout(r, 1000));
+    // Everything queued is marked sent: nothing is left to go out a second time.
+    await emu.waitFor(() => count(dbFile, "SELECT count(*) AS n FROM outbox WHERE status != 'sent'") === 0, 15_000, "the outbox settled");
     expect(emu.sent(chat).filter((m) => m.text?.startsWith("Получено."))).toHaveLength(1);
     expect(emu.sent(STAFF).filter((m) => m.text?.includes("PROBE-1"))).toHaveLength(1);
     expect(count(dbFile, "SELECT count(*) AS n FROM reports")).toBe(1);
@@ -132,7 +134,7 @@ describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)"
     startBotProcess(env);
     await started(emu, 2);
     await emu.waitFor(() => emu.visible(chat).length === 1, 15_000, "the rest deleted");
-    await new Promise((r) => setTimeout(r, 500));
+    await emu.waitFor(() => count(dbFile, "SELECT count(*) AS n FROM exit_pending") === 0, 15_000, "the wipe finished");
     const covers = emu.sent(chat).filter((m) => m.text === "Список покупок: хлеб, молоко, яблоки.");
     expect(covers).toHaveLength(1);
     expect(count(dbFile, "SELECT count(*) AS n FROM tracked_messages")).toBe(0);

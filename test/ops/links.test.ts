@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
+import { distTool } from "../support/dist.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { parseStartLink } from "../../src/core/flows/links.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
@@ -17,7 +18,7 @@ import { tempDir } from "../support/harness.ts";
 
 const run = promisify(execFile);
 const links = (args: string[], env: Record<string, string> = {}) =>
-  run(path.join(projectRoot, "node_modules", ".bin", "tsx"), [path.join(projectRoot, "src", "tools", "links.ts"), ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", ...env } }).then(
+  run(process.execPath, [distTool("links.ts"), ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", ...env } }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );

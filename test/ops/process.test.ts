@@ -19,8 +19,9 @@ describe("the bot as a process", () => {
     const dbFile = path.join(tempDir(), "proc.db");
     const env = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false" };
     const first = startBotProcess(env);
-    await emu.waitFor(() => emu!.calls.some((c) => c.method === "getMe"), 30_000, "the first bot to start");
-    await new Promise((r) => setTimeout(r, 500));
+    // Started: it has asked who it is and begun to poll.
+    const hello = await emu.waitFor(() => emu!.calls.find((c) => c.method === "getMe"), 30_000, "the first bot to start");
+    await emu.waitFor(() => emu!.lastPollAt >= hello.at, 30_000, "the first bot polling");
 
     const second = startBotProcess(env);
     expect((await second.exited).code).toBe(2);

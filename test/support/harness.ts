@@ -19,6 +19,11 @@ export interface Harness {
   /** Stops the app (not the emulator) and starts a new one on the same database, as after a crash. */
   restart(): Promise<App>;
   logs: string[];
+  /**
+   * Resolves once the bot has received every update sent so far and handled them all: the honest
+   * wait before asserting that something did *not* happen.
+   */
+  idle(): Promise<void>;
   dbFile: string;
   dir: string;
   stop(): Promise<void>;
@@ -59,6 +64,11 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     logs,
     dbFile,
     dir,
+    async idle() {
+      await emu.received();
+      await h.app.telegram?.idle();
+      await h.app.whatsapp?.idle();
+    },
     async restart() {
       await h.app.stop();
       h.app = await startApp(config, logger, { jobs: false, now: opts.now, onStopped: () => undefined, ...opts.start });

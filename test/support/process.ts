@@ -1,8 +1,8 @@
-/** Runs the bot as a child process (`node --import tsx src/main.ts`), for the kill and shutdown tests. */
+/** Runs the built bot as a child process (`node dist/src/main.mjs`), for the kill and shutdown tests. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { TEST_KEY } from "./keys.ts";
-import path from "node:path";
 import { projectRoot } from "../../src/db/url.ts";
+import { distMain } from "./dist.ts";
 
 export interface BotProcess {
   child: ChildProcess;
@@ -14,7 +14,7 @@ const running: ChildProcess[] = [];
 
 /** `asUser`: run as this uid and gid (a service user; root ignores file modes, so permission tests need one). */
 export function startBotProcess(env: Record<string, string>, asUser?: { uid: number; gid: number }, opts: { umask?: string } = {}): BotProcess {
-  const bot = [process.execPath, "--import", "tsx", path.join(projectRoot, "src", "main.ts")];
+  const bot = [process.execPath, distMain];
   // Under a umask, as systemd's UMask= would set it: through a shell that sets it and execs the bot.
   const [command, ...args] = opts.umask ? ["/bin/sh", "-c", `umask ${opts.umask} && exec "$@"`, "sh", ...bot] : bot;
   const child = spawn(command!, args, {

@@ -61,6 +61,8 @@ export function pollingFailure(err: unknown): string {
 export interface TelegramChannel {
   bot: Bot;
   channel: Channel;
+  /** Resolves when no update is being handled (tests wait for this, not for time). */
+  idle(): Promise<void>;
   /** Installs the update handlers; call once, before start. `extra` installs more (staff chats) before the catch-alls. */
   attach(dialog: Dialog, extra?: () => void): void;
   start(): Promise<void>;
@@ -278,6 +280,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   return {
     bot,
     channel,
+    async idle() {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
     attach,
     async start() {
       if (!dialog) throw new Error("attach a dialog before starting the Telegram channel");

@@ -249,7 +249,12 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     offlineTimer.unref?.();
   }
 
-  client.on("message", (msg: WaIncoming) => void onMessage(msg));
+  /** Messages being handled now: `idle()` resolves once none is (tests wait for that, not for time). */
+  const inflight = new Set<Promise<void>>();
+  client.on("message", (msg: WaIncoming) => {
+    const p = onMessage(msg).finally(() => inflight.delete(p));
+    inflight.add(p);
+  });
   client.on("qr", (qr: string) => {
     state = "qr";
     logger.info("whatsapp.qr", { reason: "link the phone: npm run whatsapp:link (WhatsApp → Linked devices)" });
@@ -283,6 +288,10 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     },
     /** For tests and the fake client: what the adapter does with one message. */
     receive: onMessage,
+    /** Resolves when every message received so far has been handled and answered. */
+    async idle() {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
     async start() {
       client.initialize().catch((err: unknown) => fail("start_failed", err));
     },

@@ -89,8 +89,8 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
         // A pass reads its rows, then takes a while to reach each: `send` may have sent one meanwhile.
         if (!(await reports.isPending(item.id))) return;
         const key = chatKey(item.target);
-        if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > Date.now()) return; // paced: a later pass takes it
-        lastSent.set(key, Date.now());
+        if ((lastSent.get(key) ?? 0) + deps.minIntervalMs(item.target) > deps.now().getTime()) return; // paced: a later pass takes it
+        lastSent.set(key, deps.now().getTime());
         await attempt(item, key, isOut);
       } catch (err) {
         // The outcome could not be saved (the database failed): the row stays as it was and is tried
@@ -120,7 +120,7 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
         if (err.kind === "throttled") {
           await reports.markRetry(item.id, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), "429");
           // Respect the flood wait for everything going to that chat.
-          lastSent.set(key, Date.now() + (err.retryAfterSeconds ?? 5) * 1000);
+          lastSent.set(key, deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000);
           return;
         }
         if (!err.retryable) return giveUp(item, err.kind);
@@ -137,7 +137,7 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
     // cards never holds up a reporter's confirmation or knock behind it.
     const waiting: string[] = [];
     for (const [target, at] of lastSent) {
-      if (at + deps.minIntervalMs(target) > Date.now()) waiting.push(target);
+      if (at + deps.minIntervalMs(target) > now.getTime()) waiting.push(target);
       else lastSent.delete(target); // past its interval: forgotten, so the map stays as small as the backlog
     }
     const due = await reports.due(now, 100, waiting);
