@@ -35,11 +35,20 @@ function clean(text: string): string {
 }
 
 export function createTownMatcher(places: Place[]): TownMatcher {
-  const index: IndexedName[] = [];
+  // Names by their spelling as written (the exact match), and by the length of their Latin key: a
+  // typo of at most two letters is looked for only among keys of nearly the same length.
+  const byPlain = new Map<string, IndexedName[]>();
+  const byLength: IndexedName[][] = [];
+  // The order names were indexed in decides between equally good ones, as a single list did.
+  const order = new Map<IndexedName, number>();
   for (const p of places) {
     for (const n of namesOf(p)) {
       const key = latinKey(clean(n));
-      if (key.length >= 2) index.push({ plain: plainOf(clean(n)), key, place: p });
+      if (key.length < 2) continue;
+      const entry = { plain: plainOf(clean(n)), key, place: p };
+      order.set(entry, order.size);
+      (byPlain.get(entry.plain) ?? byPlain.set(entry.plain, []).get(entry.plain)!).push(entry);
+      (byLength[key.length] ??= []).push(entry);
     }
   }
   return {
@@ -47,17 +56,23 @@ export function createTownMatcher(places: Place[]): TownMatcher {
       const key = latinKey(clean(text));
       if (key.length < 2 || key.length > 40) return null;
       // "Каракол" and "Кара-Көл" share a Latin key; the spelling as typed decides.
-      const plain = plainOf(clean(text));
-      const exact = index.filter((n) => n.plain === plain);
-      if (exact.length) return (exact.find((n) => n.place.kind !== "region") ?? exact[0]!).place;
+      const exact = byPlain.get(plainOf(clean(text)));
+      if (exact?.length) return (exact.find((n) => n.place.kind !== "region") ?? exact[0]!).place;
       const allowed = key.length <= 4 ? 0 : key.length <= 7 ? 1 : 2;
-      let best: { d: number; place: Place } | null = null;
-      for (const n of index) {
-        const d = editDistance(key, n.key, allowed);
-        if (d > allowed) continue;
-        // On a tie prefer a town to a region (a region shares its centre's name).
-        const better = !best || d < best.d || (d === best.d && n.place.kind !== "region" && best.place.kind === "region");
-        if (better) best = { d, place: n.place };
+      let best: { d: number; place: Place; at: number } | null = null;
+      for (let len = key.length - allowed; len <= key.length + allowed; len++) {
+        for (const n of byLength[len] ?? []) {
+          const d = editDistance(key, n.key, allowed);
+          if (d > allowed) continue;
+          const at = order.get(n)!;
+          // On a tie prefer a town to a region (a region shares its centre's name), then the first indexed.
+          const better =
+            !best ||
+            d < best.d ||
+            (d === best.d && n.place.kind !== "region" && best.place.kind === "region") ||
+            (d === best.d && (n.place.kind !== "region") === (best.place.kind !== "region") && at < best.at);
+          if (better) best = { d, place: n.place, at };
+        }
       }
       return best?.place ?? null;
     },
