@@ -312,9 +312,16 @@ export class BotApiEmulator {
     return [...this.chat(chatId).messages.values()].filter((m) => !m.deleted).map((m) => m.id);
   }
 
-  /** Waits until `pred` holds, checking after every call; rejects after `timeoutMs`. */
+  /**
+   * How many times its `timeoutMs` a wait may take before it fails. A timeout only bounds a
+   * failure: on a machine whose cores are busy elsewhere the same wait takes longer, and a test
+   * must not fail for that.
+   */
+  patience = 3;
+
+  /** Waits until `pred` holds, checking after every call; rejects after `timeoutMs` (times `patience`). */
   async waitFor<T>(pred: () => T | undefined | false | null, timeoutMs = 5000, what = "condition"): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * this.patience;
     for (;;) {
       const v = pred();
       if (v) return v;

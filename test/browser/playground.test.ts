@@ -37,7 +37,7 @@ beforeAll(async () => {
   page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 900 });
   page.setDefaultTimeout(10_000);
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -130,7 +130,7 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
       return msgs.length === 1 && msgs[0] === "Список покупок: хлеб, молоко, яблоки.";
     });
     await shot("2-survivor-after-exit");
-  }, 60_000);
+  }, 90_000);
 
   it("a neighbour's report reaches the staff group; staff take it and reply; the neighbour reads the reply", async () => {
     await page.goto(pg.url);
@@ -188,7 +188,7 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await type("#wa-input", "0");
     await page.waitForFunction(() => [...document.querySelectorAll("#wa-messages .msg.deleted")].length > 0);
     await shot("7-whatsapp-after-exit");
-  }, 60_000);
+  }, 90_000);
 
   it("the review page shows every locale key of every language exactly once, each with its key", async () => {
     await page.goto(`${pg.url}review`);
@@ -212,5 +212,5 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await page.type('textarea.fix[data-key="exit.cover"][data-lang="ky"]', "Сатып алуучу тизме");
     await sees("#fixed", "1 corrections");
     await shot("8-review");
-  }, 30_000);
+  }, 90_000);
 });

@@ -60,7 +60,7 @@ describe("the Bot API client's fetch", () => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
         resolve(-1);
-      }, 15_000);
+      }, 90_000);
       child.on("exit", (c) => {
         clearTimeout(timer);
         resolve(c);

@@ -6,7 +6,7 @@
  */
 import { TEST_KEY } from "../support/keys.ts";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { createOutboxWorker, type DeliverResult } from "../../src/core/reports/outbox.ts";
 import type { OutboxItem, ReportStore } from "../../src/core/reports/types.ts";
@@ -42,10 +42,7 @@ function slowNetwork() {
 }
 
 const row = (key: string, target: string) => ({ dedupeKey: key, target, payload: { type: "notice" as const, key } });
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond()).toBe(true);
-};
+const until = (cond: () => boolean) => vi.waitFor(() => expect(cond()).toBe(true), { timeout: 15_000 });
 const options = { minIntervalMs: () => 0, now: () => new Date(), logger: createLogger({ level: "error" }) };
 const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) => createOutboxWorker({ ...options, reports, deliver, parallel });
 

@@ -2,7 +2,7 @@ import { TEST_KEY } from "../support/keys.ts";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { createWriter, retrying } from "../../src/db/hot.ts";
@@ -72,8 +72,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     const reports = createReportStore(db, createSealer(Buffer.alloc(32, 9)));
     let done = false;
     const submitting = seedReport(reports, makeAddress("telegram", 77), -100).then(() => (done = true));
-    for (let i = 0; i < 50 && !release.length; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(release.length).toBe(1); // committed, now waiting for the disk
+    await vi.waitFor(() => expect(release.length).toBe(1), { timeout: 10_000 }); // committed, now waiting for the disk
     await new Promise((r) => setTimeout(r, 50));
     expect(done).toBe(false);
     const pending = release;
@@ -83,7 +82,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     expect(synced.length).toBe(1);
     // Nothing was written meanwhile, so the closing sync is the only other one.
     const closing = db.close();
-    for (let i = 0; i < 50 && !release.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(release.length).toBeGreaterThan(0), { timeout: 10_000 });
     release.forEach((r) => r());
     await closing;
     db = undefined;
@@ -95,10 +94,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     const reports = createReportStore(db, createSealer(Buffer.alloc(32, 8)));
     const settled: string[] = [];
     const submit = (name: string, chat: number) => seedReport(reports, makeAddress("telegram", chat), -100).then(() => void settled.push(name));
-    const waitFor = async (n: number) => {
-      for (let i = 0; i < 100 && syncs.length < n; i++) await new Promise((r) => setTimeout(r, 5));
-      expect(syncs.length).toBe(n);
-    };
+    const waitFor = (n: number) => vi.waitFor(() => expect(syncs.length).toBe(n), { timeout: 10_000 });
     const first = submit("first", 81);
     await waitFor(1);
     // Two more in one turn, while the first one's sync is still under way: one new sync for both.

@@ -122,5 +122,5 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
     expect(scan(everything)).toEqual([]);
     // The report is still there for staff, and still reachable: sealed, not gone.
     expect((await h.app.reports.byCode(code))!.text).toContain(TEXT);
-  }, 60_000);
+  }, 90_000);
 });

@@ -64,7 +64,7 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     }
     await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
     expect(count(h.dbFile, "SELECT count(*) AS n FROM exit_deletes")).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it("a shown staff reply whose timed deletion meets a 502 is deleted on a later run, not forgotten", async () => {
     h = await startHarness({ env: { DELETE_RETRY_MAX_SECONDS: "2" } });
@@ -222,5 +222,5 @@ describe("nothing typed before the exit survives it or gets answered (S6)", () =
       expect(left, `chat ${chat}: left before exit ${last}`).toEqual([]);
     }
     expect(checked).toBeGreaterThan(20);
-  }, 60_000);
+  }, 90_000);
 });

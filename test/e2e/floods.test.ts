@@ -112,5 +112,5 @@ describe("floods (issue 14)", () => {
     await h.idle();
     expect(emu.visible(left)).toHaveLength(1);
     expect(emu.sent(left).at(-1)!.text).toBe(COVER);
-  }, 30_000);
+  }, 90_000);
 });

@@ -82,7 +82,7 @@ describe("whatsapp: every screen is free of Telegram words", () => {
     expect(found).toEqual([]);
     // No photos offered: WhatsApp photos are not relayed.
     expect(footerless.join("\n")).not.toContain(tr.t(l, "report.askPhotos", { max: 5 }).slice(0, 20));
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("whatsapp: its own notices are not a person writing", () => {

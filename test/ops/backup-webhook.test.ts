@@ -46,7 +46,7 @@ describe("file modes under the service unit's UMask=0077", () => {
     } finally {
       await emu.stop();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("one instance per database (T2)", () => {

@@ -197,7 +197,7 @@ describe("sealed backups and db:restore (D4, issue 14)", () => {
     expect(purgeSetAside(file, 7, new Date(Date.now() + 8 * 86_400_000))).toEqual([path.basename(aside)]);
     expect(fs.existsSync(aside)).toBe(false);
     expect(fs.existsSync(file)).toBe(true);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe("npm run key:rotate", () => {
@@ -239,7 +239,7 @@ describe("npm run key:rotate", () => {
     expect(printed.code).toBe(0);
     const shown = /shown only now.*\n([A-Za-z0-9+/=]{44})\n/.exec(printed.out)![1]!;
     expect(() => prepareDatabaseFile(file, Buffer.from(shown, "base64"))).not.toThrow();
-  }, 30_000);
+  }, 90_000);
 
   it("killed at any step, the file is opened by exactly one key, and a start with the other names it", async () => {
     const dir = tempDir();
@@ -275,5 +275,5 @@ describe("npm run key:rotate", () => {
     // After all of it the reports are whole under the one key that opens the file.
     h = await startHarness({ dir, env: { ENCRYPTION_KEY: current.toString("base64"), ADMIN_CHAT_ID: String(STAFF) } });
     expect((await h.app.reports.ofAddress(makeAddress("telegram", 8101)))[0]!.text).toBe("Текст обращения номер 1");
-  }, 60_000);
+  }, 90_000);
 });

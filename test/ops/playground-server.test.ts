@@ -12,7 +12,7 @@ import { startPlayground, type Playground } from "../../src/playground/server.ts
 let pg: Playground;
 beforeAll(async () => {
   pg = await startPlayground({ lang: "kk" });
-}, 30_000);
+}, 90_000);
 afterAll(async () => {
   await pg?.stop();
 });

@@ -35,7 +35,7 @@ describe("the bot as a process", () => {
     expect((await first.exited).code).toBe(0);
     // The handler finished: both the welcome and the language choice went out.
     expect(emu.sent(4242)).toHaveLength(2);
-  }, 60_000);
+  }, 90_000);
 
   it("a 409 on getUpdates (the token polled elsewhere): one clear line, an orderly stop, exit 2, and the next start works (T2, issue 15)", async () => {
     emu = await new BotApiEmulator().start();
@@ -62,7 +62,7 @@ describe("the bot as a process", () => {
     await emu.waitForSent(4302, 0, 2, 30_000);
     again.child.kill("SIGTERM");
     expect((await again.exited).code).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it("a webhook left set by webhook mode: polling mode deletes it and starts (issue 15)", async () => {
     emu = await new BotApiEmulator().start();
@@ -74,7 +74,7 @@ describe("the bot as a process", () => {
     expect(emu.webhookUrl).toBeNull();
     // The updates Telegram held were kept (T4).
     expect(emu.callsOf("deleteWebhook").map((c) => c.payload.drop_pending_updates)).toEqual([false]);
-  }, 60_000);
+  }, 90_000);
 
   // Root ignores file modes: the service user is played by "nobody" when the tests run as root,
   // which needs the project readable by others (every folder above it searchable).
@@ -104,7 +104,7 @@ describe("the bot as a process", () => {
     expect((await nobackups.exited).code).toBe(1);
     expect(nobackups.output()).toMatch(/Qorgau did not start: BACKUP_DIR: cannot write the backup folder .*backups \((EACCES|EROFS)\)/);
     expect(emu.calls.filter((c) => c.method === "getUpdates")).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it("npm run whatsapp:link names the library's own reason when the browser cannot start, and exits 1 (issue 15)", async () => {
     const dir = tempDir("qorgau-walink-");
@@ -118,7 +118,7 @@ describe("the bot as a process", () => {
     expect(run.status).toBe(1);
     expect(run.stdout + run.stderr).toContain("WhatsApp did not start: Error: Browser was not found at the configured executablePath");
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
-  }, 70_000);
+  }, 90_000);
 
   it("a Bot API root that refuses connections is named at once, with the network error (issue 15)", async () => {
     const dbFile = path.join(tempDir(), "refused.db");
@@ -128,7 +128,7 @@ describe("the bot as a process", () => {
     // Named with the network's own error, not "no answer within 20 s" after waiting that long.
     expect(bot.output()).toContain("Qorgau did not start: cannot reach the Bot API at http://127.0.0.1:1 (ECONNREFUSED): check TELEGRAM_API_ROOT and the network");
     expect(bot.output()).not.toContain("within 20 s");
-  }, 30_000);
+  }, 90_000);
 
   it.skipIf(serviceUser && !othersCanRun)("a production install (dev and optional packages left out), started as the README's service: a user who cannot write the project, NODE_ENV=production; WhatsApp then says what to install (issue 15)", async () => {
     const { execFileSync, spawn } = await import("node:child_process");
