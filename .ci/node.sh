@@ -19,15 +19,20 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=arm64 ;;
   *) echo "no packaged Node.js for $(uname -m)" >&2; exit 1 ;;
 esac
-cache=${NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qorgau-node}
+# Root's home is closed to other users, and the tests run the bot as an unprivileged service user
+# too: as root the cache is a folder everyone may read and run from.
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/qorgau-node; else default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/qorgau-node; fi
+cache=${NODE_CACHE:-$default_cache}
 dir="$cache/node-$version-linux-$arch"
 if [ ! -x "$dir/bin/node" ] || [ ! -f "$dir/include/node/node.h" ]; then
   mkdir -p "$cache"
+  chmod 755 "$cache"
   tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   npm pack "node-linux-$arch@$version" --pack-destination "$tmp" --silent >/dev/null
   tar -xzf "$tmp"/node-linux-"$arch"-"$version".tgz -C "$tmp"
   rm -rf "$dir"
+  chmod 755 "$tmp/package"
   mv "$tmp/package" "$dir"
 fi
 "$dir/bin/node" --version >/dev/null

@@ -28,7 +28,13 @@ export function startBotProcess(env: Record<string, string>, asUser?: { uid: num
   let out = "";
   child.stdout!.on("data", (d) => (out = (out + d).slice(-50_000)));
   child.stderr!.on("data", (d) => (out = (out + d).slice(-50_000)));
-  return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))), output: () => out };
+  // A child that cannot even start (its Node not executable for that user) fails the test at once, with the reason.
+  child.on("error", (err) => (out += `\nspawn failed: ${err.message}`));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+    child.on("error", () => resolve({ code: -1, signal: null }));
+  });
+  return { child, exited, output: () => out };
 }
 
 export function killAllBots() {
