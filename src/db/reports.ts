@@ -250,6 +250,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     if (owner) {
       if (r.word_locked_until && new Date(r.word_locked_until) > at) return { refused: "locked" };
       const fresh = freshDay(r.word_window_at, at);
+      // Her tries at the same moment count too: no more than the allowance is ever checked.
+      if (!fresh && r.word_failures >= CASE_WORD_TRIES) return { refused: "locked" };
       q.ownerTry.run(fresh ? 1 : r.word_failures + 1, fresh ? dt(at) : r.word_window_at, reportId);
       return { hash: r.case_word_hash };
     }
@@ -267,6 +269,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
   const ownerWrong = (reportId: string, at: Date): "wrong" | "locked" => {
     const r = q.wordState.get(reportId) as WordRow;
     if (r.word_failures < CASE_WORD_TRIES) return "wrong";
+    // Locked once, audited once, whichever of several tries at the same moment gets here first.
+    if (r.word_locked_until && new Date(r.word_locked_until) > at) return "locked";
     const until = new Date(at.getTime() + DAY);
     q.ownerLock.run(dt(until), reportId);
     auditSql({ actor: "system", action: "case_word_locked", reportId, result: `${r.word_failures} wrong` }, at);

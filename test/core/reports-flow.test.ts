@@ -484,6 +484,18 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(await send(chat, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
   });
 
+  it("guesses sent from her own chat at the same moment are held to the same five checks, locked and audited once", async () => {
+    const chat = 2290 + seq++;
+    await toTextStep(chat, "ru");
+    const r = await finishReport(chat, "Текст ZZ-BURST", "any", "подсолнух");
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => reports.tryCaseWord(r.id, `догадка${i}`, now.value, makeAddress("telegram", chat))));
+    expect(burst.every((x) => x === "wrong" || x === "locked")).toBe(true);
+    const row = (await db.prisma.report.findUnique({ where: { id: r.id } }))!;
+    expect(row.wordFailures).toBe(5);
+    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
+    expect(await reports.tryCaseWord(r.id, "подсолнух", now.value, makeAddress("telegram", chat))).toBe("locked");
+  });
+
   it("the case word is checked off the event loop: other work goes on while scrypt runs", async () => {
     const chat = 2400 + seq++;
     await toTextStep(chat, "ru");
