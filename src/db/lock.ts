@@ -37,6 +37,15 @@ function hold(file: string): Database.Database {
   }
 }
 
+/** An earlier version's lock: a pid and a newline, nothing else. */
+function isOldPidFile(file: string): boolean {
+  try {
+    return /^\d+\s*$/.test(fs.readFileSync(file, "latin1").slice(0, 64));
+  } catch {
+    return false;
+  }
+}
+
 /** Takes the lock of this database, or throws; returns the release (the kernel releases it anyway on exit). */
 export function acquireLock(dbFile: string): () => void {
   const file = `${dbFile}.lock`;
@@ -54,9 +63,14 @@ export function acquireLock(dbFile: string): () => void {
       throw new InstanceLockError(`another Qorgau is already running on this database; stop it first (lock: ${file})`);
     }
     if (code(err) === "SQLITE_NOTADB") {
-      // The pid file an earlier version wrote: not a lock any more.
-      fs.rmSync(file, { force: true });
-      return acquireLock(dbFile);
+      // The pid file an earlier version wrote is not a lock any more. Anything else that is not a
+      // database yet is one being made by another process starting at this moment: removing it
+      // would let both run (two locks on two files), so that start is refused like a busy one.
+      if (isOldPidFile(file)) {
+        fs.rmSync(file, { force: true });
+        return acquireLock(dbFile);
+      }
+      throw new InstanceLockError(`another Qorgau is starting on this database; stop it first (lock: ${file})`);
     }
     throw new LockPathError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
   }
