@@ -23,6 +23,13 @@ export class LockPathError extends Error {
 
 const code = (err: unknown) => (err as { code?: string }).code ?? "";
 
+/**
+ * The connections that hold a lock, kept here for as long as the lock is meant to be held: a
+ * connection nothing refers to any more is closed when the garbage collector finalizes it, and
+ * its file lock goes with it, whatever the caller did with the release function.
+ */
+const holding = new Set<Database.Database>();
+
 function hold(file: string): Database.Database {
   const db = new Database(file, { timeout: 0 });
   try {
@@ -74,6 +81,10 @@ export function acquireLock(dbFile: string): () => void {
     }
     throw new LockPathError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
   }
+  holding.add(db);
   // The file stays: removing it could let a starting process lock a new file while another holds the old one.
-  return () => db.close();
+  return () => {
+    holding.delete(db);
+    db.close();
+  };
 }

@@ -90,9 +90,14 @@ describe("one instance per database (T2)", () => {
   });
 });
 
-/** A separate process that takes the lock with the project's own code and keeps it. */
+/**
+ * A separate process that takes the lock with the project's own code and keeps it. It drops the
+ * release function and collects its garbage at once: the lock must hold all the same (a connection
+ * nothing refers to is closed by the collector, and its file lock with it).
+ */
 function holdIn(db: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "-e", "import('./src/db/lock.ts').then((m) => { m.acquireLock(process.argv[1]); console.log('held'); setInterval(() => {}, 1000); }, () => process.exit(3)).catch(() => process.exit(3))", db], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const script = "import('./src/db/lock.ts').then((m) => { m.acquireLock(process.argv[1]); gc(); gc(); console.log('held'); setInterval(() => gc(), 20); }, () => process.exit(3)).catch(() => process.exit(3))";
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "-e", script, db], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
   const held = new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d) => String(d).includes("held") && resolve());
     child.on("exit", () => reject(new Error("refused")));
