@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, InstanceLockError } from "../../src/db/lock.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { startHarness, tempDir, type Harness } from "../support/harness.ts";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -31,6 +31,7 @@ describe("file modes under the service unit's UMask=0077", () => {
       const db = path.join(state, "qorgau.db");
       const backups = path.join(state, "backups");
       // A backup every second, so the test need not wait for the night.
+      // Stopped in `finally` whatever happens: a bot left behind backing up every second would load the machine.
       const bot = startBotProcess({ BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${db}`, BACKUP_DIR: backups, BACKUP_CRON: "* * * * * *", SYNC_BOT_PROFILE: "false" }, undefined, { umask: "0077" });
       emu.sendText(5151, "/start", { languageCode: "ru" });
       await emu.waitForSent(5151, 0, 2, 30_000).catch((e: Error) => {
@@ -42,8 +43,8 @@ describe("file modes under the service unit's UMask=0077", () => {
       expect({ folder: mode(state), db: mode(db), wal: mode(`${db}-wal`), backups: mode(backups), backup: mode(backup) }).toEqual({ folder: "700", db: "600", wal: "600", backups: "700", backup: "600" });
       bot.child.kill("SIGTERM");
       await bot.exited;
-      killAllBots();
     } finally {
+      killAllBots();
       await emu.stop();
     }
   }, 90_000);
@@ -90,6 +91,11 @@ describe("one instance per database (T2)", () => {
   });
 });
 
+const holders: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of holders.splice(0)) c.kill("SIGKILL");
+});
+
 /**
  * A separate process that takes the lock with the project's own code and keeps it. It drops the
  * release function and collects its garbage at once: the lock must hold all the same (a connection
@@ -98,6 +104,7 @@ describe("one instance per database (T2)", () => {
 function holdIn(db: string) {
   const script = "import('./src/db/lock.ts').then((m) => { m.acquireLock(process.argv[1]); gc(); gc(); console.log('held'); setInterval(() => gc(), 20); }, () => process.exit(3)).catch(() => process.exit(3))";
   const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "-e", script, db], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+  holders.push(child);
   const held = new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d) => String(d).includes("held") && resolve());
     child.on("exit", () => reject(new Error("refused")));
