@@ -37,7 +37,7 @@ function main(argv: string[]): number {
   const print = argv.includes("--print");
   const outAt = argv.indexOf("--out");
   const out = outAt >= 0 ? argv[outAt + 1] : undefined;
-  if ((outAt >= 0 && !out) || (print && out) || argv.some((a, i) => a !== "--print" && a !== "--out" && i !== outAt + 1)) {
+  if ((outAt >= 0 && !out) || (print && out) || argv.some((a, i) => a !== "--print" && a !== "--out" && (outAt < 0 || i !== outAt + 1))) {
     process.stderr.write(`${USAGE}\n`);
     return 1;
   }

@@ -234,6 +234,10 @@ describe("npm run key:rotate", () => {
     const again = await tool("key-rotate.ts", [], env);
     expect(again.code).toBe(1);
     expect(again.out).toContain("nothing was changed");
+    // A word it does not know (a mistyped --print, say) is refused before anything happens.
+    const typo = await tool("key-rotate.ts", ["print"], { ...env, ENCRYPTION_KEY: newKey });
+    expect(typo.code).toBe(1);
+    expect(typo.out).toContain("usage: npm run key:rotate");
     // --print shows the key once, before re-sealing, and writes no file.
     const printed = await tool("key-rotate.ts", ["--print"], { ...env, ENCRYPTION_KEY: newKey });
     expect(printed.code).toBe(0);
