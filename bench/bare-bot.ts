@@ -13,7 +13,14 @@ const apiRoot = process.env.TELEGRAM_API_ROOT!;
 const own = process.env.BARE_FETCH === "qorgau" ? botApiClient(apiRoot, process.env.BOT_TOKEN!) : undefined;
 const bot = new Bot(process.env.BOT_TOKEN!, { client: { apiRoot, ...(own ? { fetch: own.fetch } : {}) } });
 if (own) bot.api.config.use(own.call);
-const keyboard = { inline_keyboard: [[{ text: "A", callback_data: "a" }, { text: "B", callback_data: "b" }]] };
+const keyboard = {
+  inline_keyboard: [
+    [
+      { text: "A", callback_data: "a" },
+      { text: "B", callback_data: "b" },
+    ],
+  ],
+};
 bot.on("message:text", (ctx) => ctx.reply(ctx.message.text.slice(0, 100), { reply_markup: keyboard }));
 bot.on("callback_query:data", async (ctx) => {
   await ctx.answerCallbackQuery();

@@ -87,17 +87,27 @@ function build() {
 
 /** How `npm start` runs the bot (its environment and Node flags: memory limits), so the bench measures the bot as it runs. */
 export function startCommand(): { env: Record<string, string>; flags: string[] } {
-  const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const start = (
+    JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }
+  ).scripts.start;
   const m = /(?:^|&& )((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
   if (!m) throw new Error(`cannot read how the start script runs the bot: ${start}`);
   const words = (s: string) => s.split(" ").filter(Boolean);
   return { env: Object.fromEntries(words(m[1]!).map((w) => w.split("=") as [string, string])), flags: words(m[2]!) };
 }
 
-function startChild(file: string, env: Record<string, string>, flags: string[] = []): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+function startChild(
+  file: string,
+  env: Record<string, string>,
+  flags: string[] = [],
+): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bots.
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...extra, file], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...flags, ...extra, file], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
@@ -107,7 +117,12 @@ function startChild(file: string, env: Record<string, string>, flags: string[] =
 type Started = ReturnType<typeof startChild> & { emu: BotApiEmulator };
 
 /** A bot as a child process on its own emulator, started and waiting for updates. */
-async function startBot(file: string, delay: number, env: Record<string, string>, flags: string[] = []): Promise<Started> {
+async function startBot(
+  file: string,
+  delay: number,
+  env: Record<string, string>,
+  flags: string[] = [],
+): Promise<Started> {
   const emu = await new BotApiEmulator().start();
   emu.latencyMs = delay;
   const child = startChild(file, { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, ...env }, flags);
@@ -120,7 +135,13 @@ async function startBot(file: string, delay: number, env: Record<string, string>
  * `expect`: how many answers end the step. An exit step ends when the cover arrives instead
  * (answers to what was typed just before it are dropped or taken back, so they cannot be counted).
  */
-type Step = { name: string; do: (emu: BotApiEmulator, chat: number) => void; expect: number; exit?: boolean; sends?: number };
+type Step = {
+  name: string;
+  do: (emu: BotApiEmulator, chat: number) => void;
+  expect: number;
+  exit?: boolean;
+  sends?: number;
+};
 
 const COVER = "Список покупок: хлеб, молоко, яблоки.";
 
@@ -128,7 +149,8 @@ function press(label: string | RegExp): (emu: BotApiEmulator, chat: number) => v
   return (emu, chat) => {
     const sent = emu.sent(chat);
     for (let i = sent.length - 1; i >= 0; i--) {
-      const rows = sent[i]!.payload.reply_markup?.inline_keyboard as Array<Array<{ text: string; callback_data: string }>> | undefined;
+      const rows = sent[i]!.payload.reply_markup?.inline_keyboard as
+        Array<Array<{ text: string; callback_data: string }>> | undefined;
       const b = rows?.flat().find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
       if (b) return void emu.press(chat, sent[i]!.id, b.callback_data);
     }
@@ -160,10 +182,21 @@ const QORGAU_SCRIPT: Step[] = [
   { name: "case word: skip", do: press("Пропустить"), expect: 1 },
   { name: "send", do: press("📨 Отправить"), expect: 2 },
   // The race of issue 13: a disclosure typed, then the exit 20 ms later, before the answer came.
-  { name: "exit", do: (emu, chat) => (emu.sendText(chat, "Муж опять бил меня вчера."), void setTimeout(() => emu.sendText(chat, "/exit"), 20)), expect: 1, exit: true, sends: 2 },
+  {
+    name: "exit",
+    do: (emu, chat) => (
+      emu.sendText(chat, "Муж опять бил меня вчера."),
+      void setTimeout(() => emu.sendText(chat, "/exit"), 20)
+    ),
+    expect: 1,
+    exit: true,
+    sends: 2,
+  },
 ];
 
-const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? { name: "text", do: text(`hello ${i}`), expect: 1 } : { name: "button", do: press("A"), expect: 1 }));
+const BARE_SCRIPT: Step[] = Array.from({ length: 21 }, (_, i) =>
+  i % 2 === 0 ? { name: "text", do: text(`hello ${i}`), expect: 1 } : { name: "button", do: press("A"), expect: 1 },
+);
 
 interface RunResult {
   updates: number;
@@ -182,7 +215,14 @@ interface RunResult {
 }
 
 /** Runs every user through the script in a closed loop, `concurrency` users at a time (all at once by default). */
-async function drive(emu: BotApiEmulator, users: number, firstChat: number, script: Step[], stepTimeoutMs = 60_000, concurrency = users): Promise<RunResult> {
+async function drive(
+  emu: BotApiEmulator,
+  users: number,
+  firstChat: number,
+  script: Step[],
+  stepTimeoutMs = 60_000,
+  concurrency = users,
+): Promise<RunResult> {
   const latencies: number[] = [];
   const byStep = new Map<string, number[]>();
   const exitLatencies: number[] = [];
@@ -207,46 +247,52 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
   const t0 = performance.now();
   let nextUser = 0;
   const person = async (u: number) => {
-      const chat = firstChat + u;
-      for (const [i, step] of script.entries()) {
-        const before = emu.sent(chat).length;
-        const started = performance.now();
-        try {
-          step.do(emu, chat);
-        } catch {
-          fail(i);
-          return;
-        }
-        updates += step.sends ?? 1;
-        const ok = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => {
-            waiters.delete(chat);
-            resolve(false);
-          }, stepTimeoutMs);
-          const done = step.exit ? () => emu.sent(chat).slice(before).some((m) => m.text === COVER) : () => emu.sent(chat).length >= before + step.expect;
-          const check = () => {
-            if (done()) {
-              clearTimeout(timer);
-              waiters.delete(chat);
-              resolve(true);
-            }
-          };
-          waiters.set(chat, check);
-          check();
-        });
-        if (!ok) {
-          fail(i);
-          return;
-        }
-        latencies.push(performance.now() - started);
-        byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - started]);
-        if (step.exit) {
-          // The exit itself is sent 20 ms after the step starts.
-          exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started - 20);
-          exitCoverLatencies.push(performance.now() - started - 20);
-          exitChats.push(chat);
-        }
+    const chat = firstChat + u;
+    for (const [i, step] of script.entries()) {
+      const before = emu.sent(chat).length;
+      const started = performance.now();
+      try {
+        step.do(emu, chat);
+      } catch {
+        fail(i);
+        return;
       }
+      updates += step.sends ?? 1;
+      const ok = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          waiters.delete(chat);
+          resolve(false);
+        }, stepTimeoutMs);
+        const done = step.exit
+          ? () =>
+              emu
+                .sent(chat)
+                .slice(before)
+                .some((m) => m.text === COVER)
+          : () => emu.sent(chat).length >= before + step.expect;
+        const check = () => {
+          if (done()) {
+            clearTimeout(timer);
+            waiters.delete(chat);
+            resolve(true);
+          }
+        };
+        waiters.set(chat, check);
+        check();
+      });
+      if (!ok) {
+        fail(i);
+        return;
+      }
+      latencies.push(performance.now() - started);
+      byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - started]);
+      if (step.exit) {
+        // The exit itself is sent 20 ms after the step starts.
+        exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - started - 20);
+        exitCoverLatencies.push(performance.now() - started - 20);
+        exitChats.push(chat);
+      }
+    }
   };
   await Promise.all(
     Array.from({ length: Math.min(users, concurrency) }, async () => {
@@ -258,7 +304,17 @@ async function drive(emu: BotApiEmulator, users: number, firstChat: number, scri
   // What an exit left behind, once the last answers and retries had a moment to land.
   if (exitChats.length) await new Promise((r) => setTimeout(r, 2000));
   const exitLeftovers = exitChats.filter((chat) => emu.visible(chat).length !== 1).length;
-  return { updates, seconds, latencies: latencies.sort((a, b) => a - b), byStep, exitLatencies: exitLatencies.sort((a, b) => a - b), exitCoverLatencies: exitCoverLatencies.sort((a, b) => a - b), exitLeftovers, errors, failedAt };
+  return {
+    updates,
+    seconds,
+    latencies: latencies.sort((a, b) => a - b),
+    byStep,
+    exitLatencies: exitLatencies.sort((a, b) => a - b),
+    exitCoverLatencies: exitCoverLatencies.sort((a, b) => a - b),
+    exitLeftovers,
+    errors,
+    failedAt,
+  };
 }
 
 async function waitStarted(emu: BotApiEmulator, child: { output: () => string; exited: Promise<number | null> }) {
@@ -272,10 +328,19 @@ async function waitStarted(emu: BotApiEmulator, child: { output: () => string; e
 
 /** When people went unanswered, the bot's own last words go to stderr, to say why. */
 function explain(r: RunResult, bot: { output: () => string }) {
-  if (r.errors) process.stderr.write(`bench: ${r.errors} simulated people got no answer; the bot's last output:\n${bot.output().slice(-4000)}\n`);
+  if (r.errors)
+    process.stderr.write(
+      `bench: ${r.errors} simulated people got no answer; the bot's last output:\n${bot.output().slice(-4000)}\n`,
+    );
 }
 
-function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; peakRssMb: number }, extra: Record<string, unknown> = {}) {
+function line(
+  config: string,
+  o: Options,
+  r: RunResult,
+  stats: { cpuMs: number; peakRssMb: number },
+  extra: Record<string, unknown> = {},
+) {
   const rec = {
     config,
     users: o.users,
@@ -288,7 +353,19 @@ function line(config: string, o: Options, r: RunResult, stats: { cpuMs: number; 
     reply_ms_p99: percentile(r.latencies, 99),
     // Where the tail is: the three steps with the slowest p99.
     slowest_steps_p99_ms: Object.fromEntries(
-      [...r.byStep].map(([name, l]) => [name, percentile(l.sort((a, b) => a - b), 99)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3),
+      [...r.byStep]
+        .map(
+          ([name, l]) =>
+            [
+              name,
+              percentile(
+                l.sort((a, b) => a - b),
+                99,
+              ),
+            ] as const,
+        )
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3),
     ),
     ...(r.exitLatencies.length
       ? {
@@ -364,7 +441,12 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   const median = (config: string): Record<string, unknown> => {
     const all = rounds.get(config)!;
     const sorted = [...all].sort((a, b) => (a.updates_per_s as number) - (b.updates_per_s as number));
-    return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, rounds_updates_per_s: all.map((r) => r.updates_per_s), rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99), rounds_errors: all.map((r) => r.errors) };
+    return {
+      ...sorted[Math.floor((sorted.length - 1) / 2)]!,
+      rounds_updates_per_s: all.map((r) => r.updates_per_s),
+      rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99),
+      rounds_errors: all.map((r) => r.errors),
+    };
   };
   for (const b of bares) {
     print(median(b.config));
@@ -379,7 +461,8 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   for (const b of bares) {
     const bare = median(b.config);
     // Each figure's own median over the rounds: the round with the median throughput may have had an odd tail.
-    const mid = (xs: unknown) => [...(xs as number[])].sort((x, y) => x - y)[Math.floor(((xs as number[]).length - 1) / 2)]!;
+    const mid = (xs: unknown) =>
+      [...(xs as number[])].sort((x, y) => x - y)[Math.floor(((xs as number[]).length - 1) / 2)]!;
     const share = (q.updates_per_s as number) / (bare.updates_per_s as number);
     const tail = mid(q.rounds_reply_ms_p99) / mid(bare.rounds_reply_ms_p99);
     print({
@@ -387,7 +470,11 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       updates_per_s_share: Math.round(share * 100) / 100,
       reply_p99_ratio: Math.round(tail * 100) / 100,
       ...(targetLoad
-        ? { target_updates_per_s_share_met: share >= 0.7, target_p99_ratio_met: tail <= 2, target_exit_p99_met: (q.exit_cover_ms_p99 as number) < 1000 && q.exit_leftover_chats === 0 }
+        ? {
+            target_updates_per_s_share_met: share >= 0.7,
+            target_p99_ratio_met: tail <= 2,
+            target_exit_p99_met: (q.exit_cover_ms_p99 as number) < 1000 && q.exit_leftover_chats === 0,
+          }
         : { targets: "judged only at 500 users and 30 ms" }),
     });
   }
@@ -422,7 +509,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     await new Promise((r) => setTimeout(r, Math.max(0, o.burstSeconds * 1000 - (Date.now() - burstStart))));
     emu.onCall = undefined;
     const throttled = emu.throttled;
-    const perMinute = times.length ? Math.max(...times.map((t) => times.filter((x) => x >= t && x < t + 60_000).length)) : 0;
+    const perMinute = times.length
+      ? Math.max(...times.map((t) => times.filter((x) => x >= t && x < t + 60_000).length))
+      : 0;
     print({
       config: "qorgau-report-burst",
       reports: o.burst,

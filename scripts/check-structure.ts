@@ -170,7 +170,9 @@ for (const path of files) {
   for (const fn of measureFunctions(source)) {
     if (fn.own > longestFunction.own) longestFunction = { where: `${rel}:${fn.line} ${fn.name}`, own: fn.own };
     if (fn.own > MAX_FUNCTION_LINES) {
-      breaches.push(`${rel}:${fn.line} ${fn.name}: ${fn.own} lines of its own (${fn.whole} in all; at most ${MAX_FUNCTION_LINES})`);
+      breaches.push(
+        `${rel}:${fn.line} ${fn.name}: ${fn.own} lines of its own (${fn.whole} in all; at most ${MAX_FUNCTION_LINES})`,
+      );
     }
   }
   const targets: string[] = [];

@@ -103,7 +103,9 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}\nSee .env.example for every setting.`);
+    super(
+      `Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}\nSee .env.example for every setting.`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -149,7 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const telegramEnabled = bool("TELEGRAM_ENABLED", true);
   const whatsappEnabled = bool("WHATSAPP_ENABLED", false);
-  if (!telegramEnabled && !whatsappEnabled) problems.push("TELEGRAM_ENABLED and WHATSAPP_ENABLED are both off: turn at least one channel on");
+  if (!telegramEnabled && !whatsappEnabled)
+    problems.push("TELEGRAM_ENABLED and WHATSAPP_ENABLED are both off: turn at least one channel on");
   const botToken = str("BOT_TOKEN") ?? "";
   if (!telegramEnabled) {
     // WhatsApp alone: no Telegram token needed.
@@ -164,7 +167,10 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`TELEGRAM_API_ROOT must be an http(s) URL, got "${telegramApiRoot}"`);
   }
   const telegramProxy = str("TELEGRAM_PROXY") ?? null;
-  if (telegramProxy !== null && !/^https?:\/\/[^\s/]+/.test(telegramProxy)) problems.push(`TELEGRAM_PROXY must be an http(s) proxy URL such as http://proxy.local:3128, got "${telegramProxy}"`);
+  if (telegramProxy !== null && !/^https?:\/\/[^\s/]+/.test(telegramProxy))
+    problems.push(
+      `TELEGRAM_PROXY must be an http(s) proxy URL such as http://proxy.local:3128, got "${telegramProxy}"`,
+    );
 
   let databaseFile = "";
   try {
@@ -176,7 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
   let adminChatId: number | null = null;
   const adminRaw = str("ADMIN_CHAT_ID");
   if (adminRaw !== undefined) {
-    if (!/^-?\d+$/.test(adminRaw)) problems.push(`ADMIN_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${adminRaw}"`);
+    if (!/^-?\d+$/.test(adminRaw))
+      problems.push(`ADMIN_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${adminRaw}"`);
     else adminChatId = Number(adminRaw);
   }
 
@@ -205,16 +212,20 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const logLevel = (str("LOG_LEVEL") ?? "info") as Config["logLevel"];
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
+  if (!["debug", "info", "warn", "error"].includes(logLevel))
+    problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
 
   let encryptionKey = Buffer.alloc(0);
   let encryptionKeyGenerated = false;
   const keyRaw = str("ENCRYPTION_KEY");
   if (keyRaw) {
     encryptionKey = Buffer.from(keyRaw, /^[0-9a-f]{64}$/i.test(keyRaw) ? "hex" : "base64");
-    if (encryptionKey.length !== 32) problems.push("ENCRYPTION_KEY must be 32 random bytes, as base64 or hex: make one with  openssl rand -base64 32");
+    if (encryptionKey.length !== 32)
+      problems.push("ENCRYPTION_KEY must be 32 random bytes, as base64 or hex: make one with  openssl rand -base64 32");
   } else if (str("NODE_ENV") === "production") {
-    problems.push("ENCRYPTION_KEY is missing: reports cannot be stored without it in production. Make one with  openssl rand -base64 32  and keep it outside the database and its backups");
+    problems.push(
+      "ENCRYPTION_KEY is missing: reports cannot be stored without it in production. Make one with  openssl rand -base64 32  and keep it outside the database and its backups",
+    );
   } else {
     encryptionKeyGenerated = true;
   }
@@ -222,29 +233,44 @@ export function loadConfig(env: Env = process.env): Config {
   let directoryChatId: number | null = null;
   const directoryRaw = str("DIRECTORY_CHAT_ID");
   if (directoryRaw !== undefined) {
-    if (!/^-?\d+$/.test(directoryRaw)) problems.push(`DIRECTORY_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${directoryRaw}"`);
+    if (!/^-?\d+$/.test(directoryRaw))
+      problems.push(`DIRECTORY_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${directoryRaw}"`);
     else directoryChatId = Number(directoryRaw);
   }
 
   const staffSupervisors: number[] = [];
-  for (const part of (str("STAFF_SUPERVISORS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
-    if (!/^\d{1,15}$/.test(part)) problems.push(`STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "${part}"`);
+  for (const part of (str("STAFF_SUPERVISORS") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    if (!/^\d{1,15}$/.test(part))
+      problems.push(
+        `STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "${part}"`,
+      );
     else staffSupervisors.push(Number(part));
   }
 
   const regionChats: Record<string, number> = {};
-  for (const pair of (str("REGION_CHATS") ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of (str("REGION_CHATS") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9-]+)=(-?\d+)$/.exec(pair);
-    if (!m) problems.push(`REGION_CHATS must look like "kz-shymkent=-1001234567890,kg-chui=-1009876543210", got "${pair}"`);
+    if (!m)
+      problems.push(`REGION_CHATS must look like "kz-shymkent=-1001234567890,kg-chui=-1009876543210", got "${pair}"`);
     else regionChats[m[1]!] = Number(m[2]);
   }
   const staffLocaleRaw = str("STAFF_LOCALE") ?? "ru";
-  if (!isLocale(staffLocaleRaw)) problems.push(`STAFF_LOCALE must be one of ${LOCALES.join(", ")}, got "${staffLocaleRaw}"`);
+  if (!isLocale(staffLocaleRaw))
+    problems.push(`STAFF_LOCALE must be one of ${LOCALES.join(", ")}, got "${staffLocaleRaw}"`);
   // Checked here, with node-cron's own parser, before anything runs: a bad one used to surface only
   // after the migrations, without the variable's name.
   const cronOf = (name: string, fallback: string) => {
     const v = str(name) ?? fallback;
-    if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v)) problems.push(`${name} must be a cron expression such as "${fallback}" (minute hour day month weekday), got "${v}"`);
+    if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v))
+      problems.push(
+        `${name} must be a cron expression such as "${fallback}" (minute hour day month weekday), got "${v}"`,
+      );
     return v;
   };
   const digestCron = cronOf("DIGEST_CRON", "0 9 * * *");
@@ -256,13 +282,20 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`WA_DATA_DIR must be outside the project folder (${projectRoot}): it holds a live WhatsApp session`);
   }
   const telegramHandle = str("TELEGRAM_HANDLE") ?? null;
-  if (telegramHandle && !/^@[A-Za-z0-9_]{5,32}$/.test(telegramHandle)) problems.push(`TELEGRAM_HANDLE must look like @qorgau_bot, got "${telegramHandle}"`);
+  if (telegramHandle && !/^@[A-Za-z0-9_]{5,32}$/.test(telegramHandle))
+    problems.push(`TELEGRAM_HANDLE must look like @qorgau_bot, got "${telegramHandle}"`);
 
   const webhookUrl = str("WEBHOOK_URL") ?? null;
   const webhookSecret = str("WEBHOOK_SECRET") ?? null;
   if (webhookUrl) {
-    if (!/^https:\/\/[^\s]+$/.test(webhookUrl)) problems.push(`WEBHOOK_URL must be an https:// URL (Telegram sends webhooks over HTTPS only), got "${webhookUrl}"`);
-    if (!webhookSecret || !/^[A-Za-z0-9_-]{32,256}$/.test(webhookSecret)) problems.push("WEBHOOK_SECRET must be 32 to 256 characters of A-Z a-z 0-9 _ - (make one with  openssl rand -hex 32)");
+    if (!/^https:\/\/[^\s]+$/.test(webhookUrl))
+      problems.push(
+        `WEBHOOK_URL must be an https:// URL (Telegram sends webhooks over HTTPS only), got "${webhookUrl}"`,
+      );
+    if (!webhookSecret || !/^[A-Za-z0-9_-]{32,256}$/.test(webhookSecret))
+      problems.push(
+        "WEBHOOK_SECRET must be 32 to 256 characters of A-Z a-z 0-9 _ - (make one with  openssl rand -hex 32)",
+      );
   }
 
   const config: Config = {

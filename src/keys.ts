@@ -26,12 +26,19 @@ export function parseKey(raw: string): Buffer | null {
  * The development key, made if missing. `oldBeside`: where an older version kept it (beside the
  * database); a key found there moves. `say` is told once, when the file is made or moved.
  */
-export function devKey(env: NodeJS.ProcessEnv, oldBeside: string | null, say: (line: string, moved: boolean) => void): Buffer {
+export function devKey(
+  env: NodeJS.ProcessEnv,
+  oldBeside: string | null,
+  say: (line: string, moved: boolean) => void,
+): Buffer {
   const file = devKeyFile(env);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const moved = !!oldBeside && fs.existsSync(oldBeside);
-    fs.writeFileSync(file, moved ? fs.readFileSync(oldBeside!) : crypto.randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
+    fs.writeFileSync(file, moved ? fs.readFileSync(oldBeside!) : crypto.randomBytes(32).toString("base64"), {
+      mode: 0o600,
+      flag: "wx",
+    });
     if (moved) fs.rmSync(oldBeside!);
     say(
       `ENCRYPTION_KEY is not set, so a development key was ${moved ? "moved" : "made"}: ${file}\n` +
@@ -40,7 +47,10 @@ export function devKey(env: NodeJS.ProcessEnv, oldBeside: string | null, say: (l
     );
   }
   const key = parseKey(fs.readFileSync(file, "utf8"));
-  if (!key) throw new KeySourceError(`the development key ${file} is not 32 bytes of base64; restore it from its backup, or set ENCRYPTION_KEY`);
+  if (!key)
+    throw new KeySourceError(
+      `the development key ${file} is not 32 bytes of base64; restore it from its backup, or set ENCRYPTION_KEY`,
+    );
   return key;
 }
 
@@ -54,7 +64,8 @@ export function keyFromEnv(env: NodeJS.ProcessEnv = process.env, name = "ENCRYPT
   }
   if (env.NODE_ENV === "production" || name !== "ENCRYPTION_KEY") throw new KeySourceError(`${name} is not set`);
   const file = devKeyFile(env);
-  if (!fs.existsSync(file)) throw new KeySourceError(`ENCRYPTION_KEY is not set and there is no development key at ${file}`);
+  if (!fs.existsSync(file))
+    throw new KeySourceError(`ENCRYPTION_KEY is not set and there is no development key at ${file}`);
   const key = parseKey(fs.readFileSync(file, "utf8"));
   if (!key) throw new KeySourceError(`the development key ${file} is not 32 bytes of base64`);
   return key;

@@ -9,8 +9,29 @@ export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const ALLOWED = new Set([
-  "job", "task", "count", "deleted", "failed", "ms", "method", "error_code", "error", "update_id", "cid",
-  "handler", "channel", "state", "locale", "reason", "attempt", "port", "file", "version", "mode", "pending", "migrations",
+  "job",
+  "task",
+  "count",
+  "deleted",
+  "failed",
+  "ms",
+  "method",
+  "error_code",
+  "error",
+  "update_id",
+  "cid",
+  "handler",
+  "channel",
+  "state",
+  "locale",
+  "reason",
+  "attempt",
+  "port",
+  "file",
+  "version",
+  "mode",
+  "pending",
+  "migrations",
   // A library's own words about a failure of its own (a browser that would not start): never built from what people wrote.
   "detail",
 ]);
@@ -48,7 +69,12 @@ export function createLogger(opts: LoggerOptions = {}, bindings: Record<string, 
     const rec: Record<string, unknown> = { t: new Date().toISOString(), level, event: scrub(event, secrets) };
     for (const [k, v] of Object.entries({ ...bindings, ...fields })) {
       if (!ALLOWED.has(k) || v === undefined) continue;
-      rec[k] = typeof v === "string" ? scrub(v, secrets) : typeof v === "number" || typeof v === "boolean" ? v : scrub(String(v), secrets);
+      rec[k] =
+        typeof v === "string"
+          ? scrub(v, secrets)
+          : typeof v === "number" || typeof v === "boolean"
+            ? v
+            : scrub(String(v), secrets);
     }
     write(JSON.stringify(rec));
   };
@@ -85,7 +111,16 @@ const KNOWN_DESCRIPTION = new RegExp(
 );
 
 export function describeError(err: unknown): Record<string, unknown> {
-  const e = err as { name?: string; method?: string; error_code?: number; error?: unknown; code?: string; kind?: string; description?: unknown; message?: unknown };
+  const e = err as {
+    name?: string;
+    method?: string;
+    error_code?: number;
+    error?: unknown;
+    code?: string;
+    kind?: string;
+    description?: unknown;
+    message?: unknown;
+  };
   const out: Record<string, unknown> = { error: e?.name ?? typeof err };
   if (typeof e?.method === "string") out.method = e.method;
   if (typeof e?.error_code === "number") out.error_code = e.error_code;
@@ -93,14 +128,19 @@ export function describeError(err: unknown): Record<string, unknown> {
   if (e?.name === "HttpError") {
     out.reason = "network";
     const inner = e.error as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
-    const code = typeof inner?.code === "string" ? inner.code : typeof inner?.cause?.code === "string" ? inner.cause.code : undefined;
+    const code =
+      typeof inner?.code === "string"
+        ? inner.code
+        : typeof inner?.cause?.code === "string"
+          ? inner.cause.code
+          : undefined;
     out.detail = code ?? (typeof inner?.name === "string" ? inner.name : "unknown");
   }
   if (e?.name === "ChannelError" && typeof e.kind === "string") out.reason = e.kind;
   if (e?.name === "GrammyError" && typeof e.description === "string") {
     const known = KNOWN_DESCRIPTION.exec(e.description);
     if (known) out.detail = known[0];
-  }
-  else if (typeof e?.code === "string" && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(e.code) && typeof e.message === "string") out.detail = e.message.split("\n")[0]!.slice(0, 160);
+  } else if (typeof e?.code === "string" && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(e.code) && typeof e.message === "string")
+    out.detail = e.message.split("\n")[0]!.slice(0, 160);
   return out;
 }

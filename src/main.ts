@@ -7,7 +7,13 @@ import path from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createDialog, type Dialog } from "./core/dialog.ts";
 import { createTranslator } from "./core/i18n.ts";
-import { createDirectory, createLiveDirectory, loadSeed, validateDirectory, visibleEntries } from "./core/services/directory.ts";
+import {
+  createDirectory,
+  createLiveDirectory,
+  loadSeed,
+  validateDirectory,
+  visibleEntries,
+} from "./core/services/directory.ts";
 import { createDirectoryStore, type DirectoryStore } from "./db/directory.ts";
 import { createDirectoryDesk, type DirectoryDesk } from "./core/directory/desk.ts";
 import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
@@ -78,14 +84,23 @@ export function encryptionKey(config: Config, logger: Logger): Buffer {
 
 /** Every staff chat: the admin chat and the region chats. */
 export function staffChatsOf(config: Config): number[] {
-  return [...new Set([...(config.adminChatId !== null ? [config.adminChatId] : []), ...Object.values(config.regionChats), ...(config.directoryChatId !== null ? [config.directoryChatId] : [])])];
+  return [
+    ...new Set([
+      ...(config.adminChatId !== null ? [config.adminChatId] : []),
+      ...Object.values(config.regionChats),
+      ...(config.directoryChatId !== null ? [config.directoryChatId] : []),
+    ]),
+  ];
 }
 
 export interface StartOptions {
   now?: () => Date;
   jobs?: boolean;
   /** A whatsapp-web.js client to use instead of the real one (tests pass a fake). */
-  whatsappClient?: { client: WaClientLike; makeLocation: (lat: number, lon: number, name: string, address: string) => unknown };
+  whatsappClient?: {
+    client: WaClientLike;
+    makeLocation: (lat: number, lon: number, name: string, address: string) => unknown;
+  };
   /** Called when WhatsApp, the only channel, is down; by default the process exits non-zero so the service manager restarts it (R6). */
   onFatal?: (reason: string) => void;
   /** Offline time before WhatsApp counts as down (tests shorten it). */
@@ -117,7 +132,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       fs.accessSync(config.backupDir, fs.constants.W_OK);
     } catch (err) {
       releaseLock();
-      throw new DatabaseStartError(`BACKUP_DIR: cannot write the backup folder ${config.backupDir} (${(err as { code?: string }).code ?? "error"}); create it for the service user, or point BACKUP_DIR elsewhere`);
+      throw new DatabaseStartError(
+        `BACKUP_DIR: cannot write the backup folder ${config.backupDir} (${(err as { code?: string }).code ?? "error"}); create it for the service user, or point BACKUP_DIR elsewhere`,
+      );
     }
   }
   let db: OpenedDatabase;
@@ -161,7 +178,13 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
 
   const channels: Partial<Record<ChannelName, Channel>> = {};
   const telegram = config.telegramEnabled
-    ? createTelegramChannel({ config, translator, logger, firstSeen: (key, urgent) => store.firstSeen(key, now(), urgent), onFatal: (line) => stopForGood(2, line) })
+    ? createTelegramChannel({
+        config,
+        translator,
+        logger,
+        firstSeen: (key, urgent) => store.firstSeen(key, now(), urgent),
+        onFatal: (line) => stopForGood(2, line),
+      })
     : undefined;
   if (telegram) channels.telegram = telegram.channel;
   let whatsapp: WhatsAppChannel | undefined;
@@ -189,7 +212,16 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         const chat = staffChats[0];
         if (chat === undefined) return;
         reports
-          .enqueue([{ dedupeKey: `notice:whatsapp_down:${whatsappDownSince.getTime()}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.whatsappDown", vars: { reason } } }], now())
+          .enqueue(
+            [
+              {
+                dedupeKey: `notice:whatsapp_down:${whatsappDownSince.getTime()}`,
+                target: `staff:${chat}`,
+                payload: { type: "notice", key: "staff.notice.whatsappDown", vars: { reason } },
+              },
+            ],
+            now(),
+          )
           .then(kick, (err) => logger.error("whatsapp.notice_failed", describeError(err)));
       },
       onUp: () => {
@@ -201,7 +233,10 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
   /** The regions whose group a staff chat is. */
-  const regionsOf = (chatId: number) => Object.entries(config.regionChats).filter(([, c]) => moved(c) === chatId).map(([r]) => r);
+  const regionsOf = (chatId: number) =>
+    Object.entries(config.regionChats)
+      .filter(([, c]) => moved(c) === chatId)
+      .map(([r]) => r);
   const directoryDesk = createDirectoryDesk({
     store: directoryStore,
     directory,
@@ -218,36 +253,57 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       const chat = (regionId ? config.regionChats[regionId] : undefined) ?? config.directoryChatId;
       return chat === undefined || chat === null ? null : moved(chat);
     },
-    scopeOf: (chatId) => (config.directoryChatId !== null && moved(config.directoryChatId) === chatId ? "all" : regionsOf(chatId)),
+    scopeOf: (chatId) =>
+      config.directoryChatId !== null && moved(config.directoryChatId) === chatId ? "all" : regionsOf(chatId),
     zoneOf(chatId) {
       const countries = new Set(regionsOf(chatId).map((r) => directory.place(r)?.country));
       if (countries.size === 1) return countries.has("KG") ? "Asia/Bishkek" : "Asia/Almaty";
       return config.staffTimeZone ?? "Asia/Almaty";
     },
   });
-  const desk = createStaffDesk({ reports, directory, translator, staffLocale: config.staffLocale, now, kick, sources: (since) => store.sourceCounts(since), timeZone: config.staffTimeZone ?? "Asia/Almaty" });
-  const staff = telegram && createTelegramStaff({
-    bot: telegram.bot,
-    desk,
+  const desk = createStaffDesk({
     reports,
-    sealer,
-    staffChats,
-    supervisors: config.staffSupervisors,
-    directory: { desk: directoryDesk, store: directoryStore },
-    protectionCacheMs: opts.staffProtectionCacheMs,
-    logger,
+    directory,
+    translator,
+    staffLocale: config.staffLocale,
     now,
-    resolveChat: moved,
     kick,
-    async onMigrate(from, to) {
-      await reports.moveStaffChat(from, to, now());
-      moves.set(from, to);
-      for (const [k, v] of moves) if (v === from) moves.set(k, to);
-      staffChats.splice(staffChats.indexOf(from), 1, to);
-      await reports.enqueue([{ dedupeKey: `notice:migrated:${from}:${to}`, target: `staff:${to}`, payload: { type: "notice", key: "staff.notice.migrated" } }], now());
-      logger.warn("staff.chat_migrated", { reason: "migrate_to_chat_id" });
-    },
+    sources: (since) => store.sourceCounts(since),
+    timeZone: config.staffTimeZone ?? "Asia/Almaty",
   });
+  const staff =
+    telegram &&
+    createTelegramStaff({
+      bot: telegram.bot,
+      desk,
+      reports,
+      sealer,
+      staffChats,
+      supervisors: config.staffSupervisors,
+      directory: { desk: directoryDesk, store: directoryStore },
+      protectionCacheMs: opts.staffProtectionCacheMs,
+      logger,
+      now,
+      resolveChat: moved,
+      kick,
+      async onMigrate(from, to) {
+        await reports.moveStaffChat(from, to, now());
+        moves.set(from, to);
+        for (const [k, v] of moves) if (v === from) moves.set(k, to);
+        staffChats.splice(staffChats.indexOf(from), 1, to);
+        await reports.enqueue(
+          [
+            {
+              dedupeKey: `notice:migrated:${from}:${to}`,
+              target: `staff:${to}`,
+              payload: { type: "notice", key: "staff.notice.migrated" },
+            },
+          ],
+          now(),
+        );
+        logger.warn("staff.chat_migrated", { reason: "migrate_to_chat_id" });
+      },
+    });
   const toReporter = createReporterDelivery({
     reports,
     store,
@@ -280,11 +336,25 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     // Telegram allows about 20 messages a minute to one group (A2.1).
     minIntervalMs: (target) => (target.startsWith("staff:") ? 60_000 / config.groupMessagesPerMinute : 0),
     async onDead(item, reason) {
-      const reportId = item.target.startsWith("relay:") ? item.target.slice("relay:".length) : item.unreadable ? undefined : (item.payload as { reportId?: string }).reportId;
+      const reportId = item.target.startsWith("relay:")
+        ? item.target.slice("relay:".length)
+        : item.unreadable
+          ? undefined
+          : (item.payload as { reportId?: string }).reportId;
       const r = reportId ? await reports.byId(reportId) : null;
       // A reporter who blocked the bot or deleted the chat: staff hear it once, and retries stop (R2).
       if (reason === "blocked") {
-        if (r && item.target.startsWith("relay:")) await reports.enqueue([{ dedupeKey: `notice:undeliverable:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.undeliverable", vars: { code: r.code }, reportId: r.id } }], now());
+        if (r && item.target.startsWith("relay:"))
+          await reports.enqueue(
+            [
+              {
+                dedupeKey: `notice:undeliverable:${r.id}`,
+                target: `staff:${r.staffChatId}`,
+                payload: { type: "notice", key: "staff.notice.undeliverable", vars: { code: r.code }, reportId: r.id },
+              },
+            ],
+            now(),
+          );
         return;
       }
       // Anything else given up on (unreadable, refused, too many attempts) is a fault staff must
@@ -294,7 +364,21 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       const chat = r?.staffChatId ?? staffChats[0];
       if (chat === undefined) return;
       const hour = Math.floor(now().getTime() / 3600_000);
-      await reports.enqueue([{ dedupeKey: `notice:outbox_dead:${reason}:${hour}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.outboxDead", vars: { code: r?.code ?? "—", what: item.kind, reason }, reportId: r?.id } }], now());
+      await reports.enqueue(
+        [
+          {
+            dedupeKey: `notice:outbox_dead:${reason}:${hour}`,
+            target: `staff:${chat}`,
+            payload: {
+              type: "notice",
+              key: "staff.notice.outboxDead",
+              vars: { code: r?.code ?? "—", what: item.kind, reason },
+              reportId: r?.id,
+            },
+          },
+        ],
+        now(),
+      );
       kick();
     },
   });
@@ -327,7 +411,16 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       staffLocale: config.staffLocale,
       async defer(address, screen, locale, since, notBefore, expireMinutes) {
         // Keyed by the chat key, never the address (which travels sealed in the payload).
-        await reports.enqueue([{ dedupeKey: `answer:${crypto.randomUUID()}`, target: `answer:${sealer.chatKey(address)}`, payload: { type: "answer", address, screen, locale, since: since.toISOString(), expireMinutes } }], notBefore);
+        await reports.enqueue(
+          [
+            {
+              dedupeKey: `answer:${crypto.randomUUID()}`,
+              target: `answer:${sealer.chatKey(address)}`,
+              payload: { type: "answer", address, screen, locale, since: since.toISOString(), expireMinutes },
+            },
+          ],
+          notBefore,
+        );
         kick();
       },
       sign: (v) => sealer.sign(`k:${v}`),
@@ -350,12 +443,26 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
           {
             name: "report-retention",
             schedule: "17 * * * *",
-            run: () => reports.purge(now(), { relayDays: config.relayRetentionDays, textDays: config.reportTextDays, draftHours: 24, auditDays: 365 }),
+            run: () =>
+              reports.purge(now(), {
+                relayDays: config.relayRetentionDays,
+                textDays: config.reportTextDays,
+                draftHours: 24,
+                auditDays: 365,
+              }),
           },
           {
             name: "escalation",
             schedule: "* * * * *",
-            run: () => runEscalation({ reports, desk, now, urgentMinutes: config.escalateUrgentMinutes, normalHours: config.escalateNormalHours, kick }),
+            run: () =>
+              runEscalation({
+                reports,
+                desk,
+                now,
+                urgentMinutes: config.escalateUrgentMinutes,
+                normalHours: config.escalateNormalHours,
+                kick,
+              }),
           },
           // Staff edits reload at once; this catches an import from the command line, pending
           // confirmations not yet posted, and phones that just passed a year unconfirmed.
@@ -368,10 +475,29 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
               await directoryStore.purgePrompts(now());
             },
           },
-          { name: "directory-check", schedule: config.directoryCheckCron, run: () => directoryDesk.checkRound().then(() => undefined) },
-          { name: "digest", schedule: config.digestCron, run: () => runDigest({ reports, chats: staffChats, now, kick, sources: (since, until) => store.sourceCounts(since, until) }) },
+          {
+            name: "directory-check",
+            schedule: config.directoryCheckCron,
+            run: () => directoryDesk.checkRound().then(() => undefined),
+          },
+          {
+            name: "digest",
+            schedule: config.digestCron,
+            run: () =>
+              runDigest({
+                reports,
+                chats: staffChats,
+                now,
+                kick,
+                sources: (since, until) => store.sourceCounts(since, until),
+              }),
+          },
           // A database that db:restore set aside holds reports and chats as they were: not kept for ever.
-          { name: "restore-aside", schedule: "37 * * * *", run: async () => purgeSetAside(config.databaseFile, config.restoreKeepDays, now()).length },
+          {
+            name: "restore-aside",
+            schedule: "37 * * * *",
+            run: async () => purgeSetAside(config.databaseFile, config.restoreKeepDays, now()).length,
+          },
           {
             name: "backup",
             schedule: config.backupCron,
@@ -379,7 +505,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
               const b = backupDatabase(config.databaseFile, config.backupDir, now(), config.backupKeep, key);
               // Decrypted beside the database (which holds the same), never in the backup folder.
               const check = verifyBackup(b.file, path.join(path.dirname(config.databaseFile), ".restore-check"), key);
-              if (check.integrity !== "ok" || JSON.stringify(check.counts) !== JSON.stringify(b.counts)) throw new Error("the new backup did not restore cleanly");
+              if (check.integrity !== "ok" || JSON.stringify(check.counts) !== JSON.stringify(b.counts))
+                throw new Error("the new backup did not restore cleanly");
               return 1;
             },
           },
@@ -398,7 +525,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   }
   // Deliveries still pending from before a restart go out now (R1).
   worker.start();
-  const health = config.healthPort ? await startHealth(config.healthPort, { db, reports, telegram, whatsapp }) : undefined;
+  const health = config.healthPort
+    ? await startHealth(config.healthPort, { db, reports, telegram, whatsapp })
+    : undefined;
   const selfChecked = staff && staffChats.length ? staff.selfCheck().then(() => worker.kick()) : Promise.resolve();
 
   let stopping: Promise<void> | undefined;
@@ -437,7 +566,10 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
  * GET /health on 127.0.0.1: the database answers, the outbox backlog, each
  * channel's state. 200 when all is well, 503 otherwise. No content, no ids.
  */
-async function startHealth(port: number, parts: { db: OpenedDatabase; reports: ReportStore; telegram?: TelegramChannel; whatsapp?: WhatsAppChannel }): Promise<http.Server> {
+async function startHealth(
+  port: number,
+  parts: { db: OpenedDatabase; reports: ReportStore; telegram?: TelegramChannel; whatsapp?: WhatsAppChannel },
+): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     if (req.url !== "/health") {
       res.writeHead(404).end();
@@ -455,7 +587,9 @@ async function startHealth(port: number, parts: { db: OpenedDatabase; reports: R
     const whatsapp = parts.whatsapp ? parts.whatsapp.state() : "off";
     // WhatsApp reconnecting is shown, but only fails the check when it is the only channel.
     const ok = db === "ok" && telegram !== "stopped" && !(telegram === "off" && whatsapp === "reconnecting");
-    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "ok" : "degraded", db, outbox_pending: pending, telegram, whatsapp }));
+    res
+      .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+      .end(JSON.stringify({ status: ok ? "ok" : "degraded", db, outbox_pending: pending, telegram, whatsapp }));
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return server;

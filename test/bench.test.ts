@@ -3,7 +3,15 @@ import { runBench } from "../bench/run.ts";
 
 describe("the benchmark (issue 5)", () => {
   it("runs end to end in smoke mode and prints every figure", async () => {
-    const lines = await runBench({ smoke: true, rounds: 1, users: 3, delay: 5, memoryUsers: 20, burst: 4, burstSeconds: 2 });
+    const lines = await runBench({
+      smoke: true,
+      rounds: 1,
+      users: 3,
+      delay: 5,
+      memoryUsers: 20,
+      burst: 4,
+      burstSeconds: 2,
+    });
     const byName = Object.fromEntries(lines.map((l) => [l.config, l]));
     for (const name of ["bare-grammy-echo", "bare-grammy-echo-own-client", "qorgau-scripts"]) {
       const l = byName[name]!;
@@ -11,14 +19,26 @@ describe("the benchmark (issue 5)", () => {
       expect(l.rounds_errors, name).toEqual([0]);
       // Qorgau's exit step sends two updates: a disclosure, and the exit 20 ms later.
       expect(l.updates, name).toBe(name === "qorgau-scripts" ? 3 * 22 : 3 * 21);
-      for (const k of ["updates_per_s", "reply_ms_p50", "reply_ms_p95", "reply_ms_p99", "bot_cpu_ms_per_update", "peak_rss_mb"]) expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
+      for (const k of [
+        "updates_per_s",
+        "reply_ms_p50",
+        "reply_ms_p95",
+        "reply_ms_p99",
+        "bot_cpu_ms_per_update",
+        "peak_rss_mb",
+      ])
+        expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
     }
     expect(byName["qorgau-scripts"]!.exit_ms_p99).toBeGreaterThan(0);
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
     // Every exit left only its cover, even with a message typed just before it.
     expect(byName["qorgau-scripts"]!.exit_leftover_chats).toBe(0);
     // Throughput and tail against each bare bot; the targets are judged only at the issue's load.
-    expect(byName["qorgau-vs-bare-grammy-echo"]).toMatchObject({ updates_per_s_share: expect.any(Number), reply_p99_ratio: expect.any(Number), targets: expect.stringMatching(/500 users/) });
+    expect(byName["qorgau-vs-bare-grammy-echo"]).toMatchObject({
+      updates_per_s_share: expect.any(Number),
+      reply_p99_ratio: expect.any(Number),
+      targets: expect.stringMatching(/500 users/),
+    });
     expect(byName["qorgau-distinct-users"]!.errors).toBe(0);
     expect(byName["qorgau-report-burst"]).toMatchObject({ reports: 4, throttled_429: 0, errors: 0 });
     expect(byName["qorgau-shutdown"]).toEqual({ config: "qorgau-shutdown", exit_code: 0 });

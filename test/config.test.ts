@@ -9,7 +9,15 @@ describe("configuration is validated at start", () => {
   it("names every problem at once, with how to fix it", () => {
     let err: unknown;
     try {
-      loadConfig({ DATABASE_URL: "postgres://x", ADMIN_CHAT_ID: "staff", DEFAULT_LOCALE: "en", NEAR_RADIUS_KM: "-3", CRON_TIMEZONE: "Mars/Base", BACKUP_CRON: "99 3 * * *", DIGEST_CRON: "every day" });
+      loadConfig({
+        DATABASE_URL: "postgres://x",
+        ADMIN_CHAT_ID: "staff",
+        DEFAULT_LOCALE: "en",
+        NEAR_RADIUS_KM: "-3",
+        CRON_TIMEZONE: "Mars/Base",
+        BACKUP_CRON: "99 3 * * *",
+        DIGEST_CRON: "every day",
+      });
     } catch (e) {
       err = e;
     }
@@ -21,24 +29,39 @@ describe("configuration is validated at start", () => {
     expect(problems).toContain("DEFAULT_LOCALE must be one of kk, ky, ru");
     expect(problems).toContain("NEAR_RADIUS_KM must be a number from 5 to 2000");
     expect(problems).toContain("CRON_TIMEZONE must be an IANA zone");
-    expect(problems).toContain('BACKUP_CRON must be a cron expression such as "30 3 * * *" (minute hour day month weekday), got "99 3 * * *"');
+    expect(problems).toContain(
+      'BACKUP_CRON must be a cron expression such as "30 3 * * *" (minute hour day month weekday), got "99 3 * * *"',
+    );
     expect(problems).toContain('DIGEST_CRON must be a cron expression such as "0 9 * * *"');
     expect((err as Error).message).toContain("See .env.example");
   });
 
   it("refuses to run reports in production without an encryption key, and says how to make one (T3)", () => {
-    expect(() => loadConfig({ BOT_TOKEN: TOKEN, NODE_ENV: "production" })).toThrow(/ENCRYPTION_KEY is missing.*openssl rand -base64 32/s);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, NODE_ENV: "production" })).toThrow(
+      /ENCRYPTION_KEY is missing.*openssl rand -base64 32/s,
+    );
     expect(() => loadConfig({ BOT_TOKEN: TOKEN, ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/32 random bytes/);
-    const c = loadConfig({ BOT_TOKEN: TOKEN, NODE_ENV: "production", ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"), REGION_CHATS: "kz-shymkent=-1001,kg-chui=-1002" });
+    const c = loadConfig({
+      BOT_TOKEN: TOKEN,
+      NODE_ENV: "production",
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+      REGION_CHATS: "kz-shymkent=-1001,kg-chui=-1002",
+    });
     expect(c.encryptionKey.length).toBe(32);
     expect(c.regionChats).toEqual({ "kz-shymkent": -1001, "kg-chui": -1002 });
-    expect(() => loadConfig({ BOT_TOKEN: TOKEN, REGION_CHATS: "shymkent:-1001" })).toThrow(/REGION_CHATS must look like/);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, REGION_CHATS: "shymkent:-1001" })).toThrow(
+      /REGION_CHATS must look like/,
+    );
   });
 
   it("reads the staff supervisors, and names a malformed one", () => {
-    expect(loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: " 123456789, 42 " }).staffSupervisors).toEqual([123456789, 42]);
+    expect(loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: " 123456789, 42 " }).staffSupervisors).toEqual([
+      123456789, 42,
+    ]);
     expect(loadConfig({ BOT_TOKEN: TOKEN }).staffSupervisors).toEqual([]);
-    expect(() => loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: "@boss" })).toThrow(/STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "@boss"/);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, STAFF_SUPERVISORS: "@boss" })).toThrow(
+      /STAFF_SUPERVISORS must be Telegram user ids separated by commas, such as "123456789,987654321", got "@boss"/,
+    );
   });
 
   it("does not echo a malformed token back", () => {

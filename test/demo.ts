@@ -32,11 +32,23 @@ function printNew(emu: BotApiEmulator, chat: number, from: number): number {
   const msgs = emu.sent(chat).slice(from);
   for (const m of msgs) {
     if (m.method === "sendVenue") out(`  🤖 [map pin: ${m.payload.title} — ${m.payload.address}]`);
-    else out((m.text ?? "").split("\n").map((l, i) => (i === 0 ? `  🤖 ${l}` : `     ${l}`)).join("\n"));
+    else
+      out(
+        (m.text ?? "")
+          .split("\n")
+          .map((l, i) => (i === 0 ? `  🤖 ${l}` : `     ${l}`))
+          .join("\n"),
+      );
     const rows = m.payload.reply_markup?.inline_keyboard as Array<Array<{ text: string }>> | undefined;
     if (rows) out(rows.map((r) => "     " + r.map((b) => `[${b.text}]`).join(" ")).join("\n"));
     const kb = m.payload.reply_markup?.keyboard as Array<Array<{ text: string }>> | undefined;
-    if (kb) out(`     keyboard: ${kb.flat().map((b) => `⟨${b.text}⟩`).join(" ")}`);
+    if (kb)
+      out(
+        `     keyboard: ${kb
+          .flat()
+          .map((b) => `⟨${b.text}⟩`)
+          .join(" ")}`,
+      );
   }
   return from + msgs.length;
 }
@@ -54,7 +66,15 @@ function langArg(argv: string[]): Locale {
 async function main() {
   const l = langArg(process.argv.slice(2));
   const t = createTranslator().forChannel(l, "telegram");
-  const h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: String(STAFF_MEMBER), STAFF_LOCALE: l, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+  const h = await startHarness({
+    env: {
+      ADMIN_CHAT_ID: String(STAFF),
+      STAFF_SUPERVISORS: String(STAFF_MEMBER),
+      STAFF_LOCALE: l,
+      GROUP_MESSAGES_PER_MINUTE: "6000",
+    },
+    setup: (emu) => emu.protectedChats.add(STAFF),
+  });
   const { emu } = h;
   await approvedStaff(h, STAFF, STAFF_MEMBER);
   const seen = new Map<number, number>();
@@ -65,7 +85,8 @@ async function main() {
     await new Promise((r) => setTimeout(r, 50));
     seen.set(chat, printNew(emu, chat, seen.get(chat) ?? 0));
   };
-  const tap = (chat: number, label: string | RegExp, expect = 1) => step(chat, `taps «${label}»`, () => pressLabel(emu, chat, label), expect);
+  const tap = (chat: number, label: string | RegExp, expect = 1) =>
+    step(chat, `taps «${label}»`, () => pressLabel(emu, chat, label), expect);
   try {
     out("━━━ A survivor asks for help nearby, then leaves at once ━━━");
     await step(CHAT, "/start", () => emu.sendText(CHAT, "/start", { languageCode: l }), 2);
@@ -77,7 +98,9 @@ async function main() {
     await step(CHAT, `types «${DANGER[l]}»`, () => emu.sendText(CHAT, DANGER[l]));
     const before = emu.visible(CHAT).length;
     await step(CHAT, `taps «${t("common.exitButton")}»`, () => emu.sendText(CHAT, t("common.exitButton")));
-    out(`\n(quick exit: ${before + 1} messages in the chat before, ${emu.visible(CHAT).length} after — only the cover remains)`);
+    out(
+      `\n(quick exit: ${before + 1} messages in the chat before, ${emu.visible(CHAT).length} after — only the cover remains)`,
+    );
 
     out("\n━━━ A neighbour reports what she hears; staff answer ━━━");
     const n = CHAT + 1;
@@ -98,13 +121,24 @@ async function main() {
     await tap(n, t("report.send"), 2);
 
     out("\n━━━ The staff group ━━━");
-    const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.payload.reply_markup?.inline_keyboard), 5000, "the card");
+    const card = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.payload.reply_markup?.inline_keyboard),
+      5000,
+      "the card",
+    );
     seen.set(STAFF, printNew(emu, STAFF, 0));
-    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
+    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!
+      .callback_data;
     out("\n👩‍💼 a staff member takes it");
     emu.press(STAFF, card.id, take, { id: STAFF_MEMBER });
     await emu.waitFor(() => emu.textOf(STAFF, card.id) !== card.text, 5000, "the card edited");
-    out(emu.textOf(STAFF, card.id)!.split("\n").map((x) => `     ${x}`).join("\n"));
+    out(
+      emu
+        .textOf(STAFF, card.id)!
+        .split("\n")
+        .map((x) => `     ${x}`)
+        .join("\n"),
+    );
     await step(n, "(staff reply to the card)", () => emu.groupMessage(STAFF, STAFF_MEMBER, REPLY[l], card.id));
     await tap(n, t("report.read"));
   } finally {

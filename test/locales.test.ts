@@ -5,16 +5,27 @@ import { CHANNEL_SUFFIXES, createTranslator, loadResources } from "../src/core/i
 const resources = loadResources();
 const flat = (o: Record<string, unknown>, p = ""): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? Object.entries(flat(v as Record<string, unknown>, `${p}${k}.`)) : [[`${p}${k}`, String(v)]])),
+    Object.entries(o).flatMap(([k, v]) =>
+      v && typeof v === "object"
+        ? Object.entries(flat(v as Record<string, unknown>, `${p}${k}.`))
+        : [[`${p}${k}`, String(v)]],
+    ),
   );
-const flatRes = Object.fromEntries(LOCALES.map((l) => [l, flat(resources[l])])) as Record<(typeof LOCALES)[number], Record<string, string>>;
+const flatRes = Object.fromEntries(LOCALES.map((l) => [l, flat(resources[l])])) as Record<
+  (typeof LOCALES)[number],
+  Record<string, string>
+>;
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 
 describe("locales (S13)", () => {
   it("a text that differs per channel exists for every channel, and never also as a shared key that would stand in for one", () => {
     for (const l of LOCALES) {
       const keys = Object.keys(flatRes[l]);
-      const split = new Set(keys.filter((k) => CHANNEL_SUFFIXES.some((s) => k.endsWith(s))).map((k) => k.replace(/_(telegram|whatsapp)$/, "")));
+      const split = new Set(
+        keys
+          .filter((k) => CHANNEL_SUFFIXES.some((s) => k.endsWith(s)))
+          .map((k) => k.replace(/_(telegram|whatsapp)$/, "")),
+      );
       expect(split.size).toBeGreaterThan(5);
       for (const base of split) {
         for (const s of CHANNEL_SUFFIXES) expect(keys, `${l}: ${base}${s}`).toContain(`${base}${s}`);
@@ -36,10 +47,18 @@ describe("locales (S13)", () => {
 
   it("a counted text has every plural form each language needs (Russian: 1 знак, 2 знака, 5 знаков)", () => {
     const PLURAL = /_(zero|one|two|few|many|other)$/;
-    const counted = [...new Set(Object.keys(flatRes.ru).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, "")))];
+    const counted = [
+      ...new Set(
+        Object.keys(flatRes.ru)
+          .filter((k) => PLURAL.test(k))
+          .map((k) => k.replace(PLURAL, "")),
+      ),
+    ];
     expect(counted).toContain("report.tooLong");
     for (const l of LOCALES) {
-      for (const k of counted) for (const f of new Intl.PluralRules(l).resolvedOptions().pluralCategories) expect(Object.keys(flatRes[l]), `${l}: ${k}_${f}`).toContain(`${k}_${f}`);
+      for (const k of counted)
+        for (const f of new Intl.PluralRules(l).resolvedOptions().pluralCategories)
+          expect(Object.keys(flatRes[l]), `${l}: ${k}_${f}`).toContain(`${k}_${f}`);
     }
     const t = createTranslator();
     expect(t.t("ru", "report.tooLong", { count: 2001, max: 2000 })).toMatch(/^Текст длинный: 2001 знак\./);
@@ -93,7 +112,13 @@ describe("locales (S13)", () => {
   it("a text with values reads exactly as i18next writes it, in every language", async () => {
     const i18next = (await import("i18next")).default;
     const ref = i18next.createInstance();
-    await ref.init({ lng: "ru", fallbackLng: "ru", resources: Object.fromEntries(LOCALES.map((l) => [l, { translation: resources[l] }])), interpolation: { escapeValue: false }, showSupportNotice: false });
+    await ref.init({
+      lng: "ru",
+      fallbackLng: "ru",
+      resources: Object.fromEntries(LOCALES.map((l) => [l, { translation: resources[l] }])),
+      interpolation: { escapeValue: false },
+      showSupportNotice: false,
+    });
     const tr = createTranslator();
     let checked = 0;
     for (const l of LOCALES) {

@@ -13,16 +13,43 @@ import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
 import { normalize } from "./text.ts";
 import { randomBytes } from "./services/sealer.ts";
-import { splitAddress, type Address, type ChannelName, type Incoming, type Input, type Screen, type SentRef, type TrackedRef } from "./types.ts";
+import {
+  splitAddress,
+  type Address,
+  type ChannelName,
+  type Incoming,
+  type Input,
+  type Screen,
+  type SentRef,
+  type TrackedRef,
+} from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./services/eraser.ts";
 import { createChatPace } from "./services/pace.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { countedSource, loadCampaignSources, parseStartLink, type StartLink } from "./flows/links.ts";
-import { locationResultsView, moreResultsView, nearView, placeResultsView, regionChosenView, regionsView, RESULTS_PER_PAGE } from "./flows/near.ts";
+import {
+  locationResultsView,
+  moreResultsView,
+  nearView,
+  placeResultsView,
+  regionChosenView,
+  regionsView,
+  RESULTS_PER_PAGE,
+} from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
-import { codeTyped, reportAct, reportLocation, reportMedia, reportStatusView, reportText, startReport, type ReportCtx, type ReportDeps } from "./reports/flow.ts";
+import {
+  codeTyped,
+  reportAct,
+  reportLocation,
+  reportMedia,
+  reportStatusView,
+  reportText,
+  startReport,
+  type ReportCtx,
+  type ReportDeps,
+} from "./reports/flow.ts";
 
 /** A campaign payload in a first WhatsApp message: "#kk_KZ_kz-shymkent_poster1". */
 const WA_LINK = /(?:^|\s)#([A-Za-z0-9_-]{2,64})(?=\s|$)/;
@@ -39,7 +66,14 @@ export interface DialogDeps extends FlowDeps {
     /** Wakes the outbox: held deliveries were released. */
     kick(): void;
     /** Queues an answer that met a long flood wait, to go out when the wait is over (R3). */
-    defer(address: Address, screen: Screen, locale: Locale, since: Date, notBefore: Date, expireMinutes?: number): Promise<void>;
+    defer(
+      address: Address,
+      screen: Screen,
+      locale: Locale,
+      since: Date,
+      notBefore: Date,
+      expireMinutes?: number,
+    ): Promise<void>;
   };
   channels: Partial<Record<ChannelName, Channel>>;
   logger: Logger;
@@ -69,7 +103,13 @@ export interface Dialog {
    * still the chat's (no exit, no new start since); its messages are tracked like any other.
    * Returns false when it was dropped.
    */
-  deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date, expireMinutes?: number): Promise<boolean>;
+  deliverDeferred(
+    address: Address,
+    screen: Screen,
+    locale: Locale,
+    since: Date,
+    expireMinutes?: number,
+  ): Promise<boolean>;
   /** True for any quick-exit trigger; adapters let these skip per-chat queues (S1). */
   isExit(input: Input): boolean;
   wipe(address: Address, locale: Locale, reason: string): Promise<void>;
@@ -94,7 +134,8 @@ export function createDialog(deps: DialogDeps): Dialog {
   const pace = createChatPace(deps.config.chatUpdatesPerMinute);
 
   const isExit = (input: Input): boolean =>
-    (input.type === "command" && input.command === "exit") || (input.type === "text" && isExitWord(input.text, exitLabels));
+    (input.type === "command" && input.command === "exit") ||
+    (input.type === "text" && isExitWord(input.text, exitLabels));
 
   async function wipe(address: Address, locale: Locale, reason: string) {
     const r = deps.reports;
@@ -102,7 +143,14 @@ export function createDialog(deps: DialogDeps): Dialog {
     // nothing is sent to it until the person writes again (S5, S6, decision 10).
     const reports = r
       ? Promise.all([r.reports.deleteDraft(address), r.reports.holdRelays(address, deps.now())]).then(([, held]) =>
-          r.reports.audit({ actor: "reporter", action: reason === "user" ? "quick_exit" : reason.replace(/-/g, "_"), result: held.length ? `held ${held.length}` : "ok" }, deps.now()),
+          r.reports.audit(
+            {
+              actor: "reporter",
+              action: reason === "user" ? "quick_exit" : reason.replace(/-/g, "_"),
+              result: held.length ? `held ${held.length}` : "ok",
+            },
+            deps.now(),
+          ),
         )
       : undefined;
     await Promise.all([reports, eraser.wipe(address, locale, { cover: true, reason })]);
@@ -115,7 +163,9 @@ export function createDialog(deps: DialogDeps): Dialog {
     const drop = eraser.erasing(address);
     // Queued now, in arrival order: the exit's marker commits every write queued before it.
     const tracked = drop ? eraser.adopt(address, deps.config.defaultLocale, ref) : store.trackMessages(address, ref);
-    tracked.catch((err) => logger.error("dialog.track_failed", { channel: splitAddress(address).channel, ...describeError(err) }));
+    tracked.catch((err) =>
+      logger.error("dialog.track_failed", { channel: splitAddress(address).channel, ...describeError(err) }),
+    );
     return { epoch: epochOf(address), drop };
   }
 
@@ -140,7 +190,11 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
     let session = await store.getSession(address);
     if (isExit(input)) {
-      await wipe(address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "user");
+      await wipe(
+        address,
+        session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale),
+        "user",
+      );
       return;
     }
     // A flood from one chat (30 × /start in 3 s) gets one calm notice, then silence until it slows
@@ -148,7 +202,15 @@ export function createDialog(deps: DialogDeps): Dialog {
     const verdict = pace.take(address, Date.now());
     if (verdict !== "ok") {
       logger.info("dialog.paced", { channel: channelName, reason: verdict });
-      if (verdict === "notice") await notice(channel, chatId, address, session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale), "fallback.slowDown", epoch);
+      if (verdict === "notice")
+        await notice(
+          channel,
+          chatId,
+          address,
+          session?.locale ?? translator.negotiate(incoming.languageHint, deps.config.defaultLocale),
+          "fallback.slowDown",
+          epoch,
+        );
       return;
     }
     // A button on a message a wipe is still deleting (the platform failed meanwhile) is not a person
@@ -181,16 +243,27 @@ export function createDialog(deps: DialogDeps): Dialog {
     // Telegram it is /start's payload; on WhatsApp, "#<payload>" in a first message (a poster's
     // wa.me link fills it in).
     const payload =
-      input.type === "command" && input.command === "start" ? input.args.trim() : firstContact && input.type === "text" ? (WA_LINK.exec(input.text)?.[1] ?? "") : "";
+      input.type === "command" && input.command === "start"
+        ? input.args.trim()
+        : firstContact && input.type === "text"
+          ? (WA_LINK.exec(input.text)?.[1] ?? "")
+          : "";
     const link = payload ? parseStartLink(payload, deps.directory) : null;
     if (link) {
       if (link.locale) session.locale = link.locale;
       if (link.country) session.country = link.country;
-      if (link.source) await store.countSource(countedSource(link.source, campaignSources), now).catch((err) => logger.warn("dialog.count_failed", describeError(err)));
+      if (link.source)
+        await store
+          .countSource(countedSource(link.source, campaignSources), now)
+          .catch((err) => logger.warn("dialog.count_failed", describeError(err)));
     }
     let view: View;
     try {
-      view = link ? linkedStartView(ctxFor(session), link) : firstContact ? welcomeView(ctxFor(session)) : await route(session, input);
+      view = link
+        ? linkedStartView(ctxFor(session), link)
+        : firstContact
+          ? welcomeView(ctxFor(session))
+          : await route(session, input);
     } catch (err) {
       logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
       view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
@@ -223,10 +296,25 @@ export function createDialog(deps: DialogDeps): Dialog {
     } catch (err) {
       // A flood wait longer than a handler may wait (R3): the rest of the answer goes to the outbox,
       // which sends it when the wait is over. The screen's state is saved now, so its buttons work then.
-      if (err instanceof ChannelError && err.kind === "throttled" && deps.reports && epochOf(session.address) === epoch) {
+      if (
+        err instanceof ChannelError &&
+        err.kind === "throttled" &&
+        deps.reports &&
+        epochOf(session.address) === epoch
+      ) {
         await store.saveSession(session);
-        await deps.reports.defer(session.address, { ...screen, messages: screen.messages.slice(err.sent.length) }, locale, session.createdAt, new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000), view.expireMinutes);
-        logger.warn("dialog.answer_deferred", { channel: splitAddress(session.address).channel, retry_after: err.retryAfterSeconds });
+        await deps.reports.defer(
+          session.address,
+          { ...screen, messages: screen.messages.slice(err.sent.length) },
+          locale,
+          session.createdAt,
+          new Date(deps.now().getTime() + (err.retryAfterSeconds ?? 5) * 1000),
+          view.expireMinutes,
+        );
+        logger.warn("dialog.answer_deferred", {
+          channel: splitAddress(session.address).channel,
+          retry_after: err.retryAfterSeconds,
+        });
         return;
       }
       throw err;
@@ -237,14 +325,22 @@ export function createDialog(deps: DialogDeps): Dialog {
       return;
     }
     await store.saveSession(session, tracked);
-    if (view.expireMinutes) await store.scheduleDelete(session.address, tracked.map((r) => r.id), new Date(deps.now().getTime() + view.expireMinutes * 60_000));
+    if (view.expireMinutes)
+      await store.scheduleDelete(
+        session.address,
+        tracked.map((r) => r.id),
+        new Date(deps.now().getTime() + view.expireMinutes * 60_000),
+      );
   }
 
   /** The welcome (the exit hint and the emergency numbers come first, always), then the region's services or the menu. */
   function linkedStartView(ctx: FlowCtx, link: StartLink): View {
     const place = link.regionId ? deps.directory.place(link.regionId) : undefined;
     if (!link.locale) return welcomeView(ctx);
-    return welcomeView(ctx, place ? placeResultsView(ctx, place) : ctx.session.country ? menuView(ctx) : countryView(ctx));
+    return welcomeView(
+      ctx,
+      place ? placeResultsView(ctx, place) : ctx.session.country ? menuView(ctx) : countryView(ctx),
+    );
   }
 
   const asTracked = (refs: SentRef[]): TrackedRef[] => refs.map((r) => ({ id: r.id, fromBot: true, at: r.at }));
@@ -256,7 +352,14 @@ export function createDialog(deps: DialogDeps): Dialog {
    * Sends a screen. When it fails part way, the messages that went out before are kept all the same
    * (a quick exit must find them) and the error goes on, carrying them.
    */
-  async function sendKeepingPartial(channel: Channel, chatId: string, address: Address, screen: Screen, locale: Locale, epoch: number): Promise<SentRef[]> {
+  async function sendKeepingPartial(
+    channel: Channel,
+    chatId: string,
+    address: Address,
+    screen: Screen,
+    locale: Locale,
+    epoch: number,
+  ): Promise<SentRef[]> {
     try {
       return await channel.send(chatId, screen, locale);
     } catch (err) {
@@ -267,9 +370,23 @@ export function createDialog(deps: DialogDeps): Dialog {
   }
 
   /** One line that is not a screen: the session (and the buttons last shown) stay as they were. */
-  async function notice(channel: Channel, chatId: string, address: Address, locale: Locale, key: string, epoch: number) {
+  async function notice(
+    channel: Channel,
+    chatId: string,
+    address: Address,
+    locale: Locale,
+    key: string,
+    epoch: number,
+  ) {
     const t = translator.forChannel(locale, splitAddress(address).channel);
-    const refs = await sendKeepingPartial(channel, chatId, address, { messages: [{ kind: "text", text: t(key) }], options: [] }, locale, epoch);
+    const refs = await sendKeepingPartial(
+      channel,
+      chatId,
+      address,
+      { messages: [{ kind: "text", text: t(key) }], options: [] },
+      locale,
+      epoch,
+    );
     await keepIds(address, locale, epoch, asTracked(refs));
   }
 
@@ -306,12 +423,15 @@ export function createDialog(deps: DialogDeps): Dialog {
         }
         const [nonce, index] = input.token.split(".");
         const state = session.state;
-        const option = state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
+        const option =
+          state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
         return option ? act(session, option.id) : menuView(ctx, t("fallback.stale"));
       }
       case "location":
         if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
-        return (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon);
+        return (
+          (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon)
+        );
       case "media":
         return (rctx && (await reportMedia(rctx, input))) || menuView(ctx, t("fallback.media"));
       case "text": {
@@ -334,7 +454,8 @@ export function createDialog(deps: DialogDeps): Dialog {
         if (raw.length <= 60) {
           const place = deps.towns.match(raw);
           if (place) return placeResultsView(ctx, place);
-          if (session.state?.screen.startsWith("near")) return { ...nearView(ctx), messages: [{ kind: "text", text: t("near.notFound") }], askLocation: false };
+          if (session.state?.screen.startsWith("near"))
+            return { ...nearView(ctx), messages: [{ kind: "text", text: t("near.notFound") }], askLocation: false };
         }
         return menuView(ctx, t("fallback.text"));
       }
@@ -347,7 +468,10 @@ export function createDialog(deps: DialogDeps): Dialog {
     const s = normalize(raw).replace(/[\u20E3\uFE0F]/g, "");
     if (/^\d{1,2}$/.test(s)) return options[Number(s) - 1]?.id ?? null;
     // The words of an option, without its emoji or punctuation ("Телефоны доверия" for "☎ Телефоны доверия").
-    const words = (x: string) => normalize(x).replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+    const words = (x: string) =>
+      normalize(x)
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim();
     const w = words(raw);
     if (!w) return null;
     const hit = options.find((o) => words(o.label) === w);
@@ -360,7 +484,10 @@ export function createDialog(deps: DialogDeps): Dialog {
     const { t } = ctx;
     const rctx = reportCtx(session);
     if (head === "report") return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
-    if (head === "r") return (rctx && (await reportAct(rctx, id))) || menuView(ctx, rctx ? t("fallback.stale") : t("report.unavailable"));
+    if (head === "r")
+      return (
+        (rctx && (await reportAct(rctx, id))) || menuView(ctx, rctx ? t("fallback.stale") : t("report.unavailable"))
+      );
     switch (head) {
       case "menu":
         return menuView(ctx);
@@ -410,7 +537,9 @@ export function createDialog(deps: DialogDeps): Dialog {
         session.country ??= countryForLocale(arg);
         const next = ctxFor(session);
         const lead = next.t("language.set");
-        return session.country ? menuView(next, lead) : { ...countryView(next), messages: [{ kind: "text", text: `${lead}\n\n${next.t("country.ask")}` }] };
+        return session.country
+          ? menuView(next, lead)
+          : { ...countryView(next), messages: [{ kind: "text", text: `${lead}\n\n${next.t("country.ask")}` }] };
       }
       case "country":
         if (arg === "KZ" || arg === "KG") session.country = arg;
@@ -420,12 +549,24 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
   }
 
-  async function deliverDeferred(address: Address, screen: Screen, locale: Locale, since: Date, expireMinutes?: number): Promise<boolean> {
+  async function deliverDeferred(
+    address: Address,
+    screen: Screen,
+    locale: Locale,
+    since: Date,
+    expireMinutes?: number,
+  ): Promise<boolean> {
     const { channel: name, chatId } = splitAddress(address);
     const channel = deps.channels[name];
     const session = await store.getSession(address);
     // Erased since, or a new conversation: the answer belongs to nothing on screen any more.
-    if (!channel || !session || session.createdAt.getTime() !== since.getTime() || eraser.erasing(address) || (await store.hasPendingExit(address))) {
+    if (
+      !channel ||
+      !session ||
+      session.createdAt.getTime() !== since.getTime() ||
+      eraser.erasing(address) ||
+      (await store.hasPendingExit(address))
+    ) {
       logger.info("dialog.deferred_dropped", { channel: name });
       return false;
     }
@@ -433,7 +574,12 @@ export function createDialog(deps: DialogDeps): Dialog {
     const tracked = asTracked(await sendKeepingPartial(channel, chatId, address, screen, locale, epoch));
     await keepIds(address, locale, epoch, tracked);
     // A staff reply shown late is deleted on the same clock as one shown at once (S8).
-    if (expireMinutes && epochOf(address) === epoch) await store.scheduleDelete(address, tracked.map((r) => r.id), new Date(deps.now().getTime() + expireMinutes * 60_000));
+    if (expireMinutes && epochOf(address) === epoch)
+      await store.scheduleDelete(
+        address,
+        tracked.map((r) => r.id),
+        new Date(deps.now().getTime() + expireMinutes * 60_000),
+      );
     return true;
   }
 

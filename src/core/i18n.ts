@@ -33,7 +33,24 @@ export const CHANNEL_SUFFIXES = ["_telegram", "_whatsapp"] as const;
 type Template = { parts: string[]; names: string[] };
 
 /** Options i18next reads from the same object as the values: those texts go through i18next. */
-const OPTION_NAMES = new Set(["count", "context", "ordinal", "lng", "lngs", "fallbackLng", "ns", "defaultValue", "replace", "interpolation", "returnObjects", "joinArrays", "postProcess", "keyPrefix", "nsSeparator", "keySeparator"]);
+const OPTION_NAMES = new Set([
+  "count",
+  "context",
+  "ordinal",
+  "lng",
+  "lngs",
+  "fallbackLng",
+  "ns",
+  "defaultValue",
+  "replace",
+  "interpolation",
+  "returnObjects",
+  "joinArrays",
+  "postProcess",
+  "keyPrefix",
+  "nsSeparator",
+  "keySeparator",
+]);
 
 function compile(raw: string): Template | null {
   if (raw.includes("$t(") || /\{\{[^}]*,/.test(raw)) return null; // nesting or formatting: i18next's work
@@ -117,7 +134,9 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     const hit = memo ? plain.get(memo) : undefined;
     if (hit !== undefined) return hit;
     // A counted text exists as its plural forms (key_one, key_other…), which i18next picks by count.
-    const has = (l: Locale) => inst.getResource(l, "translation", key) !== undefined || (vars?.count !== undefined && inst.getResource(l, "translation", `${key}_other`) !== undefined);
+    const has = (l: Locale) =>
+      inst.getResource(l, "translation", key) !== undefined ||
+      (vars?.count !== undefined && inst.getResource(l, "translation", `${key}_other`) !== undefined);
     if (!has(locale)) {
       onMissing?.(key);
       // Never render the raw key: fall back to the generic "not available" text.
@@ -132,7 +151,9 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
   const walk = (o: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(o)) {
       if (v && typeof v === "object") walk(v as Record<string, unknown>, `${prefix}${k}.`);
-      else for (const suffix of CHANNEL_SUFFIXES) if (k.endsWith(suffix)) perChannel.add(prefix + k.slice(0, -suffix.length));
+      else
+        for (const suffix of CHANNEL_SUFFIXES)
+          if (k.endsWith(suffix)) perChannel.add(prefix + k.slice(0, -suffix.length));
     }
   };
   walk(resources.ru ?? {}, "");

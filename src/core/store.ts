@@ -112,5 +112,8 @@ export interface Store {
   /** Visits per source on the days from `since` up to (not including) the day of `until`. */
   sourceCounts(since: Date, until?: Date): Promise<Record<string, number>>;
   /** Retention (P7): forgets idle sessions and message ids too old to delete. */
-  purgeExpired(now: Date, limits: { sessionTtlHours: number; messageTrackHours: number }): Promise<{ sessions: number; messages: number }>;
+  purgeExpired(
+    now: Date,
+    limits: { sessionTtlHours: number; messageTrackHours: number },
+  ): Promise<{ sessions: number; messages: number }>;
 }

@@ -13,39 +13,97 @@ export function normalize(s: string): string {
 }
 
 // Latin letters that look like Cyrillic ones, folded to the Cyrillic form.
-const HOMOGLYPHS: Record<string, string> = { a: "а", c: "с", e: "е", o: "о", p: "р", x: "х", y: "у", k: "к", m: "м", t: "т", h: "н", b: "в", i: "і" };
+const HOMOGLYPHS: Record<string, string> = {
+  a: "а",
+  c: "с",
+  e: "е",
+  o: "о",
+  p: "р",
+  x: "х",
+  y: "у",
+  k: "к",
+  m: "м",
+  t: "т",
+  h: "н",
+  b: "в",
+  i: "і",
+};
 
 /** For keywords only: folds mixed-script look-alikes ("cтоп" with a Latin c) together. */
 export function skeleton(s: string): string {
-  return normalize(s).replace(/[^\p{L}\p{N} ]/gu, "").split("").map((ch) => HOMOGLYPHS[ch] ?? ch).join("");
+  return normalize(s)
+    .replace(/[^\p{L}\p{N} ]/gu, "")
+    .split("")
+    .map((ch) => HOMOGLYPHS[ch] ?? ch)
+    .join("");
 }
 
 const CYR_TO_LAT: Record<string, string> = {
-  а: "a", ә: "a", б: "b", в: "v", г: "g", ғ: "g", д: "d", е: "e", ж: "zh", з: "z", и: "i", й: "i", і: "i", к: "k", қ: "k",
-  л: "l", м: "m", н: "n", ң: "n", о: "o", ө: "o", п: "p", р: "r", с: "s", т: "t", у: "u", ұ: "u", ү: "u", ф: "f", х: "kh",
-  һ: "h", ц: "ts", ч: "ch", ш: "sh", щ: "shch", ъ: "", ы: "y", ь: "", э: "e", ю: "yu", я: "ya",
+  а: "a",
+  ә: "a",
+  б: "b",
+  в: "v",
+  г: "g",
+  ғ: "g",
+  д: "d",
+  е: "e",
+  ж: "zh",
+  з: "z",
+  и: "i",
+  й: "i",
+  і: "i",
+  к: "k",
+  қ: "k",
+  л: "l",
+  м: "m",
+  н: "n",
+  ң: "n",
+  о: "o",
+  ө: "o",
+  п: "p",
+  р: "r",
+  с: "s",
+  т: "t",
+  у: "u",
+  ұ: "u",
+  ү: "u",
+  ф: "f",
+  х: "kh",
+  һ: "h",
+  ц: "ts",
+  ч: "ch",
+  ш: "sh",
+  щ: "shch",
+  ъ: "",
+  ы: "y",
+  ь: "",
+  э: "e",
+  ю: "yu",
+  я: "ya",
 };
 
 // Kazakh and Turkish-style Latin letters that stand for two-letter sounds.
-const LATIN_DIGRAPHS: Record<string, string> = { ş: "sh", ç: "ch", "ǵ": "g", ğ: "g" };
+const LATIN_DIGRAPHS: Record<string, string> = { ş: "sh", ç: "ch", ǵ: "g", ğ: "g" };
 
 /** A Latin key for fuzzy comparison of place names written in any of the scripts. */
 export function latinKey(s: string): string {
   const lower = normalize(s);
   let out = "";
   for (const ch of lower) out += CYR_TO_LAT[ch] ?? LATIN_DIGRAPHS[ch] ?? ch;
-  return out
-    .normalize("NFD")
-    .replace(/\p{M}/gu, "") // ş → s, ı → i, ä → a
-    .replace(/ı/g, "i")
-    .replace(/[^a-z0-9]/g, "")
-    // Spelling variants that mean the same sound.
-    .replace(/j/g, "zh")
-    .replace(/q/g, "k")
-    .replace(/x/g, "kh")
-    .replace(/w/g, "v")
-    .replace(/iy|yi/g, "i")
-    .replace(/y/g, "i");
+  return (
+    out
+      .normalize("NFD")
+      .replace(/\p{M}/gu, "") // ş → s, ı → i, ä → a
+      .replace(/ı/g, "i")
+      .replace(/[^a-z0-9]/g, "")
+      // Spelling variants that mean the same sound.
+      .replace(/j/g, "zh")
+      .replace(/q/g, "k")
+      .replace(/x/g, "kh")
+      .replace(/w/g, "v")
+      .replace(/iy|yi/g, "i")
+      .replace(/y/g, "i")
+  );
 }
 
 // Three rows reused by every call: the matcher compares a typed name with every town name, and a

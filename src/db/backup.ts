@@ -36,7 +36,9 @@ export interface BackupResult {
 export function countRows(file: string): Record<string, number> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return Object.fromEntries(BACKUP_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n]));
+    return Object.fromEntries(
+      BACKUP_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n]),
+    );
   } finally {
     db.close();
   }
@@ -56,7 +58,8 @@ function encryptFile(plainFile: string, out: string, key: Buffer): void {
     fs.writeSync(outFd, header);
     fs.writeSync(outFd, iv);
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (let n; (n = fs.readSync(inFd, buf, 0, CHUNK, null)) > 0; ) fs.writeSync(outFd, cipher.update(buf.subarray(0, n)));
+    for (let n; (n = fs.readSync(inFd, buf, 0, CHUNK, null)) > 0;)
+      fs.writeSync(outFd, cipher.update(buf.subarray(0, n)));
     fs.writeSync(outFd, cipher.final());
     fs.writeSync(outFd, cipher.getAuthTag());
     fs.fsyncSync(outFd);
@@ -79,7 +82,10 @@ export function decryptBackup(file: string, out: string, key: Buffer): void {
     fs.readSync(fd, head, 0, head.length, 0);
     const text = head.toString("latin1");
     if (!text.startsWith(MAGIC) || text[MAGIC.length + 22] !== "\n") throw new Error(`${file} is not a Qorgau backup`);
-    if (text.slice(MAGIC.length, MAGIC.length + 22) !== keyCheck(key)) throw new BackupKeyError(`${file} was sealed with another ENCRYPTION_KEY; restore it with the key in use when it was made`);
+    if (text.slice(MAGIC.length, MAGIC.length + 22) !== keyCheck(key))
+      throw new BackupKeyError(
+        `${file} was sealed with another ENCRYPTION_KEY; restore it with the key in use when it was made`,
+      );
     const iv = Buffer.alloc(12);
     fs.readSync(fd, iv, 0, 12, head.length);
     const tag = Buffer.alloc(16);
@@ -141,7 +147,10 @@ export function backupDatabase(dbFile: string, dir: string, now: Date, keep: num
   } finally {
     fs.rmSync(scratch, { force: true });
   }
-  const all = fs.readdirSync(dir).filter((f) => /^qorgau-.*\.(qbak|db)$/.test(f)).sort();
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => /^qorgau-.*\.(qbak|db)$/.test(f))
+    .sort();
   const removed = all.slice(0, Math.max(0, all.length - keep));
   for (const f of removed) fs.rmSync(path.join(dir, f));
   return { file, removed, counts };
@@ -160,7 +169,11 @@ export function checkCopy(file: string): { integrity: string; counts: Record<str
 }
 
 /** Restores a backup into a scratch file and checks it: "ok" and the row counts, or the problem. */
-export function verifyBackup(file: string, scratchDir: string, key: Buffer): { integrity: string; counts: Record<string, number> } {
+export function verifyBackup(
+  file: string,
+  scratchDir: string,
+  key: Buffer,
+): { integrity: string; counts: Record<string, number> } {
   fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   const restored = path.join(scratchDir, `restore-${Date.now()}.db`);
   try {
@@ -181,8 +194,12 @@ export function lockAfterRestore(file: string, at: Date): number {
   try {
     const stamp = at.toISOString().replace("Z", "+00:00");
     return db.transaction(() => {
-      const n = db.prepare("UPDATE relays SET held_since = coalesce(held_since, ?), locked_at = coalesce(locked_at, ?)").run(stamp, stamp).changes;
-      db.prepare("INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, 'system', 'restore', NULL, ?)").run(stamp, `${n} relays locked`);
+      const n = db
+        .prepare("UPDATE relays SET held_since = coalesce(held_since, ?), locked_at = coalesce(locked_at, ?)")
+        .run(stamp, stamp).changes;
+      db.prepare(
+        "INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, 'system', 'restore', NULL, ?)",
+      ).run(stamp, `${n} relays locked`);
       return n;
     })();
   } finally {
@@ -192,7 +209,8 @@ export function lockAfterRestore(file: string, at: Date): number {
 
 /** `<db>.before-restore-<time>`: the database a restore replaced, kept for a few days. */
 export const SET_ASIDE = ".before-restore-";
-export const setAsideName = (dbFile: string, at: Date) => `${dbFile}${SET_ASIDE}${at.toISOString().replace(/[:.]/g, "-")}`;
+export const setAsideName = (dbFile: string, at: Date) =>
+  `${dbFile}${SET_ASIDE}${at.toISOString().replace(/[:.]/g, "-")}`;
 
 /** Removes databases a restore set aside more than `keepDays` ago (the time is in the name). */
 export function purgeSetAside(dbFile: string, keepDays: number, now: Date): string[] {

@@ -87,7 +87,10 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
     let outcomes: Outcome[];
     try {
       // One write alone needs no BEGIN of ours: it is its own transaction, as before batching.
-      outcomes = ops.length === 1 ? [{ ok: true, value: await retrying(ops[0]!.fn, budgetMs) }] : (await retrying(() => together.immediate(ops), budgetMs)).map((value) => ({ ok: true, value }));
+      outcomes =
+        ops.length === 1
+          ? [{ ok: true, value: await retrying(ops[0]!.fn, budgetMs) }]
+          : (await retrying(() => together.immediate(ops), budgetMs)).map((value) => ({ ok: true, value }));
     } catch (error) {
       if (ops.length === 1 || isBusy(error)) outcomes = ops.map(() => ({ ok: false, error }));
       else {

@@ -18,8 +18,12 @@ export class KeyMismatchError extends Error {
 export const WRONG_KEY =
   "ENCRYPTION_KEY is not the key this database was sealed with; nothing was changed. Start with the key the database was made with (see the README, «Keys»), or re-seal it with  npm run key:rotate";
 
-const tableExists = (db: Database.Database, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-const meta = (db: Database.Database, key: string) => (tableExists(db, "meta") ? ((db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined) ?? null) : null);
+const tableExists = (db: Database.Database, name: string) =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+const meta = (db: Database.Database, key: string) =>
+  tableExists(db, "meta")
+    ? ((db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined) ?? null)
+    : null;
 
 /**
  * What key:rotate records before it starts (meta `key_rotation`): the check values of the key it
@@ -75,7 +79,8 @@ export function checkKey(db: Database.Database, key: Buffer): void {
   ];
   for (const [table, column] of samples) {
     if (!tableExists(db, table)) continue;
-    const v = db.prepare(`SELECT "${column}" FROM "${table}" WHERE "${column}" IS NOT NULL LIMIT 1`).pluck().get() as string | undefined;
+    const v = db.prepare(`SELECT "${column}" FROM "${table}" WHERE "${column}" IS NOT NULL LIMIT 1`).pluck().get() as
+      string | undefined;
     if (v === undefined) continue;
     try {
       sealer.open(v);
@@ -86,7 +91,8 @@ export function checkKey(db: Database.Database, key: Buffer): void {
 }
 
 const KEY_NAMES = ["stableEnc", "stableIv", "chat", "sign"] as const;
-const encodeKeys = (k: DataKeys) => JSON.stringify(Object.fromEntries(KEY_NAMES.map((n) => [n, k[n].toString("base64")])));
+const encodeKeys = (k: DataKeys) =>
+  JSON.stringify(Object.fromEntries(KEY_NAMES.map((n) => [n, k[n].toString("base64")])));
 const decodeKeys = (s: string): DataKeys => {
   const o = JSON.parse(s) as Record<string, string>;
   return Object.fromEntries(KEY_NAMES.map((n) => [n, Buffer.from(o[n]!, "base64")])) as unknown as DataKeys;
@@ -105,7 +111,9 @@ export function unlockKeys(db: Database.Database, key: Buffer): DataKeys {
   }
   const keys = firstDataKeys(key);
   db.transaction(() => {
-    db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(keyCheck(key));
+    db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('key_check', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(keyCheck(key));
     db.prepare("INSERT INTO meta (key, value) VALUES ('data_keys', ?)").run(outer.seal(encodeKeys(keys)));
   })();
   return keys;
@@ -130,11 +138,16 @@ export function hideAddresses(db: Database.Database, sealer: Sealer): number {
       const rows = db.prepare(`SELECT DISTINCT chat FROM "${table}" WHERE ${CLEAR}`).pluck().all() as string[];
       for (const chat of rows) {
         const set = sealHandle ? ", handle_enc = @handle" : "";
-        changed += db.prepare(`UPDATE OR REPLACE "${table}" SET chat = @key${set} WHERE chat = @chat`).run({ key: sealer.chatKey(chat), chat, ...(sealHandle ? { handle: sealer.seal(chat) } : {}) }).changes;
+        changed += db
+          .prepare(`UPDATE OR REPLACE "${table}" SET chat = @key${set} WHERE chat = @chat`)
+          .run({ key: sealer.chatKey(chat), chat, ...(sealHandle ? { handle: sealer.seal(chat) } : {}) }).changes;
       }
     };
     // Sessions keep their place (locale, country); the old clear state is dropped, a new one is sealed.
-    const sessions = db.prepare(`SELECT chat, auto_erase_minutes FROM sessions WHERE ${CLEAR}`).all() as Array<{ chat: string; auto_erase_minutes: number | null }>;
+    const sessions = db.prepare(`SELECT chat, auto_erase_minutes FROM sessions WHERE ${CLEAR}`).all() as Array<{
+      chat: string;
+      auto_erase_minutes: number | null;
+    }>;
     for (const s of sessions) {
       changed += db
         .prepare("UPDATE OR REPLACE sessions SET chat = ?, state = '{}', handle_enc = ? WHERE chat = ?")

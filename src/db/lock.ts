@@ -60,7 +60,9 @@ export function acquireLock(dbFile: string): () => void {
     // A new DATABASE_URL may name a folder that does not exist yet: the lock is the first thing in it.
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new LockPathError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${code(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
+    throw new LockPathError(
+      `DATABASE_URL: cannot create the folder ${path.dirname(file)} (${code(err)}); create it, or point DATABASE_URL at a folder the service user can write`,
+    );
   }
   let db: Database.Database;
   try {
@@ -79,7 +81,10 @@ export function acquireLock(dbFile: string): () => void {
       }
       throw new InstanceLockError(`another Qorgau is starting on this database; stop it first (lock: ${file})`);
     }
-    throw new LockPathError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`);
+    throw new LockPathError(
+      nativeModuleProblem(err) ??
+        `DATABASE_URL: cannot open the lock file ${file} (${code(err) || (err as Error).name}); the service user must be able to write the database's folder`,
+    );
   }
   holding.add(db);
   // The file stays: removing it could let a starting process lock a new file while another holds the old one.

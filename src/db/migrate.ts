@@ -17,24 +17,35 @@ export function applyMigrations(db: Database.Database, dir = MIGRATIONS_DIR): st
     "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME,
     "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)`);
   const done = new Map(
-    (db.prepare(`SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).all() as Array<{ migration_name: string; checksum: string }>)
-      .map((r) => [r.migration_name, r.checksum]),
+    (
+      db
+        .prepare(
+          `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        )
+        .all() as Array<{ migration_name: string; checksum: string }>
+    ).map((r) => [r.migration_name, r.checksum]),
   );
-  const names = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const names = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const applied: string[] = [];
   for (const name of names) {
     const sql = fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
     const checksum = crypto.createHash("sha256").update(sql).digest("hex");
     const known = done.get(name);
     if (known) {
-      if (known !== checksum) throw new Error(`migration ${name} was changed after it was applied; add a new migration instead`);
+      if (known !== checksum)
+        throw new Error(`migration ${name} was changed after it was applied; add a new migration instead`);
       continue;
     }
     const started = new Date().toISOString();
     db.transaction(() => {
       db.exec(sql);
-      db.prepare(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`)
-        .run(crypto.randomUUID(), checksum, new Date().toISOString(), name, started);
+      db.prepare(
+        `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
+      ).run(crypto.randomUUID(), checksum, new Date().toISOString(), name, started);
     })();
     applied.push(name);
   }

@@ -6,7 +6,11 @@
 export function nativeModuleProblem(err: unknown): string | null {
   const e = err as { code?: string; message?: string };
   const message = typeof e?.message === "string" ? e.message : "";
-  if (e?.code !== "ERR_DLOPEN_FAILED" && !/NODE_MODULE_VERSION|compiled against a different Node\.js version|better_sqlite3\.node/.test(message)) return null;
+  if (
+    e?.code !== "ERR_DLOPEN_FAILED" &&
+    !/NODE_MODULE_VERSION|compiled against a different Node\.js version|better_sqlite3\.node/.test(message)
+  )
+    return null;
   const built = /using\s+NODE_MODULE_VERSION\s+(\d+)/.exec(message)?.[1];
   return (
     `better-sqlite3 was built for ${built ? `another version of Node (module version ${built})` : "another version of Node or another system"}, not for Node ${process.versions.node} ` +

@@ -49,14 +49,19 @@ export function prepareDatabaseFile(file: string, key: Buffer): { applied: strin
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new DatabaseStartError(`DATABASE_URL: cannot create the folder ${path.dirname(file)} (${errCode(err)}); create it, or point DATABASE_URL at a folder the service user can write`);
+    throw new DatabaseStartError(
+      `DATABASE_URL: cannot create the folder ${path.dirname(file)} (${errCode(err)}); create it, or point DATABASE_URL at a folder the service user can write`,
+    );
   }
   const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
   let raw: Database.Database;
   try {
     raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw new DatabaseStartError(nativeModuleProblem(err) ?? `DATABASE_URL: cannot open the database file ${file} (${errCode(err)}); the service user must be able to read and write it and its folder`);
+    throw new DatabaseStartError(
+      nativeModuleProblem(err) ??
+        `DATABASE_URL: cannot open the database file ${file} (${errCode(err)}); the service user must be able to read and write it and its folder`,
+    );
   }
   try {
     // busy_timeout before journal_mode: switching the mode needs a lock (A3.6).
@@ -66,20 +71,30 @@ export function prepareDatabaseFile(file: string, key: Buffer): { applied: strin
       try {
         result = raw.pragma("quick_check", { simple: true });
       } catch (err) {
-        throw new DatabaseStartError(`the database file ${file} is damaged (${(err as Error).message}); restore the latest backup, do not delete it`);
+        throw new DatabaseStartError(
+          `the database file ${file} is damaged (${(err as Error).message}); restore the latest backup, do not delete it`,
+        );
       }
-      if (result !== "ok") throw new DatabaseStartError(`the database file ${file} failed its integrity check (${String(result)}); restore the latest backup`);
+      if (result !== "ok")
+        throw new DatabaseStartError(
+          `the database file ${file} failed its integrity check (${String(result)}); restore the latest backup`,
+        );
     }
     // A file the service user cannot write opens fine and fails on every update later: tried now.
     try {
       raw.exec("BEGIN IMMEDIATE; CREATE TABLE _qorgau_write_probe (x); ROLLBACK;");
     } catch (err) {
       if (raw.inTransaction) raw.exec("ROLLBACK");
-      throw new DatabaseStartError(`DATABASE_URL: the database file ${file} cannot be written (${errCode(err)}); give the service user write access to the file and its folder`);
+      throw new DatabaseStartError(
+        `DATABASE_URL: the database file ${file} cannot be written (${errCode(err)}); give the service user write access to the file and its folder`,
+      );
     }
     if (existed) checkKey(raw, key);
     const mode = raw.pragma("journal_mode = WAL", { simple: true });
-    if (mode !== "wal") throw new DatabaseStartError(`could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`);
+    if (mode !== "wal")
+      throw new DatabaseStartError(
+        `could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`,
+      );
     const applied = applyMigrations(raw);
     const sealer = createSealer(key, unlockKeys(raw, key));
     raw.pragma("secure_delete = ON");
@@ -93,7 +108,11 @@ export function prepareDatabaseFile(file: string, key: Buffer): { applied: strin
   }
 }
 
-export async function openDatabase(file: string, key: Buffer, opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {}): Promise<OpenedDatabase> {
+export async function openDatabase(
+  file: string,
+  key: Buffer,
+  opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {},
+): Promise<OpenedDatabase> {
   const { applied, sealer } = prepareDatabaseFile(file, key);
   const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
   const prisma = new PrismaClient({ adapter });
@@ -151,7 +170,6 @@ function openHotConnection(file: string): HotDb {
   return db;
 }
 
-
 const WANTED: Array<[string, string, string]> = [
   ["busy_timeout", String(BUSY_TIMEOUT_MS), String(BUSY_TIMEOUT_MS)],
   ["synchronous", "FULL", "2"],
@@ -171,7 +189,8 @@ export async function verifyPragmas(prisma: PrismaClient): Promise<Record<string
     if (seen[name] !== expected) throw new DatabaseStartError(`PRAGMA ${name} is ${seen[name]}, expected ${expected}`);
   }
   seen.journal_mode = await readPragma(prisma, "journal_mode");
-  if (seen.journal_mode !== "wal") throw new DatabaseStartError(`PRAGMA journal_mode is ${seen.journal_mode}, expected wal`);
+  if (seen.journal_mode !== "wal")
+    throw new DatabaseStartError(`PRAGMA journal_mode is ${seen.journal_mode}, expected wal`);
   return seen;
 }
 

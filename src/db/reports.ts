@@ -14,7 +14,17 @@ import { type HotDb, type WalSync, type Writer } from "./hot.ts";
 import { isLocale } from "../config.ts";
 import type { Sealer } from "../core/services/sealer.ts";
 import { hashCaseWord, caseWordEquals } from "../core/services/sealer.ts";
-import type { AuditEntry, Draft, NewReport, OutboxItem, OutboxPayload, ReportRecord, ReportStore, Status, TakeResult } from "../core/reports/types.ts";
+import type {
+  AuditEntry,
+  Draft,
+  NewReport,
+  OutboxItem,
+  OutboxPayload,
+  ReportRecord,
+  ReportStore,
+  Status,
+  TakeResult,
+} from "../core/reports/types.ts";
 import type { Address, ChannelName, Country } from "../core/types.ts";
 import { crashPoint } from "../crash-points.ts";
 
@@ -35,14 +45,45 @@ const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
 const when = (s: string | null): Date | null => (s === null ? null : new Date(s));
 
 type ReportRow = {
-  id: string; code: string; channel: string; locale: string; country: string | null; region_id: string | null; about: string; kinds: string;
-  urgent: number; high_risk: number; text_enc: string | null; photos: number; contact: string; contact_before: string | null; request: string | null; case_word_hash: string | null; word_locked_until: string | null; others_checks: number; others_window_at: string | null; status: string;
-  taken_by: number | null; taken_by_name: string | null; referred_to: string | null; outcome: string | null; staff_chat_id: number;
-  card_message_id: number | null; ping_count: number; last_ping_at: string | null; created_at: string; updated_at: string; taken_at: string | null; closed_at: string | null;
+  id: string;
+  code: string;
+  channel: string;
+  locale: string;
+  country: string | null;
+  region_id: string | null;
+  about: string;
+  kinds: string;
+  urgent: number;
+  high_risk: number;
+  text_enc: string | null;
+  photos: number;
+  contact: string;
+  contact_before: string | null;
+  request: string | null;
+  case_word_hash: string | null;
+  word_locked_until: string | null;
+  others_checks: number;
+  others_window_at: string | null;
+  status: string;
+  taken_by: number | null;
+  taken_by_name: string | null;
+  referred_to: string | null;
+  outcome: string | null;
+  staff_chat_id: number;
+  card_message_id: number | null;
+  ping_count: number;
+  last_ping_at: string | null;
+  created_at: string;
+  updated_at: string;
+  taken_at: string | null;
+  closed_at: string | null;
 };
 type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
 
-export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer): ReportStore {
+export function createReportStore(
+  db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync; write: Writer },
+  sealer: Sealer,
+): ReportStore {
   const { prisma, hot, walSync, write } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
     id: r.id,
@@ -62,7 +103,10 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     request: r.request === "callback" ? "callback" : null,
     hasCaseWord: !!r.case_word_hash,
     wordLockedUntil: when(r.word_locked_until),
-    othersLimitedUntil: r.others_checks >= OTHER_CHAT_CHECKS && r.others_window_at ? new Date(new Date(r.others_window_at).getTime() + DAY) : null,
+    othersLimitedUntil:
+      r.others_checks >= OTHER_CHAT_CHECKS && r.others_window_at
+        ? new Date(new Date(r.others_window_at).getTime() + DAY)
+        : null,
     status: r.status as Status,
     takenBy: r.taken_by,
     takenByName: r.taken_by_name,
@@ -96,16 +140,22 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     createdAt: at,
   });
   const queue = async (tx: Tx, items: QueueItem[], at: Date, reportId?: string) => {
-    for (const i of items) await tx.outbox.upsert({ where: { dedupeKey: i.dedupeKey }, create: outboxRow(i, at, reportId), update: {} });
+    for (const i of items)
+      await tx.outbox.upsert({ where: { dedupeKey: i.dedupeKey }, create: outboxRow(i, at, reportId), update: {} });
   };
-  const audit = (tx: Tx, e: AuditEntry, at: Date) => tx.auditLog.create({ data: { at, actor: e.actor, action: e.action, reportId: e.reportId ?? null, result: e.result } });
+  const audit = (tx: Tx, e: AuditEntry, at: Date) =>
+    tx.auditLog.create({
+      data: { at, actor: e.actor, action: e.action, reportId: e.reportId ?? null, result: e.result },
+    });
 
   // The reporter's path and the outbox, on the message connection.
   const q = {
     report: hot.prepare("SELECT * FROM reports WHERE id = ?"),
     reportByCode: hot.prepare("SELECT * FROM reports WHERE code = ?"),
     sentFrom: hot.prepare("SELECT count(*) FROM relays WHERE handle_hash = ? AND created_at >= ?").pluck(),
-    reportsOf: hot.prepare("SELECT r.* FROM reports r JOIN relays l ON l.report_id = r.id WHERE l.handle_hash = ? ORDER BY r.created_at DESC"),
+    reportsOf: hot.prepare(
+      "SELECT r.* FROM reports r JOIN relays l ON l.report_id = r.id WHERE l.handle_hash = ? ORDER BY r.created_at DESC",
+    ),
     openReports: hot.prepare(
       `SELECT * FROM reports WHERE status != 'closed' AND (@all OR staff_chat_id IN (SELECT value FROM json_each(@chats)))
        ORDER BY urgent DESC, high_risk DESC, created_at ASC LIMIT 50`,
@@ -114,7 +164,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, contact, case_word_hash, staff_chat_id, request, created_at, updated_at)
        VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @contact, @caseWordHash, @staffChatId, @request, @at, @at)`,
     ),
-    insertRelay: hot.prepare("INSERT INTO relays (report_id, handle_enc, handle_hash, last_inbound_at, created_at) VALUES (?, ?, ?, ?, ?)"),
+    insertRelay: hot.prepare(
+      "INSERT INTO relays (report_id, handle_enc, handle_hash, last_inbound_at, created_at) VALUES (?, ?, ?, ?, ?)",
+    ),
     queue: hot.prepare(
       `INSERT INTO outbox (dedupe_key, kind, target, report_id, payload_enc, next_attempt_at, created_at)
        VALUES (@dedupeKey, @kind, @target, @reportId, @payloadEnc, @nextAttemptAt, @createdAt) ON CONFLICT(dedupe_key) DO NOTHING`,
@@ -125,17 +177,27 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     // Quick exit and auto-erase hold the chat's relays and lock its reports (S6, decision 10).
     hold: hot.prepare("UPDATE relays SET held_since = ?, locked_at = coalesce(locked_at, ?) WHERE handle_hash = ?"),
     // Writing again lifts a hold, never a lock: a locked report waits for its case word.
-    unhold: hot.prepare("UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL AND locked_at IS NULL"),
-    unlock: hot.prepare("UPDATE relays SET held_since = NULL, locked_at = NULL, last_inbound_at = ? WHERE report_id = ?"),
-    wordState: hot.prepare("SELECT case_word_hash, word_failures, word_window_at, word_locked_until, others_checks, others_window_at, staff_chat_id FROM reports WHERE id = ?"),
+    unhold: hot.prepare(
+      "UPDATE relays SET held_since = NULL WHERE handle_hash = ? AND held_since IS NOT NULL AND locked_at IS NULL",
+    ),
+    unlock: hot.prepare(
+      "UPDATE relays SET held_since = NULL, locked_at = NULL, last_inbound_at = ? WHERE report_id = ?",
+    ),
+    wordState: hot.prepare(
+      "SELECT case_word_hash, word_failures, word_window_at, word_locked_until, others_checks, others_window_at, staff_chat_id FROM reports WHERE id = ?",
+    ),
     wordOk: hot.prepare("UPDATE reports SET word_failures = 0, word_window_at = NULL WHERE id = ?"),
     ownerTry: hot.prepare("UPDATE reports SET word_failures = ?, word_window_at = ? WHERE id = ?"),
     ownerLock: hot.prepare("UPDATE reports SET word_locked_until = ? WHERE id = ?"),
     othersTry: hot.prepare("UPDATE reports SET others_checks = ?, others_window_at = ? WHERE id = ?"),
     relayHash: hot.prepare("SELECT handle_hash FROM relays WHERE report_id = ?").pluck(),
-    release: hot.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?"),
+    release: hot.prepare(
+      "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held' AND report_id = ?",
+    ),
     draft: hot.prepare("SELECT data_enc, updated_at FROM report_drafts WHERE chat = ?"),
-    saveDraft: hot.prepare("INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at"),
+    saveDraft: hot.prepare(
+      "INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at",
+    ),
     deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
     // Urgent, then high-risk cards go before everything else due (a flood of junk reports must not
     // hold a real urgent card behind it for half an hour); otherwise in the order written.
@@ -144,10 +206,16 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
        WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.target NOT IN (SELECT value FROM json_each(?))
        ORDER BY CASE WHEN o.kind = 'card' THEN (SELECT r.urgent * 2 + r.high_risk FROM reports r WHERE r.id = o.report_id) ELSE 0 END DESC, o.id LIMIT ?`,
     ),
-    byKey: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key = ?"),
-    byKeys: hot.prepare("SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id"),
+    byKey: hot.prepare(
+      "SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key = ?",
+    ),
+    byKeys: hot.prepare(
+      "SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key IN (SELECT value FROM json_each(?)) ORDER BY id",
+    ),
     isPending: hot.prepare("SELECT 1 FROM outbox WHERE id = ? AND status = 'pending'").pluck(),
-    sent: hot.prepare("UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?"),
+    sent: hot.prepare(
+      "UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+    ),
     retry: hot.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?"),
     dead: hot.prepare("UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?"),
     held: hot.prepare("UPDATE outbox SET status = 'held' WHERE id = ?"),
@@ -167,32 +235,34 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     }
   };
   const auditSql = (e: AuditEntry, at: Date) => q.audit.run(dt(at), e.actor, e.action, e.reportId ?? null, e.result);
-  const submitTx = hot.transaction((r: NewReport, caseWordHash: string | null, address: Address, outbox: QueueItem[], at: Date) => {
-    q.insertReport.run({
-      id: r.id,
-      code: r.code,
-      channel: r.channel,
-      locale: r.locale,
-      country: r.country,
-      regionId: r.regionId,
-      about: r.about,
-      kinds: r.kinds.join(","),
-      urgent: r.urgent ? 1 : 0,
-      highRisk: r.highRisk ? 1 : 0,
-      riskAnswers: r.riskAnswers,
-      textEnc: sealer.seal(r.text),
-      photos: r.photos?.length ?? 0,
-      contact: r.contact,
-      caseWordHash,
-      staffChatId: r.staffChatId,
-      request: r.request ?? null,
-      at: dt(at),
-    });
-    q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
-    queueSql(outbox, at, r.id);
-    auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
-    q.deleteDraft.run(sealer.chatKey(address));
-  });
+  const submitTx = hot.transaction(
+    (r: NewReport, caseWordHash: string | null, address: Address, outbox: QueueItem[], at: Date) => {
+      q.insertReport.run({
+        id: r.id,
+        code: r.code,
+        channel: r.channel,
+        locale: r.locale,
+        country: r.country,
+        regionId: r.regionId,
+        about: r.about,
+        kinds: r.kinds.join(","),
+        urgent: r.urgent ? 1 : 0,
+        highRisk: r.highRisk ? 1 : 0,
+        riskAnswers: r.riskAnswers,
+        textEnc: sealer.seal(r.text),
+        photos: r.photos?.length ?? 0,
+        contact: r.contact,
+        caseWordHash,
+        staffChatId: r.staffChatId,
+        request: r.request ?? null,
+        at: dt(at),
+      });
+      q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
+      queueSql(outbox, at, r.id);
+      auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
+      q.deleteDraft.run(sealer.chatKey(address));
+    },
+  );
   const releaseTx = hot.transaction((hash: string, held: string[], at: Date, stillLocked: boolean) => {
     q.unhold.run(hash);
     if (!stillLocked) heldHashes.delete(hash);
@@ -216,10 +286,23 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     for (const r of rows) {
       const plain = safeOpen(r.payload_enc);
       if (!plain) {
-        out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: { type: "notice", key: "", vars: {} } as OutboxPayload, attempts: r.attempts, unreadable: true });
+        out.push({
+          id: r.id,
+          kind: r.kind as OutboxItem["kind"],
+          target: r.target,
+          payload: { type: "notice", key: "", vars: {} } as OutboxPayload,
+          attempts: r.attempts,
+          unreadable: true,
+        });
         continue;
       }
-      out.push({ id: r.id, kind: r.kind as OutboxItem["kind"], target: r.target, payload: JSON.parse(plain) as OutboxPayload, attempts: r.attempts });
+      out.push({
+        id: r.id,
+        kind: r.kind as OutboxItem["kind"],
+        target: r.target,
+        payload: JSON.parse(plain) as OutboxPayload,
+        attempts: r.attempts,
+      });
     }
     return out;
   };
@@ -233,18 +316,38 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
   };
 
   type WordRow = {
-    case_word_hash: string | null; word_failures: number; word_window_at: string | null; word_locked_until: string | null;
-    others_checks: number; others_window_at: string | null; staff_chat_id: number;
+    case_word_hash: string | null;
+    word_failures: number;
+    word_window_at: string | null;
+    word_locked_until: string | null;
+    others_checks: number;
+    others_window_at: string | null;
+    staff_chat_id: number;
   };
-  const freshDay = (windowAt: string | null, at: Date) => !windowAt || at.getTime() - new Date(windowAt).getTime() >= DAY;
+  const freshDay = (windowAt: string | null, at: Date) =>
+    !windowAt || at.getTime() - new Date(windowAt).getTime() >= DAY;
   const cardEdit = (reportId: string, staffChatId: number, why: string, at: Date) =>
-    queueSql([{ dedupeKey: `card_edit:${reportId}:${why}:${at.getTime()}`, target: `staff:${staffChatId}`, payload: { type: "card_edit", reportId } }], at, reportId);
+    queueSql(
+      [
+        {
+          dedupeKey: `card_edit:${reportId}:${why}:${at.getTime()}`,
+          target: `staff:${staffChatId}`,
+          payload: { type: "card_edit", reportId },
+        },
+      ],
+      at,
+      reportId,
+    );
   /**
    * Counts a case-word try before it is checked. Her own chat has its allowance of wrong words;
    * every other chat together has OTHER_CHAT_CHECKS checks a day, so a stranger who saw the code
    * can neither lock her out nor guess without end.
    */
-  const reserveTry = (reportId: string, owner: boolean, at: Date): { hash: string; refused?: undefined } | { refused: "wrong" | "locked"; hash?: undefined } => {
+  const reserveTry = (
+    reportId: string,
+    owner: boolean,
+    at: Date,
+  ): { hash: string; refused?: undefined } | { refused: "wrong" | "locked"; hash?: undefined } => {
     const r = q.wordState.get(reportId) as WordRow | undefined;
     if (!r?.case_word_hash) return { refused: "wrong" };
     if (owner) {
@@ -260,7 +363,10 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     if (checks >= OTHER_CHAT_CHECKS) return { refused: "locked" };
     q.othersTry.run(checks + 1, fresh ? dt(at) : r.others_window_at, reportId);
     if (checks + 1 === OTHER_CHAT_CHECKS) {
-      auditSql({ actor: "system", action: "case_word_others_limited", reportId, result: `${OTHER_CHAT_CHECKS} checks` }, at);
+      auditSql(
+        { actor: "system", action: "case_word_others_limited", reportId, result: `${OTHER_CHAT_CHECKS} checks` },
+        at,
+      );
       cardEdit(reportId, r.staff_chat_id, "others", at);
     }
     return { hash: r.case_word_hash };
@@ -333,9 +439,15 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async resumeContact(reportId, at, entry, outbox) {
       return prisma.$transaction(async (tx) => {
-        const r = await tx.report.findUnique({ where: { id: reportId }, select: { contact: true, contactBefore: true } });
+        const r = await tx.report.findUnique({
+          where: { id: reportId },
+          select: { contact: true, contactBefore: true },
+        });
         if (!r || r.contact !== "none" || !r.contactBefore) return false;
-        await tx.report.update({ where: { id: reportId }, data: { contact: r.contactBefore, contactBefore: null, updatedAt: at } });
+        await tx.report.update({
+          where: { id: reportId },
+          data: { contact: r.contactBefore, contactBefore: null, updatedAt: at },
+        });
         await queue(tx, outbox, at, reportId);
         await audit(tx, entry, at);
         return true;
@@ -348,7 +460,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async relayInfo(reportId) {
       const r = q.relay.get(reportId) as RelayRow | undefined;
-      return r ? { heldSince: when(r.held_since), lockedAt: when(r.locked_at), lastInboundAt: new Date(r.last_inbound_at) } : null;
+      return r
+        ? { heldSince: when(r.held_since), lockedAt: when(r.locked_at), lastInboundAt: new Date(r.last_inbound_at) }
+        : null;
     },
     async holdRelays(address, at) {
       const hash = sealer.hash(address);
@@ -368,7 +482,11 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       if (!heldHashes.size) return [];
       const hash = sealer.hash(address);
       if (!heldHashes.has(hash)) return [];
-      const rows = q.relaysOf.all(hash) as Array<{ report_id: string; held_since: string | null; locked_at: string | null }>;
+      const rows = q.relaysOf.all(hash) as Array<{
+        report_id: string;
+        held_since: string | null;
+        locked_at: string | null;
+      }>;
       // A locked report stays held: only its case word lifts it (decision 10).
       const held = rows.filter((r) => r.held_since && !r.locked_at).map((r) => r.report_id);
       const stillLocked = rows.some((r) => r.held_since && r.locked_at);
@@ -385,9 +503,16 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async take(id, staff, at, outbox) {
       const won = await prisma.$transaction(async (tx) => {
         // The claim is a conditional update: of two staff pressing at once, exactly one changes the row (ST4).
-        const res = await tx.report.updateMany({ where: { id, status: "new" }, data: { status: "taken", takenBy: BigInt(staff.id), takenByName: staff.name, takenAt: at, updatedAt: at } });
+        const res = await tx.report.updateMany({
+          where: { id, status: "new" },
+          data: { status: "taken", takenBy: BigInt(staff.id), takenByName: staff.name, takenAt: at, updatedAt: at },
+        });
         if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
-        await audit(tx, { actor: `staff:${staff.id}`, action: "take", reportId: id, result: res.count === 1 ? "ok" : "lost" }, at);
+        await audit(
+          tx,
+          { actor: `staff:${staff.id}`, action: "take", reportId: id, result: res.count === 1 ? "ok" : "lost" },
+          at,
+        );
         if (res.count === 1) await queue(tx, outbox, at, id);
         return res.count === 1;
       });
@@ -399,7 +524,8 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
         if (change.referredTo !== undefined) data.referredTo = change.referredTo;
         if (change.outcome !== undefined) data.outcome = change.outcome;
         if (change.status === "closed") data.closedAt = at;
-        if (change.status === "new") Object.assign(data, { takenBy: null, takenByName: null, takenAt: null, closedAt: null, outcome: null });
+        if (change.status === "new")
+          Object.assign(data, { takenBy: null, takenByName: null, takenAt: null, closedAt: null, outcome: null });
         const res = await tx.report.updateMany({ where: { id, status: { in: change.from } }, data });
         if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
         await audit(tx, { ...entry, result: res.count ? entry.result : "refused" }, at);
@@ -410,7 +536,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async addMessage(reportId, direction, body, at, entry, outbox) {
       return prisma.$transaction(async (tx) => {
-        const m = await tx.reportMessage.create({ data: { reportId, direction, bodyEnc: sealer.seal(body), createdAt: at } });
+        const m = await tx.reportMessage.create({
+          data: { reportId, direction, bodyEnc: sealer.seal(body), createdAt: at },
+        });
         await audit(tx, entry, at);
         await queue(tx, outbox(m.id), at, reportId);
         return m.id;
@@ -418,10 +546,19 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async messages(reportId) {
       const rows = await prisma.reportMessage.findMany({ where: { reportId }, orderBy: { id: "asc" } });
-      return rows.map((m) => ({ id: m.id, direction: m.direction as "in" | "out", body: safeOpen(m.bodyEnc) ?? "", readAt: m.readAt, createdAt: m.createdAt }));
+      return rows.map((m) => ({
+        id: m.id,
+        direction: m.direction as "in" | "out",
+        body: safeOpen(m.bodyEnc) ?? "",
+        readAt: m.readAt,
+        createdAt: m.createdAt,
+      }));
     },
     async markRead(reportId, at) {
-      await prisma.reportMessage.updateMany({ where: { reportId, direction: "out", readAt: null }, data: { readAt: at } });
+      await prisma.reportMessage.updateMany({
+        where: { reportId, direction: "out", readAt: null },
+        data: { readAt: at },
+      });
     },
     async setCard(reportId, messageId) {
       await prisma.report.update({ where: { id: reportId }, data: { cardMessageId: messageId } });
@@ -434,14 +571,18 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       });
     },
     async threadOf(chatId, messageId) {
-      const t = await prisma.staffThread.findUnique({ where: { chatId_messageId: { chatId: BigInt(chatId), messageId } } });
+      const t = await prisma.staffThread.findUnique({
+        where: { chatId_messageId: { chatId: BigInt(chatId), messageId } },
+      });
       return t?.reportId ?? null;
     },
     async audit(entry, at) {
       await write(() => auditSql(entry, at));
     },
     async open(chats) {
-      return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(toRecord);
+      return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(
+        toRecord,
+      );
     },
     async stats(since, chats, timeZone = "UTC") {
       const rows = await prisma.report.findMany({
@@ -465,12 +606,23 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
       return { byStatus, byKind, byRegion, byDay, total: rows.length };
     },
     async roster(chatId) {
-      const rows = await prisma.staffMember.findMany({ where: { chatId: BigInt(chatId) }, orderBy: [{ status: "asc" }, { at: "asc" }] });
-      return rows.map((r) => ({ userId: Number(r.userId), name: r.name, status: r.status === "approved" ? "approved" : "pending" }));
+      const rows = await prisma.staffMember.findMany({
+        where: { chatId: BigInt(chatId) },
+        orderBy: [{ status: "asc" }, { at: "asc" }],
+      });
+      return rows.map((r) => ({
+        userId: Number(r.userId),
+        name: r.name,
+        status: r.status === "approved" ? "approved" : "pending",
+      }));
     },
     async rosterSeen(chatId, userId, name, at) {
       const key = { chatId_userId: { chatId: BigInt(chatId), userId: BigInt(userId) } };
-      const row = await prisma.staffMember.upsert({ where: key, create: { chatId: BigInt(chatId), userId: BigInt(userId), name, status: "pending", at }, update: { name } });
+      const row = await prisma.staffMember.upsert({
+        where: key,
+        create: { chatId: BigInt(chatId), userId: BigInt(userId), name, status: "pending", at },
+        update: { name },
+      });
       return row.status === "approved" ? "approved" : "pending";
     },
     async rosterDecide(chatId, userId, decision, by, at) {
@@ -478,17 +630,44 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
         const key = { chatId_userId: { chatId: BigInt(chatId), userId: BigInt(userId) } };
         const row = await tx.staffMember.findUnique({ where: key });
         if (!row) return null;
-        await audit(tx, { actor: `staff:${by.id}`, action: decision === "approve" ? "staff_approve" : "staff_remove", reportId: null, result: `user ${userId}` }, at);
+        await audit(
+          tx,
+          {
+            actor: `staff:${by.id}`,
+            action: decision === "approve" ? "staff_approve" : "staff_remove",
+            reportId: null,
+            result: `user ${userId}`,
+          },
+          at,
+        );
         if (decision === "approve") {
           await tx.staffMember.update({ where: key, data: { status: "approved", decidedBy: BigInt(by.id), at } });
           return { name: row.name, requeued: [] };
         }
         await tx.staffMember.delete({ where: key });
-        const held = await tx.report.findMany({ where: { takenBy: BigInt(userId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } }, select: { id: true } });
+        const held = await tx.report.findMany({
+          where: { takenBy: BigInt(userId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } },
+          select: { id: true },
+        });
         const ids = held.map((r) => r.id);
-        if (ids.length) await tx.report.updateMany({ where: { id: { in: ids } }, data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at } });
+        if (ids.length)
+          await tx.report.updateMany({
+            where: { id: { in: ids } },
+            data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at },
+          });
         for (const id of ids) {
-          await queue(tx, [{ dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit", reportId: id } }], at, id);
+          await queue(
+            tx,
+            [
+              {
+                dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`,
+                target: `staff:${chatId}`,
+                payload: { type: "card_edit", reportId: id },
+              },
+            ],
+            at,
+            id,
+          );
           await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff removed" }, at);
         }
         return { name: row.name, requeued: ids };
@@ -497,23 +676,45 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async requeueHeldBy(staffId, chatId, at) {
       // Leaving the group ends the approval too: back in, they are approved again first (decision 11).
       await prisma.staffMember.deleteMany({ where: { chatId: BigInt(chatId), userId: BigInt(staffId) } });
-      const held = await prisma.report.findMany({ where: { takenBy: BigInt(staffId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } }, select: { id: true } });
+      const held = await prisma.report.findMany({
+        where: { takenBy: BigInt(staffId), staffChatId: BigInt(chatId), status: { in: ["taken", "referred"] } },
+        select: { id: true },
+      });
       const ids = held.map((r) => r.id);
       if (!ids.length) return [];
       await prisma.$transaction(async (tx) => {
-        await tx.report.updateMany({ where: { id: { in: ids } }, data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at } });
+        await tx.report.updateMany({
+          where: { id: { in: ids } },
+          data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at },
+        });
         for (const id of ids) {
-          await queue(tx, [{ dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit", reportId: id } }], at, id);
+          await queue(
+            tx,
+            [
+              {
+                dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`,
+                target: `staff:${chatId}`,
+                payload: { type: "card_edit", reportId: id },
+              },
+            ],
+            at,
+            id,
+          );
           await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff left" }, at);
         }
       });
       return ids;
     },
-    closedSince: (since, chats) => prisma.report.count({ where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } } }),
+    closedSince: (since, chats) =>
+      prisma.report.count({
+        where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } },
+      }),
     async noteSignal(entryId, at, notice) {
       return prisma.$transaction(async (tx) => {
         await tx.directorySignal.create({ data: { entryId, at } });
-        const n = await tx.directorySignal.count({ where: { entryId, at: { gte: new Date(at.getTime() - 30 * DAY) } } });
+        const n = await tx.directorySignal.count({
+          where: { entryId, at: { gte: new Date(at.getTime() - 30 * DAY) } },
+        });
         await queue(tx, notice(n), at);
         return n;
       });
@@ -531,7 +732,9 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async getDraft(address) {
       const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
       const plain = d && safeOpen(d.data_enc);
-      return plain ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft) : null;
+      return plain
+        ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft)
+        : null;
     },
     async saveDraft(address, draft, at) {
       const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
@@ -567,14 +770,35 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     },
     async moveStaffChat(from, to, at) {
       await prisma.$transaction(async (tx) => {
-        await tx.chatMove.upsert({ where: { fromId: BigInt(from) }, create: { fromId: BigInt(from), toId: BigInt(to), at }, update: { toId: BigInt(to), at } });
+        await tx.chatMove.upsert({
+          where: { fromId: BigInt(from) },
+          create: { fromId: BigInt(from), toId: BigInt(to), at },
+          update: { toId: BigInt(to), at },
+        });
         // An earlier move that pointed at the old id now points at the new one.
         await tx.chatMove.updateMany({ where: { toId: BigInt(from) }, data: { toId: BigInt(to) } });
         // Message ids do not survive the move: open reports get a fresh card in the new group.
-        const open = await tx.report.findMany({ where: { staffChatId: BigInt(from), status: { not: "closed" } }, select: { id: true } });
-        await tx.report.updateMany({ where: { staffChatId: BigInt(from) }, data: { staffChatId: BigInt(to), cardMessageId: null } });
-        await queue(tx, open.map((r) => ({ dedupeKey: `card:${r.id}:moved:${to}`, target: `staff:${to}`, payload: { type: "card" as const, reportId: r.id } })), at);
-        await tx.outbox.updateMany({ where: { target: `staff:${from}`, status: { in: ["pending", "held"] } }, data: { target: `staff:${to}` } });
+        const open = await tx.report.findMany({
+          where: { staffChatId: BigInt(from), status: { not: "closed" } },
+          select: { id: true },
+        });
+        await tx.report.updateMany({
+          where: { staffChatId: BigInt(from) },
+          data: { staffChatId: BigInt(to), cardMessageId: null },
+        });
+        await queue(
+          tx,
+          open.map((r) => ({
+            dedupeKey: `card:${r.id}:moved:${to}`,
+            target: `staff:${to}`,
+            payload: { type: "card" as const, reportId: r.id },
+          })),
+          at,
+        );
+        await tx.outbox.updateMany({
+          where: { target: `staff:${from}`, status: { in: ["pending", "held"] } },
+          data: { target: `staff:${to}` },
+        });
         await audit(tx, { actor: "system", action: "chat_migrated", reportId: null, result: "ok" }, at);
       });
     },
@@ -589,21 +813,52 @@ export function createReportStore(db: { prisma: PrismaClient; hot: HotDb; walSyn
     async purge(now, limits) {
       const t = now.getTime();
       const closedBefore = (days: number) => new Date(t - days * DAY);
-      const closedForRelay = await prisma.report.findMany({ where: { status: "closed", closedAt: { lt: closedBefore(limits.relayDays) } }, select: { id: true } });
+      const closedForRelay = await prisma.report.findMany({
+        where: { status: "closed", closedAt: { lt: closedBefore(limits.relayDays) } },
+        select: { id: true },
+      });
       const relays = await prisma.relay.deleteMany({ where: { reportId: { in: closedForRelay.map((r) => r.id) } } });
-      const oldClosed = await prisma.report.findMany({ where: { status: "closed", closedAt: { lt: closedBefore(limits.textDays) }, textEnc: { not: null } }, select: { id: true } });
+      const oldClosed = await prisma.report.findMany({
+        where: { status: "closed", closedAt: { lt: closedBefore(limits.textDays) }, textEnc: { not: null } },
+        select: { id: true },
+      });
       const ids = oldClosed.map((r) => r.id);
-      const texts = await prisma.report.updateMany({ where: { id: { in: ids } }, data: { textEnc: null, caseWordHash: null, textPurgedAt: now } });
+      const texts = await prisma.report.updateMany({
+        where: { id: { in: ids } },
+        data: { textEnc: null, caseWordHash: null, textPurgedAt: now },
+      });
       const messages = await prisma.reportMessage.deleteMany({ where: { reportId: { in: ids } } });
       const threads = await prisma.staffThread.deleteMany({ where: { reportId: { in: ids } } });
       // Signals about directory numbers are kept a year, for the checks of the directory.
       await prisma.directorySignal.deleteMany({ where: { at: { lt: new Date(t - 365 * DAY) } } });
-      const drafts = await prisma.reportDraft.deleteMany({ where: { updatedAt: { lt: new Date(t - limits.draftHours * 3600_000) } } });
-      const outbox = await prisma.outbox.deleteMany({ where: { status: { in: ["sent", "dead"] }, createdAt: { lt: new Date(t - 7 * DAY) } } });
+      const drafts = await prisma.reportDraft.deleteMany({
+        where: { updatedAt: { lt: new Date(t - limits.draftHours * 3600_000) } },
+      });
+      const outbox = await prisma.outbox.deleteMany({
+        where: { status: { in: ["sent", "dead"] }, createdAt: { lt: new Date(t - 7 * DAY) } },
+      });
       const audits = await prisma.auditLog.deleteMany({ where: { at: { lt: new Date(t - limits.auditDays * DAY) } } });
-      const counts = { relays: relays.count, texts: texts.count, messages: messages.count, threads: threads.count, drafts: drafts.count, outbox: outbox.count, audit: audits.count };
+      const counts = {
+        relays: relays.count,
+        texts: texts.count,
+        messages: messages.count,
+        threads: threads.count,
+        drafts: drafts.count,
+        outbox: outbox.count,
+        audit: audits.count,
+      };
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (total) await prisma.auditLog.create({ data: { at: now, actor: "system", action: "retention_purge", result: Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(" ") } });
+      if (total)
+        await prisma.auditLog.create({
+          data: {
+            at: now,
+            actor: "system",
+            action: "retention_purge",
+            result: Object.entries(counts)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" "),
+          },
+        });
       return counts;
     },
   };

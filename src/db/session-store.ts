@@ -85,7 +85,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
        ON CONFLICT(chat) DO UPDATE SET handle_enc = excluded.handle_enc, locale = excluded.locale, country = excluded.country, state = excluded.state,
          auto_erase_minutes = excluded.auto_erase_minutes, limits_shown = excluded.limits_shown, last_seen_at = excluded.last_seen_at`,
     ),
-    track: db.prepare("INSERT OR IGNORE INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
+    track: db.prepare(
+      "INSERT OR IGNORE INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)",
+    ),
     tracked: db.prepare("SELECT message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ? ORDER BY sent_at"),
     // A new exit on a chat whose wipe is still being retried merges into it: the cover stays owed if
     // it was, and the chat's tracked ids (the conversation since) are to be taken again.
@@ -93,21 +95,37 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       `INSERT INTO exit_pending (chat, handle_enc, locale, cover, attempts, next_at, ids_taken, created_at) VALUES (?, ?, ?, ?, 0, NULL, 0, ?)
        ON CONFLICT(chat) DO UPDATE SET locale = excluded.locale, cover = max(cover, excluded.cover), attempts = 0, next_at = NULL, ids_taken = 0`,
     ),
-    lateExit: db.prepare("INSERT INTO exit_pending (chat, handle_enc, locale, cover, attempts, next_at, ids_taken, created_at) VALUES (?, ?, ?, 0, 0, NULL, 1, ?) ON CONFLICT(chat) DO NOTHING"),
-    takeTracked: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) SELECT chat, message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ?"),
-    addExitId: db.prepare("INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)"),
+    lateExit: db.prepare(
+      "INSERT INTO exit_pending (chat, handle_enc, locale, cover, attempts, next_at, ids_taken, created_at) VALUES (?, ?, ?, 0, 0, NULL, 1, ?) ON CONFLICT(chat) DO NOTHING",
+    ),
+    takeTracked: db.prepare(
+      "INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) SELECT chat, message_id, from_bot, sent_at FROM tracked_messages WHERE chat = ?",
+    ),
+    addExitId: db.prepare(
+      "INSERT OR IGNORE INTO exit_deletes (chat, message_id, from_bot, sent_at) VALUES (?, ?, ?, ?)",
+    ),
     backlog: db.prepare("SELECT message_id, from_bot, sent_at FROM exit_deletes WHERE chat = ? ORDER BY sent_at"),
-    forgetExitIds: db.prepare("DELETE FROM exit_deletes WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))"),
-    forgetTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))"),
+    forgetExitIds: db.prepare(
+      "DELETE FROM exit_deletes WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))",
+    ),
+    forgetTracked: db.prepare(
+      "DELETE FROM tracked_messages WHERE chat = ? AND message_id IN (SELECT value FROM json_each(?))",
+    ),
     taken: db.prepare("UPDATE exit_pending SET ids_taken = 1 WHERE chat = ?"),
     exitRetry: db.prepare("UPDATE exit_pending SET cover = ?, attempts = ?, next_at = ? WHERE chat = ?"),
-    finishExit: db.prepare("DELETE FROM exit_pending WHERE chat = ? AND ids_taken = 1 AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)"),
+    finishExit: db.prepare(
+      "DELETE FROM exit_pending WHERE chat = ? AND ids_taken = 1 AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)",
+    ),
     hasExit: db.prepare("SELECT 1 FROM exit_pending WHERE chat = ?").pluck(),
-    pendingExits: db.prepare("SELECT handle_enc, locale, cover, attempts, next_at, ids_taken FROM exit_pending ORDER BY created_at"),
+    pendingExits: db.prepare(
+      "SELECT handle_enc, locale, cover, attempts, next_at, ids_taken FROM exit_pending ORDER BY created_at",
+    ),
     wipeSession: db.prepare("DELETE FROM sessions WHERE chat = ?"),
     wipeTracked: db.prepare("DELETE FROM tracked_messages WHERE chat = ?"),
     wipeExpiring: db.prepare("DELETE FROM expiring_messages WHERE chat = ?"),
-    autoErase: db.prepare("SELECT handle_enc, locale, auto_erase_minutes, last_seen_at FROM sessions WHERE auto_erase_minutes IS NOT NULL"),
+    autoErase: db.prepare(
+      "SELECT handle_enc, locale, auto_erase_minutes, last_seen_at FROM sessions WHERE auto_erase_minutes IS NOT NULL",
+    ),
     purgeSessions: db.prepare("DELETE FROM sessions WHERE last_seen_at < ?"),
     purgeTracked: db.prepare("DELETE FROM tracked_messages WHERE sent_at < ?"),
     purgeExitIds: db.prepare("DELETE FROM exit_deletes WHERE sent_at < ?"),
@@ -116,11 +134,17 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     purgeUpdates: db.prepare("DELETE FROM processed_updates WHERE at < ?"),
     firstSeen: db.prepare("INSERT OR IGNORE INTO processed_updates (key, at) VALUES (?, ?)"),
     schedule: db.prepare("INSERT INTO expiring_messages (chat, handle_enc, message_id, delete_at) VALUES (?, ?, ?, ?)"),
-    due: db.prepare("SELECT chat, handle_enc, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000"),
+    due: db.prepare(
+      "SELECT chat, handle_enc, message_id FROM expiring_messages WHERE delete_at <= ? ORDER BY id LIMIT 1000",
+    ),
     doneDelete: db.prepare("DELETE FROM expiring_messages WHERE chat = ? AND message_id = ?"),
     laterDelete: db.prepare("UPDATE expiring_messages SET delete_at = ? WHERE chat = ? AND message_id = ?"),
-    countSource: db.prepare("INSERT INTO campaign_counts (day, source, n) VALUES (?, ?, 1) ON CONFLICT(day, source) DO UPDATE SET n = n + 1"),
-    sourceCounts: db.prepare("SELECT source, sum(n) AS n FROM campaign_counts WHERE day >= ? AND day < ? GROUP BY source ORDER BY n DESC, source"),
+    countSource: db.prepare(
+      "INSERT INTO campaign_counts (day, source, n) VALUES (?, ?, 1) ON CONFLICT(day, source) DO UPDATE SET n = n + 1",
+    ),
+    sourceCounts: db.prepare(
+      "SELECT source, sum(n) AS n FROM campaign_counts WHERE day >= ? AND day < ? GROUP BY source ORDER BY n DESC, source",
+    ),
   };
   const cache = new Map<string, SessionRecord>();
   const remember = (s: SessionRecord) => {
@@ -180,7 +204,16 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     for (const id of ids) q.doneDelete.run(chat, id);
   });
 
-  type Row = { chat: string; locale: string | null; country: string | null; state: string; auto_erase_minutes: number | null; limits_shown: number; last_seen_at: string; created_at: string };
+  type Row = {
+    chat: string;
+    locale: string | null;
+    country: string | null;
+    state: string;
+    auto_erase_minutes: number | null;
+    limits_shown: number;
+    last_seen_at: string;
+    created_at: string;
+  };
   return {
     async getSession(address) {
       const hit = cache.get(address);
@@ -207,7 +240,17 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
     async saveSession(s, refs = []) {
       const chat = key(s.address);
       const handle = s.autoEraseMinutes === null ? null : sealer.seal(s.address);
-      const row = { chat, handle, locale: s.locale, country: s.country, state: sealer.seal(JSON.stringify(s.state ?? {})), auto: s.autoEraseMinutes, limits: s.limitsShown ? 1 : 0, seen: iso(s.lastSeenAt), created: iso(s.createdAt) };
+      const row = {
+        chat,
+        handle,
+        locale: s.locale,
+        country: s.country,
+        state: sealer.seal(JSON.stringify(s.state ?? {})),
+        auto: s.autoEraseMinutes,
+        limits: s.limitsShown ? 1 : 0,
+        seen: iso(s.lastSeenAt),
+        created: iso(s.createdAt),
+      };
       // As a read would give it back. The state object is shared, not copied: screens replace it whole.
       const saved: SessionRecord = { ...s, state: s.state?.v === STATE_VERSION ? s.state : null };
       try {
@@ -228,7 +271,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       if (refs.length) await write(() => (refs.length === 1 ? track(chat, refs) : trackMany(chat, refs)));
     },
     async trackedMessages(address) {
-      return (q.tracked.all(key(address)) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
+      return (q.tracked.all(key(address)) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map(
+        (r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }),
+      );
     },
     async beginExit(exit, at) {
       // The marker alone, at once: one small commit, not one that rewrites the chat's pages (the
@@ -248,7 +293,9 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       if (refs.length) await write.now(() => addToExit(address, locale, refs, at));
     },
     async exitBacklog(address) {
-      return (q.backlog.all(key(address)) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map((r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }));
+      return (q.backlog.all(key(address)) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map(
+        (r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }),
+      );
     },
     async settleExitPass(address, took, finished) {
       const chat = key(address);
@@ -266,20 +313,43 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return ended;
     },
     async pendingExits() {
-      return (q.pendingExits.all() as Array<{ handle_enc: string | null; locale: string; cover: number; attempts: number; next_at: string | null; ids_taken: number }>).flatMap((r) => {
+      return (
+        q.pendingExits.all() as Array<{
+          handle_enc: string | null;
+          locale: string;
+          cover: number;
+          attempts: number;
+          next_at: string | null;
+          ids_taken: number;
+        }>
+      ).flatMap((r) => {
         const address = addressOf(r.handle_enc);
-        return address ? [{ address, locale: isLocale(r.locale) ? r.locale : "ru",
-        cover: !!r.cover,
-        attempts: r.attempts,
-        nextAt: r.next_at ? date(r.next_at) : null,
-        taken: !!r.ids_taken }] : [];
+        return address
+          ? [
+              {
+                address,
+                locale: isLocale(r.locale) ? r.locale : "ru",
+                cover: !!r.cover,
+                attempts: r.attempts,
+                nextAt: r.next_at ? date(r.next_at) : null,
+                taken: !!r.ids_taken,
+              },
+            ]
+          : [];
       });
     },
     async hasPendingExit(address) {
       return q.hasExit.get(key(address)) !== undefined;
     },
     async dueAutoErase(now) {
-      return (q.autoErase.all() as Array<{ handle_enc: string | null; locale: string | null; auto_erase_minutes: number; last_seen_at: string }>)
+      return (
+        q.autoErase.all() as Array<{
+          handle_enc: string | null;
+          locale: string | null;
+          auto_erase_minutes: number;
+          last_seen_at: string;
+        }>
+      )
         .filter((r) => date(r.last_seen_at).getTime() + r.auto_erase_minutes * 60_000 <= now.getTime())
         .flatMap((r) => {
           const address = addressOf(r.handle_enc);
@@ -287,10 +357,12 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
         });
     },
     async purgeExpired(now, limits) {
-      const sessions = (await retrying(() => {
-        cache.clear();
-        return q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR)));
-      })).changes;
+      const sessions = (
+        await retrying(() => {
+          cache.clear();
+          return q.purgeSessions.run(iso(new Date(now.getTime() - limits.sessionTtlHours * HOUR)));
+        })
+      ).changes;
       const tooOld = iso(new Date(now.getTime() - limits.messageTrackHours * HOUR));
       const messages = (await retrying(() => q.purgeTracked.run(tooOld))).changes;
       // A wipe's ids past the window can never be deleted: the wipe's next pass then ends it.
@@ -315,7 +387,14 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       await write(() => q.countSource.run(iso(at).slice(0, 10), source));
     },
     async sourceCounts(since, until) {
-      return Object.fromEntries((q.sourceCounts.all(iso(since).slice(0, 10), until ? iso(until).slice(0, 10) : "9999")  as Array<{ source: string; n: number }>).map((r) => [r.source, r.n]));
+      return Object.fromEntries(
+        (
+          q.sourceCounts.all(iso(since).slice(0, 10), until ? iso(until).slice(0, 10) : "9999") as Array<{
+            source: string;
+            n: number;
+          }>
+        ).map((r) => [r.source, r.n]),
+      );
     },
     async dueDeletes(now) {
       const by = new Map<string, { address: Address; ids: string[] }>();

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 export const projectRoot = (() => {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error("cannot find the project folder (package.json) above " + fileURLToPath(import.meta.url));
+    if (path.dirname(dir) === dir)
+      throw new Error("cannot find the project folder (package.json) above " + fileURLToPath(import.meta.url));
   }
 })();
 
@@ -24,6 +25,7 @@ export function databaseFileFromUrl(url: string | undefined): string {
     throw new Error(`DATABASE_URL must start with "file:" (SQLite), got "${raw.split(":")[0]}:…"`);
   }
   const file = raw.slice("file:".length).replace(/^\/\/(?=\/)/, "");
-  if (!file || file === ":memory:") throw new Error("DATABASE_URL must name a file; an in-memory database would lose every report");
+  if (!file || file === ":memory:")
+    throw new Error("DATABASE_URL must name a file; an in-memory database would lose every report");
   return path.isAbsolute(file) ? file : path.resolve(projectRoot, file);
 }

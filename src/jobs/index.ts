@@ -34,7 +34,12 @@ export function startJobs(specs: JobSpec[], opts: { timezone: string; logger: Lo
       async () => {
         const started = Date.now();
         const result = await spec.run();
-        const count = typeof result === "number" ? result : result && typeof result === "object" ? Object.values(result).reduce((a: number, v) => a + (typeof v === "number" ? v : 0), 0) : 0;
+        const count =
+          typeof result === "number"
+            ? result
+            : result && typeof result === "object"
+              ? Object.values(result).reduce((a: number, v) => a + (typeof v === "number" ? v : 0), 0)
+              : 0;
         if (count) log.info("job.done", { count, ms: Date.now() - started });
       },
       { name: spec.name, timezone: opts.timezone, noOverlap: true, logger: quiet },

@@ -65,7 +65,15 @@ export interface UserSpec {
 export class BotApiEmulator {
   readonly token = "123456789:AAEmulatorTokenForTestsOnly_0123456";
   readonly calls: EmuCall[] = [];
-  readonly botUser = { id: 987654321, is_bot: true, first_name: "Emulated bot", username: "qorgau_emulated_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+  readonly botUser = {
+    id: 987654321,
+    is_bot: true,
+    first_name: "Emulated bot",
+    username: "qorgau_emulated_bot",
+    can_join_groups: true,
+    can_read_all_group_messages: false,
+    supports_inline_queries: false,
+  };
   /** The emulator's clock (ms); tests move it to check the 48-hour rule. */
   now: () => number = () => Date.now();
   /** Delay before every answer, like a real network (the benchmark sets 30 ms). */
@@ -93,7 +101,10 @@ export class BotApiEmulator {
   private callbackChats = new Map<string, number>();
   private sockets = new Set<import("node:net").Socket>();
   /** Messages the bot sent, by chat, in order (kept as they are sent, so large runs stay fast). */
-  private sentByChat = new Map<number, Array<{ method: string; id: number; text?: string; payload: Record<string, any> }>>();
+  private sentByChat = new Map<
+    number,
+    Array<{ method: string; id: number; text?: string; payload: Record<string, any> }>
+  >();
   /** Called on every call the bot makes (the benchmark measures with it). */
   onCall?: (call: EmuCall) => void;
   /** Whether to keep every call in `calls` (the benchmark turns it off to save memory). */
@@ -153,10 +164,23 @@ export class BotApiEmulator {
     return c;
   }
 
-  private addMessage(chatId: number, fromBot: boolean, text?: string, date = this.now(), fields?: Record<string, any>): number {
+  private addMessage(
+    chatId: number,
+    fromBot: boolean,
+    text?: string,
+    date = this.now(),
+    fields?: Record<string, any>,
+  ): number {
     const c = this.chat(chatId);
     const id = c.next++;
-    c.messages.set(id, { id, fromBot, date, deleted: false, text, ...(fields ? { method: "user", payload: fields } : {}) });
+    c.messages.set(id, {
+      id,
+      fromBot,
+      date,
+      deleted: false,
+      text,
+      ...(fields ? { method: "user", payload: fields } : {}),
+    });
     this.changed++;
     return id;
   }
@@ -170,7 +194,15 @@ export class BotApiEmulator {
   view(chatId: number): ChatViewMessage[] {
     return [...this.chat(chatId).messages.values()]
       .filter((m) => !m.deleted)
-      .map((m) => ({ id: m.id, fromBot: m.fromBot, date: m.date, text: m.text, markup: m.markup, method: m.method ?? (m.fromBot ? "sendMessage" : "user"), payload: m.payload ?? {} }));
+      .map((m) => ({
+        id: m.id,
+        fromBot: m.fromBot,
+        date: m.date,
+        text: m.text,
+        markup: m.markup,
+        method: m.method ?? (m.fromBot ? "sendMessage" : "user"),
+        payload: m.payload ?? {},
+      }));
   }
 
   /** Who writes from a private chat, when a call names nobody (a name and username the at-rest scan looks for). */
@@ -178,7 +210,13 @@ export class BotApiEmulator {
 
   private user(chatId: number, given: UserSpec = {}) {
     const u = { ...this.people.get(given.id ?? chatId), ...given };
-    return { id: u.id ?? chatId, is_bot: false, first_name: u.firstName ?? "Test", username: u.username, language_code: u.languageCode ?? "ru" };
+    return {
+      id: u.id ?? chatId,
+      is_bot: false,
+      first_name: u.firstName ?? "Test",
+      username: u.username,
+      language_code: u.languageCode ?? "ru",
+    };
   }
 
   private push(update: Record<string, any>) {
@@ -187,11 +225,26 @@ export class BotApiEmulator {
   }
 
   /** A message from a user in a private chat; returns its message id. */
-  userMessage(chatId: number, fields: Record<string, any>, u: UserSpec = {}, opts: { date?: number; chatType?: string; chatTitle?: string } = {}): number {
+  userMessage(
+    chatId: number,
+    fields: Record<string, any>,
+    u: UserSpec = {},
+    opts: { date?: number; chatType?: string; chatTitle?: string } = {},
+  ): number {
     const from = this.user(chatId, u);
     const id = this.addMessage(chatId, false, fields.text, opts.date, { ...fields, from });
-    const chat = opts.chatType && opts.chatType !== "private" ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" } : { id: chatId, type: "private", first_name: this.people.get(chatId)?.firstName ?? "Test", username: this.people.get(chatId)?.username };
-    this.push({ message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from, ...fields } });
+    const chat =
+      opts.chatType && opts.chatType !== "private"
+        ? { id: chatId, type: opts.chatType, title: opts.chatTitle ?? "Group" }
+        : {
+            id: chatId,
+            type: "private",
+            first_name: this.people.get(chatId)?.firstName ?? "Test",
+            username: this.people.get(chatId)?.username,
+          };
+    this.push({
+      message: { message_id: id, date: Math.floor((opts.date ?? this.now()) / 1000), chat, from, ...fields },
+    });
     return id;
   }
 
@@ -206,16 +259,43 @@ export class BotApiEmulator {
   }
 
   sendSticker(chatId: number, u: UserSpec = {}): number {
-    return this.userMessage(chatId, { sticker: { file_id: "stk", file_unique_id: "stk", type: "regular", width: 512, height: 512, is_animated: false, is_video: false } }, u);
+    return this.userMessage(
+      chatId,
+      {
+        sticker: {
+          file_id: "stk",
+          file_unique_id: "stk",
+          type: "regular",
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+        },
+      },
+      u,
+    );
   }
   sendVoice(chatId: number, u: UserSpec = {}): number {
     return this.userMessage(chatId, { voice: { file_id: "v", file_unique_id: "v", duration: 3 } }, u);
   }
   sendPhoto(chatId: number, u: UserSpec = {}, fileId = "p"): number {
-    return this.userMessage(chatId, { photo: [{ file_id: `${fileId}-small`, file_unique_id: `${fileId}s`, width: 90, height: 90 }, { file_id: fileId, file_unique_id: fileId, width: 1280, height: 960 }] }, u);
+    return this.userMessage(
+      chatId,
+      {
+        photo: [
+          { file_id: `${fileId}-small`, file_unique_id: `${fileId}s`, width: 90, height: 90 },
+          { file_id: fileId, file_unique_id: fileId, width: 1280, height: 960 },
+        ],
+      },
+      u,
+    );
   }
   sendDocument(chatId: number, mime: string, u: UserSpec = {}): number {
-    return this.userMessage(chatId, { document: { file_id: "doc", file_unique_id: "doc", mime_type: mime, file_name: "IMG_0001.jpg" } }, u);
+    return this.userMessage(
+      chatId,
+      { document: { file_id: "doc", file_unique_id: "doc", mime_type: mime, file_name: "IMG_0001.jpg" } },
+      u,
+    );
   }
 
   /** A button press on a bot message; returns the callback query id. In a group, pass the user. */
@@ -223,14 +303,23 @@ export class BotApiEmulator {
     const id = String(this.callbackCounter++);
     this.callbackChats.set(id, chatId);
     const msg = this.chat(chatId).messages.get(messageId);
-    const chat = chatId < 0 ? { id: chatId, type: "supergroup", title: "Staff" } : { id: chatId, type: "private", first_name: "Test" };
+    const chat =
+      chatId < 0
+        ? { id: chatId, type: "supergroup", title: "Staff" }
+        : { id: chatId, type: "private", first_name: "Test" };
     this.push({
       callback_query: {
         id,
         from: this.user(u.id ?? chatId, { ...u, firstName: u.firstName ?? (chatId < 0 ? `Staff${u.id}` : undefined) }),
         chat_instance: `ci${chatId}`,
         data,
-        message: { message_id: messageId, date: Math.floor((msg?.date ?? this.now()) / 1000), chat, from: this.botUser, text: msg?.text ?? "" },
+        message: {
+          message_id: messageId,
+          date: Math.floor((msg?.date ?? this.now()) / 1000),
+          chat,
+          from: this.botUser,
+          text: msg?.text ?? "",
+        },
       },
     });
     return id;
@@ -247,7 +336,15 @@ export class BotApiEmulator {
     const old = this.members.get(chatId)?.get(userId) ?? "left";
     this.setMember(chatId, userId, status);
     const user = { id: userId, is_bot: false, first_name: `Staff${userId}` };
-    this.push({ chat_member: { chat: { id: chatId, type: "supergroup", title: "Staff" }, from: user, date: Math.floor(this.now() / 1000), old_chat_member: { status: old, user }, new_chat_member: { status, user } } });
+    this.push({
+      chat_member: {
+        chat: { id: chatId, type: "supergroup", title: "Staff" },
+        from: user,
+        date: Math.floor(this.now() / 1000),
+        old_chat_member: { status: old, user },
+        new_chat_member: { status, user },
+      },
+    });
   }
 
   /** The bot's own status in a group changes (my_chat_member). */
@@ -255,8 +352,21 @@ export class BotApiEmulator {
     const old = this.members.get(chatId)?.get(this.botUser.id) ?? "member";
     this.setMember(chatId, this.botUser.id, status);
     const from = { id: 1, is_bot: false, first_name: "Owner" };
-    const bot = { id: this.botUser.id, is_bot: true, first_name: this.botUser.first_name, username: this.botUser.username };
-    this.push({ my_chat_member: { chat: { id: chatId, type: "supergroup", title: "Staff" }, from, date: Math.floor(this.now() / 1000), old_chat_member: { status: old, user: bot }, new_chat_member: { status, user: bot } } });
+    const bot = {
+      id: this.botUser.id,
+      is_bot: true,
+      first_name: this.botUser.first_name,
+      username: this.botUser.username,
+    };
+    this.push({
+      my_chat_member: {
+        chat: { id: chatId, type: "supergroup", title: "Staff" },
+        from,
+        date: Math.floor(this.now() / 1000),
+        old_chat_member: { status: old, user: bot },
+        new_chat_member: { status, user: bot },
+      },
+    });
   }
 
   /** A staff member writes in a group, optionally as a reply to one of the bot's messages. */
@@ -269,7 +379,15 @@ export class BotApiEmulator {
         text,
         ...(cmd ? { entities: [{ type: "bot_command", offset: 0, length: cmd[0].length }] } : {}),
         ...(replyTo !== undefined
-          ? { reply_to_message: { message_id: replyTo, date: Math.floor((target?.date ?? this.now()) / 1000), chat: { id: chatId, type: "supergroup", title: "Staff" }, from: target?.fromBot ? this.botUser : this.user(userId), text: target?.text ?? "" } }
+          ? {
+              reply_to_message: {
+                message_id: replyTo,
+                date: Math.floor((target?.date ?? this.now()) / 1000),
+                chat: { id: chatId, type: "supergroup", title: "Staff" },
+                from: target?.fromBot ? this.botUser : this.user(userId),
+                text: target?.text ?? "",
+              },
+            }
           : {}),
       },
       { id: userId, firstName: `Staff${userId}` },
@@ -290,7 +408,9 @@ export class BotApiEmulator {
   // ----- what the bot did -----
 
   callsOf(method: string, chatId?: number): EmuCall[] {
-    return this.calls.filter((c) => c.method === method && (chatId === undefined || Number(c.payload.chat_id) === chatId));
+    return this.calls.filter(
+      (c) => c.method === method && (chatId === undefined || Number(c.payload.chat_id) === chatId),
+    );
   }
 
   /** Messages the bot sent to a chat (text, venue, location), in order, with their ids. */
@@ -304,7 +424,12 @@ export class BotApiEmulator {
 
   /** Every message of a chat in order, both sides, deleted or not. */
   history(chatId: number): Array<{ id: number; fromBot: boolean; deleted: boolean; text?: string }> {
-    return [...this.chat(chatId).messages.values()].map((m) => ({ id: m.id, fromBot: m.fromBot, deleted: m.deleted, text: m.text }));
+    return [...this.chat(chatId).messages.values()].map((m) => ({
+      id: m.id,
+      fromBot: m.fromBot,
+      deleted: m.deleted,
+      text: m.text,
+    }));
   }
 
   /** Ids of messages still in the chat (not deleted). */
@@ -355,7 +480,11 @@ export class BotApiEmulator {
 
   /** Waits until the bot has sent `count` more messages to the chat than `after`. */
   async waitForSent(chatId: number, after: number, count = 1, timeoutMs = 5000) {
-    await this.waitFor(() => this.sent(chatId).length >= after + count, timeoutMs, `${count} message(s) to chat ${chatId}`);
+    await this.waitFor(
+      () => this.sent(chatId).length >= after + count,
+      timeoutMs,
+      `${count} message(s) to chat ${chatId}`,
+    );
     return this.sent(chatId).slice(after);
   }
 
@@ -390,7 +519,8 @@ export class BotApiEmulator {
       at = next;
     }
     for (const [k, v] of Object.entries(out)) {
-      const ref = typeof v === "string" && v.startsWith("attach://") ? files.get(v.slice("attach://".length)) : undefined;
+      const ref =
+        typeof v === "string" && v.startsWith("attach://") ? files.get(v.slice("attach://".length)) : undefined;
       if (ref) {
         const id = `upload-${this.uploads.size + 1}`;
         this.uploads.set(id, ref);
@@ -421,8 +551,15 @@ export class BotApiEmulator {
     const call: EmuCall = { method, payload, at: Date.now() };
     if (method !== "getUpdates" && this.record) this.calls.push(call);
 
-    if ((this.latencyMs || this.latencyJitterMs) && method !== "getUpdates") await sleep(this.latencyMs + Math.random() * this.latencyJitterMs);
-    const ov = this.overrides.find((o) => o.method === method && o.times > 0 && (o.until === undefined || Date.now() < o.until) && (!o.when || o.when(payload)));
+    if ((this.latencyMs || this.latencyJitterMs) && method !== "getUpdates")
+      await sleep(this.latencyMs + Math.random() * this.latencyJitterMs);
+    const ov = this.overrides.find(
+      (o) =>
+        o.method === method &&
+        o.times > 0 &&
+        (o.until === undefined || Date.now() < o.until) &&
+        (!o.when || o.when(payload)),
+    );
     if (ov) {
       ov.times--;
       if (ov.delayMs) await sleep(ov.delayMs);
@@ -432,7 +569,10 @@ export class BotApiEmulator {
       }
       if (ov.fault) {
         const { error_code, description, retry_after, migrate_to_chat_id } = ov.fault;
-        const parameters = retry_after !== undefined || migrate_to_chat_id !== undefined ? { retry_after, migrate_to_chat_id } : undefined;
+        const parameters =
+          retry_after !== undefined || migrate_to_chat_id !== undefined
+            ? { retry_after, migrate_to_chat_id }
+            : undefined;
         reply(error_code, { ok: false, error_code, description, parameters });
         this.notify();
         return;
@@ -445,7 +585,12 @@ export class BotApiEmulator {
       if (recent.length >= this.groupLimitPerMinute) {
         this.throttled++;
         const retry_after = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
-        reply(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retry_after}`, parameters: { retry_after } });
+        reply(429, {
+          ok: false,
+          error_code: 429,
+          description: `Too Many Requests: retry after ${retry_after}`,
+          parameters: { retry_after },
+        });
         this.notify();
         return;
       }
@@ -453,7 +598,12 @@ export class BotApiEmulator {
       this.groupSends.set(chatId, recent);
     }
     if (method === "getUpdates" && this.webhookUrl) {
-      reply(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+      reply(409, {
+        ok: false,
+        error_code: 409,
+        description:
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      });
       return;
     }
     try {
@@ -462,7 +612,11 @@ export class BotApiEmulator {
       if (method !== "getUpdates") this.onCall?.(call);
     } catch (err) {
       const e = err as Fault;
-      reply(e.error_code ?? 500, { ok: false, error_code: e.error_code ?? 500, description: e.description ?? String(err) });
+      reply(e.error_code ?? 500, {
+        ok: false,
+        error_code: e.error_code ?? 500,
+        description: e.description ?? String(err),
+      });
     }
     this.notify();
   }
@@ -506,14 +660,30 @@ export class BotApiEmulator {
   private handle(method: string, p: Record<string, any>, call: EmuCall): unknown {
     const chatId = Number(p.chat_id);
     const botMessage = (extra: Record<string, unknown>) => {
-      const id = this.addMessage(chatId, true, typeof extra.text === "string" ? extra.text : typeof p.caption === "string" ? p.caption : undefined);
+      const id = this.addMessage(
+        chatId,
+        true,
+        typeof extra.text === "string" ? extra.text : typeof p.caption === "string" ? p.caption : undefined,
+      );
       Object.assign(this.chat(chatId).messages.get(id)!, { markup: p.reply_markup, method, payload: p });
       call.payload.__id = id;
       let list = this.sentByChat.get(chatId);
       if (!list) this.sentByChat.set(chatId, (list = []));
       // A photo's caption is its text, as a person reads it.
-      list.push({ method, id, text: typeof p.text === "string" ? p.text : typeof p.caption === "string" ? p.caption : undefined, payload: call.payload });
-      return { message_id: id, date: Math.floor(this.now() / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, from: this.botUser, has_protected_content: p.protect_content || undefined, ...extra };
+      list.push({
+        method,
+        id,
+        text: typeof p.text === "string" ? p.text : typeof p.caption === "string" ? p.caption : undefined,
+        payload: call.payload,
+      });
+      return {
+        message_id: id,
+        date: Math.floor(this.now() / 1000),
+        chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
+        from: this.botUser,
+        has_protected_content: p.protect_content || undefined,
+        ...extra,
+      };
     };
     switch (method) {
       case "getMe":
@@ -536,13 +706,15 @@ export class BotApiEmulator {
       case "getMyName":
       case "getMyDescription":
       case "getMyShortDescription": {
-        const field = method === "getMyName" ? "name" : method === "getMyDescription" ? "description" : "short_description";
+        const field =
+          method === "getMyName" ? "name" : method === "getMyDescription" ? "description" : "short_description";
         return { [field]: this.profile[p.language_code ?? ""]?.[field] ?? "" };
       }
       case "setMyName":
       case "setMyDescription":
       case "setMyShortDescription": {
-        const field = method === "setMyName" ? "name" : method === "setMyDescription" ? "description" : "short_description";
+        const field =
+          method === "setMyName" ? "name" : method === "setMyDescription" ? "description" : "short_description";
         (this.profile[p.language_code ?? ""] ??= {})[field] = p[field];
         return true;
       }
@@ -553,20 +725,32 @@ export class BotApiEmulator {
         return botMessage({ text });
       }
       case "sendVenue":
-        return botMessage({ venue: { location: { latitude: p.latitude, longitude: p.longitude }, title: p.title, address: p.address } });
+        return botMessage({
+          venue: { location: { latitude: p.latitude, longitude: p.longitude }, title: p.title, address: p.address },
+        });
       case "sendLocation":
         return botMessage({ location: { latitude: p.latitude, longitude: p.longitude } });
       case "sendPhoto":
-        if (typeof p.photo !== "string") throw { error_code: 400, description: "Bad Request: the emulator takes photos by file_id only" };
-        return botMessage({ photo: [{ file_id: p.photo, file_unique_id: p.photo, width: 90, height: 90 }], caption: p.caption });
+        if (typeof p.photo !== "string")
+          throw { error_code: 400, description: "Bad Request: the emulator takes photos by file_id only" };
+        return botMessage({
+          photo: [{ file_id: p.photo, file_unique_id: p.photo, width: 90, height: 90 }],
+          caption: p.caption,
+        });
       case "editMessageText": {
         const m = this.chat(chatId).messages.get(Number(p.message_id));
         if (!m || m.deleted) throw { error_code: 400, description: "Bad Request: message to edit not found" };
-        if (m.text === p.text && JSON.stringify(m.markup ?? null) === JSON.stringify(p.reply_markup ?? null)) throw { error_code: 400, description: "Bad Request: message is not modified" };
+        if (m.text === p.text && JSON.stringify(m.markup ?? null) === JSON.stringify(p.reply_markup ?? null))
+          throw { error_code: 400, description: "Bad Request: message is not modified" };
         m.text = String(p.text);
         m.markup = p.reply_markup;
         this.changed++;
-        return { message_id: m.id, date: Math.floor(m.date / 1000), chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" }, text: m.text };
+        return {
+          message_id: m.id,
+          date: Math.floor(m.date / 1000),
+          chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
+          text: m.text,
+        };
       }
       case "editMessageReplyMarkup": {
         const m = this.chat(chatId).messages.get(Number(p.message_id));
@@ -579,16 +763,40 @@ export class BotApiEmulator {
       case "getChatMember": {
         const status = this.members.get(chatId)?.get(Number(p.user_id)) ?? "left";
         const user = { id: Number(p.user_id), is_bot: false, first_name: `Staff${p.user_id}` };
-        return status === "administrator" ? { status, user, can_be_edited: false, is_anonymous: false, can_manage_chat: true, can_delete_messages: true, can_manage_video_chats: false, can_restrict_members: false, can_promote_members: false, can_change_info: false, can_invite_users: false, can_post_stories: false, can_edit_stories: false, can_delete_stories: false } : { status, user, ...(status === "creator" ? { is_anonymous: false } : {}) };
+        return status === "administrator"
+          ? {
+              status,
+              user,
+              can_be_edited: false,
+              is_anonymous: false,
+              can_manage_chat: true,
+              can_delete_messages: true,
+              can_manage_video_chats: false,
+              can_restrict_members: false,
+              can_promote_members: false,
+              can_change_info: false,
+              can_invite_users: false,
+              can_post_stories: false,
+              can_edit_stories: false,
+              can_delete_stories: false,
+            }
+          : { status, user, ...(status === "creator" ? { is_anonymous: false } : {}) };
       }
       case "getChat":
-        return { id: chatId, type: chatId < 0 ? "supergroup" : "private", title: "Staff", has_protected_content: this.protectedChats.has(chatId) || undefined };
+        return {
+          id: chatId,
+          type: chatId < 0 ? "supergroup" : "private",
+          title: "Staff",
+          has_protected_content: this.protectedChats.has(chatId) || undefined,
+        };
       case "deleteMessage":
-        if (!this.deleteOne(chatId, Number(p.message_id))) throw { error_code: 400, description: "Bad Request: message can't be deleted" };
+        if (!this.deleteOne(chatId, Number(p.message_id)))
+          throw { error_code: 400, description: "Bad Request: message can't be deleted" };
         return true;
       case "deleteMessages": {
         const ids = (p.message_ids ?? []) as number[];
-        if (!ids.length || ids.length > 100) throw { error_code: 400, description: "Bad Request: message_ids must have 1-100 items" };
+        if (!ids.length || ids.length > 100)
+          throw { error_code: 400, description: "Bad Request: message_ids must have 1-100 items" };
         // Missing or too old messages are skipped, as Telegram does.
         for (const id of ids) this.deleteOne(chatId, Number(id));
         return true;

@@ -64,7 +64,15 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
   private msg(jid: string, fields: Record<string, unknown>) {
     const id = `false_${jid}_${this.n++}`;
     this.incoming.push(id);
-    this.emit("message", { from: jid, fromMe: false, id: { _serialized: id }, body: "", type: "chat", timestamp: Math.floor(Date.now() / 1000), ...fields });
+    this.emit("message", {
+      from: jid,
+      fromMe: false,
+      id: { _serialized: id },
+      body: "",
+      type: "chat",
+      timestamp: Math.floor(Date.now() / 1000),
+      ...fields,
+    });
     return id;
   }
   text(jid: string, body: string) {
@@ -95,7 +103,10 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
         await new Promise((r) => setTimeout(r, 30));
         return this.sent.filter((s) => s.chatId === jid).slice(after);
       }
-      if (Date.now() > deadline) throw new Error(`fake WhatsApp: timed out waiting for ${count} message(s) to ${jid}; got ${mine.length - after}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `fake WhatsApp: timed out waiting for ${count} message(s) to ${jid}; got ${mine.length - after}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -21,7 +21,9 @@ if (!isLocale(lang)) {
   process.exit(1);
 }
 const pg = await startPlayground({ port, lang });
-process.stdout.write(`Qorgau playground: ${pg.url}  (texts for review: ${pg.url}review)\nOnly on this computer; nothing leaves it. Ctrl+C to stop.\n`);
+process.stdout.write(
+  `Qorgau playground: ${pg.url}  (texts for review: ${pg.url}review)\nOnly on this computer; nothing leaves it. Ctrl+C to stop.\n`,
+);
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {

@@ -38,7 +38,8 @@ const GROUPS: Record<string, string> = {
 
 function flatten(o: unknown, prefix = "", out = new Map<string, string>()): Map<string, string> {
   if (typeof o === "string") out.set(prefix, o);
-  else if (o && typeof o === "object") for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  else if (o && typeof o === "object")
+    for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   return out;
 }
 
@@ -71,17 +72,27 @@ function shownCell(s: ShownScreen, l: Locale): string {
   const tg = s.telegram
     ? `<div class="scr tgs">${s.telegram.texts.map((x) => `<div class="bubble both">${bubble(x)}</div>`).join("")}${s.telegram.buttons.length ? `<div class="btns">${s.telegram.buttons.map((b) => `<span>${esc(b)}</span>`).join("")}</div>` : ""}</div>`
     : `<div class="scr na">not on this path in ${LANG_NAMES[l]}</div>`;
-  const wa = s.whatsapp ? `<div class="scr was">${s.whatsapp.map((x) => `<div class="bubble whatsapp">${bubble(x)}</div>`).join("")}</div>` : "";
+  const wa = s.whatsapp
+    ? `<div class="scr was">${s.whatsapp.map((x) => `<div class="bubble whatsapp">${bubble(x)}</div>`).join("")}</div>`
+    : "";
   return `<td class="screen" data-lang="${l}"><div class="chl">Telegram</div>${tg}${wa ? `<div class="chl">WhatsApp</div>${wa}` : ""}</td>`;
 }
 
 function screensSection(screens: CrawledScreen[], order: Locale[], known: Set<string>): string {
   // A text that differs per channel is asked for by its shared name: link both of its keys.
-  const anchors = (k: string) => (known.has(k) ? [k] : [`${k}_telegram`, `${k}_whatsapp`, `${k}_one`].filter((x) => known.has(x)));
+  const anchors = (k: string) =>
+    known.has(k) ? [k] : [`${k}_telegram`, `${k}_whatsapp`, `${k}_one`].filter((x) => known.has(x));
   const rows = screens
     .map((sc, i) => {
-      const title = sc.path[0] === "exit" ? "✕ Quick exit: what stays in the chat" : sc.trail.length ? sc.trail.join(" → ") : "☰ Menu";
-      const keys = [...new Set(sc.keys.flatMap(anchors))].map((k) => `<a href="#${esc(k)}"><code>${esc(k)}</code></a>`).join(" ");
+      const title =
+        sc.path[0] === "exit"
+          ? "✕ Quick exit: what stays in the chat"
+          : sc.trail.length
+            ? sc.trail.join(" → ")
+            : "☰ Menu";
+      const keys = [...new Set(sc.keys.flatMap(anchors))]
+        .map((k) => `<a href="#${esc(k)}"><code>${esc(k)}</code></a>`)
+        .join(" ");
       return `<tr class="screen-row" id="screen-${i}"><th><b>${esc(title)}</b><div class="keys">${keys}</div></th>${order.map((l) => shownCell(sc.byLang[l], l)).join("")}</tr>`;
     })
     .join("\n");
@@ -107,8 +118,12 @@ export function reviewPage(screens: CrawledScreen[] = []): string {
               // Russian counts have four forms (1 знак, 2 знака, 5 знаков); Kazakh and Kyrgyz two.
               const form = /_(zero|one|two|few|many|other)$/.exec(k)?.[1];
               // Kept so every language has the same keys; i18next never picks it in this language.
-              const unused = t !== undefined && form !== undefined && !new Intl.PluralRules(l).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule);
-              if (unused) return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><em class="na">a plural form ${LANG_NAMES[l]} does not use; not shown</em></td>`;
+              const unused =
+                t !== undefined &&
+                form !== undefined &&
+                !new Intl.PluralRules(l).resolvedOptions().pluralCategories.includes(form as Intl.LDMLPluralRule);
+              if (unused)
+                return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><em class="na">a plural form ${LANG_NAMES[l]} does not use; not shown</em></td>`;
               return `<td class="cell" data-key="${esc(k)}" data-lang="${l}"><div class="bubble ${ch}">${t === undefined ? '<em class="missing">missing</em>' : bubble(t)}</div><textarea class="fix" placeholder="✎ correction" data-key="${esc(k)}" data-lang="${l}" aria-label="correction ${esc(k)} ${l}"></textarea></td>`;
             })
             .join("");

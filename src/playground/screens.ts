@@ -68,10 +68,12 @@ class RecordingChannel implements Channel {
 
 /** A translator that notes every key asked for. */
 function recording(tr: Translator, used: Set<string>): Translator {
-  const note = (f: T): T => (key, vars) => {
-    used.add(key);
-    return f(key, vars);
-  };
+  const note =
+    (f: T): T =>
+    (key, vars) => {
+      used.add(key);
+      return f(key, vars);
+    };
   return {
     ...tr,
     t: (l, key, vars) => {
@@ -99,7 +101,14 @@ async function walker(channel: ChannelName, locale: Locale, dir: string) {
     channels: { [channel]: rec },
     logger: createLogger({ level: "error", write: () => undefined }),
     now: () => new Date(),
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1_000_000 },
+    config: {
+      nearRadiusKm: 150,
+      defaultLocale: "ru",
+      coverText: {},
+      messageTrackHours: 47.5,
+      deleteRetryMaxSeconds: 300,
+      chatUpdatesPerMinute: 1_000_000,
+    },
     reports: {
       reports: createReportStore(db, db.sealer),
       staffChatFor: () => -1,
@@ -134,7 +143,9 @@ async function walker(channel: ChannelName, locale: Locale, dir: string) {
     await press("country:KZ");
   };
   /** The screen after following `path` from the menu, with the keys that made it; null where the path does not exist in this language. */
-  const visit = async (p: string[]): Promise<{ shown: ShownScreen; keys: string[]; options: Array<{ id: string; label: string }> } | null> => {
+  const visit = async (
+    p: string[],
+  ): Promise<{ shown: ShownScreen; keys: string[]; options: Array<{ id: string; label: string }> } | null> => {
     await fresh();
     for (const id of p.slice(0, -1)) if (!(await press(id))) return null;
     const before = rec.screens.length;
@@ -150,7 +161,17 @@ async function walker(channel: ChannelName, locale: Locale, dir: string) {
     const shown: ShownScreen =
       channel === "telegram"
         ? { telegram: { texts, buttons: (last.options ?? []).map((o) => o.label) }, whatsapp: null }
-        : { telegram: null, whatsapp: sent.flatMap((s) => renderWa(s.screen, { exitLine: t("whatsapp.exitLine"), reply: t("whatsapp.reply"), locationHint: t("whatsapp.locationHint"), footer: "" }).map((o) => (o.kind === "text" ? o.text.trim() : `📍 ${o.title}`))) };
+        : {
+            telegram: null,
+            whatsapp: sent.flatMap((s) =>
+              renderWa(s.screen, {
+                exitLine: t("whatsapp.exitLine"),
+                reply: t("whatsapp.reply"),
+                locationHint: t("whatsapp.locationHint"),
+                footer: "",
+              }).map((o) => (o.kind === "text" ? o.text.trim() : `📍 ${o.title}`)),
+            ),
+          };
     const state = (await store.getSession(address()))?.state;
     return { shown, keys: [...used], options: state?.options ?? [] };
   };
@@ -162,7 +183,8 @@ export async function crawlScreens(): Promise<CrawledScreen[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-screens-"));
   try {
     const walkers = new Map<string, Awaited<ReturnType<typeof walker>>>();
-    for (const ch of ["telegram", "whatsapp"] as const) for (const l of LOCALES) walkers.set(`${ch}:${l}`, await walker(ch, l, dir));
+    for (const ch of ["telegram", "whatsapp"] as const)
+      for (const l of LOCALES) walkers.set(`${ch}:${l}`, await walker(ch, l, dir));
     const ru = walkers.get("telegram:ru")!;
     const out: CrawledScreen[] = [];
     const seen = new Set<string>();

@@ -73,12 +73,19 @@ async function makeWorld(lang: Locale): Promise<World> {
     REPORTS_PER_DAY: "50",
     WA_SEND_DELAY_MS: "0",
   });
-  const logger = createLogger({ level: "warn", secrets: [config.botToken], write: (l) => process.stderr.write(`${l}\n`) });
+  const logger = createLogger({
+    level: "warn",
+    secrets: [config.botToken],
+    write: (l) => process.stderr.write(`${l}\n`),
+  });
   const app = await startApp(config, logger, {
     jobs: false,
     onStopped: () => undefined,
     onFatal: () => undefined,
-    whatsappClient: { client: wa, makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }) },
+    whatsappClient: {
+      client: wa,
+      makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }),
+    },
   });
   return { emu, wa, app, dir, waTyped: [] };
 }
@@ -92,16 +99,32 @@ async function dropWorld(w: World) {
 /** A Telegram message as the page draws it. */
 function tgMessage(m: ChatViewMessage) {
   const p = m.payload;
-  const markup = m.markup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>>; keyboard?: Array<Array<{ text: string; request_location?: boolean }>>; remove_keyboard?: boolean; force_reply?: boolean } | undefined;
+  const markup = m.markup as
+    | {
+        inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>>;
+        keyboard?: Array<Array<{ text: string; request_location?: boolean }>>;
+        remove_keyboard?: boolean;
+        force_reply?: boolean;
+      }
+    | undefined;
   return {
     id: m.id,
     fromBot: m.fromBot,
     at: m.date,
     text: m.text ?? null,
-    kind: m.method === "sendVenue" ? "venue" : m.method === "sendLocation" || p.location ? "location" : m.method === "sendPhoto" ? "photo" : "text",
+    kind:
+      m.method === "sendVenue"
+        ? "venue"
+        : m.method === "sendLocation" || p.location
+          ? "location"
+          : m.method === "sendPhoto"
+            ? "photo"
+            : "text",
     venue: m.method === "sendVenue" ? { title: p.title, address: p.address } : null,
-    inline: markup?.inline_keyboard?.map((row) => row.map((b) => ({ text: b.text, data: b.callback_data ?? "" }))) ?? null,
-    keyboard: markup?.keyboard?.map((row) => row.map((b) => ({ text: b.text, location: !!b.request_location }))) ?? null,
+    inline:
+      markup?.inline_keyboard?.map((row) => row.map((b) => ({ text: b.text, data: b.callback_data ?? "" }))) ?? null,
+    keyboard:
+      markup?.keyboard?.map((row) => row.map((b) => ({ text: b.text, location: !!b.request_location }))) ?? null,
     removeKeyboard: !!markup?.remove_keyboard,
     forceReply: !!markup?.force_reply,
     protect: !!p.protect_content,
@@ -115,9 +138,23 @@ function waMessages(w: World) {
     .map((s) => {
       const c = s.content as { kind?: string; name?: string; address?: string } | string;
       const n = Number(s.id.split("_").pop());
-      return { id: s.id, order: n, fromBot: true, text: s.text, location: typeof c === "object" && c?.kind === "location" ? { name: c.name, address: c.address } : null, deleted: s.deletedFor === "everyone" };
+      return {
+        id: s.id,
+        order: n,
+        fromBot: true,
+        text: s.text,
+        location: typeof c === "object" && c?.kind === "location" ? { name: c.name, address: c.address } : null,
+        deleted: s.deletedFor === "everyone",
+      };
     });
-  const typed = w.waTyped.map((t) => ({ id: t.id, order: Number(t.id.split("_").pop()), fromBot: false, text: t.text, location: null, deleted: false }));
+  const typed = w.waTyped.map((t) => ({
+    id: t.id,
+    order: Number(t.id.split("_").pop()),
+    fromBot: false,
+    text: t.text,
+    location: null,
+    deleted: false,
+  }));
   return [...mine, ...typed].sort((a, b) => a.order - b.order);
 }
 
@@ -132,7 +169,14 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
     (s) => void (screens = s),
     (err: Error) => process.stderr.write(`playground: the screens for review could not be walked: ${err.message}\n`),
   );
-  const places = loadSeed().places.map((p) => ({ id: p.id, country: p.country, kind: p.kind, lat: p.lat, lon: p.lon, names: { ru: placeName(p, "ru"), kk: placeName(p, "kk"), ky: placeName(p, "ky") } }));
+  const places = loadSeed().places.map((p) => ({
+    id: p.id,
+    country: p.country,
+    kind: p.kind,
+    lat: p.lat,
+    lon: p.lon,
+    names: { ru: placeName(p, "ru"), kk: placeName(p, "kk"), ky: placeName(p, "ky") },
+  }));
 
   const reset = async () => {
     resetting ??= (async () => {
@@ -151,7 +195,14 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
       telegram: Object.fromEntries(Object.entries(PEOPLE).map(([who, chat]) => [who, e.view(chat).map(tgMessage)])),
       staff: e.view(STAFF_CHAT).map(tgMessage),
       whatsapp: waMessages(w),
-      answers: e.answers.slice(-10).map((a) => ({ at: a.at, where: a.chatId === STAFF_CHAT ? "staff" : (Object.entries(PEOPLE).find(([, c]) => c === a.chatId)?.[0] ?? "?"), text: a.text })),
+      answers: e.answers
+        .slice(-10)
+        .map((a) => ({
+          at: a.at,
+          where:
+            a.chatId === STAFF_CHAT ? "staff" : (Object.entries(PEOPLE).find(([, c]) => c === a.chatId)?.[0] ?? "?"),
+          text: a.text,
+        })),
     };
   }
 
@@ -168,22 +219,34 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
       if (typeof body.who !== "string" || !Object.hasOwn(PEOPLE, body.who)) throw new BadRequest("unknown person");
       const who = body.who as Who;
       const chat = PEOPLE[who];
-      if (body.action === "text" && typeof body.text === "string" && body.text.trim()) e.sendText(chat, body.text.slice(0, 4096), { languageCode: lang });
-      else if (body.action === "press" && Number.isInteger(body.messageId) && typeof body.data === "string") e.press(chat, body.messageId, body.data, { languageCode: lang });
-      else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon)) e.sendLocation(chat, body.lat, body.lon, { languageCode: lang });
+      if (body.action === "text" && typeof body.text === "string" && body.text.trim())
+        e.sendText(chat, body.text.slice(0, 4096), { languageCode: lang });
+      else if (body.action === "press" && Number.isInteger(body.messageId) && typeof body.data === "string")
+        e.press(chat, body.messageId, body.data, { languageCode: lang });
+      else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon))
+        e.sendLocation(chat, body.lat, body.lon, { languageCode: lang });
       else throw new BadRequest("unknown telegram action");
       return { ok: true };
     }
     if (route === "/api/staff") {
-      if (body.action === "text" && typeof body.text === "string" && body.text.trim()) e.groupMessage(STAFF_CHAT, STAFF_USER, body.text.slice(0, 4096), Number.isInteger(body.replyTo) ? body.replyTo : undefined);
-      else if (body.action === "press" && Number.isInteger(body.messageId) && typeof body.data === "string") e.press(STAFF_CHAT, body.messageId, body.data, { id: STAFF_USER });
+      if (body.action === "text" && typeof body.text === "string" && body.text.trim())
+        e.groupMessage(
+          STAFF_CHAT,
+          STAFF_USER,
+          body.text.slice(0, 4096),
+          Number.isInteger(body.replyTo) ? body.replyTo : undefined,
+        );
+      else if (body.action === "press" && Number.isInteger(body.messageId) && typeof body.data === "string")
+        e.press(STAFF_CHAT, body.messageId, body.data, { id: STAFF_USER });
       else throw new BadRequest("unknown staff action");
       return { ok: true };
     }
     if (route === "/api/whatsapp") {
       let id: string;
-      if (body.action === "text" && typeof body.text === "string" && body.text.trim()) id = w.wa.text(WA_JID, body.text.slice(0, 4096));
-      else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon)) id = w.wa.location(WA_JID, body.lat, body.lon);
+      if (body.action === "text" && typeof body.text === "string" && body.text.trim())
+        id = w.wa.text(WA_JID, body.text.slice(0, 4096));
+      else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon))
+        id = w.wa.location(WA_JID, body.lat, body.lon);
       else throw new BadRequest("unknown whatsapp action");
       w.waTyped.push({ id, at: Date.now(), text: body.action === "text" ? body.text.slice(0, 4096) : "📍" });
       return { ok: true };
@@ -194,12 +257,18 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
   const server = http.createServer((req, res) => {
     void (async () => {
       const send = (status: number, type: string, body: string) => {
-        res.writeHead(status, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" });
+        res.writeHead(status, {
+          "content-type": type,
+          "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
+          "referrer-policy": "no-referrer",
+        });
         res.end(body);
       };
       const port = (server.address() as AddressInfo).port;
       // Only this machine's own names: a rebinding attack brings a foreign Host header.
-      if (req.headers.host !== `127.0.0.1:${port}` && req.headers.host !== `localhost:${port}`) return send(421, "text/plain", "misdirected request");
+      if (req.headers.host !== `127.0.0.1:${port}` && req.headers.host !== `localhost:${port}`)
+        return send(421, "text/plain", "misdirected request");
       const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
       try {
         if (req.method === "GET" && url.pathname === "/") return send(200, "text/html; charset=utf-8", page);
@@ -207,10 +276,13 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
           await Promise.race([walked, new Promise((r) => setTimeout(r, 10_000))]);
           return send(200, "text/html; charset=utf-8", reviewPage(screens));
         }
-        if (req.method === "GET" && url.pathname === "/api/state") return send(200, "application/json", JSON.stringify(state()));
-        if (req.method === "GET" && url.pathname === "/api/places") return send(200, "application/json", JSON.stringify(places));
+        if (req.method === "GET" && url.pathname === "/api/state")
+          return send(200, "application/json", JSON.stringify(state()));
+        if (req.method === "GET" && url.pathname === "/api/places")
+          return send(200, "application/json", JSON.stringify(places));
         if (req.method === "POST" && url.pathname.startsWith("/api/")) {
-          if (!(req.headers["content-type"] ?? "").startsWith("application/json")) return send(415, "text/plain", "JSON only");
+          if (!(req.headers["content-type"] ?? "").startsWith("application/json"))
+            return send(415, "text/plain", "JSON only");
           const chunks: Buffer[] = [];
           let size = 0;
           for await (const c of req) {
@@ -224,7 +296,8 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
         return send(404, "text/plain", "not found");
       } catch (err) {
         if (err instanceof NotFound) return send(404, "text/plain", "not found");
-        if (err instanceof BadRequest || err instanceof SyntaxError) return send(400, "text/plain", (err as Error).message);
+        if (err instanceof BadRequest || err instanceof SyntaxError)
+          return send(400, "text/plain", (err as Error).message);
         process.stderr.write(`playground: ${(err as Error).stack ?? err}\n`);
         return send(500, "text/plain", "error");
       }

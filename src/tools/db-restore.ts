@@ -37,7 +37,8 @@ function main(argv: string[]): number {
     try {
       decryptBackup(backup, incoming, key);
       const { integrity, counts } = checkCopy(incoming);
-      if (integrity !== "ok") throw new RestoreError(`the backup decrypted but failed its integrity check (${integrity}); try an older one`);
+      if (integrity !== "ok")
+        throw new RestoreError(`the backup decrypted but failed its integrity check (${integrity}); try an older one`);
       const keepDays = restoreKeepDays(process.env);
       const locked = lockAfterRestore(incoming, new Date());
       let aside: string | null = null;
@@ -54,11 +55,15 @@ function main(argv: string[]): number {
         for (const ext of ["-wal", "-shm"]) fs.rmSync(file + ext, { force: true });
       }
       fs.renameSync(incoming, file);
-      const list = Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(", ");
+      const list = Object.entries(counts)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(", ");
       process.stdout.write(
         `Restored ${backup} into ${file}: integrity ok; ${list}.\n` +
           `A backup cannot know which quick exits came after it, so the reports of all ${locked} reporters' chats are locked as after a quick exit: each opens again with its case word.\n` +
-          (aside ? `The previous database is kept as ${aside} for ${keepDays} days (RESTORE_KEEP_DAYS), then the bot removes it.\n` : "") +
+          (aside
+            ? `The previous database is kept as ${aside} for ${keepDays} days (RESTORE_KEEP_DAYS), then the bot removes it.\n`
+            : "") +
           "Start the bot.\n",
       );
       return 0;
@@ -67,7 +72,14 @@ function main(argv: string[]): number {
       release();
     }
   } catch (err) {
-    if (err instanceof RestoreError || err instanceof ConfigError || err instanceof BackupKeyError || err instanceof KeySourceError || err instanceof InstanceLockError || (err instanceof Error && /not a Qorgau backup|authentication failed/.test(err.message))) {
+    if (
+      err instanceof RestoreError ||
+      err instanceof ConfigError ||
+      err instanceof BackupKeyError ||
+      err instanceof KeySourceError ||
+      err instanceof InstanceLockError ||
+      (err instanceof Error && /not a Qorgau backup|authentication failed/.test(err.message))
+    ) {
       process.stderr.write(`db:restore: ${err.message}\n`);
       return 1;
     }

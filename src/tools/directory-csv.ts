@@ -24,7 +24,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, file, ...rest] = argv;
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    if ((command !== "export" && command !== "import") || !file) throw new UsageError("usage: npm run directory:export -- FILE.csv | npm run directory:import -- FILE.csv [--apply]");
+    if ((command !== "export" && command !== "import") || !file)
+      throw new UsageError(
+        "usage: npm run directory:export -- FILE.csv | npm run directory:import -- FILE.csv [--apply]",
+      );
     const apply = rest.includes("--apply");
     const dbFile = databaseFileFromUrl(process.env.DATABASE_URL);
     const db = await openDatabase(dbFile, keyFromEnv(process.env));
@@ -41,11 +44,16 @@ async function main(argv: string[]): Promise<number> {
           if (p.length) waiting.set(e.id, p[0]!.after as string[]);
         }
         fs.writeFileSync(file, toCsv(entries, waiting));
-        out(`Wrote ${entries.length} services to ${file}. Edit status, phones, hours, address or services, or add rows; then: npm run directory:import -- ${file}`);
+        out(
+          `Wrote ${entries.length} services to ${file}. Edit status, phones, hours, address or services, or add rows; then: npm run directory:import -- ${file}`,
+        );
         return 0;
       }
       if (!fs.existsSync(file)) throw new UsageError(`there is no file ${file}`);
-      if (fs.statSync(file).size > MAX_CSV_BYTES) throw new UsageError(`${file} is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; the directory is far smaller: is it the right file?`);
+      if (fs.statSync(file).size > MAX_CSV_BYTES)
+        throw new UsageError(
+          `${file} is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; the directory is far smaller: is it the right file?`,
+        );
       const decoded = decodeSpreadsheet(fs.readFileSync(file));
       if ("error" in decoded) throw new UsageError(`${file}: ${decoded.error}`);
       const plan = planImport(decoded.text, entries, seed.places, createTranslator());
@@ -65,9 +73,13 @@ async function main(argv: string[]): Promise<number> {
       const by = `file:${name}`;
       const at = new Date();
       for (const a of plan.added) await store.create(a.entry, source, by, at);
-      for (const c of plan.changes) await store.change({ entryId: c.entryId, field: c.field, after: c.after, source, by }, at);
-      const waiting = plan.changes.filter((c) => c.waits).length + plan.added.filter((a) => a.entry.phones.length).length;
-      out(`Written: ${counts}.${waiting ? ` ${waiting} change(s) wait for a supervisor's confirmation in the staff group; the bot posts them within a minute.` : ""}`);
+      for (const c of plan.changes)
+        await store.change({ entryId: c.entryId, field: c.field, after: c.after, source, by }, at);
+      const waiting =
+        plan.changes.filter((c) => c.waits).length + plan.added.filter((a) => a.entry.phones.length).length;
+      out(
+        `Written: ${counts}.${waiting ? ` ${waiting} change(s) wait for a supervisor's confirmation in the staff group; the bot posts them within a minute.` : ""}`,
+      );
       return 0;
     } finally {
       await db.close();

@@ -37,7 +37,11 @@ function main(argv: string[]): number {
   const print = argv.includes("--print");
   const outAt = argv.indexOf("--out");
   const out = outAt >= 0 ? argv[outAt + 1] : undefined;
-  if ((outAt >= 0 && !out) || (print && out) || argv.some((a, i) => a !== "--print" && a !== "--out" && (outAt < 0 || i !== outAt + 1))) {
+  if (
+    (outAt >= 0 && !out) ||
+    (print && out) ||
+    argv.some((a, i) => a !== "--print" && a !== "--out" && (outAt < 0 || i !== outAt + 1))
+  ) {
     process.stderr.write(`${USAGE}\n`);
     return 1;
   }
@@ -48,12 +52,15 @@ function main(argv: string[]): number {
     const newKey = crypto.randomBytes(32);
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const keyFile = path.resolve(out ?? path.join(path.dirname(devKeyFile(process.env)), `encryption-${stamp}.key`));
-    if (!print && fs.existsSync(keyFile)) throw new RotationError(`${keyFile} exists already; name a new file with --out`);
+    if (!print && fs.existsSync(keyFile))
+      throw new RotationError(`${keyFile} exists already; name a new file with --out`);
     const release = acquireLock(file);
     try {
       const counts = rotateKey(file, oldKey, newKey, () => {
         if (print) {
-          process.stdout.write(`The new key (shown only now; store it before you go on, then put it in ENCRYPTION_KEY):\n${newKey.toString("base64")}\n`);
+          process.stdout.write(
+            `The new key (shown only now; store it before you go on, then put it in ENCRYPTION_KEY):\n${newKey.toString("base64")}\n`,
+          );
           return null;
         }
         writeKeyFile(keyFile, newKey);
@@ -62,7 +69,9 @@ function main(argv: string[]): number {
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       process.stdout.write(
         `Re-sealed ${total} values in ${file} under the new key (check value ${keyCheck(newKey)}).\n` +
-          (print ? "" : `The new key is in ${keyFile} (readable by you only): keep a copy apart from the database and its backups.\n`) +
+          (print
+            ? ""
+            : `The new key is in ${keyFile} (readable by you only): keep a copy apart from the database and its backups.\n`) +
           "Now set ENCRYPTION_KEY to the new key and start the bot; keep the old key while backups made with it are kept.\n",
       );
       return 0;

@@ -20,7 +20,10 @@ const CHROMIUM = process.env.CHROME_PATH ?? "/usr/bin/chromium";
 /** CI installs Chromium and requires these tests (.ci/run sets it); elsewhere they wait for Chromium to be installed. */
 const REQUIRED = process.env.QORGAU_BROWSER_TESTS === "1";
 const HAVE = fs.existsSync(CHROMIUM);
-if (!HAVE && !REQUIRED) process.stderr.write(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROME_PATH)\n`);
+if (!HAVE && !REQUIRED)
+  process.stderr.write(
+    `browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROME_PATH)\n`,
+  );
 const SHOTS = path.join(projectRoot, "test-output", "playground");
 
 let pg: Playground;
@@ -29,10 +32,17 @@ let page: Page;
 
 beforeAll(async () => {
   if (!HAVE && !REQUIRED) return;
-  if (!HAVE) throw new Error(`the browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
+  if (!HAVE)
+    throw new Error(
+      `the browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`,
+    );
   fs.mkdirSync(SHOTS, { recursive: true });
   const puppeteer = (await import("puppeteer-core")).default;
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
   pg = await startPlayground({ lang: "ru" });
   page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 900 });
@@ -49,9 +59,17 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 /** Waits until the bot is done answering and the page shows it all: a person waits for the answer before the next tap. */
 async function settle() {
   for (let i = 0; i < 40; i++) {
-    const a = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s: { changed: number }) => s.changed));
+    const a = await page.evaluate(() =>
+      fetch("/api/state")
+        .then((r) => r.json())
+        .then((s: { changed: number }) => s.changed),
+    );
     await new Promise((r) => setTimeout(r, 200));
-    const b = await page.evaluate(() => fetch("/api/state").then((r) => r.json()).then((s: { changed: number }) => s.changed));
+    const b = await page.evaluate(() =>
+      fetch("/api/state")
+        .then((r) => r.json())
+        .then((s: { changed: number }) => s.changed),
+    );
     // `changed` is the page's own count of what it has drawn.
     if (a === b && (await page.evaluate("changed")) === b) return;
   }
@@ -62,19 +80,25 @@ async function click(box: string, label: string | RegExp) {
   await settle();
   const handle = await page
     .waitForFunction(
-    (sel, src, flags) => {
-      const re = new RegExp(src, flags);
-      const all = [...document.querySelectorAll<HTMLButtonElement>(`${sel} button`)].filter((b) => re.test(b.textContent ?? ""));
-      return all.at(-1) ?? null;
-    },
-    {},
-    box,
-    typeof label === "string" ? `^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$` : label.source,
-    typeof label === "string" ? "" : label.flags,
-  )
+      (sel, src, flags) => {
+        const re = new RegExp(src, flags);
+        const all = [...document.querySelectorAll<HTMLButtonElement>(`${sel} button`)].filter((b) =>
+          re.test(b.textContent ?? ""),
+        );
+        return all.at(-1) ?? null;
+      },
+      {},
+      box,
+      typeof label === "string" ? `^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$` : label.source,
+      typeof label === "string" ? "" : label.flags,
+    )
     .catch(async (err: Error) => {
       // What the page showed instead: the screenshot says more than the timeout.
-      await shot(`failed-${String(label).replace(/[^\p{L}\p{N}]+/gu, "-").slice(0, 40)}`);
+      await shot(
+        `failed-${String(label)
+          .replace(/[^\p{L}\p{N}]+/gu, "-")
+          .slice(0, 40)}`,
+      );
       throw new Error(`no button ${label} in ${box}: ${err.message}`);
     });
   await (handle as unknown as { click(): Promise<void> }).click();
@@ -158,7 +182,9 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await click("#staff-messages", "✋ Взять");
     await sees("#staff-toast", `Вы взяли ${code}`);
     await click("#staff-messages", "💬 Ответить");
-    await page.waitForFunction(() => [...document.querySelectorAll("#staff-messages .msg")].at(-1)?.textContent?.includes("↩ reply"));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("#staff-messages .msg")].at(-1)?.textContent?.includes("↩ reply"),
+    );
     const prompts = await page.$$("#staff-messages .msg .reply");
     await prompts.at(-1)!.click();
     await type("#staff-input", "Здравствуйте, это центр. Вам удобно поговорить завтра?");
@@ -193,10 +219,18 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
   it("the review page shows every locale key of every language exactly once, each with its key", async () => {
     await page.goto(`${pg.url}review`);
     const { keys } = reviewKeys();
-    const cells = await page.$$eval("td.cell", (tds) => tds.map((td) => `${(td as HTMLElement).dataset.lang} ${(td as HTMLElement).dataset.key}`));
+    const cells = await page.$$eval("td.cell", (tds) =>
+      tds.map((td) => `${(td as HTMLElement).dataset.lang} ${(td as HTMLElement).dataset.key}`),
+    );
     expect(cells.length).toBe(keys.length * LOCALES.length);
     expect(new Set(cells).size).toBe(cells.length);
-    for (const l of LOCALES) expect(cells.filter((c) => c.startsWith(`${l} `)).map((c) => c.slice(3)).sort()).toEqual([...keys].sort());
+    for (const l of LOCALES)
+      expect(
+        cells
+          .filter((c) => c.startsWith(`${l} `))
+          .map((c) => c.slice(3))
+          .sort(),
+      ).toEqual([...keys].sort());
     expect(await page.$$eval("td.cell .missing", (m) => m.length)).toBe(0);
     // The composed screens: the menu and the quick exit stand beside themselves in the three languages, Telegram and WhatsApp.
     expect(await page.$$eval("tr.screen-row", (r) => r.length)).toBeGreaterThan(20);
@@ -205,7 +239,9 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     expect(menu[0]).toContain(reviewKeys().texts.kk.get("menu.title")!);
     expect(menu[1]).toContain(reviewKeys().texts.ky.get("menu.title")!);
     expect(menu.every((m) => m.includes("Telegram") && m.includes("WhatsApp"))).toBe(true);
-    const exit = await page.$$eval("tr.screen-row:last-child td.screen", (tds) => tds.map((td) => (td as HTMLElement).innerText));
+    const exit = await page.$$eval("tr.screen-row:last-child td.screen", (tds) =>
+      tds.map((td) => (td as HTMLElement).innerText),
+    );
     expect(exit[0]).toContain(reviewKeys().texts.kk.get("exit.cover")!);
     expect(await page.$eval("tr.screen-row:last-child th", (th) => th.textContent)).toContain("exit.cover");
     // A correction by key, downloadable.

@@ -39,7 +39,11 @@ describe("the Bot API client's fetch", () => {
     server!.on("connection", (s) => sockets.add(s));
     const fetch = botApiFetch(root);
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${root}/botT/sendMessage`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: `hi ${i}` }) });
+      const res = await fetch(`${root}/botT/sendMessage`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: `hi ${i}` }),
+      });
       expect(await res.json()).toEqual({ ok: true, result: { text: `hi ${i}` } });
     }
     expect(got.map((g) => [g.url, g.type])).toEqual(Array(20).fill(["/botT/sendMessage", "application/json"]));
@@ -52,7 +56,10 @@ describe("the Bot API client's fetch", () => {
     const script = `import { Pool } from ${JSON.stringify(path.join(projectRoot, "src/channels/telegram/pool.ts"))};
       const pool = new Pool(${JSON.stringify(root)}, { maxConnections: 2 });
       console.log(await pool.post("/botT/getMe", undefined, "{}"));`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: projectRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -75,7 +82,14 @@ describe("the Bot API client's fetch", () => {
     server!.on("connection", () => opened++);
     const cap = 40;
     const fetch = botApiFetch(root, cap);
-    const burst = () => Promise.all(Array.from({ length: cap + 100 }, (_, i) => fetch(`${root}/botT/sendMessage`, { method: "POST", body: JSON.stringify({ i }) }).then((r: { json(): Promise<unknown> }) => r.json())));
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: cap + 100 }, (_, i) =>
+          fetch(`${root}/botT/sendMessage`, { method: "POST", body: JSON.stringify({ i }) }).then(
+            (r: { json(): Promise<unknown> }) => r.json(),
+          ),
+        ),
+      );
     expect((await burst()).length).toBe(cap + 100);
     expect(opened).toBe(cap);
     await burst();
@@ -86,7 +100,11 @@ describe("the Bot API client's fetch", () => {
     const { got, root } = await serve(() => JSON.stringify({ ok: true, result: true }));
     const fetch = botApiFetch(root);
     const body = Readable.from(["--b\r\n", "part one ", "part two", "\r\n--b--"]);
-    const res = await fetch(`${root}/botT/sendDocument`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=b" }, body: body as never });
+    const res = await fetch(`${root}/botT/sendDocument`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=b" },
+      body: body as never,
+    });
     expect(await res.json()).toEqual({ ok: true, result: true });
     expect(got[0]!.body).toBe("--b\r\npart one part two\r\n--b--");
   });
@@ -99,7 +117,9 @@ describe("the Bot API client's fetch", () => {
     while (!got.length) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     await expect(pending).rejects.toThrow(/aborted/);
-    await expect(fetch(`${root}/botT/getMe`, { method: "POST", body: "{}", signal: controller.signal })).rejects.toThrow(/aborted/);
+    await expect(
+      fetch(`${root}/botT/getMe`, { method: "POST", body: "{}", signal: controller.signal }),
+    ).rejects.toThrow(/aborted/);
   });
 
   it("rejects when the connection drops before an answer", async () => {
@@ -118,9 +138,14 @@ describe("the Bot API client's call (grammY's JSON calls, straight onto the kept
   };
 
   it("sends grammY's body (null options left out) under the API root's path, and returns the result", async () => {
-    const { got, root } = await serve(() => JSON.stringify({ ok: true, result: { message_id: 7, chat: { id: 42, type: "private" }, date: 1, text: "x" } }));
+    const { got, root } = await serve(() =>
+      JSON.stringify({ ok: true, result: { message_id: 7, chat: { id: 42, type: "private" }, date: 1, text: "x" } }),
+    );
     const api = client(`${root}/tg`);
-    const sent = await api.sendMessage(42, "null and void: Сәлем", { reply_markup: null as never, protect_content: false });
+    const sent = await api.sendMessage(42, "null and void: Сәлем", {
+      reply_markup: null as never,
+      protect_content: false,
+    });
     expect(sent.message_id).toBe(7);
     const body = await api.sendMessage(42, "Саламатсызбы", { protect_content: true }).then(() => got[1]!);
     expect(got[0]!.url).toBe("/tg/botT0KEN/sendMessage");
@@ -130,8 +155,17 @@ describe("the Bot API client's call (grammY's JSON calls, straight onto the kept
   });
 
   it("a refusal from Telegram is grammY's error with its code and retry_after, not a network failure", async () => {
-    const { root } = await serve(() => JSON.stringify({ ok: false, error_code: 429, description: "Too Many Requests: retry after 7", parameters: { retry_after: 7 } }));
-    const err = await client(root).sendMessage(42, "hi").catch((e: unknown) => e);
+    const { root } = await serve(() =>
+      JSON.stringify({
+        ok: false,
+        error_code: 429,
+        description: "Too Many Requests: retry after 7",
+        parameters: { retry_after: 7 },
+      }),
+    );
+    const err = await client(root)
+      .sendMessage(42, "hi")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GrammyError);
     expect((err as GrammyError).error_code).toBe(429);
     expect((err as GrammyError).parameters.retry_after).toBe(7);
@@ -153,7 +187,9 @@ describe("the Bot API client's call (grammY's JSON calls, straight onto the kept
   });
 
   it("a file goes the multipart way, through grammY's own call", async () => {
-    const { got, root } = await serve(() => JSON.stringify({ ok: true, result: { message_id: 1, chat: { id: 42, type: "private" }, date: 1 } }));
+    const { got, root } = await serve(() =>
+      JSON.stringify({ ok: true, result: { message_id: 1, chat: { id: 42, type: "private" }, date: 1 } }),
+    );
     await client(root).sendDocument(42, new InputFile(Buffer.from("backup bytes"), "b.txt"));
     expect(got[0]!.url).toBe("/botT0KEN/sendDocument");
     expect(got[0]!.type).toMatch(/^multipart\/form-data; boundary=/);
@@ -177,7 +213,9 @@ describe("the Bot API client's call (grammY's JSON calls, straight onto the kept
 
 describe("the Bot API client behind a proxy (TELEGRAM_PROXY)", () => {
   it("every call goes through the proxy's tunnel to the API root", async () => {
-    const { got, root } = await serve(() => JSON.stringify({ ok: true, result: { id: 1, is_bot: true, first_name: "B", username: "b" } }));
+    const { got, root } = await serve(() =>
+      JSON.stringify({ ok: true, result: { id: 1, is_bot: true, first_name: "B", username: "b" } }),
+    );
     const tunnels: string[] = [];
     const proxy = http.createServer((_req, res) => res.writeHead(405).end());
     proxy.on("connect", (req, socket, head) => {
@@ -205,4 +243,3 @@ describe("the Bot API client behind a proxy (TELEGRAM_PROXY)", () => {
     }
   });
 });
-

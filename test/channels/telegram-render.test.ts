@@ -11,7 +11,13 @@ describe("telegram rendering", () => {
 
   it("puts options on the last text and the exit keyboard on every other message", () => {
     const r = renderScreen(
-      { messages: [{ kind: "place", lat: 1, lon: 2, title: "T", address: "A" }, { kind: "text", text: "list" }], options: [{ id: "a.0", label: "More" }] },
+      {
+        messages: [
+          { kind: "place", lat: 1, lon: 2, title: "T", address: "A" },
+          { kind: "text", text: "list" },
+        ],
+        options: [{ id: "a.0", label: "More" }],
+      },
       { exit: "✕ Выйти", location: "📍" },
     );
     expect(r[0]!.markup).toEqual({ keyboard: [[{ text: "✕ Выйти" }]], resize_keyboard: true, is_persistent: true });
@@ -19,7 +25,10 @@ describe("telegram rendering", () => {
   });
 
   it("lays out buttons in rows of the asked width", () => {
-    const kb = inlineKeyboard([1, 2, 3, 4, 5].map((i) => ({ id: `n.${i}`, label: String(i) })), 2);
+    const kb = inlineKeyboard(
+      [1, 2, 3, 4, 5].map((i) => ({ id: `n.${i}`, label: String(i) })),
+      2,
+    );
     expect(kb.inline_keyboard.map((r) => r.length)).toEqual([2, 2, 1]);
   });
 });

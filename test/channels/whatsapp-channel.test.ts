@@ -48,9 +48,21 @@ describe("whatsapp channel", () => {
   it("a revoke WhatsApp fails is reported for another try, not as finished (decision 9)", async () => {
     const { wa, ch } = channel();
     const chatId = sealer.sealStable("77010001133@c.us");
-    const [a, b] = await ch.channel.send(chatId, { messages: [{ kind: "text", text: "a" }, { kind: "text", text: "b" }] }, "ru");
+    const [a, b] = await ch.channel.send(
+      chatId,
+      {
+        messages: [
+          { kind: "text", text: "a" },
+          { kind: "text", text: "b" },
+        ],
+      },
+      "ru",
+    );
     wa.failDeletes = 1;
-    const res = await ch.channel.deleteMessages(chatId, [{ id: a!.id, fromBot: true, at: new Date() }, { id: b!.id, fromBot: true, at: new Date() }]);
+    const res = await ch.channel.deleteMessages(chatId, [
+      { id: a!.id, fromBot: true, at: new Date() },
+      { id: b!.id, fromBot: true, at: new Date() },
+    ]);
     expect(res).toEqual({ done: [b!.id], retry: [a!.id] });
     const again = await ch.channel.deleteMessages(chatId, [{ id: a!.id, fromBot: true, at: new Date() }]);
     expect(again).toEqual({ done: [a!.id], retry: [] });
@@ -60,8 +72,20 @@ describe("whatsapp channel", () => {
   it("writes menus as numbers with 0 for exit, and the hotline footer when there is no Telegram handle (W1, W4)", async () => {
     const { wa, ch } = channel();
     const chatId = sealer.sealStable("99655500011@c.us");
-    await ch.channel.send(chatId, { messages: [{ kind: "text", text: "Тандаңыз:" }], options: [{ id: "a.0", label: "Биринчи" }, { id: "a.1", label: "Экинчи" }] }, "ky");
-    expect(wa.sent[0]!.text).toBe("Тандаңыз:\n\n1 — Биринчи\n2 — Экинчи\n\n0 — чыгуу («токто»)\nСан же сөз менен жооп бериңиз.\n\nWhatsApp иштебесе, чалыңыз: 112, 102, 111");
+    await ch.channel.send(
+      chatId,
+      {
+        messages: [{ kind: "text", text: "Тандаңыз:" }],
+        options: [
+          { id: "a.0", label: "Биринчи" },
+          { id: "a.1", label: "Экинчи" },
+        ],
+      },
+      "ky",
+    );
+    expect(wa.sent[0]!.text).toBe(
+      "Тандаңыз:\n\n1 — Биринчи\n2 — Экинчи\n\n0 — чыгуу («токто»)\nСан же сөз менен жооп бериңиз.\n\nWhatsApp иштебесе, чалыңыз: 112, 102, 111",
+    );
   });
 
   it("a browser that will not start, a login refused or a disconnect: reconnects by itself, down and up said once per outage (decision 8)", async () => {
@@ -70,7 +94,10 @@ describe("whatsapp channel", () => {
     try {
       const events: string[] = [];
       const { wa, ch } = channel(events);
-      wa.failInits = [new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)"), new Error("net::ERR_NAME_NOT_RESOLVED")];
+      wa.failInits = [
+        new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)"),
+        new Error("net::ERR_NAME_NOT_RESOLVED"),
+      ];
       await ch.start();
       await vi.advanceTimersByTimeAsync(0);
       expect(ch.state()).toBe("reconnecting");
@@ -119,10 +146,18 @@ describe("whatsapp channel", () => {
   });
 
   it("the log carries the library's own reason, nothing more", () => {
-    expect(waFailureDetail(new Error("Browser was not found at the configured executablePath (/usr/bin/chromium)\n    at launch (x.js:1:1)"))).toBe("Error: Browser was not found at the configured executablePath (/usr/bin/chromium)");
+    expect(
+      waFailureDetail(
+        new Error(
+          "Browser was not found at the configured executablePath (/usr/bin/chromium)\n    at launch (x.js:1:1)",
+        ),
+      ),
+    ).toBe("Error: Browser was not found at the configured executablePath (/usr/bin/chromium)");
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l) });
-    log.error("whatsapp.start_failed", { detail: waFailureDetail(new Error("net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com for 77011234567")) });
+    log.error("whatsapp.start_failed", {
+      detail: waFailureDetail(new Error("net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com for 77011234567")),
+    });
     expect(lines[0]).toContain("net::ERR_NAME_NOT_RESOLVED");
     expect(lines[0]).not.toContain("77011234567");
   });

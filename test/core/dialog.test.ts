@@ -67,7 +67,9 @@ describe("quick exit is reachable from every screen (S1)", () => {
   const triggers: Array<[string, (l: Locale) => string]> = [
     ["/exit", () => "/exit"],
     ["the exit button", (l) => tr(l, "common.exitButton")],
-    ...Object.entries(EXIT_WORDS).flatMap(([lang, words]) => words.map((w) => [`"${w}" (${lang})`, () => w] as [string, (l: Locale) => string])),
+    ...Object.entries(EXIT_WORDS).flatMap(([lang, words]) =>
+      words.map((w) => [`"${w}" (${lang})`, () => w] as [string, (l: Locale) => string]),
+    ),
     ["'  СТОП  ' in capitals with spaces", () => "  СТОП  "],
     ["'cтоп' with a Latin c", () => "cтоп"],
     ["'вы\u200bход' with a zero-width space", () => "вы\u200bход"],
@@ -170,7 +172,8 @@ describe("words of danger bring the emergency block at once (S11)", () => {
           const chat = await inState(state, l);
           const [reply] = await h.text(chat, phrase);
           const text = reply?.screen.messages.map((m) => (m.kind === "text" ? m.text : "")).join("\n") ?? "";
-          if (!(text.includes("112") && text.includes("102") && text.includes("111"))) failures.push(`${state}/${l}: ${phrase}`);
+          if (!(text.includes("112") && text.includes("102") && text.includes("111")))
+            failures.push(`${state}/${l}: ${phrase}`);
         }
       }
     }
@@ -185,7 +188,9 @@ describe("words of danger bring the emergency block at once (S11)", () => {
     }
     for (const calm of ["қанша тұрады", "кровать", "ножницы", "доброе утро"]) {
       const [reply] = await h.text(chat, calm);
-      expect(reply!.screen.messages[0]!.kind === "text" && reply!.screen.messages[0]!.text, calm).not.toContain("112 —");
+      expect(reply!.screen.messages[0]!.kind === "text" && reply!.screen.messages[0]!.text, calm).not.toContain(
+        "112 —",
+      );
     }
   });
 });
@@ -199,7 +204,11 @@ describe("bad input gets a kind reply and the menu (issue 2)", () => {
     ["markup characters", (c) => h.text(c, "<b>*_[```]</b>"), "fallback.text_telegram"],
     ["an unknown command", (c) => h.text(c, "/foo"), "fallback.unknownCommand"],
     ["a stale button", (c) => h.input(c, { type: "option", token: "oldnonce.1" }), "fallback.stale_telegram"],
-    ["forged button data", (c) => h.input(c, { type: "option", token: "\u0000\u00ff💣".repeat(10) }), "fallback.stale_telegram"],
+    [
+      "forged button data",
+      (c) => h.input(c, { type: "option", token: "\u0000\u00ff💣".repeat(10) }),
+      "fallback.stale_telegram",
+    ],
     ["whitespace only", (c) => h.text(c, "   "), "fallback.text_telegram"],
   ];
   it.each(cases)("%s", async (_name, send, key) => {
@@ -213,9 +222,10 @@ describe("bad input gets a kind reply and the menu (issue 2)", () => {
 
   it("10,000 random strings never produce an error text, and always offer the menu", async () => {
     const chat = await inState("menu", "ru");
-    const alphabet = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһіabcdefghijklmnopqrstuvwxyz0123456789 .,!?*_[]()<>`~@#$%^&\\/|\"'\u200b\u202e😀🙂\n\t";
+    const alphabet =
+      "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһіabcdefghijklmnopqrstuvwxyz0123456789 .,!?*_[]()<>`~@#$%^&\\/|\"'\u200b\u202e😀🙂\n\t";
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const bad: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       const len = 1 + Math.floor(rand() * 40);
@@ -225,7 +235,11 @@ describe("bad input gets a kind reply and the menu (issue 2)", () => {
       await h.text(chat, s.startsWith("/") ? ` ${s}` : s);
       const text = h.channel.lastText();
       const labels = h.channel.lastLabels();
-      if (/error|exception|stack|undefined|\[object/i.test(text) || !labels.includes(tr("ru", "common.menuButton")) && !labels.includes(tr("ru", "menu.near"))) bad.push(s);
+      if (
+        /error|exception|stack|undefined|\[object/i.test(text) ||
+        (!labels.includes(tr("ru", "common.menuButton")) && !labels.includes(tr("ru", "menu.near")))
+      )
+        bad.push(s);
     }
     expect(bad).toEqual([]);
   }, 120_000);
@@ -283,22 +297,27 @@ describe("help near me from a location", () => {
     expect(h.channel.lastText()).toContain("позвоните на 111, там подскажут, куда обратиться");
   });
 
-  it.each(LOCALES)("no Kyrgyz answer in %s says 111 connects or refers anyone to a center (src/data/SOURCES.md)", async (l) => {
-    const chat = await inState("near", l);
-    const texts: string[] = [];
-    for (const r of h.directory.regions("KG")) {
-      await h.input(chat, { type: "location", lat: r.lat, lon: r.lon });
-      texts.push(h.channel.lastText());
-    }
-    const all = texts.join("\n");
-    // The "no phone" and "nothing near" lines of Kyrgyzstan name 102, in every language.
-    expect(all).toContain(tr(l, "near.noPhoneBy.KG", { line: "102" }));
-    for (const key of ["near.noPhoneBy.KG", "near.nothingNearBy.KG"]) expect(tr(l, key, { line: "102", km: 150 })).not.toContain("111");
-    // Blocks of Kyrgyz services (a Kazakh one shown across the border carries its flag, and its own line).
-    const kgBlocks = all.split("\n\n").filter((b) => !b.split("\n")[0]!.includes("🇰🇿"));
-    for (const line of kgBlocks.join("\n").split("\n"))
-      if (line.includes("111") && !/^(☎|В любое время|Кез келген уақытта|Каалаган убакта)/.test(line)) expect(line).not.toMatch(/свяж|направ|подскаж|байланыс|байланыш|бағытта|багытта|айтады|айтып/);
-  });
+  it.each(LOCALES)(
+    "no Kyrgyz answer in %s says 111 connects or refers anyone to a center (src/data/SOURCES.md)",
+    async (l) => {
+      const chat = await inState("near", l);
+      const texts: string[] = [];
+      for (const r of h.directory.regions("KG")) {
+        await h.input(chat, { type: "location", lat: r.lat, lon: r.lon });
+        texts.push(h.channel.lastText());
+      }
+      const all = texts.join("\n");
+      // The "no phone" and "nothing near" lines of Kyrgyzstan name 102, in every language.
+      expect(all).toContain(tr(l, "near.noPhoneBy.KG", { line: "102" }));
+      for (const key of ["near.noPhoneBy.KG", "near.nothingNearBy.KG"])
+        expect(tr(l, key, { line: "102", km: 150 })).not.toContain("111");
+      // Blocks of Kyrgyz services (a Kazakh one shown across the border carries its flag, and its own line).
+      const kgBlocks = all.split("\n\n").filter((b) => !b.split("\n")[0]!.includes("🇰🇿"));
+      for (const line of kgBlocks.join("\n").split("\n"))
+        if (line.includes("111") && !/^(☎|В любое время|Кез келген уақытта|Каалаган убакта)/.test(line))
+          expect(line).not.toMatch(/свяж|направ|подскаж|байланыс|байланыш|бағытта|багытта|айтады|айтып/);
+    },
+  );
 
   it("a location in Almaty lists no Kyrgyz service while Almaty has its own; across a border only when nothing of one's own is near, labelled with its country", async () => {
     const chat = await inState("near", "ru");
@@ -310,15 +329,31 @@ describe("help near me from a location", () => {
     const { ownCountryFirst, formatEntry } = await import("../../src/core/flows/near.ts");
     const balykchy = h.directory.entries.find((e) => e.country === "KG" && e.city_ru?.includes("Балыкчы"))!;
     const kz = h.directory.entries.find((e) => e.country === "KZ" && e.scope !== "national")!;
-    const far = [{ entry: balykchy, km: 90 }, { entry: kz, km: 240 }];
+    const far = [
+      { entry: balykchy, km: 90 },
+      { entry: kz, km: 240 },
+    ];
     expect(ownCountryFirst(far, "KZ", 150)).toEqual(far);
-    expect(ownCountryFirst([{ entry: kz, km: 40 }, { entry: balykchy, km: 20 }], "KZ", 150).map((x) => x.entry.country)).toEqual(["KZ"]);
-    const line = formatEntry(balykchy, 90, 1, h.translator.forChannel("ru", "telegram"), "ru", h.directory, "KZ").split("\n")[0]!;
+    expect(
+      ownCountryFirst(
+        [
+          { entry: kz, km: 40 },
+          { entry: balykchy, km: 20 },
+        ],
+        "KZ",
+        150,
+      ).map((x) => x.entry.country),
+    ).toEqual(["KZ"]);
+    const line = formatEntry(balykchy, 90, 1, h.translator.forChannel("ru", "telegram"), "ru", h.directory, "KZ").split(
+      "\n",
+    )[0]!;
     expect(line).toMatch(/ · 🇰🇬 Кыргызстан$/);
   });
 
   it("never shows a number the sources did not publish", async () => {
-    const unverified = h.directory.entries.flatMap((e) => JSON.stringify(e.unverified_contacts).match(/\d[\d -]{3,}\d/g) ?? []);
+    const unverified = h.directory.entries.flatMap(
+      (e) => JSON.stringify(e.unverified_contacts).match(/\d[\d -]{3,}\d/g) ?? [],
+    );
     expect(unverified.length).toBeGreaterThan(0);
     const published = new Set(h.directory.entries.flatMap((e) => e.phones.map((p) => p.as_published)));
     const chat = await inState("near", "ru");
@@ -329,7 +364,8 @@ describe("help near me from a location", () => {
     }
     const all = shown.join("\n");
     for (const u of unverified) if (!published.has(u)) expect(all).not.toContain(u);
-    for (const m of all.matchAll(/☎ ([^\n]+)/g)) for (const n of m[1]!.split(", ")) expect(published.has(n), n).toBe(true);
+    for (const m of all.matchAll(/☎ ([^\n]+)/g))
+      for (const n of m[1]!.split(", ")) expect(published.has(n), n).toBe(true);
   });
 });
 
@@ -337,12 +373,15 @@ describe("staying safe", () => {
   it.each([
     ["KZ", "102", "111"],
     ["KG", "102", "111"],
-  ] as const)("the safety plan in %s names the police line and the first trust line from the data", async (country, police, line) => {
-    const chat = nextChat();
-    await startChat(h, chat, "ru", country);
-    await h.press(chat, tr("ru", "menu.safety"));
-    await h.press(chat, tr("ru", "safety.plan"));
-    expect(h.channel.lastText()).toContain(`Запомните номера ${police} и ${line}`);
-    expect(h.channel.last().screen.protect).toBe(true);
-  });
+  ] as const)(
+    "the safety plan in %s names the police line and the first trust line from the data",
+    async (country, police, line) => {
+      const chat = nextChat();
+      await startChat(h, chat, "ru", country);
+      await h.press(chat, tr("ru", "menu.safety"));
+      await h.press(chat, tr("ru", "safety.plan"));
+      expect(h.channel.lastText()).toContain(`Запомните номера ${police} и ${line}`);
+      expect(h.channel.last().screen.protect).toBe(true);
+    },
+  );
 });

@@ -16,13 +16,27 @@ describe("directory data (D3, issue 2)", () => {
   });
 
   it("catches a broken entry: bad phone, foreign coordinates, no source", () => {
-    const bad: Entry = { ...d.byId("kg-bis-ayalzat")!, id: "bad", phones: [{ as_published: "call me" }], lat: 55.75, lon: 37.62, sources: [] };
+    const bad: Entry = {
+      ...d.byId("kg-bis-ayalzat")!,
+      id: "bad",
+      phones: [{ as_published: "call me" }],
+      lat: 55.75,
+      lon: 37.62,
+      sources: [],
+    };
     const problems = validateDirectory(createDirectory([...d.entries, bad], d.places));
-    expect(problems).toEqual(expect.arrayContaining(['bad: no source', 'bad: phone "call me" is not well-formed', "bad: coordinates outside KG"]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "bad: no source",
+        'bad: phone "call me" is not well-formed',
+        "bad: coordinates outside KG",
+      ]),
+    );
   });
 
   it("national lines come in the audited order and only with published numbers", () => {
-    const nums = (c: "KZ" | "KG", k: "emergency" | "trust") => d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published));
+    const nums = (c: "KZ" | "KG", k: "emergency" | "trust") =>
+      d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published));
     expect(nums("KZ", "emergency")).toEqual(["112", "102", "103"]);
     expect(nums("KZ", "trust")).toEqual(["111", "150"]);
     expect(nums("KG", "emergency")).toEqual(["102", "103", "112"]);

@@ -44,7 +44,8 @@ function slowNetwork() {
 const row = (key: string, target: string) => ({ dedupeKey: key, target, payload: { type: "notice" as const, key } });
 const until = (cond: () => boolean) => vi.waitFor(() => expect(cond()).toBe(true), { timeout: 15_000 });
 const options = { minIntervalMs: () => 0, now: () => new Date(), logger: createLogger({ level: "error" }) };
-const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) => createOutboxWorker({ ...options, reports, deliver, parallel });
+const worker = (deliver: (i: OutboxItem) => Promise<DeliverResult>, parallel = 16) =>
+  createOutboxWorker({ ...options, reports, deliver, parallel });
 
 describe("the outbox under a queue (R2)", () => {
   it("sends a confirmation right after its commit even while the queue is stuck on another chat", async () => {
@@ -72,7 +73,10 @@ describe("the outbox under a queue (R2)", () => {
 
   it("serves different chats side by side and one chat's rows in order", async () => {
     const net = slowNetwork();
-    await reports.enqueue([row("q2:x1", "relay:q2-x"), row("q2:x2", "relay:q2-x"), row("q2:y1", "relay:q2-y")], new Date());
+    await reports.enqueue(
+      [row("q2:x1", "relay:q2-x"), row("q2:x2", "relay:q2-x"), row("q2:y1", "relay:q2-y")],
+      new Date(),
+    );
     const w = worker(net.deliver);
     const draining = w.drain();
     // Both chats are in flight together; the second row of x waits for the first.
@@ -120,9 +124,16 @@ describe("the outbox under a queue (R2)", () => {
     await reports.enqueue([row("q5:c", "relay:q5")], new Date());
     let save!: () => void;
     const saving = new Promise<void>((r) => (save = r));
-    const store: ReportStore = { ...reports, markSent: async (...args) => saving.then(() => reports.markSent(...args)) };
+    const store: ReportStore = {
+      ...reports,
+      markSent: async (...args) => saving.then(() => reports.markSent(...args)),
+    };
     const delivered: string[] = [];
-    const w = createOutboxWorker({ ...options, reports: store, deliver: async (i) => (delivered.push(i.target), { status: "sent", messageId: 1 }) });
+    const w = createOutboxWorker({
+      ...options,
+      reports: store,
+      deliver: async (i) => (delivered.push(i.target), { status: "sent", messageId: 1 }),
+    });
     await w.send(["q5:c"]); // resolves while the mark is still held back
     expect(delivered).toEqual(["relay:q5"]);
     expect((await reports.pendingByKeys(["q5:c"])).length).toBe(1);
@@ -137,7 +148,12 @@ describe("the outbox under a queue (R2)", () => {
 
   it("stop does not wait forever for a delivery stuck on the network; the row stays for the next start", async () => {
     await reports.enqueue([row("q6:c", "relay:q6")], new Date());
-    const w = createOutboxWorker({ ...options, reports, stopWaitMs: 50, deliver: () => new Promise<DeliverResult>(() => undefined) });
+    const w = createOutboxWorker({
+      ...options,
+      reports,
+      stopWaitMs: 50,
+      deliver: () => new Promise<DeliverResult>(() => undefined),
+    });
     void w.send(["q6:c"]);
     await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
@@ -151,13 +167,23 @@ describe("the outbox under a queue (R2)", () => {
     await reports.enqueue([row("q7:a", "relay:q7"), row("q7:b", "relay:q7")], new Date());
     // The disk fails for a moment: neither "sent" nor "try again later" can be written for the first row.
     let failures = 2;
-    const failing = <A extends unknown[]>(write: (...a: A) => Promise<void>) => async (...args: A) => {
-      if (failures-- > 0) throw new Error("disk I/O error");
-      return write(...args);
+    const failing =
+      <A extends unknown[]>(write: (...a: A) => Promise<void>) =>
+      async (...args: A) => {
+        if (failures-- > 0) throw new Error("disk I/O error");
+        return write(...args);
+      };
+    const store: ReportStore = {
+      ...reports,
+      markSent: failing(reports.markSent),
+      markRetry: failing(reports.markRetry),
     };
-    const store: ReportStore = { ...reports, markSent: failing(reports.markSent), markRetry: failing(reports.markRetry) };
     const delivered: string[] = [];
-    const w = createOutboxWorker({ ...options, reports: store, deliver: async (i) => (delivered.push((i.payload as { key: string }).key), { status: "sent", messageId: 1 }) });
+    const w = createOutboxWorker({
+      ...options,
+      reports: store,
+      deliver: async (i) => (delivered.push((i.payload as { key: string }).key), { status: "sent", messageId: 1 }),
+    });
     await w.drain();
     expect(delivered).toEqual(["q7:a", "q7:b"]);
     const left = await reports.pendingByKeys(["q7:a", "q7:b"]);

@@ -42,8 +42,24 @@ beforeAll(async () => {
     channels: { telegram: channel },
     logger: createLogger({ write: () => undefined }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1000000 },
-    reports: { reports, staffChatFor: () => STAFF, deliverNow: async () => undefined, caseWordAfterHours: 12, reportsPerDay: 1000, sign: (v) => sealer.sign(`k:${v}`), kick: () => undefined, defer: async (...args) => void deferred.push(args) },
+    config: {
+      nearRadiusKm: 150,
+      defaultLocale: "ru",
+      coverText: {},
+      messageTrackHours: 47.5,
+      deleteRetryMaxSeconds: 300,
+      chatUpdatesPerMinute: 1000000,
+    },
+    reports: {
+      reports,
+      staffChatFor: () => STAFF,
+      deliverNow: async () => undefined,
+      caseWordAfterHours: 12,
+      reportsPerDay: 1000,
+      sign: (v) => sealer.sign(`k:${v}`),
+      kick: () => undefined,
+      defer: async (...args) => void deferred.push(args),
+    },
   });
 });
 afterAll(async () => {
@@ -51,13 +67,28 @@ afterAll(async () => {
 });
 
 async function send(chat: number, input: Input | string, hint = "ru") {
-  const i: Input = typeof input === "string" ? (input.startsWith("/") ? { type: "command", command: input.slice(1), args: "" } : { type: "text", text: input }) : input;
-  await dialog.handle({ address: makeAddress("telegram", chat), input: i, messageId: String(seq++), languageHint: hint });
+  const i: Input =
+    typeof input === "string"
+      ? input.startsWith("/")
+        ? { type: "command", command: input.slice(1), args: "" }
+        : { type: "text", text: input }
+      : input;
+  await dialog.handle({
+    address: makeAddress("telegram", chat),
+    input: i,
+    messageId: String(seq++),
+    languageHint: hint,
+  });
   return channel.lastText();
 }
 async function press(chat: number, labelOrId: string) {
-  const s = await db.prisma.session.findUnique({ where: { address: db.sealer.chatKey(makeAddress("telegram", chat)) } });
-  const state = JSON.parse(db.sealer.open(s!.state)) as { nonce: string; options: Array<{ id: string; label: string }> };
+  const s = await db.prisma.session.findUnique({
+    where: { address: db.sealer.chatKey(makeAddress("telegram", chat)) },
+  });
+  const state = JSON.parse(db.sealer.open(s!.state)) as {
+    nonce: string;
+    options: Array<{ id: string; label: string }>;
+  };
   const i = state.options.findIndex((o) => o.label === labelOrId || o.id === labelOrId);
   if (i < 0) throw new Error(`no option ${labelOrId} in ${state.options.map((o) => o.id).join(",")}`);
   return send(chat, { type: "option", token: `${state.nonce}.${i}` });
@@ -75,7 +106,6 @@ async function toTextStep(chat: number, l: Locale) {
   await press(chat, "r:danger:no");
   await press(chat, "r:where:skip");
 }
-
 
 /** From the text step to a sent report: text, no photos, no danger questions, the contact and case word given. */
 async function finishReport(chat: number, text: string, contact: string, caseWord?: string) {
@@ -117,7 +147,11 @@ describe("report flow (issue 3)", () => {
     const ok = await send(chat, "Он бьёт меня, когда пьёт.");
     // Words of danger in the account make the report urgent and bring the numbers, without losing the text.
     expect(ok).toContain("112");
-    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ step: "photos", urgent: true, text: "Он бьёт меня, когда пьёт." });
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({
+      step: "photos",
+      urgent: true,
+      text: "Он бьёт меня, когда пьёт.",
+    });
   });
 
   it("a draft survives and can be resumed; quick exit removes it (R7, S5)", async () => {
@@ -126,7 +160,9 @@ describe("report flow (issue 3)", () => {
     await send(chat, "/menu");
     const again = await press(chat, "report");
     expect(again).toBe(tr.t("kk", "report.resumeAsk"));
-    expect(await press(chat, "r:resume")).toContain(tr.t("kk", "report.askText", { max: MAX_REPORT_TEXT }).slice(0, 20));
+    expect(await press(chat, "r:resume")).toContain(
+      tr.t("kk", "report.askText", { max: MAX_REPORT_TEXT }).slice(0, 20),
+    );
     await send(chat, "/exit");
     expect(await reports.getDraft(makeAddress("telegram", chat))).toBeNull();
     const audit = await db.prisma.auditLog.findMany({ where: { action: "quick_exit" } });
@@ -147,7 +183,15 @@ describe("report flow (issue 3)", () => {
     await press(chat, "r:send");
     const mine = await reports.ofAddress(makeAddress("telegram", chat));
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ about: "self", highRisk: true, contact: "evening", hasCaseWord: true, locale: "ky", staffChatId: STAFF, text: "Күйөөм мени коркутат." });
+    expect(mine[0]).toMatchObject({
+      about: "self",
+      highRisk: true,
+      contact: "evening",
+      hasCaseWord: true,
+      locale: "ky",
+      staffChatId: STAFF,
+      text: "Күйөөм мени коркутат.",
+    });
     const rows = await db.prisma.outbox.findMany({ where: { reportId: mine[0]!.id } });
     expect(rows.map((r) => r.kind).sort()).toEqual(["card", "confirm"]);
     const raw = await db.prisma.report.findUnique({ where: { id: mine[0]!.id } });
@@ -161,7 +205,14 @@ describe("report flow (issue 3)", () => {
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст обращения ZZ-SECRET", "any", "ключик");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
-    await reports.addMessage(r.id, "out", "Ответ сотрудницы ZZ-REPLY", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    await reports.addMessage(
+      r.id,
+      "out",
+      "Ответ сотрудницы ZZ-REPLY",
+      now.value,
+      { actor: "staff:1", action: "reply", result: "queued" },
+      () => [],
+    );
 
     now.value = new Date(now.value.getTime() + 13 * 3600_000);
     const knock = { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` } as const;
@@ -227,7 +278,9 @@ describe("report flow: faults", () => {
     expect(reply).toBe(tr.t("ru", "report.notSaved"));
     expect(reply).not.toContain(tr.t("ru", "report.received", { code: "" }).slice(0, 8));
     expect(await reports.ofAddress(makeAddress("telegram", chat))).toHaveLength(0);
-    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({ text: "Текст, который должен дойти." });
+    expect(await reports.getDraft(makeAddress("telegram", chat))).toMatchObject({
+      text: "Текст, который должен дойти.",
+    });
     await press(chat, "r:send");
     expect(await reports.ofAddress(makeAddress("telegram", chat))).toHaveLength(1);
   });
@@ -275,7 +328,14 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст.", "any", "лимонад");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
-    await reports.addMessage(r.id, "out", "Ответ", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    await reports.addMessage(
+      r.id,
+      "out",
+      "Ответ",
+      now.value,
+      { actor: "staff:1", action: "reply", result: "queued" },
+      () => [],
+    );
     await send(chat, { type: "option", token: `k:${r.id}:${sealer.sign(`k:${r.id}`)}` });
     const shown = channel.last().ids;
     expect(channel.lastText()).toContain("Ответ");
@@ -299,7 +359,14 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст.", "any", "лимонад");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
-    await reports.addMessage(r.id, "out", "Ответ через паузу", now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+    await reports.addMessage(
+      r.id,
+      "out",
+      "Ответ через паузу",
+      now.value,
+      { actor: "staff:1", action: "reply", result: "queued" },
+      () => [],
+    );
     const store = createSqliteStore(db);
     const trackedBefore = (await store.trackedMessages(address)).length;
     // The status screen meets a 30 s flood wait (longer than a handler may wait).
@@ -357,9 +424,14 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст ZZ-LOCKED", "any", "подсолнух");
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
-    await reports.addMessage(r.id, "out", "Ответ ZZ-HELD", now.value, { actor: "staff:1", action: "reply", result: "queued" }, (mid) => [
-      { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
-    ]);
+    await reports.addMessage(
+      r.id,
+      "out",
+      "Ответ ZZ-HELD",
+      now.value,
+      { actor: "staff:1", action: "reply", result: "queued" },
+      (mid) => [{ dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } }],
+    );
     await send(chat, "/exit");
     const address = makeAddress("telegram", chat);
     expect((await reports.relayInfo(r.id))!.lockedAt).not.toBeNull();
@@ -415,7 +487,9 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     now.value = new Date(now.value.getTime() + 13 * 3600_000);
     expect(await send(chat, r.code)).toBe(tr.t("ru", "report.askCaseWordUnlock"));
     const opened = await send(chat, "подсолнух");
-    expect(opened).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    expect(opened).toContain(
+      tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }),
+    );
     expect((await reports.byId(r.id))!.wordLockedUntil).toBeNull();
   });
 
@@ -426,7 +500,9 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     const at = now.value;
     // The right word is typed by the 26th chat, after the allowance is gone.
     const words = Array.from({ length: 40 }, (_, i) => (i === 25 ? "подсолнух" : `догадка${i}`));
-    const results = await Promise.all(words.map((w, i) => reports.tryCaseWord(r.id, w, at, makeAddress("telegram", 9_000_000 + i))));
+    const results = await Promise.all(
+      words.map((w, i) => reports.tryCaseWord(r.id, w, at, makeAddress("telegram", 9_000_000 + i))),
+    );
     expect(results.filter((x) => x === "wrong")).toHaveLength(10);
     expect(results.filter((x) => x === "locked")).toHaveLength(30);
     expect(results[25]).toBe("locked");
@@ -439,7 +515,14 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(await reports.tryCaseWord(r.id, "подсолнух", at, makeAddress("telegram", chat))).toBe("ok");
     const limited = (await reports.byId(r.id))!;
     expect(limited.wordLockedUntil).toBeNull();
-    const desk = createStaffDesk({ reports, directory: loadDirectory(), translator: tr, staffLocale: "ru", now: () => now.value, kick: () => undefined });
+    const desk = createStaffDesk({
+      reports,
+      directory: loadDirectory(),
+      translator: tr,
+      staffLocale: "ru",
+      now: () => now.value,
+      kick: () => undefined,
+    });
     const card = desk.card(limited).text;
     expect(card).toContain(tr.t("ru", "staff.card.othersLimited"));
     expect(card).not.toContain(tr.t("ru", "staff.card.wordLocked"));
@@ -470,25 +553,40 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     const locked = (await reports.byId(r.id))!;
     expect(locked.wordLockedUntil!.getTime()).toBeGreaterThan(now.value.getTime());
     expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
-    const desk = createStaffDesk({ reports, directory: loadDirectory(), translator: tr, staffLocale: "ru", now: () => now.value, kick: () => undefined });
+    const desk = createStaffDesk({
+      reports,
+      directory: loadDirectory(),
+      translator: tr,
+      staffLocale: "ru",
+      now: () => now.value,
+      kick: () => undefined,
+    });
     const card = desk.card(locked).text;
     expect(card).toContain(tr.t("ru", "staff.card.wordLocked"));
     for (const guess of guesses) expect(card).not.toContain(guess);
     // Her new phone (another chat) is not locked out by what was typed on the old one.
     const who = await stranger();
     await send(who, r.code);
-    expect(await send(who, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    expect(await send(who, "подсолнух")).toContain(
+      tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }),
+    );
     // A day later her own chat is checked again.
     now.value = new Date(now.value.getTime() + 25 * 3600_000);
     await send(chat, r.code);
-    expect(await send(chat, "подсолнух")).toContain(tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }));
+    expect(await send(chat, "подсолнух")).toContain(
+      tr.t("ru", "report.statusLine", { code: r.code, status: tr.t("ru", "report.status.new") }),
+    );
   });
 
   it("guesses sent from her own chat at the same moment are held to the same five checks, locked and audited once", async () => {
     const chat = 2290 + seq++;
     await toTextStep(chat, "ru");
     const r = await finishReport(chat, "Текст ZZ-BURST", "any", "подсолнух");
-    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => reports.tryCaseWord(r.id, `догадка${i}`, now.value, makeAddress("telegram", chat))));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        reports.tryCaseWord(r.id, `догадка${i}`, now.value, makeAddress("telegram", chat)),
+      ),
+    );
     expect(burst.every((x) => x === "wrong" || x === "locked")).toBe(true);
     const row = (await db.prisma.report.findUnique({ where: { id: r.id } }))!;
     expect(row.wordFailures).toBe(5);
@@ -515,11 +613,20 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     await reports.take(r.id, { id: 1, name: "A" }, now.value, []);
     for (let i = 1; i <= 4; i++) {
       now.value = new Date(now.value.getTime() + 60_000);
-      await reports.addMessage(r.id, "out", `Ответ ${i}: ${"слово ".repeat(300)}конец ${i}`, now.value, { actor: "staff:1", action: "reply", result: "queued" }, () => []);
+      await reports.addMessage(
+        r.id,
+        "out",
+        `Ответ ${i}: ${"слово ".repeat(300)}конец ${i}`,
+        now.value,
+        { actor: "staff:1", action: "reply", result: "queued" },
+        () => [],
+      );
     }
     const first = await send(chat, knockOf(r.id));
     expect(first).toContain("конец 4");
-    expect(first.indexOf("конец 4")).toBeLessThan(first.indexOf("конец 3") === -1 ? Infinity : first.indexOf("конец 3"));
+    expect(first.indexOf("конец 4")).toBeLessThan(
+      first.indexOf("конец 3") === -1 ? Infinity : first.indexOf("конец 3"),
+    );
     expect(first.length).toBeLessThanOrEqual(4096);
     const shownHere = [4, 3, 2, 1].filter((i) => first.includes(`конец ${i}`));
     expect(shownHere.length).toBeLessThan(4);

@@ -32,15 +32,32 @@ afterAll(async () => {
   await db.close();
 });
 
-const desk = () => createStaffDesk({ reports, directory: loadDirectory(), translator: createTranslator(), staffLocale: "ru", now: () => new Date(), kick: () => undefined });
-const pings = async (id: string) => db.prisma.outbox.count({ where: { reportId: id, kind: "notice", dedupeKey: { startsWith: "ping:" } } });
+const desk = () =>
+  createStaffDesk({
+    reports,
+    directory: loadDirectory(),
+    translator: createTranslator(),
+    staffLocale: "ru",
+    now: () => new Date(),
+    kick: () => undefined,
+  });
+const pings = async (id: string) =>
+  db.prisma.outbox.count({ where: { reportId: id, kind: "notice", dedupeKey: { startsWith: "ping:" } } });
 
 describe("escalation under a fake clock (R8, O1)", () => {
   it("pings an urgent report after 10 minutes and a normal one after 12 hours, each once per threshold, and never after a claim", async () => {
     const t0 = new Date("2026-11-25T03:00:00Z");
     const urgent = await seedReport(reports, makeAddress("telegram", 1), STAFF, { urgent: true }, t0);
     const normal = await seedReport(reports, makeAddress("telegram", 2), STAFF, {}, t0);
-    const run = (at: number) => runEscalation({ reports, desk: desk(), now: () => new Date(t0.getTime() + at), urgentMinutes: 10, normalHours: 12, kick: () => undefined });
+    const run = (at: number) =>
+      runEscalation({
+        reports,
+        desk: desk(),
+        now: () => new Date(t0.getTime() + at),
+        urgentMinutes: 10,
+        normalHours: 12,
+        kick: () => undefined,
+      });
 
     expect(await run(9 * MIN)).toBe(0);
     expect(await run(10 * MIN)).toBe(1);
@@ -57,7 +74,9 @@ describe("escalation under a fake clock (R8, O1)", () => {
     expect(await run(12 * HOUR)).toBe(1); // only the normal one now
     expect(await pings(urgent.id)).toBe(2);
     expect(await pings(normal.id)).toBe(1);
-    const notice = await db.prisma.outbox.findFirst({ where: { reportId: normal.id, dedupeKey: { startsWith: "ping:" } } });
+    const notice = await db.prisma.outbox.findFirst({
+      where: { reportId: normal.id, dedupeKey: { startsWith: "ping:" } },
+    });
     expect(notice!.target).toBe(`staff:${STAFF}`);
   });
 
@@ -74,9 +93,21 @@ describe("escalation under a fake clock (R8, O1)", () => {
     const { createSqliteStore } = await import("../../src/db/session-store.ts");
     const store = createSqliteStore(db);
     const at = new Date("2026-11-28T04:00:00Z");
-    for (const [day, source] of [["2026-11-27T10:00:00Z", "poster1"], ["2026-11-27T11:00:00Z", "poster1"], ["2026-11-27T12:00:00Z", "tv"], ["2026-11-28T01:00:00Z", "poster1"], ["2026-11-26T23:00:00Z", "tv"]] as const)
+    for (const [day, source] of [
+      ["2026-11-27T10:00:00Z", "poster1"],
+      ["2026-11-27T11:00:00Z", "poster1"],
+      ["2026-11-27T12:00:00Z", "tv"],
+      ["2026-11-28T01:00:00Z", "poster1"],
+      ["2026-11-26T23:00:00Z", "tv"],
+    ] as const)
       await store.countSource(source, new Date(day));
-    await runDigest({ reports, chats: [-100779], now: () => at, kick: () => undefined, sources: (since, until) => store.sourceCounts(since, until) });
+    await runDigest({
+      reports,
+      chats: [-100779],
+      now: () => at,
+      kick: () => undefined,
+      sources: (since, until) => store.sourceCounts(since, until),
+    });
     const row = (await db.prisma.outbox.findFirst({ where: { dedupeKey: "digest:-100779:2026-11-28" } }))!;
     const payload = JSON.parse(sealer.open(row.payloadEnc)) as { key: string; vars: Record<string, unknown> };
     expect(payload.key).toBe("staff.notice.digestSources");
@@ -89,7 +120,13 @@ describe("retention (P7)", () => {
     const t0 = new Date("2026-01-01T00:00:00Z");
     const r = await seedReport(reports, makeAddress("telegram", 3), STAFF, { text: "Секретный текст" }, t0);
     await reports.take(r.id, { id: 1, name: "S" }, t0, []);
-    await reports.update(r.id, { status: "closed", outcome: "helped", from: ["taken"] }, t0, { actor: "staff:1", action: "close", result: "helped" }, []);
+    await reports.update(
+      r.id,
+      { status: "closed", outcome: "helped", from: ["taken"] },
+      t0,
+      { actor: "staff:1", action: "close", result: "helped" },
+      [],
+    );
     const limits = { relayDays: 30, textDays: 90, draftHours: 24, auditDays: 365 };
     await reports.purge(new Date(t0.getTime() + 29 * DAY), limits);
     expect(await reports.relayAddress(r.id)).toBe("telegram:3");
@@ -110,9 +147,15 @@ describe("the audit log is append-only (ST5)", () => {
   it("refuses updates and deletes of recent rows, allows deleting rows older than a year", async () => {
     const raw = new Database(file);
     try {
-      raw.prepare("INSERT INTO audit_log (at, actor, action, result) VALUES (?, 'system', 'test', 'ok')").run(new Date().toISOString());
-      raw.prepare("INSERT INTO audit_log (at, actor, action, result) VALUES (?, 'system', 'old', 'ok')").run(new Date(Date.now() - 366 * DAY).toISOString());
-      expect(() => raw.prepare("UPDATE audit_log SET result = 'changed' WHERE action = 'test'").run()).toThrow(/append-only/);
+      raw
+        .prepare("INSERT INTO audit_log (at, actor, action, result) VALUES (?, 'system', 'test', 'ok')")
+        .run(new Date().toISOString());
+      raw
+        .prepare("INSERT INTO audit_log (at, actor, action, result) VALUES (?, 'system', 'old', 'ok')")
+        .run(new Date(Date.now() - 366 * DAY).toISOString());
+      expect(() => raw.prepare("UPDATE audit_log SET result = 'changed' WHERE action = 'test'").run()).toThrow(
+        /append-only/,
+      );
       expect(() => raw.prepare("DELETE FROM audit_log WHERE action = 'test'").run()).toThrow(/365 days/);
       expect(raw.prepare("DELETE FROM audit_log WHERE action = 'old'").run().changes).toBe(1);
     } finally {
@@ -125,7 +168,9 @@ describe("the schema collects no identity (P1)", () => {
   it("no table has a column for a phone, username, name, address or ID number", () => {
     const raw = new Database(file, { readonly: true });
     try {
-      const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+      const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
+        name: string;
+      }>;
       const bad: string[] = [];
       for (const { name } of tables) {
         for (const c of raw.prepare(`PRAGMA table_info("${name}")`).all() as Array<{ name: string }>) {
@@ -158,8 +203,17 @@ describe("escalation tiers (R8)", () => {
     const waiting = await seedReport(reports, makeAddress("telegram", 11), STAFF, {}, t0);
     const held = await seedReport(reports, makeAddress("telegram", 12), STAFF, {}, t0);
     await reports.take(held.id, { id: 3, name: "Айгуль" }, t0, []);
-    const run = (at: number) => runEscalation({ reports, desk: desk(), now: () => new Date(t0.getTime() + at), urgentMinutes: 10, normalHours: 12, kick: () => undefined });
-    const count = (prefix: string, id: string) => db.prisma.outbox.count({ where: { reportId: id, dedupeKey: { startsWith: prefix } } });
+    const run = (at: number) =>
+      runEscalation({
+        reports,
+        desk: desk(),
+        now: () => new Date(t0.getTime() + at),
+        urgentMinutes: 10,
+        normalHours: 12,
+        kick: () => undefined,
+      });
+    const count = (prefix: string, id: string) =>
+      db.prisma.outbox.count({ where: { reportId: id, dedupeKey: { startsWith: prefix } } });
     await run(HOUR);
     expect(await count("supervisors:", waiting.id)).toBe(0);
     await run(2 * HOUR);
@@ -178,7 +232,16 @@ describe("staff reply outside the reporter's hours (S9)", () => {
     const at = new Date("2026-11-25T14:00:00Z"); // 19:00 in Almaty
     const r = await seedReport(reports, makeAddress("telegram", 21), STAFF, { contact: "morning" }, at);
     await reports.take(r.id, { id: 5, name: "S" }, at, []);
-    const d = createStaffDesk({ reports, directory: loadDirectory(), translator: createTranslator(), staffLocale: "ru", now: () => at, kick: () => undefined });
-    expect(await d.reply(r.id, { id: 5, name: "S", supervisor: false, approved: true }, STAFF, "Здравствуйте")).toBe("Автор просил связываться только 9–12 (по его времени): ответ придёт в это время.");
+    const d = createStaffDesk({
+      reports,
+      directory: loadDirectory(),
+      translator: createTranslator(),
+      staffLocale: "ru",
+      now: () => at,
+      kick: () => undefined,
+    });
+    expect(await d.reply(r.id, { id: 5, name: "S", supervisor: false, approved: true }, STAFF, "Здравствуйте")).toBe(
+      "Автор просил связываться только 9–12 (по его времени): ответ придёт в это время.",
+    );
   });
 });

@@ -22,20 +22,34 @@ afterEach(async () => {
 describe("database start-up (D1, D5)", () => {
   it("sets and reads back busy_timeout, WAL, synchronous=FULL, foreign keys and secure_delete", async () => {
     db = await openDatabase(path.join(tempDir(), "a.db"), TEST_KEY);
-    expect(await verifyPragmas(db.prisma)).toEqual({ busy_timeout: "5000", synchronous: "2", foreign_keys: "1", secure_delete: "1", journal_size_limit: "4194304", journal_mode: "wal" });
+    expect(await verifyPragmas(db.prisma)).toEqual({
+      busy_timeout: "5000",
+      synchronous: "2",
+      foreign_keys: "1",
+      secure_delete: "1",
+      journal_size_limit: "4194304",
+      journal_mode: "wal",
+    });
   });
 
   it("applies migrations once, in a way prisma migrate recognises", async () => {
     const file = path.join(tempDir(), "b.db");
     db = await openDatabase(file, TEST_KEY);
-    const all = fs.readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const all = fs
+      .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(db.applied).toEqual(all);
     await db.close();
     db = await openDatabase(file, TEST_KEY);
     expect(db.applied).toEqual([]);
     const raw = new Database(file, { readonly: true });
-    const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as Array<{ migration_name: string; finished_at: string }>;
+    const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as Array<{
+      migration_name: string;
+      finished_at: string;
+    }>;
     raw.close();
     expect(rows.map((r) => r.migration_name)).toEqual(all);
     expect(rows[0]!.finished_at).toBeTruthy();
@@ -54,7 +68,9 @@ describe("database start-up (D1, D5)", () => {
 describe("the message connection beside Prisma's (D1, D2)", () => {
   it("reads its PRAGMAs back; Prisma's connection, for staff actions and jobs, stays FULL (D1)", async () => {
     db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
-    expect(["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true }))).toEqual([1, 1, 1, "wal"]);
+    expect(
+      ["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true })),
+    ).toEqual([1, 1, 1, "wal"]);
     expect((await verifyPragmas(db.prisma)).synchronous).toBe("2");
   });
 
@@ -92,10 +108,13 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
 
   it("a report committed while another's sync is under way gets its own sync at once; reports of one turn share one", async () => {
     const syncs: Array<() => void> = [];
-    db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY, { fdatasync: (_fd, cb) => void syncs.push(() => cb(null)) });
+    db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY, {
+      fdatasync: (_fd, cb) => void syncs.push(() => cb(null)),
+    });
     const reports = createReportStore(db, createSealer(Buffer.alloc(32, 8)));
     const settled: string[] = [];
-    const submit = (name: string, chat: number) => seedReport(reports, makeAddress("telegram", chat), -100).then(() => void settled.push(name));
+    const submit = (name: string, chat: number) =>
+      seedReport(reports, makeAddress("telegram", chat), -100).then(() => void settled.push(name));
     const waitFor = (n: number) => vi.waitFor(() => expect(syncs.length).toBe(n), { timeout: 10_000 });
     const first = submit("first", 81);
     await waitFor(1);
@@ -135,7 +154,16 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     });
     await new Promise((r) => setTimeout(r, 20));
     const called = Date.now();
-    const saving = store.saveSession({ address, locale: "ru", country: "KZ", state: null, autoEraseMinutes: null, limitsShown: false, lastSeenAt: at, createdAt: at });
+    const saving = store.saveSession({
+      address,
+      locale: "ru",
+      country: "KZ",
+      state: null,
+      autoEraseMinutes: null,
+      limitsShown: false,
+      lastSeenAt: at,
+      createdAt: at,
+    });
     // The call hands the thread back at once instead of sleeping in SQLite's busy handler (which
     // would freeze every chat, and the transaction it waits for, for the whole busy timeout).
     expect(Date.now() - called).toBeLessThan(1000);
@@ -173,10 +201,17 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
       insert.run("half");
       insert.run("taken");
     };
-    const results = await Promise.allSettled([write(() => insert.run("a")), write(failing), write(() => insert.run("b"))]);
+    const results = await Promise.allSettled([
+      write(() => insert.run("a")),
+      write(failing),
+      write(() => insert.run("b")),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
-    const keys = () => (hot.prepare("SELECT key FROM processed_updates ORDER BY key").pluck().all() as string[]).join(",");
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: expect.stringMatching(/^SQLITE_CONSTRAINT/),
+    });
+    const keys = () =>
+      (hot.prepare("SELECT key FROM processed_updates ORDER BY key").pluck().all() as string[]).join(",");
     expect(keys()).toBe("a,b,taken");
 
     // The log grows by the pages one commit writes, not by a commit per chat.
@@ -194,7 +229,8 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
   it("an urgent write (quick exit) commits within the turn, after every write queued before it", async () => {
     db = await openDatabase(path.join(tempDir(), "u.db"), TEST_KEY);
     const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
-    const has = (key: string) => db!.hot.prepare("SELECT 1 FROM processed_updates WHERE key = ?").get(key) !== undefined;
+    const has = (key: string) =>
+      db!.hot.prepare("SELECT 1 FROM processed_updates WHERE key = ?").get(key) !== undefined;
     const write = createWriter(db.hot);
     let turned = false;
     setImmediate(() => (turned = true));
@@ -210,16 +246,35 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     const store = createSqliteStore(db);
     const a = makeAddress("telegram", 5);
     const at = new Date("2026-11-25T10:00:00Z");
-    const fresh = { address: a, locale: "kk" as const, country: "KZ" as const, state: null, autoEraseMinutes: null, limitsShown: false, lastSeenAt: at, createdAt: at };
+    const fresh = {
+      address: a,
+      locale: "kk" as const,
+      country: "KZ" as const,
+      state: null,
+      autoEraseMinutes: null,
+      limitsShown: false,
+      lastSeenAt: at,
+      createdAt: at,
+    };
     await store.saveSession(fresh);
     const got = (await store.getSession(a))!;
     got.locale = "ky"; // changed by a handler, not saved
     expect((await store.getSession(a))!.locale).toBe("kk");
     // Another connection (as after a restart) sees what memory says.
-    await store.saveSession({ ...fresh, locale: "ru", state: { v: 2, screen: "menu", nonce: "n1", options: [{ id: "lines", label: "☎" }] } });
+    await store.saveSession({
+      ...fresh,
+      locale: "ru",
+      state: { v: 2, screen: "menu", nonce: "n1", options: [{ id: "lines", label: "☎" }] },
+    });
     const disk = new Database(file, { readonly: true });
-    const row = disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(db.sealer.chatKey(a)) as { locale: string; state: string };
-    expect({ locale: row.locale, state: db.sealer.open(row.state) }).toEqual({ locale: "ru", state: expect.stringContaining('"nonce":"n1"') });
+    const row = disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(db.sealer.chatKey(a)) as {
+      locale: string;
+      state: string;
+    };
+    expect({ locale: row.locale, state: db.sealer.open(row.state) }).toEqual({
+      locale: "ru",
+      state: expect.stringContaining('"nonce":"n1"'),
+    });
     expect((await store.getSession(a))!.state?.nonce).toBe("n1");
     // A wipe queued in the same turn as a read is not undone by what that read remembered.
     const wiping = store.settleExitPass(a, [], []);
@@ -251,7 +306,9 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     await reports.saveDraft(b, draft, new Date());
     const sent = await seedReport(reports, a, -100);
     // Read straight from the file: no later write of the flow removed it, the submit did.
-    expect(db.hot.prepare("SELECT chat FROM report_drafts ORDER BY chat").all()).toEqual([{ chat: reportsSealer.chatKey(b) }]);
+    expect(db.hot.prepare("SELECT chat FROM report_drafts ORDER BY chat").all()).toEqual([
+      { chat: reportsSealer.chatKey(b) },
+    ]);
     await expect(seedReport(reports, b, -100, { code: sent.code })).rejects.toThrow(); // the code is taken
     expect(await reports.getDraft(b)).toMatchObject({ step: "review", text: "…" });
   });
@@ -276,13 +333,19 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     reports = createReportStore(db, sealer);
     // Writing again does not lift it: the report is locked in that chat.
     expect(await reports.touchRelays(a, at)).toEqual([]);
-    expect(await reports.relayInfo(r.id)).toEqual({ heldSince: expect.any(Date), lockedAt: expect.any(Date), lastInboundAt: expect.any(Date) });
+    expect(await reports.relayInfo(r.id)).toEqual({
+      heldSince: expect.any(Date),
+      lockedAt: expect.any(Date),
+      lastInboundAt: expect.any(Date),
+    });
     // The case word does, once.
     expect(await reports.unlockRelay(r.id, at)).toBe(true);
     expect(await reports.unlockRelay(r.id, at)).toBe(false);
     expect(await reports.relayInfo(r.id)).toEqual({ heldSince: null, lockedAt: null, lastInboundAt: expect.any(Date) });
     await reports.noteVerified(r.id, new Date(at.getTime() + 5000)); // written through Prisma, read here
     expect((await reports.relayInfo(r.id))!.lastInboundAt.getTime()).toBe(at.getTime() + 5000);
-    expect(db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL OR locked_at IS NOT NULL").get()).toEqual({ n: 0 });
+    expect(
+      db.hot.prepare("SELECT count(*) AS n FROM relays WHERE held_since IS NOT NULL OR locked_at IS NOT NULL").get(),
+    ).toEqual({ n: 0 });
   });
 });

@@ -30,7 +30,11 @@ describe("the directory store", () => {
     expect(all.length).toBe(seed.length);
     const komek = all.find((e) => e.id === "kz-shy-komek")!;
     const fromFile = seed.find((e) => e.id === "kz-shy-komek")!;
-    expect({ ...komek, status: undefined, checked_at: undefined }).toEqual({ ...fromFile, status: undefined, checked_at: undefined });
+    expect({ ...komek, status: undefined, checked_at: undefined }).toEqual({
+      ...fromFile,
+      status: undefined,
+      checked_at: undefined,
+    });
     expect(komek.sources.length).toBeGreaterThan(0);
     await db.close();
     db = await openDatabase(file, TEST_KEY);
@@ -41,9 +45,23 @@ describe("the directory store", () => {
     db = await openDatabase(path.join(tempDir(), "e.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
-    const moved = (await store.change({ entryId: "kz-shy-komek", field: "address", after: "ул. Примерная, 1", source: "called on 2026-11-30", by: "staff:1", byName: "A" }, at))!;
+    const moved = (await store.change(
+      {
+        entryId: "kz-shy-komek",
+        field: "address",
+        after: "ул. Примерная, 1",
+        source: "called on 2026-11-30",
+        by: "staff:1",
+        byName: "A",
+      },
+      at,
+    ))!;
     await store.decide(moved.id, true, "staff:2", at);
-    const audited: Entry[] = seed.map((e) => (e.id === "kz-shy-komek" ? { ...e, address: "from the new audit", hours: "9-18", latest_source_date: "2026-12-01" } : e));
+    const audited: Entry[] = seed.map((e) =>
+      e.id === "kz-shy-komek"
+        ? { ...e, address: "from the new audit", hours: "9-18", latest_source_date: "2026-12-01" }
+        : e,
+    );
     expect(await store.syncSeed(audited, at)).toEqual({ added: 0, updated: 1 });
     const komek = (await store.get("kz-shy-komek"))!;
     expect(komek.address).toBe("ул. Примерная, 1");
@@ -55,20 +73,43 @@ describe("the directory store", () => {
     db = await openDatabase(path.join(tempDir(), "f.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
-    const add = (await store.change({ entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0001", "+7 700 000 0002"], source: "s", by: "staff:1" }, at))!;
+    const add = (await store.change(
+      {
+        entryId: "kz-shy-komek",
+        field: "phones",
+        after: ["+7 700 000 0001", "+7 700 000 0002"],
+        source: "s",
+        by: "staff:1",
+      },
+      at,
+    ))!;
     expect(add.state).toBe("pending");
     expect(await store.decide(add.id, true, "staff:1", at)).toBe("self");
     expect(((await store.decide(add.id, true, "staff:2", at)) as { state: string }).state).toBe("applied");
-    expect((await store.get("kz-shy-komek"))!.phones.map((p) => p.as_published)).toEqual(["+7 700 000 0001", "+7 700 000 0002"]);
-    const drop = (await store.change({ entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0002"], source: "s", by: "staff:1" }, at))!;
+    expect((await store.get("kz-shy-komek"))!.phones.map((p) => p.as_published)).toEqual([
+      "+7 700 000 0001",
+      "+7 700 000 0002",
+    ]);
+    const drop = (await store.change(
+      { entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0002"], source: "s", by: "staff:1" },
+      at,
+    ))!;
     expect(drop.state).toBe("pending");
     expect((await store.get("kz-shy-komek"))!.phones).toHaveLength(2);
     expect(await store.decide(drop.id, true, "staff:1", at)).toBe("self");
     await store.decide(drop.id, true, "staff:2", at);
-    expect((await store.get("kz-shy-komek"))!.phones.map((p) => [p.as_published, p.checked])).toEqual([["+7 700 000 0002", "2026-11-30"]]);
+    expect((await store.get("kz-shy-komek"))!.phones.map((p) => [p.as_published, p.checked])).toEqual([
+      ["+7 700 000 0002", "2026-11-30"],
+    ]);
     // A later change replaces a pending one: confirming the old one changes nothing.
-    const a = (await store.change({ entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0003"], source: "s", by: "staff:1" }, at))!;
-    await store.change({ entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0004"], source: "s", by: "staff:1" }, at);
+    const a = (await store.change(
+      { entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0003"], source: "s", by: "staff:1" },
+      at,
+    ))!;
+    await store.change(
+      { entryId: "kz-shy-center3", field: "phones", after: ["+7 700 000 0004"], source: "s", by: "staff:1" },
+      at,
+    );
     expect(await store.decide(a.id, true, "staff:2", at)).toBe("gone");
     expect((await store.get("kz-shy-center3"))!.phones).toEqual([]);
   });
@@ -77,8 +118,14 @@ describe("the directory store", () => {
     db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
-    const change = (field: "status" | "hours" | "address" | "services", after: unknown) => store.change({ entryId: "kz-shy-komek", field, after, source: "s", by: "staff:1" }, at);
-    for (const [field, after] of [["status", "closed"], ["status", "moved"], ["hours", "пн–пт 9–18"], ["address", "ул. Другая, 2"]] as const) {
+    const change = (field: "status" | "hours" | "address" | "services", after: unknown) =>
+      store.change({ entryId: "kz-shy-komek", field, after, source: "s", by: "staff:1" }, at);
+    for (const [field, after] of [
+      ["status", "closed"],
+      ["status", "moved"],
+      ["hours", "пн–пт 9–18"],
+      ["address", "ул. Другая, 2"],
+    ] as const) {
       expect((await change(field, after))!.state).toBe("pending");
     }
     const komek = (await store.get("kz-shy-komek"))!;
@@ -97,8 +144,14 @@ describe("the directory store", () => {
     db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY);
     const store = createDirectoryStore(db.prisma);
     await store.syncSeed(seed, at);
-    const c = (await store.change({ entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0001"], source: "s", by: "staff:1" }, at))!;
-    const results = await Promise.all([store.decide(c.id, true, "staff:2", at), store.decide(c.id, false, "staff:3", at)]);
+    const c = (await store.change(
+      { entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0001"], source: "s", by: "staff:1" },
+      at,
+    ))!;
+    const results = await Promise.all([
+      store.decide(c.id, true, "staff:2", at),
+      store.decide(c.id, false, "staff:3", at),
+    ]);
     expect(results.filter((r) => r === "gone")).toHaveLength(1);
     const decided = results.find((r) => r !== "gone") as { state: string; decidedBy: string };
     expect((await store.changeById(c.id))!.state).toBe(decided.state);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { backupDatabase, decryptBackup } from "../../src/db/backup.ts";
 import { makeAddress } from "../../src/core/types.ts";
-import { pressLabel, startHarness, tempDir, type Harness , approvedStaff } from "../support/harness.ts";
+import { pressLabel, startHarness, tempDir, type Harness, approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
 import { TEST_KEY } from "../support/keys.ts";
 
@@ -69,14 +69,22 @@ function scan(files: string[]): string[] {
 
 describe("nothing at rest links a person to a report (P1, issue 14)", () => {
   it("after a report, a staff reply she read, a shared location and a quick exit: no id, name, phone, text or place in the database, its log or a backup", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     emu.people.set(CHAT, { firstName: NAME, username: USERNAME });
     await approvedStaff(h, STAFF, ALICE);
 
     const { code } = await fileReport(h, CHAT, { text: `${TEXT}. Мой номер +${PHONE}` });
-    const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)), 5000, "card");
-    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
+    const card = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)),
+      5000,
+      "card",
+    );
+    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!
+      .callback_data;
     emu.press(STAFF, card.id, take, { id: ALICE });
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("взял"), 5000, "taken");
     let n = emu.sent(CHAT).length;
@@ -96,9 +104,19 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
     await emu.waitForSent(CHAT, n, 2);
     n = emu.sent(CHAT).length;
     emu.sendLocation(CHAT, LAT, LON);
-    await emu.waitFor(() => emu.sent(CHAT).slice(n).some((m) => /Шымкент/.test(m.text ?? "")), 5000, "results");
+    await emu.waitFor(
+      () =>
+        emu
+          .sent(CHAT)
+          .slice(n)
+          .some((m) => /Шымкент/.test(m.text ?? "")),
+      5000,
+      "results",
+    );
     const stateNow = async () => {
-      const session = await h!.app.db.prisma.session.findUnique({ where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", CHAT)) } });
+      const session = await h!.app.db.prisma.session.findUnique({
+        where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", CHAT)) },
+      });
       return h!.app.db.sealer.open(session!.state);
     };
     await vi.waitFor(async () => expect(await stateNow()).toContain("near:results"));
@@ -113,12 +131,24 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
     emu.sendText(CHAT, "/exit");
     await emu.waitFor(() => emu.visible(CHAT).length === 1, 8000, "only the cover left");
     // The log is checkpointed and truncated after a wipe.
-    await emu.waitFor(() => !fs.existsSync(`${h!.dbFile}-wal`) || fs.statSync(`${h!.dbFile}-wal`).size === 0, 5000, "the log truncated");
+    await emu.waitFor(
+      () => !fs.existsSync(`${h!.dbFile}-wal`) || fs.statSync(`${h!.dbFile}-wal`).size === 0,
+      5000,
+      "the log truncated",
+    );
 
     const backup = backupDatabase(h.dbFile, path.join(h.dir, "backups"), new Date(), 7, TEST_KEY).file;
     const opened = path.join(tempDir(), "opened.db");
     decryptBackup(backup, opened, TEST_KEY);
-    const everything = [...live, backup, opened, ...fs.readdirSync(h.dir).map((f) => path.join(h!.dir, f)).filter((f) => fs.statSync(f).isFile())];
+    const everything = [
+      ...live,
+      backup,
+      opened,
+      ...fs
+        .readdirSync(h.dir)
+        .map((f) => path.join(h!.dir, f))
+        .filter((f) => fs.statSync(f).isFile()),
+    ];
     expect(scan(everything)).toEqual([]);
     // The report is still there for staff, and still reachable: sealed, not gone.
     expect((await h.app.reports.byCode(code))!.text).toContain(TEXT);

@@ -51,7 +51,11 @@ describe("ask them to write to me (issue 16)", () => {
     const got = await step(() => pressLabel(emu, chat, "📨 Попросить написать"), 2);
     const code = /Код вашего обращения: (\S+)/.exec(got.find((m) => m.text?.startsWith("Получено."))!.text!)![1]!;
 
-    const card = await emu.waitFor(() => emu.sent(OSH).find((m) => m.text?.includes(code)), 5000, "card in the Osh group");
+    const card = await emu.waitFor(
+      () => emu.sent(OSH).find((m) => m.text?.includes(code)),
+      5000,
+      "card in the Osh group",
+    );
     expect(card.text).toContain(`✉ ${code}: просьба написать`);
     expect(card.text).toContain("Человек не нашёл телефона службы рядом и просит написать ему через бота.");
     expect(emu.sent(MAIN).some((m) => m.text?.includes(code))).toBe(false);
@@ -59,9 +63,16 @@ describe("ask them to write to me (issue 16)", () => {
     expect(r.request).toBe("callback");
     expect(r.regionId).toBe("kg-osh-city");
 
-    emu.press(OSH, card.id, (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data, { id: STAFF });
+    emu.press(
+      OSH,
+      card.id,
+      (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data,
+      { id: STAFF },
+    );
     await emu.waitFor(() => emu.textOf(OSH, card.id)?.includes("взял") === true, 5000, "taken");
-    const [knock] = await step(() => emu.groupMessage(OSH, STAFF, "Здравствуйте, это кризисный центр Оша. Чем помочь?", card.id));
+    const [knock] = await step(() =>
+      emu.groupMessage(OSH, STAFF, "Здравствуйте, это кризисный центр Оша. Чем помочь?", card.id),
+    );
     expect(knock!.text).toBe("У вас новое сообщение. Нажмите, чтобы прочитать.");
     const [shown] = await step(() => pressLabel(emu, chat, "Прочитать"));
     expect(shown!.text).toContain("Здравствуйте, это кризисный центр Оша. Чем помочь?");
@@ -91,7 +102,11 @@ describe("ask them to write to me (issue 16)", () => {
       expect(thanks!.text).toContain("Спасибо, передали: номер проверят. Если опасно сейчас — звоните: 112, 102.");
     };
     await signal(4601, "Айгерим");
-    const first = await emu.waitFor(() => emu.sent(DIRECTORY).find((m) => m.text?.startsWith("☎ У кого-то не сработал номер")), 5000, "notice");
+    const first = await emu.waitFor(
+      () => emu.sent(DIRECTORY).find((m) => m.text?.startsWith("☎ У кого-то не сработал номер")),
+      5000,
+      "notice",
+    );
     expect(first.text).toMatch(/\(150\)\. Сигналов за 30 дней: 1\. Проверьте его\.$/);
     expect(await h.app.db.prisma.directorySignal.count()).toBe(1);
     // A second person in the same hour: counted, and the group is not told twice within the hour.
@@ -102,9 +117,19 @@ describe("ask them to write to me (issue 16)", () => {
     expect(emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("☎ У кого-то не сработал номер"))).toHaveLength(1);
     // The next hour's notice carries the count.
     const { entryId } = (await h.app.db.prisma.directorySignal.findFirst())!;
-    await h.app.reports.noteSignal(entryId, new Date(), (n) => [{ dedupeKey: `signal:${entryId}:next-hour`, target: `staff:${DIRECTORY}`, payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name: "150", phones: "150", n } } }]);
+    await h.app.reports.noteSignal(entryId, new Date(), (n) => [
+      {
+        dedupeKey: `signal:${entryId}:next-hour`,
+        target: `staff:${DIRECTORY}`,
+        payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name: "150", phones: "150", n } },
+      },
+    ]);
     h.app.outbox.kick();
-    await emu.waitFor(() => emu.sent(DIRECTORY).some((m) => m.text?.includes("Сигналов за 30 дней: 3")), 5000, "next notice");
+    await emu.waitFor(
+      () => emu.sent(DIRECTORY).some((m) => m.text?.includes("Сигналов за 30 дней: 3")),
+      5000,
+      "next notice",
+    );
     expect(JSON.stringify(emu.sent(DIRECTORY))).not.toMatch(/4601|4602|Айгерим|Гульмира|айгерим_x/);
     expect(emu.sent(MAIN).some((m) => m.text?.includes("не сработал номер"))).toBe(false);
   });

@@ -17,14 +17,26 @@ afterEach(async () => {
 
 describe("campaign links (issue 17)", () => {
   it("a Shymkent poster's link opens in Kazakh with Shymkent's services, and only an aggregate counter learns the source", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
-    const link = startLink("qorgau_bot", { locale: "kk", country: "KZ", regionId: "kz-shymkent", source: "poster-shymkent" });
+    const link = startLink("qorgau_bot", {
+      locale: "kk",
+      country: "KZ",
+      regionId: "kz-shymkent",
+      source: "poster-shymkent",
+    });
     expect(link).toBe("https://t.me/qorgau_bot?start=kk_KZ_kz-shymkent_poster-shymkent");
     const payload = new URL(link).searchParams.get("start")!;
     for (const chat of [3301, 3302]) {
       emu.sendText(chat, `/start ${payload}`, { languageCode: "ru" });
-      const msgs = await emu.waitFor(() => (emu.sent(chat).some((m) => m.text?.includes("Шымкент")) ? emu.sent(chat) : null), 5000, "results");
+      const msgs = await emu.waitFor(
+        () => (emu.sent(chat).some((m) => m.text?.includes("Шымкент")) ? emu.sent(chat) : null),
+        5000,
+        "results",
+      );
       // The welcome first, in Kazakh, with the exit hint; then Shymkent's services; no language question.
       expect(msgs[0]!.text).toMatch(/^Сәлеметсіз бе/);
       expect(msgs.some((m) => buttonsOf(m.payload).includes("Қазақша"))).toBe(false);
@@ -35,7 +47,9 @@ describe("campaign links (issue 17)", () => {
     await emu.waitFor(() => emu.sent(3303).some((m) => m.text?.includes("Шымкент")) || undefined, 5000, "results");
     // Aggregate only: the source is in one table, which holds a day, a source and a count.
     const db = new Database(h.dbFile, { readonly: true });
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes("poster-shymkent"));
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter(
+      (t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes("poster-shymkent"),
+    );
     expect(tables).toEqual(["campaign_counts"]);
     const today = new Date().toISOString().slice(0, 10);
     expect(db.prepare("SELECT * FROM campaign_counts ORDER BY source").all()).toEqual([
@@ -57,6 +71,10 @@ describe("campaign links (issue 17)", () => {
     expect(parseStartLink("xx_RU_moscow_", d)).toBeNull();
     expect(parseStartLink("ky_KZ_kg-osh-city_tv", d)).toEqual({ locale: "ky", country: "KZ", source: "tv" }); // a region of the other country is dropped
     expect(parseStartLink("ru__kg-osh-city_Bad Source", d)).toBeNull();
-    expect(parseStartLink("ru__kg-osh-city_BadSource", d)).toEqual({ locale: "ru", country: "KG", regionId: "kg-osh-city" });
+    expect(parseStartLink("ru__kg-osh-city_BadSource", d)).toEqual({
+      locale: "ru",
+      country: "KG",
+      regionId: "kg-osh-city",
+    });
   });
 });

@@ -19,18 +19,39 @@ afterEach(async () => {
 });
 
 async function reportWithReply(chat: number) {
-  h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF), now: () => new Date(Date.now() + offsetMs) });
+  h = await startHarness({
+    env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" },
+    setup: (emu) => emu.protectedChats.add(STAFF),
+    now: () => new Date(Date.now() + offsetMs),
+  });
   const { emu } = h;
   await approvedStaff(h, STAFF, ALICE);
   const { code } = await fileReport(h, chat, { text: "Соседку бьют." });
-  const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)), 5000, "card");
-  emu.press(STAFF, card.id, (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data, { id: ALICE });
+  const card = await emu.waitFor(
+    () => emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)),
+    5000,
+    "card",
+  );
+  emu.press(
+    STAFF,
+    card.id,
+    (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data,
+    { id: ALICE },
+  );
   await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("взял") === true, 5000, "taken");
   let n = emu.sent(chat).length;
   const staffBefore = emu.sent(STAFF).length;
   emu.groupMessage(STAFF, ALICE, "Вам удобно, если придёт участковый?", card.id);
   await emu.waitForSent(chat, n, 1);
-  const note = await emu.waitFor(() => emu.sent(STAFF).slice(staffBefore).find((m) => m.text?.startsWith(`Ответ для ${code}`)), 5000, "note");
+  const note = await emu.waitFor(
+    () =>
+      emu
+        .sent(STAFF)
+        .slice(staffBefore)
+        .find((m) => m.text?.startsWith(`Ответ для ${code}`)),
+    5000,
+    "note",
+  );
   n = emu.sent(chat).length;
   pressLabel(emu, chat, "Прочитать");
   const [shown] = await emu.waitForSent(chat, n, 1);
@@ -51,14 +72,20 @@ describe("a conversation with staff (issue 14)", () => {
   it("after a shown reply, what she types goes to staff as her answer, and the screen says so, with a way not to answer", async () => {
     const chat = 5601;
     const { emu, code, card, shown } = await reportWithReply(chat);
-    expect(shown.text).toMatch(/^Обращение .*\n\nСотрудник центра · \d\d\.\d\d \d\d:\d\d:\nВам удобно, если придёт участковый\?/);
+    expect(shown.text).toMatch(
+      /^Обращение .*\n\nСотрудник центра · \d\d\.\d\d \d\d:\d\d:\nВам удобно, если придёт участковый\?/,
+    );
     expect(shown.text).toContain("Чтобы ответить, просто напишите сообщение: оно уйдёт сотруднику центра.");
     expect(buttonsOf(shown.payload)).toContain("✕ Не отвечать");
     const n = emu.sent(chat).length;
     emu.sendText(chat, "Да, лучше днём.");
     const [done] = await emu.waitForSent(chat, n, 1);
     expect(done!.text).toContain(`Передано сотрудникам (${code}).`);
-    const back = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("от автора")), 5000, "answer in group");
+    const back = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.text?.includes("от автора")),
+      5000,
+      "answer in group",
+    );
     expect(back.text).toBe(`💬 ${code}, от автора:\nДа, лучше днём.`);
     expect(back.payload.reply_parameters.message_id).toBe(card.id);
   });
@@ -100,7 +127,9 @@ describe("a conversation with staff (issue 14)", () => {
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, ALICE, "Это кому?", queue!.id);
     const [refused] = await emu.waitForSent(STAFF, n, 1);
-    expect(refused!.text).toBe("Не понял, к какому обращению это. Ответьте на карточку обращения или на сообщение под ней.");
+    expect(refused!.text).toBe(
+      "Не понял, к какому обращению это. Ответьте на карточку обращения или на сообщение под ней.",
+    );
   });
 
   it("«🔕 Не связываться со мной» asks once, can be kept, and is undone from «📂 Мои обращения» only with the case word", async () => {
@@ -109,7 +138,9 @@ describe("a conversation with staff (issue 14)", () => {
     let n = emu.sent(chat).length;
     pressLabel(emu, chat, "🔕 Не связываться со мной");
     const [ask] = await emu.waitForSent(chat, n, 1);
-    expect(ask!.text).toBe(`Больше не связываться с вами по обращению ${code}? Сотрудники не смогут вам написать. Вернуть можно в «📂 Мои обращения», с кодовым словом.`);
+    expect(ask!.text).toBe(
+      `Больше не связываться с вами по обращению ${code}? Сотрудники не смогут вам написать. Вернуть можно в «📂 Мои обращения», с кодовым словом.`,
+    );
     n = emu.sent(chat).length;
     pressLabel(emu, chat, "Нет, оставить");
     await emu.waitForSent(chat, n, 1);
@@ -121,7 +152,9 @@ describe("a conversation with staff (issue 14)", () => {
     n = emu.sent(chat).length;
     pressLabel(emu, chat, "Да, не связываться");
     const [stopped] = await emu.waitForSent(chat, n, 1);
-    expect(stopped!.text).toContain("Хорошо, с вами больше не будут связываться. Если передумаете, разрешить связь снова можно в «📂 Мои обращения».");
+    expect(stopped!.text).toContain(
+      "Хорошо, с вами больше не будут связываться. Если передумаете, разрешить связь снова можно в «📂 Мои обращения».",
+    );
     expect((await h!.app.reports.byCode(code))!.contact).toBe("none");
     let s = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, ALICE, "Вы здесь?", card.id);
@@ -147,12 +180,18 @@ describe("a conversation with staff (issue 14)", () => {
     const [resumed] = await emu.waitForSent(chat, n, 1);
     expect(resumed!.text).toContain(`Готово: сотрудники снова могут вам написать (${code}).`);
     expect((await h!.app.reports.byCode(code))!.contact).toBe("any");
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text === `${code}: автор снова разрешил(а) связь.`), 5000, "staff told");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text === `${code}: автор снова разрешил(а) связь.`),
+      5000,
+      "staff told",
+    );
     s = emu.sent(STAFF).length;
     n = emu.sent(chat).length;
     emu.groupMessage(STAFF, ALICE, "Мы снова на связи.", card.id);
     await emu.waitForSent(chat, n, 1);
     const audit = (await h!.app.db.prisma.auditLog.findMany()).map((a) => `${a.action} ${a.result}`);
-    expect(audit).toEqual(expect.arrayContaining(["contact_withdrawn ok", "contact_resumed denied", "contact_resumed ok"]));
+    expect(audit).toEqual(
+      expect.arrayContaining(["contact_withdrawn ok", "contact_resumed denied", "contact_resumed ok"]),
+    );
   });
 });

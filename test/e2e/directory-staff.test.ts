@@ -28,7 +28,12 @@ afterEach(async () => {
 
 async function harness(env: Record<string, string> = {}) {
   h = await startHarness({
-    env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: `${BOSS},${BOSS2}`, GROUP_MESSAGES_PER_MINUTE: "6000", ...env },
+    env: {
+      ADMIN_CHAT_ID: String(STAFF),
+      STAFF_SUPERVISORS: `${BOSS},${BOSS2}`,
+      GROUP_MESSAGES_PER_MINUTE: "6000",
+      ...env,
+    },
     // Groups that restrict saving content, as they should: no start-up warning among the messages.
     setup: (emu) => [STAFF, SHYMKENT_GROUP, DIRECTORY].forEach((c) => emu.protectedChats.add(c)),
   });
@@ -41,11 +46,20 @@ async function harness(env: Record<string, string> = {}) {
 
 type Sent = { id: number; text?: string; payload: Record<string, any> };
 const data = (m: Sent, label: string | RegExp) => {
-  const b = ((m.payload.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string; callback_data: string }>>).flat().find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
+  const b = ((m.payload.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string; callback_data: string }>>)
+    .flat()
+    .find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
   if (!b) throw new Error(`no button ${label} among ${buttonsOf(m.payload).join(" | ")}`);
   return b.callback_data;
 };
-const answerTo = async (h: Harness, q: string) => (await h.emu.waitFor(() => h.emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q), 5000, "answer")).payload.text as string | undefined;
+const answerTo = async (h: Harness, q: string) =>
+  (
+    await h.emu.waitFor(
+      () => h.emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q),
+      5000,
+      "answer",
+    )
+  ).payload.text as string | undefined;
 
 /** What a survivor sees for a typed town: the results message. */
 async function survivorSees(h: Harness, chat: number, town: string): Promise<string> {
@@ -82,7 +96,8 @@ async function komekCard(h: Harness, chat: number, user: number): Promise<Sent> 
 /** Today as a staff group outside any region reads it (Asia/Almaty, no TZ set in tests): "05.12.2026". */
 const staffToday = () => localDay(new Date(), "Asia/Almaty").split("-").reverse().join(".");
 
-const month = (d = new Date()) => `${["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"][d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+const month = (d = new Date()) =>
+  `${["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"][d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 
 describe("the directory in chat (issue 16)", () => {
   it("a new phone reaches survivors only after a supervisor other than its author confirms it; then with 'checked <month>'; outsiders and unapproved members cannot edit", async () => {
@@ -92,12 +107,22 @@ describe("the directory in chat (issue 16)", () => {
     // The card shows what survivors see, and the buttons to keep it true.
     expect(card.text).toContain("Кризисный центр «Комек»");
     expect(card.text).toContain("Телефон не опубликован: позвоните на 111");
-    expect(buttonsOf(card.payload)).toEqual(["☎ Телефон", "🕘 Часы", "📍 Адрес", "🧩 Услуги", "🔘 Статус", "✅ Проверено сегодня", "🗂 История"]);
+    expect(buttonsOf(card.payload)).toEqual([
+      "☎ Телефон",
+      "🕘 Часы",
+      "📍 Адрес",
+      "🧩 Услуги",
+      "🔘 Статус",
+      "✅ Проверено сегодня",
+      "🗂 История",
+    ]);
 
     // Someone outside the group, and a member nobody approved: refused, nothing asked.
     const before = emu.sent(STAFF).length;
     expect(await answerTo(h, emu.press(STAFF, card.id, data(card, "☎ Телефон"), { id: OUTSIDER }))).toBe("Недоступно");
-    expect(await answerTo(h, emu.press(STAFF, card.id, data(card, "☎ Телефон"), { id: NEWBIE }))).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    expect(await answerTo(h, emu.press(STAFF, card.id, data(card, "☎ Телефон"), { id: NEWBIE }))).toBe(
+      "Вас ещё не подтвердили. Попросите руководителя: /staff",
+    );
     // A forged button (another entry's id under this MAC) is refused too.
     const forged = data(card, "☎ Телефон").replace("kz-shy-komek", "kz-shy-center3");
     expect(await answerTo(h, emu.press(STAFF, card.id, forged, { id: EDITOR }))).toBe("Недоступно");
@@ -116,11 +141,15 @@ describe("the directory in chat (issue 16)", () => {
     // Five digits are neither a full number nor a short line.
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, EDITOR, "12345", ask!.id);
-    expect((await emu.waitForSent(STAFF, n, 1))[0]!.text).toMatch(/^«12345» не похоже на номер Казахстана или Кыргызстана/);
+    expect((await emu.waitForSent(STAFF, n, 1))[0]!.text).toMatch(
+      /^«12345» не похоже на номер Казахстана или Кыргызстана/,
+    );
     // The unapproved member answering the same question is refused.
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, NEWBIE, "+7 700 000 0009", ask!.id);
-    expect((await emu.waitForSent(STAFF, n, 1))[0]!.text).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    expect((await emu.waitForSent(STAFF, n, 1))[0]!.text).toBe(
+      "Вас ещё не подтвердили. Попросите руководителя: /staff",
+    );
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, EDITOR, NEW_PHONE, ask!.id);
     const [source] = await emu.waitForSent(STAFF, n, 1);
@@ -129,7 +158,9 @@ describe("the directory in chat (issue 16)", () => {
     expect(source!.text).toContain("Это увидят только после подтверждения руководителем (не вами).");
 
     n = emu.sent(STAFF).length;
-    expect(await answerTo(h, emu.press(STAFF, source!.id, data(source!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
+    expect(await answerTo(h, emu.press(STAFF, source!.id, data(source!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe(
+      "Отправлено руководителю на подтверждение",
+    );
     const got = await emu.waitForSent(STAFF, n, 2);
     const confirm = got.find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
     expect(confirm.text).toContain(`Станет: ${NEW_PHONE}`);
@@ -143,11 +174,23 @@ describe("the directory in chat (issue 16)", () => {
     expect(seen).toContain("Телефон не опубликован: позвоните на 111");
 
     // The author is not a supervisor; a supervisor confirms.
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: EDITOR }))).toBe("Это может сделать только руководитель");
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено");
-    await emu.waitFor(() => emu.textOf(STAFF, confirm.id)?.includes("✓ Подтверждено (Staff7101). Обратившиеся видят новые данные.") === true, 5000, "confirm card edited");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: EDITOR }))).toBe(
+      "Это может сделать только руководитель",
+    );
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe(
+      "Подтверждено",
+    );
+    await emu.waitFor(
+      () =>
+        emu.textOf(STAFF, confirm.id)?.includes("✓ Подтверждено (Staff7101). Обратившиеся видят новые данные.") ===
+        true,
+      5000,
+      "confirm card edited",
+    );
     // Pressed twice (two supervisors at once): decided already, nothing changes.
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Кнопка устарела. Откройте список или карточку заново.");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe(
+      "Кнопка устарела. Откройте список или карточку заново.",
+    );
 
     seen = await survivorSees(h, 8102, "Шымкент");
     const komek = seen.split("\n\n").find((b) => b.includes("Комек"))!;
@@ -157,9 +200,19 @@ describe("the directory in chat (issue 16)", () => {
 
     // Who, when, from what: the history and the audit.
     const changes = await h.app.db.prisma.directoryChange.findMany({ where: { entryId: "kz-shy-komek" } });
-    expect(changes.map((c) => [c.field, c.state, c.by, c.decidedBy])).toEqual([["phones", "applied", `staff:${EDITOR}`, `staff:${BOSS}`]]);
+    expect(changes.map((c) => [c.field, c.state, c.by, c.decidedBy])).toEqual([
+      ["phones", "applied", `staff:${EDITOR}`, `staff:${BOSS}`],
+    ]);
     const audit = (await h.app.db.prisma.auditLog.findMany()).map((a) => `${a.actor} ${a.action} ${a.result}`);
-    expect(audit).toEqual(expect.arrayContaining([`staff:${OUTSIDER} denied directory: not a member`, `staff:${NEWBIE} denied directory: not approved`, `staff:${EDITOR} denied directory: bad data`, `staff:${EDITOR} directory_change kz-shy-komek phones pending`, `staff:${BOSS} directory_confirm kz-shy-komek phones`]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        `staff:${OUTSIDER} denied directory: not a member`,
+        `staff:${NEWBIE} denied directory: not approved`,
+        `staff:${EDITOR} denied directory: bad data`,
+        `staff:${EDITOR} directory_change kz-shy-komek phones pending`,
+        `staff:${BOSS} directory_confirm kz-shy-komek phones`,
+      ]),
+    );
     n = emu.sent(STAFF).length;
     emu.press(STAFF, card.id, data(card, "🗂 История"), { id: NEWBIE });
     const [hist] = await emu.waitForSent(STAFF, n, 1);
@@ -186,9 +239,13 @@ describe("the directory in chat (issue 16)", () => {
     const got = await emu.waitForSent(STAFF, n, 2);
     const confirm = got.find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
     expect(confirm.text).toContain("Источник: ссылка: https://example.org/komek-contacts");
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Свою правку подтверждает другой руководитель");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✓ Подтвердить"), { id: BOSS }))).toBe(
+      "Свою правку подтверждает другой руководитель",
+    );
     expect((await h.app.directory.store.get("kz-shy-komek"))!.phones).toEqual([]);
-    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✕ Отклонить"), { id: BOSS2 }))).toBe("Отклонено");
+    expect(await answerTo(h, emu.press(STAFF, confirm.id, data(confirm, "✕ Отклонить"), { id: BOSS2 }))).toBe(
+      "Отклонено",
+    );
     expect((await h.app.directory.store.get("kz-shy-komek"))!.phones).toEqual([]);
 
     // Hours: typed, sourced, and shown only once a supervisor confirms.
@@ -200,11 +257,17 @@ describe("the directory in chat (issue 16)", () => {
     const [src] = await emu.waitForSent(STAFF, n, 1);
     expect(src!.text).toContain("Это увидят только после подтверждения руководителем (не вами).");
     n = emu.sent(STAFF).length;
-    expect(await answerTo(h, emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
-    const hoursConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
+    expect(await answerTo(h, emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe(
+      "Отправлено руководителю на подтверждение",
+    );
+    const hoursConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) =>
+      m.text?.startsWith("☎ Правка ждёт подтверждения"),
+    )!;
     expect(hoursConfirm.text).toContain("часы");
     expect(await survivorSees(h, 8200, "Шымкент")).not.toContain("пн–пт 9:00–18:00");
-    expect(await answerTo(h, emu.press(STAFF, hoursConfirm.id, data(hoursConfirm, "✓ Подтвердить"), { id: BOSS }))).toBe("Подтверждено");
+    expect(
+      await answerTo(h, emu.press(STAFF, hoursConfirm.id, data(hoursConfirm, "✓ Подтвердить"), { id: BOSS })),
+    ).toBe("Подтверждено");
     expect(await survivorSees(h, 8201, "Шымкент")).toContain("Часы: пн–пт 9:00–18:00");
 
     // Closed: one member alone cannot make a shelter disappear; a supervisor's confirmation does.
@@ -216,36 +279,60 @@ describe("the directory in chat (issue 16)", () => {
     emu.press(STAFF, menu!.id, data(menu!, "закрыта"), { id: EDITOR });
     const [closeSrc] = await emu.waitForSent(STAFF, n, 1);
     // Someone else cannot finish this person's edit.
-    expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: BOSS }))).toBe("Эту правку ведёт другой сотрудник");
+    expect(
+      await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: BOSS })),
+    ).toBe("Эту правку ведёт другой сотрудник");
     n = emu.sent(STAFF).length;
-    expect(await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
-    const closeConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"))!;
+    expect(
+      await answerTo(h, emu.press(STAFF, closeSrc!.id, data(closeSrc!, /^☎ Позвонили сегодня/), { id: EDITOR })),
+    ).toBe("Отправлено руководителю на подтверждение");
+    const closeConfirm = (await emu.waitForSent(STAFF, n, 2)).find((m) =>
+      m.text?.startsWith("☎ Правка ждёт подтверждения"),
+    )!;
     // Status names in the staff language, never the stored codes.
     expect(closeConfirm.text).toContain("Было: работает");
     expect(closeConfirm.text).toContain("Станет: закрыта");
     expect(await survivorSees(h, 8202, "Шымкент")).toContain("Комек");
-    expect(await answerTo(h, emu.press(STAFF, closeConfirm.id, data(closeConfirm, "✓ Подтвердить"), { id: BOSS2 }))).toBe("Подтверждено");
+    expect(
+      await answerTo(h, emu.press(STAFF, closeConfirm.id, data(closeConfirm, "✓ Подтвердить"), { id: BOSS2 })),
+    ).toBe("Подтверждено");
     expect(await survivorSees(h, 8203, "Шымкент")).not.toContain("Комек");
   });
 
   it("a region's group edits only its region's entries; the directory group and supervisors edit any", async () => {
     const BISHKEK_GROUP = -1008880004;
-    h = await harness({ REGION_CHATS: `kz-shymkent=${SHYMKENT_GROUP},kg-bishkek=${BISHKEK_GROUP}`, DIRECTORY_CHAT_ID: String(DIRECTORY) });
+    h = await harness({
+      REGION_CHATS: `kz-shymkent=${SHYMKENT_GROUP},kg-bishkek=${BISHKEK_GROUP}`,
+      DIRECTORY_CHAT_ID: String(DIRECTORY),
+    });
     const { emu } = h;
     await approvedStaff(h, BISHKEK_GROUP, EDITOR);
     await approvedStaff(h, DIRECTORY, EDITOR + 1);
     h.emu.setMember(BISHKEK_GROUP, BOSS, "member");
     // A member of the Bishkek group opens a Shymkent shelter: they may look, not edit.
     const card = await komekCard(h, BISHKEK_GROUP, EDITOR);
-    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "🔘 Статус"), { id: EDITOR }))).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
-    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: EDITOR }))).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
+    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "🔘 Статус"), { id: EDITOR }))).toBe(
+      "Эта служба в другом регионе: её правят группа справочника или руководитель",
+    );
+    expect(
+      await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: EDITOR })),
+    ).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
     expect((await h.app.directory.store.history("kz-shy-komek")).filter((c) => c.field !== "seed")).toEqual([]);
-    expect((await h.app.db.prisma.auditLog.findMany()).map((a) => a.result)).toContain("directory edit kz-shy-komek: another region");
+    expect((await h.app.db.prisma.auditLog.findMany()).map((a) => a.result)).toContain(
+      "directory edit kz-shy-komek: another region",
+    );
     // A supervisor in the same group may.
-    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: BOSS }))).toBe("Отмечено: проверено сегодня");
+    expect(await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: BOSS }))).toBe(
+      "Отмечено: проверено сегодня",
+    );
     // The directory group may edit any entry.
     const fromDirectory = await komekCard(h, DIRECTORY, EDITOR + 1);
-    expect(await answerTo(h, emu.press(DIRECTORY, fromDirectory.id, data(fromDirectory, "✅ Проверено сегодня"), { id: EDITOR + 1 }))).toBe("Отмечено: проверено сегодня");
+    expect(
+      await answerTo(
+        h,
+        emu.press(DIRECTORY, fromDirectory.id, data(fromDirectory, "✅ Проверено сегодня"), { id: EDITOR + 1 }),
+      ),
+    ).toBe("Отмечено: проверено сегодня");
   });
 
   it("an edit in progress belongs to its author: another member's typed answer is refused; it survives a restart and is finished after it", async () => {
@@ -269,12 +356,18 @@ describe("the directory in chat (issue 16)", () => {
 
     // The bot restarts on the same database; the editor answers the question asked before.
     await h.app.stop();
-    h = await startHarness({ dir, emu: h.emu, env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: `${BOSS},${BOSS2}`, GROUP_MESSAGES_PER_MINUTE: "6000" } });
+    h = await startHarness({
+      dir,
+      emu: h.emu,
+      env: { ADMIN_CHAT_ID: String(STAFF), STAFF_SUPERVISORS: `${BOSS},${BOSS2}`, GROUP_MESSAGES_PER_MINUTE: "6000" },
+    });
     n = h.emu.sent(STAFF).length;
     h.emu.groupMessage(STAFF, EDITOR, "пн–сб 9:00–19:00", ask!.id);
     const [src] = await h.emu.waitForSent(STAFF, n, 1);
     expect(src!.text).toContain("часы: пн–сб 9:00–19:00");
-    expect(await answerTo(h, h.emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe("Отправлено руководителю на подтверждение");
+    expect(await answerTo(h, h.emu.press(STAFF, src!.id, data(src!, /^☎ Позвонили сегодня/), { id: EDITOR }))).toBe(
+      "Отправлено руководителю на подтверждение",
+    );
     const [pending] = await h.app.directory.store.pendingOf("kz-shy-komek");
     expect(pending).toMatchObject({ field: "hours", after: "пн–сб 9:00–19:00", by: `staff:${EDITOR}` });
     await h.app.directory.store.decide(pending!.id, true, `staff:${BOSS}`, new Date());
@@ -290,24 +383,42 @@ describe("the directory in chat (issue 16)", () => {
 
     const queued = await h.app.directory.desk.checkRound();
     expect(queued).toBeGreaterThan(3);
-    const cards = await emu.waitFor(() => {
-      const l = emu.sent(SHYMKENT_GROUP).filter((m) => m.text?.startsWith("🔎 Проверка справочника"));
-      return l.length === 3 ? l : undefined;
-    }, 5000, "three Shymkent checks");
+    const cards = await emu.waitFor(
+      () => {
+        const l = emu.sent(SHYMKENT_GROUP).filter((m) => m.text?.startsWith("🔎 Проверка справочника"));
+        return l.length === 3 ? l : undefined;
+      },
+      5000,
+      "three Shymkent checks",
+    );
     expect(cards[0]!.text).toContain("Бақытты жанұя");
     expect(cards[0]!.text).toContain("Сообщений «номер не сработал»: 1");
     expect(cards.every((c) => c.text!.includes("Шымкент"))).toBe(true);
     expect(buttonsOf(cards[0]!.payload)).toEqual(["✓ Всё верно", "✎ Изменилось", "✕ Закрылась"]);
     // Other regions' entries went to the directory group, a few at a time.
-    const elsewhere = await emu.waitFor(() => {
-      const l = emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("🔎 Проверка справочника"));
-      return l.length === 5 ? l : undefined;
-    }, 5000, "five checks in the directory group");
+    const elsewhere = await emu.waitFor(
+      () => {
+        const l = emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("🔎 Проверка справочника"));
+        return l.length === 5 ? l : undefined;
+      },
+      5000,
+      "five checks in the directory group",
+    );
     expect(elsewhere.some((c) => c.text!.includes("Шымкент"))).toBe(false);
 
     const komek = cards.find((c) => c.text!.includes("Комек"))!;
-    expect(await answerTo(h, emu.press(SHYMKENT_GROUP, komek.id, data(komek, "✓ Всё верно"), { id: EDITOR }))).toBe("Отмечено: проверено сегодня");
-    await emu.waitFor(() => emu.textOf(SHYMKENT_GROUP, komek.id)?.includes(`Последняя проверка: ${new Date().toISOString().slice(0, 10).split("-").reverse().join(".")}`) === true, 5000, "card shows the check");
+    expect(await answerTo(h, emu.press(SHYMKENT_GROUP, komek.id, data(komek, "✓ Всё верно"), { id: EDITOR }))).toBe(
+      "Отмечено: проверено сегодня",
+    );
+    await emu.waitFor(
+      () =>
+        emu
+          .textOf(SHYMKENT_GROUP, komek.id)
+          ?.includes(`Последняя проверка: ${new Date().toISOString().slice(0, 10).split("-").reverse().join(".")}`) ===
+        true,
+      5000,
+      "card shows the check",
+    );
     expect((await h.app.directory.store.get("kz-shy-komek"))!.checked_at).toBe(new Date().toISOString().slice(0, 10));
     expect(await survivorSees(h, 8301, "Шымкент")).toContain(`Сотрудники проверили: ${month()}`);
 
@@ -322,7 +433,10 @@ describe("the directory in chat (issue 16)", () => {
     const setPhone = async (checked: string) => {
       const row = await h!.app.db.prisma.directoryEntry.findUniqueOrThrow({ where: { id: "kz-shy-komek" } });
       const e = JSON.parse(row.data);
-      await h!.app.db.prisma.directoryEntry.update({ where: { id: "kz-shy-komek" }, data: { data: JSON.stringify({ ...e, phones: [{ as_published: NEW_PHONE, checked }] }) } });
+      await h!.app.db.prisma.directoryEntry.update({
+        where: { id: "kz-shy-komek" },
+        data: { data: JSON.stringify({ ...e, phones: [{ as_published: NEW_PHONE, checked }] }) },
+      });
       await h!.app.directory.desk.reload();
     };
     await setPhone(day(366));

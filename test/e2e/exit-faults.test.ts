@@ -33,8 +33,18 @@ describe("quick exit while Telegram fails (decision 9)", () => {
       await emu.waitForSent(chat, 4, 1);
     }
     // An outage that lasts until the test says it is over (after the bot has retried through it).
-    emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" }, Infinity, (p) => Number(p.chat_id) === bad);
-    emu.fail("deleteMessages", { error_code: 429, description: "Too Many Requests: retry after 120", retry_after: 120 }, Infinity, (p) => Number(p.chat_id) === flood);
+    emu.fail(
+      "deleteMessages",
+      { error_code: 502, description: "Bad Gateway" },
+      Infinity,
+      (p) => Number(p.chat_id) === bad,
+    );
+    emu.fail(
+      "deleteMessages",
+      { error_code: 429, description: "Too Many Requests: retry after 120", retry_after: 120 },
+      Infinity,
+      (p) => Number(p.chat_id) === flood,
+    );
     const before = new Map([bad, flood].map((c) => [c, emu.sent(c).length]));
     for (const chat of [bad, flood]) emu.sendText(chat, "✕ Выйти");
 
@@ -46,11 +56,20 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     // three failed passes in each chat.
     const batches = (chat: number) => emu.callsOf("deleteMessages", chat).length;
     const firstPass = new Map([bad, flood].map((c) => [c, batches(c)]));
-    await emu.waitFor(() => [bad, flood].every((c) => batches(c) >= firstPass.get(c)! + 3), 30_000, "three retries in each chat");
+    await emu.waitFor(
+      () => [bad, flood].every((c) => batches(c) >= firstPass.get(c)! + 3),
+      30_000,
+      "three retries in each chat",
+    );
     // Mid-outage: nothing was deleted, the marker and the backlog are kept, the person was told nothing more.
     for (const chat of [bad, flood]) {
       expect(emu.visible(chat).length).toBeGreaterThan(5);
-      expect(emu.sent(chat).slice(before.get(chat)!).map((m) => m.text)).toEqual([COVER]);
+      expect(
+        emu
+          .sent(chat)
+          .slice(before.get(chat)!)
+          .map((m) => m.text),
+      ).toEqual([COVER]);
     }
     expect(count(h.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(2);
     expect(count(h.dbFile, "SELECT count(*) AS n FROM exit_deletes")).toBeGreaterThan(10);
@@ -60,9 +79,16 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     for (const chat of [bad, flood]) {
       await emu.waitFor(() => emu.visible(chat).length === 1, 15_000, `chat ${chat} to be wiped`);
       expect(emu.sent(chat).find((m) => m.id === emu.visible(chat)[0])!.text).toBe(COVER);
-      expect(emu.sent(chat).slice(before.get(chat)!).map((m) => m.text)).toEqual([COVER]);
+      expect(
+        emu
+          .sent(chat)
+          .slice(before.get(chat)!)
+          .map((m) => m.text),
+      ).toEqual([COVER]);
     }
-    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+      timeout: 10_000,
+    });
     expect(count(h.dbFile, "SELECT count(*) AS n FROM exit_deletes")).toBe(0);
   }, 90_000);
 
@@ -74,7 +100,9 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     const shown = emu.sent(chat).at(-1)!.id;
     const address = `telegram:${chat}`;
     const due = new Date(Date.now() - 1000).toISOString();
-    h.app.db.hot.prepare("INSERT INTO expiring_messages (chat, handle_enc, message_id, delete_at) VALUES (?, ?, ?, ?)").run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), String(shown), due);
+    h.app.db.hot
+      .prepare("INSERT INTO expiring_messages (chat, handle_enc, message_id, delete_at) VALUES (?, ?, ?, ?)")
+      .run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), String(shown), due);
     const channels = { telegram: h.app.telegram!.channel };
     const store = createSqliteStore(h.app.db);
     emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" });
@@ -91,7 +119,14 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     const emu = await new BotApiEmulator().start();
     try {
       const dbFile = path.join(tempDir(), "kill-exit.db");
-      const env = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false", ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"), DELETE_RETRY_MAX_SECONDS: "1" };
+      const env = {
+        BOT_TOKEN: emu.token,
+        TELEGRAM_API_ROOT: emu.apiRoot,
+        DATABASE_URL: `file:${dbFile}`,
+        SYNC_BOT_PROFILE: "false",
+        ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
+        DELETE_RETRY_MAX_SECONDS: "1",
+      };
       const chat = 4104;
       const first = startBotProcess(env);
       await emu.waitFor(() => emu.calls.some((c) => c.method === "getMe"), 30_000, "bot start");
@@ -110,10 +145,19 @@ describe("quick exit while Telegram fails (decision 9)", () => {
       emu.heal("deleteMessages");
       startBotProcess(env);
       await emu.waitFor(() => emu.visible(chat).length === 1, 30_000, "the wipe finished after the restart");
-      await vi.waitFor(() => expect(count(dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
+      await vi.waitFor(() => expect(count(dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+        timeout: 10_000,
+      });
       expect(emu.sent(chat).filter((m) => m.text === COVER)).toHaveLength(1);
-      expect(emu.sent(chat).slice(n).map((m) => m.text)).toEqual([COVER]);
-      await vi.waitFor(() => expect(count(dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 5000 });
+      expect(
+        emu
+          .sent(chat)
+          .slice(n)
+          .map((m) => m.text),
+      ).toEqual([COVER]);
+      await vi.waitFor(() => expect(count(dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+        timeout: 5000,
+      });
     } finally {
       killAllBots();
       await emu.stop();
@@ -132,7 +176,12 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     // Someone picks up the phone and presses «☎ Телефоны доверия» on the menu that is still there.
     pressLabel(emu, chat, "☎ Телефоны доверия");
     await h.idle();
-    expect(emu.sent(chat).slice(n).map((m) => m.text)).toEqual([COVER]);
+    expect(
+      emu
+        .sent(chat)
+        .slice(n)
+        .map((m) => m.text),
+    ).toEqual([COVER]);
     emu.heal("deleteMessages");
     await emu.waitFor(() => emu.visible(chat).length === 1, 10_000, "the wipe finished");
   });
@@ -154,12 +203,19 @@ describe("nothing typed before the exit survives it or gets answered (S6)", () =
     await emu.waitFor(() => emu.sent(chat).some((m) => m.text === COVER), 5000, "the cover");
     // Every update handled, and every late answer taken back.
     await h.idle();
-    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+      timeout: 10_000,
+    });
     const cover = emu.sent(chat).find((m) => m.text === COVER)!;
     expect(emu.visible(chat)).toEqual([cover.id]);
     // Whatever went out while the exit ran was taken back; nothing at all after the cover.
     expect(emu.sent(chat).filter((m) => m.id > cover.id)).toEqual([]);
-    expect(emu.sent(chat).slice(n).every((m) => m.id === cover.id || !emu.visible(chat).includes(m.id))).toBe(true);
+    expect(
+      emu
+        .sent(chat)
+        .slice(n)
+        .every((m) => m.id === cover.id || !emu.visible(chat).includes(m.id)),
+    ).toBe(true);
   });
 
   it("a new message after the exit is answered normally, under the cover", async () => {
@@ -170,7 +226,9 @@ describe("nothing typed before the exit survives it or gets answered (S6)", () =
     const n = emu.sent(chat).length;
     emu.sendText(chat, "/exit");
     await emu.waitForSent(chat, n, 1);
-    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+      timeout: 10_000,
+    });
     emu.sendText(chat, "/start");
     const after = await emu.waitForSent(chat, n + 1, 2);
     expect(after[0]!.text).toMatch(/Здравствуйте/);
@@ -181,11 +239,22 @@ describe("nothing typed before the exit survives it or gets answered (S6)", () =
     const { emu } = h;
     emu.latencyMs = 20;
     emu.latencyJitterMs = 120;
-    const words = ["Алматы", "Шымкент", "☎ Телефоны доверия", "🆘 Опасно сейчас", "муж опять бил меня", "/start", "привет", "1", "Бишкек", "/menu"];
+    const words = [
+      "Алматы",
+      "Шымкент",
+      "☎ Телефоны доверия",
+      "🆘 Опасно сейчас",
+      "муж опять бил меня",
+      "/start",
+      "привет",
+      "1",
+      "Бишкек",
+      "/menu",
+    ];
     const exits = ["✕ Выйти", "/exit", "стоп"];
     // A small deterministic generator: a failure names its seed and can be replayed.
     let seed = 20261130;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const chats = Array.from({ length: 24 }, (_, i) => 4300 + i);
     const exitIds = new Map<number, number[]>();
     await Promise.all(
@@ -201,7 +270,9 @@ describe("nothing typed before the exit survives it or gets answered (S6)", () =
     );
     // Let every answer, retry and wipe settle.
     await h.idle();
-    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(count(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
+      timeout: 10_000,
+    });
     let checked = 0;
     for (const chat of chats) {
       const ids = exitIds.get(chat) ?? [];

@@ -39,36 +39,55 @@ describe("floods (issue 14)", () => {
     // that was already being answered went out (a welcome and its language question), whatever
     // the machine's speed.
     const calls = emu.callsOf("sendMessage", chat);
-    const between = calls.filter((c) => c.at >= exitAt && c.payload.text !== COVER && calls.indexOf(c) < calls.findIndex((x) => x.payload.text === COVER));
+    const between = calls.filter(
+      (c) =>
+        c.at >= exitAt &&
+        c.payload.text !== COVER &&
+        calls.indexOf(c) < calls.findIndex((x) => x.payload.text === COVER),
+    );
     expect(between.length).toBeLessThanOrEqual(3);
     // Unpaced this was 60 messages: two per /start. Now: a burst of 10, then one a second.
     expect(sent.filter((m) => m.text !== COVER && m.text !== SLOW).length).toBeLessThanOrEqual(2 * 16);
     expect(sent.filter((m) => m.text === SLOW).length).toBeGreaterThanOrEqual(1);
     expect(sent.filter((m) => m.text === SLOW).length).toBeLessThanOrEqual(2);
     // Everything before the exit is gone, including the notice and the ignored messages.
-    const beforeExit = sent.slice(0, sent.findIndex((m) => m.text === COVER));
+    const beforeExit = sent.slice(
+      0,
+      sent.findIndex((m) => m.text === COVER),
+    );
     expect(beforeExit.every((m) => !emu.visible(chat).includes(m.id))).toBe(true);
   });
 
   it("a chat that sent its reports for the day is told kindly, with the lines to call now, and nothing is filed", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), REPORTS_PER_DAY: "1", GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), REPORTS_PER_DAY: "1", GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     const chat = 6602;
     await fileReport(h, chat, { text: "Первое обращение." });
     const n = emu.sent(chat).length;
     pressLabel(emu, chat, "✍ Рассказать, что случилось");
     const [capped] = await emu.waitForSent(chat, n, 1);
-    expect(capped!.text).toMatch(/^Из этого чата сегодня уже отправлено обращений: 1\. Это предел на сутки, завтра можно написать снова\. Если опасно сейчас — звоните: 112, 102, 111\./);
+    expect(capped!.text).toMatch(
+      /^Из этого чата сегодня уже отправлено обращений: 1\. Это предел на сутки, завтра можно написать снова\. Если опасно сейчас — звоните: 112, 102, 111\./,
+    );
     expect(await h.app.db.prisma.report.count()).toBe(1);
     // Another chat is not affected.
     await chatAtMenu(emu, 6603);
   });
 
   it("an urgent card overtakes 30 normal cards queued before it", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "120" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "120" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     for (let i = 0; i < 30; i++) await seedReport(h.app.reports, makeAddress("telegram", 6700 + i), STAFF);
-    const urgent = await seedReport(h.app.reports, makeAddress("telegram", 6799), STAFF, { urgent: true, text: "Срочно" });
+    const urgent = await seedReport(h.app.reports, makeAddress("telegram", 6799), STAFF, {
+      urgent: true,
+      text: "Срочно",
+    });
     h.app.outbox.kick();
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes(urgent.code)), 10_000, "urgent card");
     const cards = emu.sent(STAFF).filter((m) => m.text?.includes("Обращение"));
@@ -80,12 +99,21 @@ describe("floods (issue 14)", () => {
   it("an answer that meets a flood wait longer than 10 s is sent by the outbox when the wait is over, and its buttons work; after a quick exit it is dropped (R3)", async () => {
     // The bot's clock, moved on by the test instead of waiting 11 s.
     let skipped = 0;
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF) }, now: () => new Date(Date.now() + skipped), setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF) },
+      now: () => new Date(Date.now() + skipped),
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     const [kept, left] = [6801, 6802];
     for (const chat of [kept, left]) {
       await chatAtMenu(emu, chat);
-      emu.fail("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 11", retry_after: 11 }, 1, (p) => Number(p.chat_id) === chat);
+      emu.fail(
+        "sendMessage",
+        { error_code: 429, description: "Too Many Requests: retry after 11", retry_after: 11 },
+        1,
+        (p) => Number(p.chat_id) === chat,
+      );
     }
     const before = { kept: emu.sent(kept).length, left: emu.sent(left).length };
     pressLabel(emu, kept, "☎ Телефоны доверия");

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { buttonsOf, pressLabel, startHarness, type Harness , approvedStaff } from "../support/harness.ts";
+import { buttonsOf, pressLabel, startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 
 const STAFF = -1009990001;
@@ -12,7 +12,11 @@ afterEach(async () => {
 });
 
 async function harness(env: Record<string, string> = {}, now?: () => Date) {
-  return startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env }, now, setup: (emu) => emu.protectedChats.add(STAFF) });
+  return startHarness({
+    env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env },
+    now,
+    setup: (emu) => emu.protectedChats.add(STAFF),
+  });
 }
 
 const cardsFor = (h: Harness, code: string) => h.emu.sent(STAFF).filter((m) => m.text?.includes(`Обращение ${code}`));
@@ -27,17 +31,34 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     const { emu } = h;
     let n = 0;
     // Every 7th card send fails with 500, every 11th with a flood wait of 12 s (left to the outbox).
-    emu.fail("sendMessage", { error_code: 500, description: "Internal Server Error" }, 1000, (p) => Number(p.chat_id) === STAFF && ++n % 7 === 0);
+    emu.fail(
+      "sendMessage",
+      { error_code: 500, description: "Internal Server Error" },
+      1000,
+      (p) => Number(p.chat_id) === STAFF && ++n % 7 === 0,
+    );
     let m = 0;
-    emu.fail("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 12", retry_after: 12 }, 1000, (p) => Number(p.chat_id) === STAFF && ++m % 11 === 0);
+    emu.fail(
+      "sendMessage",
+      { error_code: 429, description: "Too Many Requests: retry after 12", retry_after: 12 },
+      1000,
+      (p) => Number(p.chat_id) === STAFF && ++m % 11 === 0,
+    );
     const codes: string[] = [];
-    for (let i = 0; i < 100; i++) codes.push((await seedReport(h.app.reports, makeAddress("telegram", 9000 + i), STAFF)).code);
+    for (let i = 0; i < 100; i++)
+      codes.push((await seedReport(h.app.reports, makeAddress("telegram", 9000 + i), STAFF)).code);
     h.app.outbox.kick();
-    await emu.waitFor(() => codes.every((c) => cardsFor(h!, c).length > 0), 60_000, "100 cards").finally(() => clearInterval(ticker));
+    await emu
+      .waitFor(() => codes.every((c) => cardsFor(h!, c).length > 0), 60_000, "100 cards")
+      .finally(() => clearInterval(ticker));
     for (const c of codes) expect(cardsFor(h, c), c).toHaveLength(1);
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: { not: "sent" } } })).toBe(0));
+    await vi.waitFor(async () =>
+      expect(await h!.app.db.prisma.outbox.count({ where: { status: { not: "sent" } } })).toBe(0),
+    );
     // The failures really happened.
-    expect(emu.calls.filter((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === STAFF).length).toBeGreaterThan(110);
+    expect(
+      emu.calls.filter((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === STAFF).length,
+    ).toBeGreaterThan(110);
   }, 90_000);
 
   it("a report committed just before the process stopped gets its card after the restart, once", async () => {
@@ -55,7 +76,9 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
   it("two staff taking at once: exactly one wins, the others are told who has it", async () => {
     h = await harness();
     const r = await seedReport(h.app.reports, makeAddress("telegram", 8002), STAFF);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => h!.app.reports.take(r.id, { id: 100 + i, name: `S${i}` }, new Date(), [])));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => h!.app.reports.take(r.id, { id: 100 + i, name: `S${i}` }, new Date(), [])),
+    );
     const winners = results.filter((x) => x.ok);
     expect(winners).toHaveLength(1);
     const losers = results.filter((x) => !x.ok);
@@ -70,13 +93,27 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     const chat = 8003;
     const r = await seedReport(h.app.reports, makeAddress("telegram", chat), STAFF);
     await h.emu.waitFor(() => cardsFor(h!, r.code).length > 0, 5000, "card");
-    h.emu.fail("sendMessage", { error_code: 403, description: "Forbidden: bot was blocked by the user" }, 100, (p) => Number(p.chat_id) === chat);
+    h.emu.fail(
+      "sendMessage",
+      { error_code: 403, description: "Forbidden: bot was blocked by the user" },
+      100,
+      (p) => Number(p.chat_id) === chat,
+    );
     await h.app.reports.take(r.id, { id: 1, name: "A" }, new Date(), []);
-    await h.app.reports.addMessage(r.id, "out", "Здравствуйте", new Date(), { actor: "staff:1", action: "reply", result: "queued" }, (mid) => [
-      { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
-    ]);
+    await h.app.reports.addMessage(
+      r.id,
+      "out",
+      "Здравствуйте",
+      new Date(),
+      { actor: "staff:1", action: "reply", result: "queued" },
+      (mid) => [{ dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } }],
+    );
     h.app.outbox.kick();
-    await h.emu.waitFor(() => h!.emu.sent(STAFF).some((m) => m.text?.startsWith(`${r.code}: сообщение автору не доставлено`)), 5000, "staff notice");
+    await h.emu.waitFor(
+      () => h!.emu.sent(STAFF).some((m) => m.text?.startsWith(`${r.code}: сообщение автору не доставлено`)),
+      5000,
+      "staff notice",
+    );
     await h.app.outbox.drain();
     expect(h.emu.callsOf("sendMessage", chat)).toHaveLength(1);
     expect(h.emu.sent(STAFF).filter((m) => m.text?.includes("не доставлено"))).toHaveLength(1);
@@ -92,18 +129,48 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     const { createSealer } = await import("../../src/core/services/sealer.ts");
     const stranger = createSealer(Buffer.alloc(32, 99));
     for (const i of [1, 2])
-      await h.app.db.prisma.outbox.create({ data: { dedupeKey: `bogus:${i}`, kind: "knock", target: `relay:${r.id}`, reportId: r.id, payloadEnc: stranger.seal('{"type":"knock"}'), nextAttemptAt: new Date(), createdAt: new Date() } });
+      await h.app.db.prisma.outbox.create({
+        data: {
+          dedupeKey: `bogus:${i}`,
+          kind: "knock",
+          target: `relay:${r.id}`,
+          reportId: r.id,
+          payloadEnc: stranger.seal('{"type":"knock"}'),
+          nextAttemptAt: new Date(),
+          createdAt: new Date(),
+        },
+      });
     h.app.outbox.kick();
-    const alert = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("не смог доставить")), 5000, "alert");
-    expect(alert.text).toBe(`⚠ ${r.code}: бот не смог доставить сообщение (knock) и больше не пытается: unreadable. Подробности — в журнале сервера.`);
+    const alert = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.text?.includes("не смог доставить")),
+      5000,
+      "alert",
+    );
+    expect(alert.text).toBe(
+      `⚠ ${r.code}: бот не смог доставить сообщение (knock) и больше не пытается: unreadable. Подробности — в журнале сервера.`,
+    );
     // A knock refused for good (400) is another reason: one more alert, and no text of the report in either.
-    emu.fail("sendMessage", { error_code: 400, description: "Bad Request: chat not found" }, 100, (p) => Number(p.chat_id) === 8004);
+    emu.fail(
+      "sendMessage",
+      { error_code: 400, description: "Bad Request: chat not found" },
+      100,
+      (p) => Number(p.chat_id) === 8004,
+    );
     await h.app.reports.take(r.id, { id: 1, name: "A" }, new Date(), []);
-    await h.app.reports.addMessage(r.id, "out", "Здравствуйте", new Date(), { actor: "staff:1", action: "reply", result: "queued" }, (mid) => [
-      { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
-    ]);
+    await h.app.reports.addMessage(
+      r.id,
+      "out",
+      "Здравствуйте",
+      new Date(),
+      { actor: "staff:1", action: "reply", result: "queued" },
+      (mid) => [{ dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } }],
+    );
     h.app.outbox.kick();
-    await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.text?.includes("не смог доставить")).length === 2, 5000, "second alert");
+    await emu.waitFor(
+      () => emu.sent(STAFF).filter((m) => m.text?.includes("не смог доставить")).length === 2,
+      5000,
+      "second alert",
+    );
     await h.app.outbox.drain();
     const alerts = emu.sent(STAFF).filter((m) => m.text?.includes("не смог доставить"));
     expect(alerts).toHaveLength(2);
@@ -116,7 +183,12 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
 
   it("429 with retry_after is waited out and the card is delivered once", async () => {
     h = await harness();
-    h.emu.fail("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 2", retry_after: 2 }, 1, (p) => Number(p.chat_id) === STAFF);
+    h.emu.fail(
+      "sendMessage",
+      { error_code: 429, description: "Too Many Requests: retry after 2", retry_after: 2 },
+      1,
+      (p) => Number(p.chat_id) === STAFF,
+    );
     const t0 = Date.now();
     const r = await seedReport(h.app.reports, makeAddress("telegram", 8004), STAFF);
     h.app.outbox.kick();
@@ -144,7 +216,11 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
 
     const card = cardsFor(h, r.code)[0]!;
     emu.groupMessage(STAFF, 42, "Как вы?", card.id);
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith(`Автор ${r.code} воспользовался быстрым выходом`)), 5000, "held notice");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith(`Автор ${r.code} воспользовался быстрым выходом`)),
+      5000,
+      "held notice",
+    );
     await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(1));
     expect(emu.sent(chat).length).toBe(sentAfterExit);
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { startHarness, type Harness , approvedStaff } from "../support/harness.ts";
+import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 import { staffChatsOf } from "../../src/main.ts";
 
@@ -19,7 +19,10 @@ describe("staff chat safeguards", () => {
       setup: (emu) => {
         emu.setMember(STAFF, emu.botUser.id, "administrator");
         const orig = (emu as any).handle.bind(emu);
-        (emu as any).handle = (m: string, p: any, c: any) => (m === "getChatMember" && Number(p.user_id) === emu.botUser.id ? { ...orig(m, p, c), can_invite_users: true } : orig(m, p, c));
+        (emu as any).handle = (m: string, p: any, c: any) =>
+          m === "getChatMember" && Number(p.user_id) === emu.botUser.id
+            ? { ...orig(m, p, c), can_invite_users: true }
+            : orig(m, p, c);
       },
     });
     await h.emu.waitFor(() => h!.emu.sent(STAFF).length >= 2, 5000, "warnings");
@@ -29,7 +32,10 @@ describe("staff chat safeguards", () => {
   });
 
   it("a protected group with a least-privileged bot gets no warning", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     // The start-up check is done and the outbox has run after it: nothing was queued for the group.
     await h.app.selfChecked;
     await h.app.outbox.drain();
@@ -37,12 +43,16 @@ describe("staff chat safeguards", () => {
   });
 
   it("a staff member who leaves loses the role at once, and their reports go back to the queue (ST3)", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     await approvedStaff(h, STAFF, 77);
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6001), STAFF);
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
-    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
+    const take = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!
+      .callback_data;
     emu.press(STAFF, card.id, take, { id: 77 });
     await vi.waitFor(async () => expect((await h!.app.reports.byId(r.id))!.status).toBe("taken"));
 
@@ -52,16 +62,31 @@ describe("staff chat safeguards", () => {
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("новое, никто не взял"), 5000, "card back to new");
     // The next press from that person is refused: the cached membership was dropped.
     const q = emu.press(STAFF, card.id, take, { id: 77 });
-    await emu.waitFor(() => emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q), 5000, "answer");
-    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q)!.payload.text).toBe("Недоступно");
+    await emu.waitFor(
+      () => emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q),
+      5000,
+      "answer",
+    );
+    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q)!.payload.text).toBe(
+      "Недоступно",
+    );
     expect((await h.app.reports.byId(r.id))!.status).toBe("new");
   });
 
   it("staff commands: /queue lists open reports by priority, /report CODE shows the history, /stats counts", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     await approvedStaff(h, STAFF, 88);
-    const normal = await seedReport(h.app.reports, makeAddress("telegram", 6101), STAFF, {}, new Date(Date.now() - 3600_000));
+    const normal = await seedReport(
+      h.app.reports,
+      makeAddress("telegram", 6101),
+      STAFF,
+      {},
+      new Date(Date.now() - 3600_000),
+    );
     const urgent = await seedReport(h.app.reports, makeAddress("telegram", 6102), STAFF, { urgent: true });
     await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.text?.includes("Обращение")).length >= 2, 5000, "cards");
     let n = emu.sent(STAFF).length;
@@ -95,7 +120,9 @@ describe("staff chat safeguards", () => {
       expect(refused!.text).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
     }
     await vi.waitFor(async () =>
-      expect((await h!.app.db.prisma.auditLog.findMany({ where: { actor: "staff:555" } })).map((a) => a.result)).toEqual(["queue: not approved", "stats: not approved", "report: not approved"]),
+      expect(
+        (await h!.app.db.prisma.auditLog.findMany({ where: { actor: "staff:555" } })).map((a) => a.result),
+      ).toEqual(["queue: not approved", "stats: not approved", "report: not approved"]),
     );
 
     // A stranger's command is ignored and audited.
@@ -110,7 +137,12 @@ describe("staff chat safeguards", () => {
     await emu.waitForSent(STAFF, n, 1);
 
     // Every message that went into the staff group was protected from forwarding and saving (P4).
-    const sends = emu.calls.filter((c) => /^(send|copyMessage|forwardMessage)/.test(c.method) && c.method !== "sendChatAction" && Number(c.payload.chat_id) === STAFF);
+    const sends = emu.calls.filter(
+      (c) =>
+        /^(send|copyMessage|forwardMessage)/.test(c.method) &&
+        c.method !== "sendChatAction" &&
+        Number(c.payload.chat_id) === STAFF,
+    );
     expect(sends.length).toBeGreaterThan(5);
     expect(sends.filter((c) => c.payload.protect_content !== true).map((c) => c.method)).toEqual([]);
   });
@@ -124,7 +156,16 @@ describe("routing and moves", () => {
       setup: (emu) => {
         emu.protectedChats.add(STAFF);
         emu.protectedChats.add(NEW);
-        emu.fail("sendMessage", { error_code: 400, description: "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id: NEW }, 1, (p) => Number(p.chat_id) === STAFF);
+        emu.fail(
+          "sendMessage",
+          {
+            error_code: 400,
+            description: "Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to_chat_id: NEW,
+          },
+          1,
+          (p) => Number(p.chat_id) === STAFF,
+        );
       },
     });
     const { emu } = h;
@@ -146,7 +187,12 @@ describe("routing and moves", () => {
   it("reports from a region with its own committee chat go there; others go to the admin chat", async () => {
     const COMMITTEE = -1003330001;
     h = await startHarness({
-      env: { ADMIN_CHAT_ID: String(STAFF), REGION_CHATS: `kz-shymkent=${COMMITTEE}`, ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      env: {
+        ADMIN_CHAT_ID: String(STAFF),
+        REGION_CHATS: `kz-shymkent=${COMMITTEE}`,
+        ENCRYPTION_KEY: KEY,
+        GROUP_MESSAGES_PER_MINUTE: "6000",
+      },
       setup: (emu) => {
         emu.protectedChats.add(STAFF);
         emu.protectedChats.add(COMMITTEE);
@@ -163,7 +209,9 @@ describe("routing and moves", () => {
     };
     const press = (label: string | RegExp) => {
       const m = [...emu.sent(chat)].reverse().find((x) => x.payload.reply_markup?.inline_keyboard)!;
-      const b = (m.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>).flat().find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)))!;
+      const b = (m.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>)
+        .flat()
+        .find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)))!;
       emu.press(chat, m.id, b.callback_data);
     };
     await step(() => emu.sendText(chat, "/start"), 2);
@@ -181,38 +229,74 @@ describe("routing and moves", () => {
     await step(() => press("Нет, не связываться"));
     await step(() => press("Пропустить"));
     await step(() => press("📨 Отправить"), 2);
-    const card = await emu.waitFor(() => emu.sent(COMMITTEE).find((m) => m.text?.includes("Ребёнок один дома")), 5000, "card in the committee chat");
+    const card = await emu.waitFor(
+      () => emu.sent(COMMITTEE).find((m) => m.text?.includes("Ребёнок один дома")),
+      5000,
+      "card in the committee chat",
+    );
     expect(card.text).toContain("Кто пострадал: ребёнок");
     expect(card.text).toContain("Связь: связаться нельзя");
     expect(emu.sent(STAFF).filter((m) => m.text?.includes("Ребёнок один дома"))).toEqual([]);
   });
 
   it("refer offers the region's centers from the directory and records the choice on the card", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     await approvedStaff(h, STAFF, 55);
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6401), STAFF, { regionId: "kz-shymkent" });
     const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes(r.code)), 5000, "card");
-    const markup = () => (emu as any).chats.get(STAFF).messages.get(card.id).markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
-    const press = (label: string | RegExp) => emu.press(STAFF, card.id, markup().inline_keyboard.flat().find((b) => (typeof label === "string" ? b.text === label : label.test(b.text)))!.callback_data, { id: 55 });
+    const markup = () =>
+      (emu as any).chats.get(STAFF).messages.get(card.id).markup as {
+        inline_keyboard: Array<Array<{ text: string; callback_data: string }>>;
+      };
+    const press = (label: string | RegExp) =>
+      emu.press(
+        STAFF,
+        card.id,
+        markup()
+          .inline_keyboard.flat()
+          .find((b) => (typeof label === "string" ? b.text === label : label.test(b.text)))!.callback_data,
+        { id: 55 },
+      );
     press("✋ Взять");
-    await emu.waitFor(() => markup().inline_keyboard.flat().some((b) => b.text === "➡ Направить"), 5000, "taken card");
+    await emu.waitFor(
+      () =>
+        markup()
+          .inline_keyboard.flat()
+          .some((b) => b.text === "➡ Направить"),
+      5000,
+      "taken card",
+    );
     press("➡ Направить");
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes(`Куда направить ${r.code}?`), 5000, "refer menu");
-    const choices = markup().inline_keyboard.flat().map((b) => b.text);
+    const choices = markup()
+      .inline_keyboard.flat()
+      .map((b) => b.text);
     expect(choices).toEqual(expect.arrayContaining(["Кризисный центр «Комек» (ОО «Сенім-ай»)", "← Назад"]));
     press(/Комек/);
-    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Статус: направлено: Кризисный центр «Комек»"), 5000, "referred card");
+    await emu.waitFor(
+      () => emu.textOf(STAFF, card.id)?.includes("Статус: направлено: Кризисный центр «Комек»"),
+      5000,
+      "referred card",
+    );
     expect((await h.app.reports.byId(r.id))!).toMatchObject({ status: "referred", referredTo: "kz-shy-komek" });
   });
 });
 
 describe("the bot's own standing", () => {
   it("demoted in a staff group, the bot holds deliveries there and resumes when it is an admin again (ST3)", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const { emu } = h;
     emu.botStatus(STAFF, "member");
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.auditLog.count({ where: { action: "bot_demoted" } })).toBe(1));
+    await vi.waitFor(async () =>
+      expect(await h!.app.db.prisma.auditLog.count({ where: { action: "bot_demoted" } })).toBe(1),
+    );
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6501), STAFF);
     await h.app.outbox.drain();
     expect(emu.sent(STAFF).filter((m) => m.text?.includes(r.code))).toEqual([]);
@@ -224,7 +308,17 @@ describe("the bot's own standing", () => {
 describe("redelivered updates (R1)", () => {
   it("the same update handled twice answers once", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
-    const update = { update_id: 777001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 6601, type: "private" as const, first_name: "T" }, from: { id: 6601, is_bot: false, first_name: "T" }, text: "/start", entities: [{ type: "bot_command" as const, offset: 0, length: 6 }] } };
+    const update = {
+      update_id: 777001,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: 6601, type: "private" as const, first_name: "T" },
+        from: { id: 6601, is_bot: false, first_name: "T" },
+        text: "/start",
+        entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
+      },
+    };
     await h.app.telegram!.bot.handleUpdate(update);
     await h.app.telegram!.bot.handleUpdate(update);
     expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
@@ -232,19 +326,40 @@ describe("redelivered updates (R1)", () => {
   });
 
   it("a command from an anonymous admin or a channel (no person to check) is ignored, not a crash (issue 14)", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64") }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64") },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const bot = h.app.telegram!.bot;
     const chat = { id: STAFF, type: "supergroup" as const, title: "Staff" };
     const queue = { text: "/queue", entities: [{ type: "bot_command" as const, offset: 0, length: 6 }] };
     const date = Math.floor(Date.now() / 1000);
     // An anonymous admin: Telegram's GroupAnonymousBot as `from`, the group as `sender_chat`.
-    await bot.handleUpdate({ update_id: 900001, message: { message_id: 900001, date, chat, sender_chat: chat, from: { id: 1087968824, is_bot: true, first_name: "Group" }, ...queue } } as never);
+    await bot.handleUpdate({
+      update_id: 900001,
+      message: {
+        message_id: 900001,
+        date,
+        chat,
+        sender_chat: chat,
+        from: { id: 1087968824, is_bot: true, first_name: "Group" },
+        ...queue,
+      },
+    } as never);
     // A channel post forwarded into the group: no `from` at all.
-    await bot.handleUpdate({ update_id: 900002, message: { message_id: 900002, date, chat, sender_chat: { id: -1001111, type: "channel", title: "News" }, ...queue } } as never);
+    await bot.handleUpdate({
+      update_id: 900002,
+      message: {
+        message_id: 900002,
+        date,
+        chat,
+        sender_chat: { id: -1001111, type: "channel", title: "News" },
+        ...queue,
+      },
+    } as never);
     await h.idle();
     expect(h.emu.sent(STAFF)).toEqual([]);
     expect(h.logs.filter((l) => l.includes("telegram.update_failed"))).toEqual([]);
     expect(h.logs.filter((l) => l.includes("staff.not_a_person"))).toHaveLength(2);
   });
 });
-

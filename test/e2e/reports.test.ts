@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { buttonsOf, pressLabel, startHarness, type Harness , approvedStaff } from "../support/harness.ts";
+import { buttonsOf, pressLabel, startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
 
 const STAFF = -1001234567890;
@@ -17,7 +17,10 @@ afterEach(async () => {
 });
 
 async function staffHarness(env: Record<string, string> = {}) {
-  const harness = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env }, setup: (emu) => emu.protectedChats.add(STAFF) });
+  const harness = await startHarness({
+    env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env },
+    setup: (emu) => emu.protectedChats.add(STAFF),
+  });
   await approvedStaff(harness, STAFF, ALICE);
   await approvedStaff(harness, STAFF, BOB);
   return harness;
@@ -25,14 +28,19 @@ async function staffHarness(env: Record<string, string> = {}) {
 
 const cardOf = (h: Harness, code: string) => h.emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`));
 const buttonData = (payload: Record<string, any>, label: string) =>
-  (payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>).flat().find((b) => b.text === label)!.callback_data;
+  (payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>)
+    .flat()
+    .find((b) => b.text === label)!.callback_data;
 
 describe("reports end to end (issue 3)", () => {
   it("report → card → take → a stranger is refused → reply both ways → close", async () => {
     h = await staffHarness();
     const { emu } = h;
     const chat = 7001;
-    const { code, confirm } = await fileReport(h, chat, { text: "За стеной каждую ночь кричит ребёнок, слышны удары.", photo: "AgACphoto123" });
+    const { code, confirm } = await fileReport(h, chat, {
+      text: "За стеной каждую ночь кричит ребёнок, слышны удары.",
+      photo: "AgACphoto123",
+    });
     expect(code).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
     expect(confirm.text).toContain("Сотрудник центра прочитает его и ответит здесь.");
 
@@ -56,15 +64,23 @@ describe("reports end to end (issue 3)", () => {
     // A non-member presses Take: refused, nothing changes.
     const take = buttonData(card.payload, "✋ Взять");
     const q1 = emu.press(STAFF, card.id, take, { id: MALLORY });
-    await emu.waitFor(() => emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q1), 5000, "refusal");
-    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q1)!.payload.text).toBe("Недоступно");
+    await emu.waitFor(
+      () => emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q1),
+      5000,
+      "refusal",
+    );
+    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q1)!.payload.text).toBe(
+      "Недоступно",
+    );
     const report = (await h.app.reports.byCode(code))!;
     expect(report.status).toBe("new");
 
     // Alice takes it: the card is edited in place and shows who holds it.
     const q2 = emu.press(STAFF, card.id, take, { id: ALICE });
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Статус: взял(а) Staff501"), 5000, "card edit");
-    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q2)!.payload.text).toBe(`Вы взяли ${code}`);
+    expect(emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q2)!.payload.text).toBe(
+      `Вы взяли ${code}`,
+    );
 
     // Alice replies to the card: the reporter gets a neutral knock, and the text only after pressing Read.
     const knocksBefore = emu.sent(chat).length;
@@ -72,23 +88,36 @@ describe("reports end to end (issue 3)", () => {
     const [knock] = await emu.waitForSent(chat, knocksBefore, 1);
     expect(knock!.text).toBe("У вас новое сообщение. Нажмите, чтобы прочитать.");
     expect(JSON.stringify(knock!.payload)).not.toContain("участков");
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith(`Ответ для ${code} поставлен в очередь`)), 5000, "staff note");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith(`Ответ для ${code} поставлен в очередь`)),
+      5000,
+      "staff note",
+    );
     const readBefore = emu.sent(chat).length;
     pressLabel(emu, chat, "Прочитать");
     const [content] = await emu.waitForSent(chat, readBefore, 1);
-    expect(content!.text).toMatch(/Сотрудник центра · \d\d\.\d\d \d\d:\d\d:\nЗдравствуйте. Мы можем прислать участкового. Вам удобно?/);
+    expect(content!.text).toMatch(
+      /Сотрудник центра · \d\d\.\d\d \d\d:\d\d:\nЗдравствуйте. Мы можем прислать участкового. Вам удобно?/,
+    );
     expect(content!.text).not.toContain("Staff501");
     expect(content!.payload.protect_content).toBe(true);
 
     // The reporter answers (she just types, issue 14): it comes back into the group under the card, without forwarding.
     emu.sendText(chat, "Да, лучше днём.");
-    const back = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("от автора")), 5000, "answer in group");
+    const back = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.text?.includes("от автора")),
+      5000,
+      "answer in group",
+    );
     expect(back.text).toBe(`💬 ${code}, от автора:\nДа, лучше днём.`);
     expect(back.payload.reply_parameters.message_id).toBe(card.id);
     expect(emu.calls.some((c) => c.method === "forwardMessage")).toBe(false);
 
     // Close with an outcome.
-    const closeData = buttonData({ reply_markup: (emu as any).chats.get(STAFF).messages.get(card.id).markup }, "✔ Закрыть");
+    const closeData = buttonData(
+      { reply_markup: (emu as any).chats.get(STAFF).messages.get(card.id).markup },
+      "✔ Закрыть",
+    );
     emu.press(STAFF, card.id, closeData, { id: ALICE });
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Чем закончилось"), 5000, "outcomes");
     const outcomes = (emu as any).chats.get(STAFF).messages.get(card.id).markup;
@@ -99,7 +128,14 @@ describe("reports end to end (issue 3)", () => {
     // Every staff action is in the audit log, without content.
     const audit = await h.app.db.prisma.auditLog.findMany({ orderBy: { id: "asc" } });
     expect(audit.map((a) => `${a.actor.split(":")[0]} ${a.action} ${a.result}`)).toEqual(
-      expect.arrayContaining(["reporter submit ok", `staff denied not a member`, "staff take ok", "staff reply queued", "reporter add_info ok", "staff close helped"]),
+      expect.arrayContaining([
+        "reporter submit ok",
+        `staff denied not a member`,
+        "staff take ok",
+        "staff reply queued",
+        "reporter add_info ok",
+        "staff close helped",
+      ]),
     );
     expect(JSON.stringify(audit)).not.toContain("участков");
   });
@@ -111,11 +147,21 @@ describe("reports end to end (issue 3)", () => {
     const { code } = await fileReport(h, chat, { text: "Соседку бьют." });
     const r = (await h.app.reports.byCode(code))!;
     await h.app.reports.take(r.id, { id: ALICE, name: "Alice" }, new Date(), []);
-    await h.app.reports.update(r.id, { status: "closed", outcome: "duplicate", from: ["taken"] }, new Date(), { actor: "staff:501", action: "close", result: "duplicate" }, []);
+    await h.app.reports.update(
+      r.id,
+      { status: "closed", outcome: "duplicate", from: ["taken"] },
+      new Date(),
+      { actor: "staff:501", action: "close", result: "duplicate" },
+      [],
+    );
     const card = await emu.waitFor(() => cardOf(h!, code), 5000, "card");
     const before = emu.sent(chat).length;
     emu.groupMessage(STAFF, ALICE, "Вы здесь?", card.id);
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith(`${code} закрыто: ответ не отправлен`)), 5000, "refusal");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith(`${code} закрыто: ответ не отправлен`)),
+      5000,
+      "refusal",
+    );
     await h.idle();
     await h.app.outbox.drain();
     expect(emu.sent(chat).length).toBe(before);
@@ -146,8 +192,13 @@ describe("reports end to end (issue 3)", () => {
       "x".repeat(64),
     ];
     const ids = forged.map((d) => emu.press(STAFF, card.id, d, { id: ALICE }));
-    await emu.waitFor(() => ids.every((id) => emu.callsOf("answerCallbackQuery").some((c) => c.payload.callback_query_id === id)), 5000, "answers");
-    for (const id of ids) expect(emu.callsOf("answerCallbackQuery").filter((c) => c.payload.callback_query_id === id)).toHaveLength(1);
+    await emu.waitFor(
+      () => ids.every((id) => emu.callsOf("answerCallbackQuery").some((c) => c.payload.callback_query_id === id)),
+      5000,
+      "answers",
+    );
+    for (const id of ids)
+      expect(emu.callsOf("answerCallbackQuery").filter((c) => c.payload.callback_query_id === id)).toHaveLength(1);
     expect((await h.app.reports.byCode(code))!.status).toBe("new");
     const denied = await h.app.db.prisma.auditLog.count({ where: { action: "denied" } });
     expect(denied).toBe(forged.length);
@@ -162,12 +213,27 @@ describe("reports end to end (issue 3)", () => {
     await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     // The chat's own session and message ids are erased by quick exit; what must not hold it is the report side.
     h.emu.sendText(chat, "/exit");
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count({ where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", chat)) } })).toBe(0));
+    await vi.waitFor(async () =>
+      expect(
+        await h!.app.db.prisma.session.count({
+          where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", chat)) },
+        }),
+      ).toBe(0),
+    );
     // The wipe is over once its marker is gone (every id deleted): then nothing of the chat is left.
     await vi.waitFor(async () => expect(await h!.app.db.prisma.exitPending.count()).toBe(0));
     await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
-    const raw = Buffer.concat([fs.readFileSync(h.dbFile), fs.existsSync(`${h.dbFile}-wal`) ? fs.readFileSync(`${h.dbFile}-wal`) : Buffer.alloc(0)]);
-    const needles = [String(chat), Buffer.from(String(chat)).toString("base64"), `telegram:${chat}`, "ZQX-4471", Buffer.from(secret).toString("base64").slice(0, 20)];
+    const raw = Buffer.concat([
+      fs.readFileSync(h.dbFile),
+      fs.existsSync(`${h.dbFile}-wal`) ? fs.readFileSync(`${h.dbFile}-wal`) : Buffer.alloc(0),
+    ]);
+    const needles = [
+      String(chat),
+      Buffer.from(String(chat)).toString("base64"),
+      `telegram:${chat}`,
+      "ZQX-4471",
+      Buffer.from(secret).toString("base64").slice(0, 20),
+    ];
     for (const n of needles) expect(raw.includes(Buffer.from(n)), n).toBe(false);
     expect(raw.includes(Buffer.from(code))).toBe(true); // the code is meant to be there
   });

@@ -33,9 +33,16 @@ async function harness(env: Record<string, string> = {}, protect = true) {
   return h;
 }
 
-const buttons = (payload: Record<string, any>) => (payload.reply_markup?.inline_keyboard ?? []).flat() as Array<{ text: string; callback_data: string }>;
+const buttons = (payload: Record<string, any>) =>
+  (payload.reply_markup?.inline_keyboard ?? []).flat() as Array<{ text: string; callback_data: string }>;
 const answerTo = async (h: Harness, q: string) =>
-  (await h.emu.waitFor(() => h.emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q), 5000, "answer")).payload.text as string;
+  (
+    await h.emu.waitFor(
+      () => h.emu.callsOf("answerCallbackQuery").find((c) => c.payload.callback_query_id === q),
+      5000,
+      "answer",
+    )
+  ).payload.text as string;
 async function cardOf(h: Harness, code: string) {
   return h.emu.waitFor(() => h.emu.sent(STAFF).find((m) => m.text?.includes(`Обращение ${code}`)), 5000, "card");
 }
@@ -45,13 +52,19 @@ describe("staff roster (ST1, decision 11)", () => {
     h = await harness();
     const { emu } = h;
     emu.memberUpdate(STAFF, NEWBIE, "member");
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith("Staff7002 в группе и видит карточки")), 5000, "joined notice");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith("Staff7002 в группе и видит карточки")),
+      5000,
+      "joined notice",
+    );
     const r = await seedReport(h.app.reports, makeAddress("telegram", 7101), STAFF);
     const card = await cardOf(h, r.code);
     expect(card.text).toContain("Соседку бьют.");
     const take = buttons(card.payload)[0]!.callback_data;
 
-    expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: NEWBIE }))).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: NEWBIE }))).toBe(
+      "Вас ещё не подтвердили. Попросите руководителя: /staff",
+    );
     expect((await h.app.reports.byId(r.id))!.status).toBe("new");
 
     // The newbie cannot approve themself.
@@ -61,16 +74,39 @@ describe("staff roster (ST1, decision 11)", () => {
     expect(list!.text).toContain("👑 id 7001 — руководитель");
     expect(list!.text).toContain("⏳ Staff7002 — ждёт подтверждения");
     const approve = buttons(list!.payload).find((b) => b.text === "✅ Staff7002")!.callback_data;
-    expect(await answerTo(h, emu.press(STAFF, list!.id, approve, { id: NEWBIE }))).toBe("Это может сделать только руководитель");
+    expect(await answerTo(h, emu.press(STAFF, list!.id, approve, { id: NEWBIE }))).toBe(
+      "Это может сделать только руководитель",
+    );
 
     n = emu.sent(STAFF).length;
     expect(await answerTo(h, emu.press(STAFF, list!.id, approve, { id: BOSS }))).toBe("Staff7002: подтверждено");
-    await emu.waitFor(() => emu.textOf(STAFF, list!.id)?.includes("✅ Staff7002 — может работать с обращениями") === true, 5000, "list edited");
-    await emu.waitFor(() => emu.sent(STAFF).slice(n).some((m) => m.text === "✅ Staff7002 может работать с обращениями (подтвердил(а) Staff7001)."), 5000, "approved notice");
+    await emu.waitFor(
+      () => emu.textOf(STAFF, list!.id)?.includes("✅ Staff7002 — может работать с обращениями") === true,
+      5000,
+      "list edited",
+    );
+    await emu.waitFor(
+      () =>
+        emu
+          .sent(STAFF)
+          .slice(n)
+          .some((m) => m.text === "✅ Staff7002 может работать с обращениями (подтвердил(а) Staff7001)."),
+      5000,
+      "approved notice",
+    );
 
     expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: NEWBIE }))).toBe(`Вы взяли ${r.code}`);
-    const audit = (await h.app.db.prisma.auditLog.findMany({ orderBy: { id: "asc" } })).map((a) => `${a.actor} ${a.action} ${a.result}`);
-    expect(audit).toEqual(expect.arrayContaining([`staff:${NEWBIE} denied not approved`, `staff:${NEWBIE} denied approve: not a supervisor`, `staff:${BOSS} staff_approve user ${NEWBIE}`, `staff:${NEWBIE} take ok`]));
+    const audit = (await h.app.db.prisma.auditLog.findMany({ orderBy: { id: "asc" } })).map(
+      (a) => `${a.actor} ${a.action} ${a.result}`,
+    );
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        `staff:${NEWBIE} denied not approved`,
+        `staff:${NEWBIE} denied approve: not a supervisor`,
+        `staff:${BOSS} staff_approve user ${NEWBIE}`,
+        `staff:${NEWBIE} take ok`,
+      ]),
+    );
   });
 
   it("acting on a report someone else holds needs a supervisor: a group administrator who is not one is refused, the supervisor is not", async () => {
@@ -81,9 +117,13 @@ describe("staff roster (ST1, decision 11)", () => {
     emu.setMember(STAFF, ADMIN, "administrator");
     const r = await seedReport(h.app.reports, makeAddress("telegram", 7102), STAFF);
     const card = await cardOf(h, r.code);
-    expect(await answerTo(h, emu.press(STAFF, card.id, buttons(card.payload)[0]!.callback_data, { id: OLD_HAND }))).toBe(`Вы взяли ${r.code}`);
+    expect(
+      await answerTo(h, emu.press(STAFF, card.id, buttons(card.payload)[0]!.callback_data, { id: OLD_HAND })),
+    ).toBe(`Вы взяли ${r.code}`);
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("взял(а) Staff7003") === true, 5000, "taken card");
-    const close = buttons({ reply_markup: (emu as any).chats.get(STAFF).messages.get(card.id).markup }).find((b) => b.text === "✔ Закрыть")!.callback_data;
+    const close = buttons({ reply_markup: (emu as any).chats.get(STAFF).messages.get(card.id).markup }).find(
+      (b) => b.text === "✔ Закрыть",
+    )!.callback_data;
     expect(await answerTo(h, emu.press(STAFF, card.id, close, { id: ADMIN }))).toBe("Это обращение ведёт Staff7003");
     // A reply from the administrator is refused too, with the reason.
     const n = emu.sent(STAFF).length;
@@ -93,7 +133,11 @@ describe("staff roster (ST1, decision 11)", () => {
     expect(await h.app.db.prisma.reportMessage.count()).toBe(0);
     // The supervisor may step in.
     const q = emu.press(STAFF, card.id, close, { id: BOSS });
-    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Чем закончилось") === true, 5000, "outcomes for the supervisor");
+    await emu.waitFor(
+      () => emu.textOf(STAFF, card.id)?.includes("Чем закончилось") === true,
+      5000,
+      "outcomes for the supervisor",
+    );
     expect(await answerTo(h, q)).toBeFalsy();
   });
 
@@ -111,18 +155,37 @@ describe("staff roster (ST1, decision 11)", () => {
     const remove = buttons(list!.payload).find((b) => b.text === "✖ Staff7003")!.callback_data;
     expect(await answerTo(h, emu.press(STAFF, list!.id, remove, { id: BOSS }))).toBe("Staff7003: убрано из списка");
     await vi.waitFor(async () => expect((await h!.app.reports.byId(r.id))!.status).toBe("new"));
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes("Staff7003 больше не может работать с обращениями (решение: Staff7001). Взятые им(ей) обращения вернулись в очередь: 1.")), 5000, "removed notice");
-    expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: OLD_HAND }))).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    await emu.waitFor(
+      () =>
+        emu
+          .sent(STAFF)
+          .some((m) =>
+            m.text?.includes(
+              "Staff7003 больше не может работать с обращениями (решение: Staff7001). Взятые им(ей) обращения вернулись в очередь: 1.",
+            ),
+          ),
+      5000,
+      "removed notice",
+    );
+    expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: OLD_HAND }))).toBe(
+      "Вас ещё не подтвердили. Попросите руководителя: /staff",
+    );
   });
 
   it("with no supervisors configured the group is told at start, and nobody can act", async () => {
     h = await harness({ STAFF_SUPERVISORS: "" });
     const { emu } = h;
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith("⚠ Руководители не назначены (STAFF_SUPERVISORS)")), 5000, "notice");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith("⚠ Руководители не назначены (STAFF_SUPERVISORS)")),
+      5000,
+      "notice",
+    );
     emu.setMember(STAFF, ADMIN, "creator");
     const r = await seedReport(h.app.reports, makeAddress("telegram", 7104), STAFF);
     const card = await cardOf(h, r.code);
-    expect(await answerTo(h, emu.press(STAFF, card.id, buttons(card.payload)[0]!.callback_data, { id: ADMIN }))).toBe("Вас ещё не подтвердили. Попросите руководителя: /staff");
+    expect(await answerTo(h, emu.press(STAFF, card.id, buttons(card.payload)[0]!.callback_data, { id: ADMIN }))).toBe(
+      "Вас ещё не подтвердили. Попросите руководителя: /staff",
+    );
   });
 });
 
@@ -132,17 +195,34 @@ describe("a staff group that does not restrict saving content (P4, decision 11)"
     const { emu } = h;
     await approvedStaff(h, STAFF, OLD_HAND);
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes("«Запретить копирование»")), 5000, "warning");
-    const r = await seedReport(h.app.reports, makeAddress("telegram", 7105), STAFF, { text: "Секретная подробность 123" });
+    const r = await seedReport(h.app.reports, makeAddress("telegram", 7105), STAFF, {
+      text: "Секретная подробность 123",
+    });
     const card = await cardOf(h, r.code);
     expect(card.text).toContain(r.code);
     expect(card.text).toContain("Где:");
     expect(card.text).toContain("🔒 Текст скрыт");
     expect(card.text).not.toContain("Секретная подробность");
-    await h.app.reports.addMessage(r.id, "in", "Ещё деталь 456", new Date(), { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" }, (mid) => [
-      { dedupeKey: `to_staff:${mid}`, target: `staff:${STAFF}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
-    ]);
+    await h.app.reports.addMessage(
+      r.id,
+      "in",
+      "Ещё деталь 456",
+      new Date(),
+      { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" },
+      (mid) => [
+        {
+          dedupeKey: `to_staff:${mid}`,
+          target: `staff:${STAFF}`,
+          payload: { type: "to_staff", reportId: r.id, messageId: mid },
+        },
+      ],
+    );
     h.app.outbox.kick();
-    await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.startsWith(`💬 ${r.code}, от автора: 🔒`)), 5000, "withheld answer");
+    await emu.waitFor(
+      () => emu.sent(STAFF).some((m) => m.text?.startsWith(`💬 ${r.code}, от автора: 🔒`)),
+      5000,
+      "withheld answer",
+    );
     let n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, OLD_HAND, `/report ${r.code}`);
     const [hist] = await emu.waitForSent(STAFF, n, 1);
@@ -155,6 +235,10 @@ describe("a staff group that does not restrict saving content (P4, decision 11)"
     emu.groupMessage(STAFF, OLD_HAND, `/report ${r.code}`);
     const [full] = await emu.waitForSent(STAFF, n, 1);
     expect(full!.text).toContain("Ещё деталь 456");
-    await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("Секретная подробность 123") === true, 5000, "card shows its text again");
+    await emu.waitFor(
+      () => emu.textOf(STAFF, card.id)?.includes("Секретная подробность 123") === true,
+      5000,
+      "card shows its text again",
+    );
   });
 });

@@ -24,7 +24,8 @@ afterEach(async () => {
 function countColour(png: PNG, hex: string): number {
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
   let n = 0;
-  for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === r && png.data[i + 1] === g && png.data[i + 2] === b) n++;
+  for (let i = 0; i < png.data.length; i += 4)
+    if (png.data[i] === r && png.data[i + 1] === g && png.data[i + 2] === b) n++;
   return n;
 }
 /** Dark pixels in a box: drawn letters. */
@@ -35,12 +36,17 @@ function inkIn(png: PNG, x0: number, y0: number, x1: number, y1: number): number
 }
 
 async function withReports() {
-  h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+  h = await startHarness({
+    env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" },
+    setup: (emu) => emu.protectedChats.add(STAFF),
+  });
   await approvedStaff(h, STAFF, MEMBER);
   await seedReport(h.app.reports, makeAddress("telegram", 9301), STAFF, { urgent: true });
   await seedReport(h.app.reports, makeAddress("telegram", 9302), STAFF, { regionId: "kz-turkestan" });
   await seedReport(h.app.reports, makeAddress("telegram", 9303), STAFF);
-  await h.app.db.prisma.campaignCount.create({ data: { day: new Date().toISOString().slice(0, 10), source: "poster-shymkent", n: 4 } });
+  await h.app.db.prisma.campaignCount.create({
+    data: { day: new Date().toISOString().slice(0, 10), source: "poster-shymkent", n: 4 },
+  });
   return h;
 }
 
@@ -73,8 +79,18 @@ describe("charts for staff (issue 17)", () => {
 
   it("the daily digest goes as the chart of its group, with the digest as the caption", async () => {
     const h = await withReports();
-    await runDigest({ reports: h.app.reports, chats: [STAFF], now: () => new Date(), kick: () => h.app.outbox.kick(), sources: async () => ({ "poster-shymkent": 4 }) });
-    const photo = await h.emu.waitFor(() => h.emu.sent(STAFF).find((m) => m.method === "sendPhoto"), 10_000, "digest chart");
+    await runDigest({
+      reports: h.app.reports,
+      chats: [STAFF],
+      now: () => new Date(),
+      kick: () => h.app.outbox.kick(),
+      sources: async () => ({ "poster-shymkent": 4 }),
+    });
+    const photo = await h.emu.waitFor(
+      () => h.emu.sent(STAFF).find((m) => m.method === "sendPhoto"),
+      10_000,
+      "digest chart",
+    );
     expect(photo.payload.caption).toMatch(/^Сводка за сутки: новых 3/);
     expect(photo.payload.caption).toContain("poster-shymkent 4");
     expect(photo.payload.protect_content).toBe(true);

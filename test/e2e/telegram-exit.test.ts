@@ -15,7 +15,12 @@ const HOUR = 3600_000;
 async function seed(h: Harness, chat: number, fromBot: boolean, ageMs: number): Promise<number> {
   const id = h.emu.seedMessage(chat, fromBot, ageMs);
   await h.app.db.prisma.trackedMessage.create({
-    data: { address: h.app.db.sealer.chatKey(makeAddress("telegram", chat)), messageId: String(id), fromBot, sentAt: new Date(Date.now() - ageMs) },
+    data: {
+      address: h.app.db.sealer.chatKey(makeAddress("telegram", chat)),
+      messageId: String(id),
+      fromBot,
+      sentAt: new Date(Date.now() - ageMs),
+    },
   });
   return id;
 }
@@ -29,7 +34,9 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
       byAge[age] = [await seed(h, chat, true, age * HOUR), await seed(h, chat, false, age * HOUR)];
     }
     await chatAtMenu(h.emu, chat);
-    const live = h.emu.visible(chat).filter((id) => !byAge[49]!.includes(id) && ![1, 30, 47].some((a) => byAge[a]!.includes(id)));
+    const live = h.emu
+      .visible(chat)
+      .filter((id) => !byAge[49]!.includes(id) && ![1, 30, 47].some((a) => byAge[a]!.includes(id)));
     const sentBefore = h.emu.sent(chat).length;
 
     const exitId = h.emu.sendText(chat, "/exit");
@@ -62,7 +69,11 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     for (let i = 0; i < 230; i++) await seed(h, chat, i % 2 === 0, HOUR);
     await chatAtMenu(h.emu, chat);
     h.emu.sendText(chat, "✕ Выйти");
-    await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", chat).some((c) => c.payload.reply_markup?.remove_keyboard), 5000, "cover");
+    await h.emu.waitFor(
+      () => h!.emu.callsOf("sendMessage", chat).some((c) => c.payload.reply_markup?.remove_keyboard),
+      5000,
+      "cover",
+    );
     const batches = h.emu.callsOf("deleteMessages", chat).map((c) => (c.payload.message_ids as number[]).length);
     expect(batches.length).toBe(3);
     expect(Math.max(...batches)).toBeLessThanOrEqual(100);
@@ -109,9 +120,15 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     const chat = 3004;
     await chatAtMenu(h.emu, chat);
     const address = makeAddress("telegram", chat);
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } })).toBe(5));
+    await vi.waitFor(async () =>
+      expect(
+        await h!.app.db.prisma.trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } }),
+      ).toBe(5),
+    );
     // The process died right after the wipe's first commit (its marker): nothing deleted, nothing else written.
-    h.app.db.hot.prepare("INSERT INTO exit_pending (chat, handle_enc, locale, cover, created_at) VALUES (?, ?, 'kk', 1, ?)").run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), new Date().toISOString());
+    h.app.db.hot
+      .prepare("INSERT INTO exit_pending (chat, handle_enc, locale, cover, created_at) VALUES (?, ?, 'kk', 1, ?)")
+      .run(h.app.db.sealer.chatKey(address), h.app.db.sealer.seal(address), new Date().toISOString());
     expect(h.emu.visible(chat).length).toBeGreaterThan(3);
     await h.restart();
     expect(h.emu.visible(chat)).toHaveLength(1);

@@ -63,7 +63,12 @@ describe("telegram: help near me", () => {
 
   it("when the map pin fails, the list of services and its buttons still go out", async () => {
     const chat = await readyChat();
-    h.emu.fail("sendVenue", { error_code: 400, description: "Bad Request: VENUE_INVALID" }, 1, (p) => Number(p.chat_id) === chat);
+    h.emu.fail(
+      "sendVenue",
+      { error_code: 400, description: "Bad Request: VENUE_INVALID" },
+      1,
+      (p) => Number(p.chat_id) === chat,
+    );
     const n = h.emu.sent(chat).length;
     h.emu.sendLocation(chat, 43.24, 76.89);
     const [list] = await h.emu.waitForSent(chat, n, 1);
@@ -132,7 +137,9 @@ describe("telegram: numbers", () => {
     expect(msg!.text).toContain("111 — детская линия доверия, принимает и взрослых, круглосуточно");
     expect(msg!.payload.protect_content).toBe(true);
     // Short numbers are marked so Telegram offers to call them.
-    const marked = (msg!.payload.entities as Array<{ type: string; offset: number; length: number }>).map((e) => msg!.text!.slice(e.offset, e.offset + e.length));
+    const marked = (msg!.payload.entities as Array<{ type: string; offset: number; length: number }>).map((e) =>
+      msg!.text!.slice(e.offset, e.offset + e.length),
+    );
     expect(marked).toEqual(["102", "103", "112", "111"]);
   });
 
@@ -142,15 +149,37 @@ describe("telegram: numbers", () => {
     pressLabel(h.emu, chat, "📇 Карточка с номерами");
     const [card] = await h.emu.waitForSent(chat, n, 2);
     expect(card!.text).toBe(
-      ["Полезные номера — Казахстан", "112 — служба спасения", "102 — полиция", "103 — скорая помощь", "111 — справочная линия, круглосуточно", "150 — детская и молодёжная линия, часы работы уточняются"].join("\n"),
+      [
+        "Полезные номера — Казахстан",
+        "112 — служба спасения",
+        "102 — полиция",
+        "103 — скорая помощь",
+        "111 — справочная линия, круглосуточно",
+        "150 — детская и молодёжная линия, часы работы уточняются",
+      ].join("\n"),
     );
     // Copyable and unprotected, so neutral all through: nothing of what the numbers are for beyond the
     // emergency services' own names (review §6).
     const services = new Set(["полици", "милици", "спасени", "полиция", "милиция"]);
     for (const l of ["ru", "kk", "ky"] as const) {
       const c = createTranslator().fixed(l);
-      const lines = ["kz_nat_112", "kz_nat_102", "kz_nat_103", "kz_nat_111", "kz_nat_150", "kg_nat_102", "kg_nat_103", "kg_nat_112", "kg_nat_111"].map((k) => c(`card.about.${k}`)).join("\n");
-      expect(sensitiveTermsIn(lines).filter((t) => !services.has(t)), l).toEqual([]);
+      const lines = [
+        "kz_nat_112",
+        "kz_nat_102",
+        "kz_nat_103",
+        "kz_nat_111",
+        "kz_nat_150",
+        "kg_nat_102",
+        "kg_nat_103",
+        "kg_nat_112",
+        "kg_nat_111",
+      ]
+        .map((k) => c(`card.about.${k}`))
+        .join("\n");
+      expect(
+        sensitiveTermsIn(lines).filter((t) => !services.has(t)),
+        l,
+      ).toEqual([]);
     }
     expect(sensitiveTermsIn(card!.text!).filter((t) => !services.has(t))).toEqual([]);
     expect(card!.payload.protect_content).toBe(false);

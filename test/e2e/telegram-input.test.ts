@@ -31,7 +31,11 @@ describe("telegram: bad input gets a short kind reply and the menu", () => {
     ["a voice note", (c) => h.emu.sendVoice(c), "Фото, голосовые и стикеры я не читаю."],
     ["a photo", (c) => h.emu.sendPhoto(c), "Фото, голосовые и стикеры я не читаю."],
     ["a 5,000-character message", (c) => h.emu.sendText(c, "ы".repeat(5000)), "Сообщение очень длинное"],
-    ["markup characters", (c) => h.emu.sendText(c, "<b>bold</b> *x* _y_ [z](http://a) ```code``` \u202e"), "Я лучше понимаю кнопки."],
+    [
+      "markup characters",
+      (c) => h.emu.sendText(c, "<b>bold</b> *x* _y_ [z](http://a) ```code``` \u202e"),
+      "Я лучше понимаю кнопки.",
+    ],
     ["an unknown command", (c) => h.emu.sendText(c, "/admin"), "Такой команды нет."],
   ];
   it.each(cases)("%s", async (_name, send, reply) => {
@@ -48,7 +52,8 @@ describe("telegram: bad input gets a short kind reply and the menu", () => {
   it("a button from an old message is answered once and explained, and changes nothing", async () => {
     const chat = await readyChat();
     const oldMenu = h.emu.lastSent(chat)!;
-    const data = (oldMenu.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>).flat()[0]!.callback_data;
+    const data = (oldMenu.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>).flat()[0]!
+      .callback_data;
     // A newer screen makes that menu stale.
     let n = h.emu.sent(chat).length;
     pressLabel(h.emu, chat, "☎ Телефоны доверия");
@@ -86,7 +91,12 @@ describe("telegram: logs hold no content, chat ids or token (P5)", () => {
     const chat = 777123456;
     h.emu.sendText(chat, "/start CANARY-7f3a", { languageCode: "ru" });
     await h.emu.waitForSent(chat, 0, 2);
-    h.emu.fail("sendMessage", { error_code: 400, description: "Bad Request: CANARY-7f3a can't parse" }, 1, (p) => Number(p.chat_id) === chat);
+    h.emu.fail(
+      "sendMessage",
+      { error_code: 400, description: "Bad Request: CANARY-7f3a can't parse" },
+      1,
+      (p) => Number(p.chat_id) === chat,
+    );
     h.emu.sendText(chat, "меня зовут CANARY-7f3a, телефон +7 701 555 12 34");
     await h.emu.waitFor(() => h.logs.some((l) => l.includes("telegram.update_failed")), 5000, "the failure log");
     h.emu.sendText(chat, "CANARY-7f3a");
@@ -107,7 +117,11 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
     await h.emu.waitFor(() => h.emu.profile.ky?.short_description, 5000, "profile sync");
     for (const l of LOCALES) {
       const want = profileTexts(tr, l);
-      expect(h.emu.profile[l]).toEqual({ name: want.name, description: want.description, short_description: want.shortDescription });
+      expect(h.emu.profile[l]).toEqual({
+        name: want.name,
+        description: want.description,
+        short_description: want.shortDescription,
+      });
       const cmds = h.emu.callsOf("setMyCommands").find((c) => c.payload.language_code === l)!;
       expect(cmds.payload.commands).toEqual(want.commands);
     }
@@ -115,14 +129,28 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
   });
 
   it("a refused rename does not stop the rest: every description and command list is still set, and the failure is logged once", async () => {
-    const own = await startHarness({ env: { SYNC_BOT_PROFILE: "true" }, setup: (emu) => emu.fail("setMyName", { error_code: 400, description: "Bad Request: bot name change is not allowed now" }, 100) });
+    const own = await startHarness({
+      env: { SYNC_BOT_PROFILE: "true" },
+      setup: (emu) =>
+        emu.fail("setMyName", { error_code: 400, description: "Bad Request: bot name change is not allowed now" }, 100),
+    });
     try {
       const tr = createTranslator();
-      await own.emu.waitFor(() => own.emu.callsOf("setMyCommands").length === LOCALES.length + 1 || undefined, 5000, "every command list");
+      await own.emu.waitFor(
+        () => own.emu.callsOf("setMyCommands").length === LOCALES.length + 1 || undefined,
+        5000,
+        "every command list",
+      );
       for (const l of LOCALES) expect(own.emu.profile[l]?.description).toBe(profileTexts(tr, l).description);
       expect(own.emu.callsOf("setMyName").length).toBe(LOCALES.length + 1);
-      await own.emu.waitFor(() => own.logs.some((x) => x.includes("telegram.profile_synced")) || undefined, 5000, "the sync's end");
-      expect(own.logs.filter((x) => x.includes("telegram.profile_sync_failed") && x.includes("setMyName"))).toHaveLength(1);
+      await own.emu.waitFor(
+        () => own.logs.some((x) => x.includes("telegram.profile_synced")) || undefined,
+        5000,
+        "the sync's end",
+      );
+      expect(
+        own.logs.filter((x) => x.includes("telegram.profile_sync_failed") && x.includes("setMyName")),
+      ).toHaveLength(1);
     } finally {
       await own.stop();
     }
@@ -134,7 +162,17 @@ describe("telegram: the bot's profile is neutral (S3)", () => {
     for (const l of LOCALES) {
       const p = profileTexts(tr, l);
       // Proactive texts too: a knock may show on a locked screen (S8).
-      const texts = [p.name, p.description, p.shortDescription, ...p.commands.map((c) => c.description), tr.t(l, "exit.cover"), tr.t(l, "common.exitButton"), tr.t(l, "report.knock_telegram"), tr.t(l, "report.knock_whatsapp"), tr.t(l, "report.read")];
+      const texts = [
+        p.name,
+        p.description,
+        p.shortDescription,
+        ...p.commands.map((c) => c.description),
+        tr.t(l, "exit.cover"),
+        tr.t(l, "common.exitButton"),
+        tr.t(l, "report.knock_telegram"),
+        tr.t(l, "report.knock_whatsapp"),
+        tr.t(l, "report.read"),
+      ];
       for (const t of texts) for (const w of sensitiveTermsIn(t)) found.push(`${l}: "${t}" has "${w}"`);
     }
     expect(found).toEqual([]);

@@ -41,8 +41,15 @@ describe("telegram: start-up problems are explained", () => {
     const { tempDir } = await import("../support/harness.ts");
     const emu = await new BotApiEmulator().start();
     try {
-      const config = loadConfig({ BOT_TOKEN: "111111111:AAWrongWrongWrongWrongWrongWrong00", TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${path.join(tempDir(), "x.db")}`, ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64") });
-      await expect(startApp(config, createLogger({ write: () => undefined }), { jobs: false })).rejects.toThrow("Telegram rejected BOT_TOKEN");
+      const config = loadConfig({
+        BOT_TOKEN: "111111111:AAWrongWrongWrongWrongWrongWrong00",
+        TELEGRAM_API_ROOT: emu.apiRoot,
+        DATABASE_URL: `file:${path.join(tempDir(), "x.db")}`,
+        ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
+      });
+      await expect(startApp(config, createLogger({ write: () => undefined }), { jobs: false })).rejects.toThrow(
+        "Telegram rejected BOT_TOKEN",
+      );
     } finally {
       await emu.stop();
     }
@@ -73,7 +80,10 @@ describe("telegram: an operator who follows .env.example", () => {
       DATABASE_URL: `file:${path.join(dir, "qorgau.db")}`,
       BACKUP_DIR: path.join(dir, "backups"),
     };
-    const app = await startApp(loadConfig(filled), createLogger({ write: () => undefined }), { jobs: false, onStopped: () => undefined });
+    const app = await startApp(loadConfig(filled), createLogger({ write: () => undefined }), {
+      jobs: false,
+      onStopped: () => undefined,
+    });
     try {
       emu.sendText(4242, "/start", { languageCode: "ru" });
       const [welcome] = await emu.waitForSent(4242, 0, 2);

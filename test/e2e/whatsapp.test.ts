@@ -6,7 +6,7 @@ import { menuNumber, parseWa } from "../../src/channels/whatsapp/parse.ts";
 import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../../src/channels/whatsapp/client.ts";
 import { projectRoot } from "../../src/db/url.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
-import { startHarness, type Harness , approvedStaff } from "../support/harness.ts";
+import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import type { StartOptions } from "../../src/main.ts";
 
 const STAFF = -1005550001;
@@ -18,13 +18,32 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function waHarness(env: Record<string, string> = {}, prepare?: (wa: FakeWaClient) => void, start: Partial<StartOptions> = {}) {
+async function waHarness(
+  env: Record<string, string> = {},
+  prepare?: (wa: FakeWaClient) => void,
+  start: Partial<StartOptions> = {},
+) {
   wa = new FakeWaClient();
   prepare?.(wa);
   h = await startHarness({
-    env: { WHATSAPP_ENABLED: "true", WA_SEND_DELAY_MS: "0", WA_DATA_DIR: path.join(os.tmpdir(), "qorgau-wa-test"), TELEGRAM_HANDLE: "@qorgau_test_bot", ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY, GROUP_MESSAGES_PER_MINUTE: "6000", ...env },
+    env: {
+      WHATSAPP_ENABLED: "true",
+      WA_SEND_DELAY_MS: "0",
+      WA_DATA_DIR: path.join(os.tmpdir(), "qorgau-wa-test"),
+      TELEGRAM_HANDLE: "@qorgau_test_bot",
+      ADMIN_CHAT_ID: String(STAFF),
+      ENCRYPTION_KEY: KEY,
+      GROUP_MESSAGES_PER_MINUTE: "6000",
+      ...env,
+    },
     setup: (emu) => emu.protectedChats.add(STAFF),
-    start: { whatsappClient: { client: wa, makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }) }, ...start },
+    start: {
+      whatsappClient: {
+        client: wa,
+        makeLocation: (lat, lon, name, address) => ({ kind: "location", lat, lon, name, address }),
+      },
+      ...start,
+    },
   });
   return h;
 }
@@ -44,7 +63,9 @@ describe("whatsapp: campaign codes (issue 17)", () => {
     expect(got[0]).toMatch(/^Саламатсызбы/);
     expect(got.join("\n")).not.toContain("1 — Кыргызча"); // no language question
     expect(got.at(-1)).toMatch(/^Ош/);
-    expect(await h!.app.db.prisma.campaignCount.findMany()).toEqual([{ day: new Date().toISOString().slice(0, 10), source: "committee-balykchy", n: 1 }]);
+    expect(await h!.app.db.prisma.campaignCount.findMany()).toEqual([
+      { day: new Date().toISOString().slice(0, 10), source: "committee-balykchy", n: 1 },
+    ]);
     // Only a first message: later, the same words are ordinary text.
     await say(jid, "#ky_KG_kg-osh-city_committee-balykchy");
     expect((await h!.app.db.prisma.campaignCount.findFirst())!.n).toBe(1);
@@ -103,13 +124,17 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     wa.text(jid, "2");
     await new Promise((r) => setTimeout(r, 150));
     wa.text(jid, "0");
-    await vi.waitFor(() => expect(wa.textsTo(jid)).toContain("Список покупок: хлеб, молоко, яблоки."), { timeout: 5000 });
+    await vi.waitFor(() => expect(wa.textsTo(jid)).toContain("Список покупок: хлеб, молоко, яблоки."), {
+      timeout: 5000,
+    });
     // Let anything that was still queued run out.
     await h!.idle();
     const mine = wa.sent.filter((s) => s.chatId === jid);
     const coverAt = mine.findIndex((s) => s.text === "Список покупок: хлеб, молоко, яблоки.");
     expect(mine.slice(coverAt + 1)).toEqual([]);
-    expect(mine.filter((s) => s.deletedFor === null).map((s) => s.text)).toEqual(["Список покупок: хлеб, молоко, яблоки."]);
+    expect(mine.filter((s) => s.deletedFor === null).map((s) => s.text)).toEqual([
+      "Список покупок: хлеб, молоко, яблоки.",
+    ]);
     expect(mine.length).toBeGreaterThan(before);
   });
 
@@ -183,11 +208,16 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     const got = await say(jid, "1", 2);
     expect(got[0]).toMatch(/^Получено\. Код вашего обращения: \S{4}-\S{4}/);
     expect(got[1]).toMatch(/^Чем помочь\?/);
-    const card = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.text?.includes("Соседа запугивает")), 5000, "card");
+    const card = await emu.waitFor(
+      () => emu.sent(STAFF).find((m) => m.text?.includes("Соседа запугивает")),
+      5000,
+      "card",
+    );
     expect(card.text).toContain("Где: Шымкент");
     expect(JSON.stringify(emu.calls)).not.toContain("77017776655");
 
-    const data = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!.callback_data;
+    const data = (card.payload.reply_markup.inline_keyboard as Array<Array<{ callback_data: string }>>)[0]![0]!
+      .callback_data;
     emu.press(STAFF, card.id, data, { id: 41 });
     await emu.waitFor(() => emu.textOf(STAFF, card.id)?.includes("взял(а)"), 5000, "taken");
     const before = wa.count(jid);
@@ -204,7 +234,10 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
 
     // The WhatsApp number is nowhere in the database in clear.
     await h!.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
-    const raw = Buffer.concat([fs.readFileSync(h!.dbFile), fs.existsSync(`${h!.dbFile}-wal`) ? fs.readFileSync(`${h!.dbFile}-wal`) : Buffer.alloc(0)]);
+    const raw = Buffer.concat([
+      fs.readFileSync(h!.dbFile),
+      fs.existsSync(`${h!.dbFile}-wal`) ? fs.readFileSync(`${h!.dbFile}-wal`) : Buffer.alloc(0),
+    ]);
     expect(raw.includes(Buffer.from("77017776655"))).toBe(false);
     expect(raw.includes(Buffer.from("7017776655"))).toBe(false);
   });
@@ -234,7 +267,15 @@ describe("whatsapp: parsing and setup", () => {
     expect(parseWa({ ...base, fromMe: true, from: "7701@c.us", body: "1" })).toBeNull();
     expect(parseWa({ ...base, from: "1203@g.us", body: "1" })).toBeNull();
     expect(parseWa({ ...base, from: "status@broadcast", body: "1", isStatus: true })).toBeNull();
-    expect(parseWa({ ...base, from: "7701@c.us", type: "location", body: "", location: { latitude: "43.2", longitude: "76.9" } })).toEqual({ type: "location", lat: 43.2, lon: 76.9 });
+    expect(
+      parseWa({
+        ...base,
+        from: "7701@c.us",
+        type: "location",
+        body: "",
+        location: { latitude: "43.2", longitude: "76.9" },
+      }),
+    ).toEqual({ type: "location", lat: 43.2, lon: 76.9 });
   });
 
   it("the session folder must be outside the project and private (W3)", () => {
@@ -250,16 +291,22 @@ describe("whatsapp: parsing and setup", () => {
 
   it("the real whatsapp-web.js Client is built with the project's options, without connecting", async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wa-real-")), "session");
-    const { client, makeLocation } = await createWhatsAppClient({ whatsappDataDir: dir, chromePath: "/usr/bin/chromium" });
+    const { client, makeLocation } = await createWhatsAppClient({
+      whatsappDataDir: dir,
+      chromePath: "/usr/bin/chromium",
+    });
     const wwebjs = (await import("whatsapp-web.js")) as unknown as { default: typeof import("whatsapp-web.js") };
-    const real = client as unknown as InstanceType<typeof wwebjs.default.Client> & { options: { puppeteer: { executablePath: string; headless: boolean }; authStrategy: { dataPath: string } } };
+    const real = client as unknown as InstanceType<typeof wwebjs.default.Client> & {
+      options: { puppeteer: { executablePath: string; headless: boolean }; authStrategy: { dataPath: string } };
+    };
     expect(real).toBeInstanceOf(wwebjs.default.Client);
     expect(real.options.puppeteer.executablePath).toBe("/usr/bin/chromium");
     expect(real.options.puppeteer.headless).toBe(true);
     expect(real.options.authStrategy).toBeInstanceOf(wwebjs.default.LocalAuth);
     expect(path.resolve(real.options.authStrategy.dataPath)).toBe(path.resolve(dir));
     expect(makeLocation(43.2, 76.9, "Алматы", "центр")).toBeInstanceOf(wwebjs.default.Location);
-    for (const m of ["on", "sendMessage", "getMessageById", "initialize", "destroy"]) expect(typeof (real as unknown as Record<string, unknown>)[m]).toBe("function");
+    for (const m of ["on", "sendMessage", "getMessageById", "initialize", "destroy"])
+      expect(typeof (real as unknown as Record<string, unknown>)[m]).toBe("function");
   });
 });
 
@@ -273,7 +320,8 @@ describe("whatsapp in its own lane (decision 8, issue 15)", () => {
       { whatsappReconnectDelaysMs: [300], onFatal: (r) => fatal.push(r) },
     );
     const { emu } = h!;
-    const health = async () => (await fetch(`http://127.0.0.1:${port}/health`)).json() as Promise<Record<string, unknown>>;
+    const health = async () =>
+      (await fetch(`http://127.0.0.1:${port}/health`)).json() as Promise<Record<string, unknown>>;
     expect(await health()).toMatchObject({ status: "ok", telegram: "running", whatsapp: "reconnecting" });
     emu.sendText(5101, "/start");
     await emu.waitForSent(5101, 0, 2);
@@ -297,7 +345,10 @@ describe("whatsapp in its own lane (decision 8, issue 15)", () => {
 
   it("with WhatsApp as the only channel, its failure ends the process for a restart, with the reason", async () => {
     const fatal: string[] = [];
-    await waHarness({ TELEGRAM_ENABLED: "false" }, (w) => (w.failInits = [new Error("net::ERR_NAME_NOT_RESOLVED")]), { onFatal: (r) => fatal.push(r), whatsappReconnectDelaysMs: [10_000] });
+    await waHarness({ TELEGRAM_ENABLED: "false" }, (w) => (w.failInits = [new Error("net::ERR_NAME_NOT_RESOLVED")]), {
+      onFatal: (r) => fatal.push(r),
+      whatsappReconnectDelaysMs: [10_000],
+    });
     await vi.waitFor(() => expect(fatal).toEqual(["start_failed"]));
     expect(h!.logs.some((l) => l.includes("net::ERR_NAME_NOT_RESOLVED"))).toBe(true);
   });

@@ -82,11 +82,24 @@ describe("job scheduling (O2)", () => {
   it("a failing job is logged by name, without content, and the process goes on", async () => {
     const logs: string[] = [];
     const printed: string[] = [];
-    const spies = (["log", "error", "warn", "info"] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a) => void printed.push(a.join(" "))));
-    const jobs = startJobs([{ name: "boom", schedule: "0 0 1 1 *", run: async () => { throw new Error("secret text 12345678"); } }], {
-      timezone: "Asia/Almaty",
-      logger: createLogger({ write: (l) => logs.push(l) }),
-    });
+    const spies = (["log", "error", "warn", "info"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...a) => void printed.push(a.join(" "))),
+    );
+    const jobs = startJobs(
+      [
+        {
+          name: "boom",
+          schedule: "0 0 1 1 *",
+          run: async () => {
+            throw new Error("secret text 12345678");
+          },
+        },
+      ],
+      {
+        timezone: "Asia/Almaty",
+        logger: createLogger({ write: (l) => logs.push(l) }),
+      },
+    );
     await jobs.tasks[0]!.execute().catch(() => undefined);
     await jobs.stop();
     spies.forEach((s) => s.mockRestore());

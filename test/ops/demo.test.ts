@@ -7,7 +7,11 @@ import { projectRoot } from "../../src/db/url.ts";
 
 const run = promisify(execFile);
 const demo = (lang: string) =>
-  run(path.join(projectRoot, "node_modules", ".bin", "tsx"), [path.join(projectRoot, "test", "demo.ts"), "--lang", lang], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" }, timeout: 60_000 });
+  run(
+    path.join(projectRoot, "node_modules", ".bin", "tsx"),
+    [path.join(projectRoot, "test", "demo.ts"), "--lang", lang],
+    { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" }, timeout: 60_000 },
+  );
 
 describe("npm run demo (issue 17)", () => {
   it("in Kazakh prints Kazakh screens: the welcome, help nearby, quick exit, a report, the staff card and the reply", async () => {
@@ -21,6 +25,9 @@ describe("npm run demo (issue 17)", () => {
   }, 90_000);
 
   it("refuses a language it does not have", async () => {
-    await expect(demo("en")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--lang must be one of kk, ky, ru") });
+    await expect(demo("en")).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("--lang must be one of kk, ky, ru"),
+    });
   });
 });

@@ -28,18 +28,27 @@ afterEach(async () => {
 const tool = (args: string[]) =>
   run(process.execPath, [distTool("directory-csv.ts"), ...args], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: tempDir("qorgau-home-"), DATABASE_URL: `file:${h!.dbFile}`, ENCRYPTION_KEY: TEST_KEY.toString("base64") },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: tempDir("qorgau-home-"),
+      DATABASE_URL: `file:${h!.dbFile}`,
+      ENCRYPTION_KEY: TEST_KEY.toString("base64"),
+    },
   }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
 
 /** Writes rows back as a spreadsheet program would (semicolons, as Excel in a Russian locale). */
-const toText = (rows: string[][]) => rows.map((r) => r.map((v) => (/[;"\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(";")).join("\r\n");
+const toText = (rows: string[][]) =>
+  rows.map((r) => r.map((v) => (/[;"\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(";")).join("\r\n");
 
 describe("directory:export and directory:import (issue 16)", () => {
   it("export → edit → dry run shows exactly the change and refuses a malformed phone by row; --apply writes only a clean file; the new number waits for a supervisor", async () => {
-    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (emu) => emu.protectedChats.add(STAFF) });
+    h = await startHarness({
+      env: { ADMIN_CHAT_ID: String(STAFF), GROUP_MESSAGES_PER_MINUTE: "6000" },
+      setup: (emu) => emu.protectedChats.add(STAFF),
+    });
     const dir = tempDir();
     const file = path.join(dir, "centers.csv");
     const exported = await tool(["export", file]);
@@ -50,7 +59,9 @@ describe("directory:export and directory:import (issue 16)", () => {
 
     // Unchanged, it changes nothing.
     const same = await tool(["import", file]);
-    expect(same.out.trim()).toBe("Dry run: 0 change(s), 0 new service(s), 0 row(s) refused. Nothing was written; to write, run again with --apply.");
+    expect(same.out.trim()).toBe(
+      "Dry run: 0 change(s), 0 new service(s), 0 row(s) refused. Nothing was written; to write, run again with --apply.",
+    );
 
     const rows = parseCsv(text);
     const col = (name: string) => rows[0]!.indexOf(name);
@@ -81,7 +92,9 @@ describe("directory:export and directory:import (issue 16)", () => {
     fs.writeFileSync(file, toText(rows));
     const applied = await tool(["import", file, "--apply"]);
     expect(applied.code).toBe(0);
-    expect(applied.out).toContain("Written: 2 change(s), 0 new service(s), 0 row(s) refused. 2 change(s) wait for a supervisor's confirmation");
+    expect(applied.out).toContain(
+      "Written: 2 change(s), 0 new service(s), 0 row(s) refused. 2 change(s) wait for a supervisor's confirmation",
+    );
     const history = await h.app.directory.store.history("kz-shy-komek");
     expect(history.map((c) => [c.field, c.state, c.source, c.by])).toEqual([
       ["hours", "pending", "file: centers.csv", "file:centers.csv"],
@@ -91,10 +104,14 @@ describe("directory:export and directory:import (issue 16)", () => {
     // What the bot's minute job does: read the directory again, post the confirmation.
     await h.app.directory.desk.reload();
     await h.app.directory.desk.postPending();
-    const cards = await h.emu.waitFor(() => {
-      const l = h!.emu.sent(STAFF).filter((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"));
-      return l.length === 2 ? l : undefined;
-    }, 5000, "two confirmation cards");
+    const cards = await h.emu.waitFor(
+      () => {
+        const l = h!.emu.sent(STAFF).filter((m) => m.text?.startsWith("☎ Правка ждёт подтверждения"));
+        return l.length === 2 ? l : undefined;
+      },
+      5000,
+      "two confirmation cards",
+    );
     const card = cards.find((m) => m.text!.includes(NEW_PHONE))!;
     expect(card.text).toContain(`Станет: ${NEW_PHONE}`);
     expect(card.text).toContain("Источник: файл: centers.csv");
@@ -126,7 +143,8 @@ describe("directory:export and directory:import (issue 16)", () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF) } });
     const dir = tempDir();
     // Windows-1251 bytes of a Cyrillic header and row, as Excel's plain «CSV» writes them.
-    const cp1251 = (s: string) => Buffer.from([...s].map((c) => (c >= "А" && c <= "я" ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0))));
+    const cp1251 = (s: string) =>
+      Buffer.from([...s].map((c) => (c >= "А" && c <= "я" ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0))));
     const legacy = path.join(dir, "excel.csv");
     fs.writeFileSync(legacy, cp1251("id;name_ru;hours\r\nkz-shy-komek;Комек;пн-пт 9-18\r\n"));
     const enc = await tool(["import", legacy]);
@@ -136,7 +154,10 @@ describe("directory:export and directory:import (issue 16)", () => {
     expect(enc.out.trim().split("\n")).toHaveLength(1);
 
     const shortRow = path.join(dir, "short.csv");
-    fs.writeFileSync(shortRow, ["id;status;phones;hours", "kz-shy-komek;open;+7 700 000 0001", "kz-shy-center3;open;12345;"].join("\n"));
+    fs.writeFileSync(
+      shortRow,
+      ["id;status;phones;hours", "kz-shy-komek;open;+7 700 000 0001", "kz-shy-center3;open;12345;"].join("\n"),
+    );
     const dry = await tool(["import", shortRow]);
     expect(dry.out).toContain("row 2 refused: the row has 3 cells and the first row names 4 columns");
     expect(dry.out).toContain('row 3 refused: phone "12345" is not a phone number of Kazakhstan or Kyrgyzstan');

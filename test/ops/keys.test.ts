@@ -35,13 +35,29 @@ afterEach(async () => {
 
 /** The bytes of the database and its log, to show a refused start wrote nothing. */
 const fingerprint = (file: string) =>
-  ["", "-wal"].map((ext) => (fs.existsSync(file + ext) ? crypto.createHash("sha256").update(fs.readFileSync(file + ext)).digest("hex") : "none")).join(",");
+  ["", "-wal"]
+    .map((ext) =>
+      fs.existsSync(file + ext)
+        ? crypto
+            .createHash("sha256")
+            .update(fs.readFileSync(file + ext))
+            .digest("hex")
+        : "none",
+    )
+    .join(",");
 
 async function withReports(dir = tempDir()) {
   h = await startHarness({ dir, env: { ENCRYPTION_KEY: KEY, ADMIN_CHAT_ID: String(STAFF) } });
   const seeded = [];
-  for (let i = 0; i < 3; i++) seeded.push(await seedReport(h.app.reports, makeAddress("telegram", 8100 + i), STAFF, { text: `Текст обращения номер ${i}` }));
-  await h.app.reports.saveDraft(makeAddress("telegram", 8200), { step: "text", about: "self", kinds: ["physical"], text: "черновик" } as never, new Date());
+  for (let i = 0; i < 3; i++)
+    seeded.push(
+      await seedReport(h.app.reports, makeAddress("telegram", 8100 + i), STAFF, { text: `Текст обращения номер ${i}` }),
+    );
+  await h.app.reports.saveDraft(
+    makeAddress("telegram", 8200),
+    { step: "text", about: "self", kinds: ["physical"], text: "черновик" } as never,
+    new Date(),
+  );
   return seeded;
 }
 
@@ -62,11 +78,22 @@ describe("one key per database (issue 14)", () => {
     h = undefined;
     const file = path.join(dir, "qorgau.db");
     const before = fingerprint(file);
-    const config = loadConfig({ BOT_TOKEN: "123456:AAtest-token-for-the-key-check_00000", TELEGRAM_API_ROOT: "http://127.0.0.1:9", DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: OTHER, SYNC_BOT_PROFILE: "false" });
+    const config = loadConfig({
+      BOT_TOKEN: "123456:AAtest-token-for-the-key-check_00000",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9",
+      DATABASE_URL: `file:${file}`,
+      ENCRYPTION_KEY: OTHER,
+      SYNC_BOT_PROFILE: "false",
+    });
     const logger = createLogger({ level: "error", write: () => undefined });
-    const err = await startApp(config, logger, { jobs: false }).then(() => null, (e: unknown) => e);
+    const err = await startApp(config, logger, { jobs: false }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DatabaseStartError);
-    expect((err as Error).message).toMatch(/ENCRYPTION_KEY is not the key this database was sealed with; nothing was changed/);
+    expect((err as Error).message).toMatch(
+      /ENCRYPTION_KEY is not the key this database was sealed with; nothing was changed/,
+    );
     expect((err as Error).message).toContain("npm run key:rotate");
     expect(fingerprint(file)).toBe(before);
   });
@@ -80,8 +107,16 @@ describe("one key per database (issue 14)", () => {
     const raw = new Database(file);
     raw.exec("DELETE FROM meta");
     raw.close();
-    const config = loadConfig({ BOT_TOKEN: "123456:AAtest-token-for-the-key-check_00000", TELEGRAM_API_ROOT: "http://127.0.0.1:9", DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: OTHER, SYNC_BOT_PROFILE: "false" });
-    await expect(startApp(config, createLogger({ level: "error", write: () => undefined }), { jobs: false })).rejects.toThrow(/not the key this database was sealed with/);
+    const config = loadConfig({
+      BOT_TOKEN: "123456:AAtest-token-for-the-key-check_00000",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9",
+      DATABASE_URL: `file:${file}`,
+      ENCRYPTION_KEY: OTHER,
+      SYNC_BOT_PROFILE: "false",
+    });
+    await expect(
+      startApp(config, createLogger({ level: "error", write: () => undefined }), { jobs: false }),
+    ).rejects.toThrow(/not the key this database was sealed with/);
   });
 
   it("without ENCRYPTION_KEY outside production: a key is made once outside the database folder (0600), said once, and used from then on; an old key beside the database moves there", async () => {
@@ -107,7 +142,10 @@ describe("one key per database (issue 14)", () => {
     expect(fs.readFileSync(keyFile, "utf8")).toBe(old);
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(path.join(dir, "dev-encryption.key"))).toBe(false);
-    const lines = said.join("").split("\n").filter((l) => l.includes(keyFile));
+    const lines = said
+      .join("")
+      .split("\n")
+      .filter((l) => l.includes(keyFile));
     expect(lines).toHaveLength(1);
     expect(said.join("")).toContain("Back it up apart from the database");
   });
@@ -139,7 +177,11 @@ describe("sealed backups and db:restore (D4, issue 14)", () => {
     const { decryptBackup } = await import("../../src/db/backup.ts");
     decryptBackup(last.file, scratch, key);
     const db = new Database(scratch, { readonly: true });
-    expect(["sessions", "tracked_messages", "report_drafts"].map((t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n)).toEqual([0, 0, 0]);
+    expect(
+      ["sessions", "tracked_messages", "report_drafts"].map(
+        (t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+      ),
+    ).toEqual([0, 0, 0]);
     db.close();
     expect(countRows(h!.dbFile).reports).toBe(3);
   });
@@ -191,7 +233,10 @@ describe("sealed backups and db:restore (D4, issue 14)", () => {
     expect(mine!.payload.text).toContain(createTranslator().t("ru", "report.mineLocked"));
     expect(mine!.payload.text).not.toContain(seeded[1]!.code);
     // The replaced database leaves after its days, not before.
-    const aside = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith("qorgau.db.before-restore-"))!);
+    const aside = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => f.startsWith("qorgau.db.before-restore-"))!,
+    );
     expect(purgeSetAside(file, 7, new Date(Date.now() + 6 * 86_400_000))).toEqual([]);
     expect(fs.existsSync(aside)).toBe(true);
     expect(purgeSetAside(file, 7, new Date(Date.now() + 8 * 86_400_000))).toEqual([path.basename(aside)]);
@@ -204,7 +249,14 @@ describe("npm run key:rotate", () => {
   it("makes the new key itself and saves it in a 0600 file before re-sealing: every report, reply and queued card stays readable under it, «My reports» still finds them, the old key is refused by name", async () => {
     const dir = tempDir();
     const seeded = await withReports(dir);
-    await h!.app.reports.addMessage(seeded[0]!.id, "out", "Мы получили, позвоните нам.", new Date(), { actor: "staff:1", action: "reply", reportId: seeded[0]!.id, result: "ok" }, () => []);
+    await h!.app.reports.addMessage(
+      seeded[0]!.id,
+      "out",
+      "Мы получили, позвоните нам.",
+      new Date(),
+      { actor: "staff:1", action: "reply", reportId: seeded[0]!.id, result: "ok" },
+      () => [],
+    );
     await h!.stop();
     h = undefined;
     const file = path.join(dir, "qorgau.db");
@@ -252,9 +304,18 @@ describe("npm run key:rotate", () => {
     h = undefined;
     const file = path.join(dir, "qorgau.db");
     let current = Buffer.from(KEY, "base64");
-    for (const [step, rotated] of [["rotate_marked", false], ["rotate_key_saved", false], ["rotate_mid", false], ["rotate_committed", true]] as const) {
+    for (const [step, rotated] of [
+      ["rotate_marked", false],
+      ["rotate_key_saved", false],
+      ["rotate_mid", false],
+      ["rotate_committed", true],
+    ] as const) {
       const keyFile = path.join(tempDir("qorgau-keys-"), `${step}.key`);
-      const res = await tool("key-rotate.ts", ["--out", keyFile], { DATABASE_URL: `file:${file}`, ENCRYPTION_KEY: current.toString("base64"), QORGAU_CRASH_AT: step });
+      const res = await tool("key-rotate.ts", ["--out", keyFile], {
+        DATABASE_URL: `file:${file}`,
+        ENCRYPTION_KEY: current.toString("base64"),
+        QORGAU_CRASH_AT: step,
+      });
       expect(res.code, `${step} was killed`).not.toBe(0);
       expect(res.out).not.toContain("Re-sealed");
       const saved = fs.existsSync(keyFile) ? Buffer.from(fs.readFileSync(keyFile, "utf8").trim(), "base64") : null;
@@ -273,7 +334,8 @@ describe("npm run key:rotate", () => {
         current = saved!;
       } else {
         expect(opens(current)).toBe("ok");
-        if (saved) expect(opens(saved)).toContain("did not finish, so the database is still sealed with the key from before it");
+        if (saved)
+          expect(opens(saved)).toContain("did not finish, so the database is still sealed with the key from before it");
       }
     }
     // After all of it the reports are whole under the one key that opens the file.

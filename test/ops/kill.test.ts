@@ -17,7 +17,15 @@ async function setup() {
   emu = await new BotApiEmulator().start();
   emu.protectedChats.add(STAFF);
   const dbFile = path.join(tempDir(), "kill.db");
-  const env = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, DATABASE_URL: `file:${dbFile}`, SYNC_BOT_PROFILE: "false", ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"), GROUP_MESSAGES_PER_MINUTE: "6000" };
+  const env = {
+    BOT_TOKEN: emu.token,
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    DATABASE_URL: `file:${dbFile}`,
+    SYNC_BOT_PROFILE: "false",
+    ADMIN_CHAT_ID: String(STAFF),
+    ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+    GROUP_MESSAGES_PER_MINUTE: "6000",
+  };
   return { emu, dbFile, env };
 }
 
@@ -70,7 +78,11 @@ describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)"
     await emu.waitFor(() => emu.sent(chat).some((m) => m.text?.startsWith("Получено.")), 15_000, "confirmation");
     await emu.waitFor(() => emu.sent(STAFF).some((m) => m.text?.includes("PROBE-1")), 15_000, "card");
     // Everything queued is marked sent: nothing is left to go out a second time.
-    await emu.waitFor(() => count(dbFile, "SELECT count(*) AS n FROM outbox WHERE status != 'sent'") === 0, 15_000, "the outbox settled");
+    await emu.waitFor(
+      () => count(dbFile, "SELECT count(*) AS n FROM outbox WHERE status != 'sent'") === 0,
+      15_000,
+      "the outbox settled",
+    );
     expect(emu.sent(chat).filter((m) => m.text?.startsWith("Получено."))).toHaveLength(1);
     expect(emu.sent(STAFF).filter((m) => m.text?.includes("PROBE-1"))).toHaveLength(1);
     expect(count(dbFile, "SELECT count(*) AS n FROM reports")).toBe(1);
@@ -87,7 +99,11 @@ describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)"
     expect(emu.sent(STAFF).filter((m) => m.text?.includes("PROBE-1"))).toHaveLength(1);
     startBotProcess(env);
     await started(emu, 1);
-    await emu.waitFor(() => count(dbFile, "SELECT count(*) AS n FROM outbox WHERE kind = 'card' AND status = 'sent'") === 1, 15_000, "card marked");
+    await emu.waitFor(
+      () => count(dbFile, "SELECT count(*) AS n FROM outbox WHERE kind = 'card' AND status = 'sent'") === 1,
+      15_000,
+      "card marked",
+    );
     expect(emu.sent(STAFF).filter((m) => m.text?.includes("PROBE-1"))).toHaveLength(1);
   }, 90_000);
 
@@ -122,7 +138,12 @@ describe("killed at the worst moment, nothing is lost (issue 5: R1, R7, S2, D4)"
     // 150 messages in the chat, so the wipe needs two batches.
     const db = new Database(dbFile);
     const ins = db.prepare("INSERT INTO tracked_messages (chat, message_id, from_bot, sent_at) VALUES (?, ?, 1, ?)");
-    for (let i = 0; i < 150; i++) ins.run(`telegram:${chat}`, String(emu.seedMessage(chat, true, 3600_000)), new Date(Date.now() - 3600_000).toISOString());
+    for (let i = 0; i < 150; i++)
+      ins.run(
+        `telegram:${chat}`,
+        String(emu.seedMessage(chat, true, 3600_000)),
+        new Date(Date.now() - 3600_000).toISOString(),
+      );
     db.close();
 
     const killed = startBotProcess({ ...env, QORGAU_CRASH_AT: "mid_exit" });

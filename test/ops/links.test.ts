@@ -18,7 +18,10 @@ import { tempDir } from "../support/harness.ts";
 
 const run = promisify(execFile);
 const links = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, [distTool("links.ts"), ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", ...env } }).then(
+  run(process.execPath, [distTool("links.ts"), ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", ...env },
+  }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
@@ -57,10 +60,17 @@ describe("npm run links (issue 17)", () => {
     for (const [i, source] of ["poster-shymkent", "committee-balykchy", "tv-16days"].entries()) {
       expect(decode(path.join(out, `${source}.png`))).toBe(telegram[i]);
       expect(decode(path.join(out, `${source}-whatsapp.png`))).toBe(whatsapp[i]);
-      expect(fs.readFileSync(path.join(out, `${source}.svg`), "utf8")).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(fs.readFileSync(path.join(out, `${source}.svg`), "utf8")).toMatch(
+        /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+      );
     }
     const d = loadDirectory();
-    expect(parseStartLink(telegram[1]!.split("?start=")[1]!, d)).toEqual({ locale: "ky", country: "KG", regionId: "kg-c-balykchy", source: "committee-balykchy" });
+    expect(parseStartLink(telegram[1]!.split("?start=")[1]!, d)).toEqual({
+      locale: "ky",
+      country: "KG",
+      regionId: "kg-c-balykchy",
+      source: "committee-balykchy",
+    });
   });
 
   it("refuses a config that would send people to the wrong place: no bot name, an unknown region, a region of the other country", async () => {
@@ -70,7 +80,16 @@ describe("npm run links (issue 17)", () => {
     let r = await links(["--config", config, "--out", path.join(dir, "o")]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('links: set "telegramBot" in the config file (or TELEGRAM_HANDLE)');
-    fs.writeFileSync(config, JSON.stringify({ telegramBot: "example_test_bot", links: [{ source: "a", region: "kz-nowhere" }, { source: "b", country: "KZ", region: "kg-osh-city" }] }));
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        telegramBot: "example_test_bot",
+        links: [
+          { source: "a", region: "kz-nowhere" },
+          { source: "b", country: "KZ", region: "kg-osh-city" },
+        ],
+      }),
+    );
     r = await links(["--config", config, "--out", path.join(dir, "o")]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('links[0] (a): region "kz-nowhere" is not a place of KZ or KG in the gazetteer');

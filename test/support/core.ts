@@ -43,7 +43,12 @@ export class FakeChannel implements Channel {
       const { after, seconds } = this.throttle;
       this.throttle = null;
       const ids = screen.messages.slice(0, after).map(() => String(this.next++));
-      this.sent.push({ chatId, screen: { ...screen, messages: screen.messages.slice(0, after), options: [] }, locale, ids });
+      this.sent.push({
+        chatId,
+        screen: { ...screen, messages: screen.messages.slice(0, after), options: [] },
+        locale,
+        ids,
+      });
       const err = new ChannelError("throttled", true, seconds, 429, "sendMessage");
       err.sent = ids.map((id) => ({ id, at: this.clock() }));
       throw err;
@@ -110,7 +115,14 @@ export async function createCoreHarness(): Promise<CoreHarness> {
     channels: { telegram: channel },
     logger: createLogger({ level: "debug", write: (l) => logs.push(l) }),
     now: () => now.value,
-    config: { nearRadiusKm: 150, defaultLocale: "ru", coverText: {}, messageTrackHours: 47.5, deleteRetryMaxSeconds: 300, chatUpdatesPerMinute: 1000000 },
+    config: {
+      nearRadiusKm: 150,
+      defaultLocale: "ru",
+      coverText: {},
+      messageTrackHours: 47.5,
+      deleteRetryMaxSeconds: 300,
+      chatUpdatesPerMinute: 1000000,
+    },
   });
   const h: CoreHarness = {
     dialog,
@@ -123,15 +135,28 @@ export async function createCoreHarness(): Promise<CoreHarness> {
     now,
     async input(chat, input, languageHint) {
       const before = channel.sent.length;
-      await dialog.handle({ address: makeAddress("telegram", chat), input, messageId: String(counter++), languageHint });
+      await dialog.handle({
+        address: makeAddress("telegram", chat),
+        input,
+        messageId: String(counter++),
+        languageHint,
+      });
       return channel.sent.slice(before);
     },
-    text: (chat, text, hint) => h.input(chat, text.startsWith("/") ? { type: "command", command: text.slice(1).split(/\s/)[0]!, args: "" } : { type: "text", text }, hint),
+    text: (chat, text, hint) =>
+      h.input(
+        chat,
+        text.startsWith("/")
+          ? { type: "command", command: text.slice(1).split(/\s/)[0]!, args: "" }
+          : { type: "text", text },
+        hint,
+      ),
     async press(chat, label) {
       // By label as shown, or by the option's id in the dialog state ("region:kz-abai").
       const state = (await store.getSession(makeAddress("telegram", chat)))?.state;
       const i = state?.options.findIndex((o) => o.label === label || o.id === label) ?? -1;
-      if (!state || i < 0) throw new Error(`no option "${label}" among ${state?.options.map((o) => o.label).join(" | ")}`);
+      if (!state || i < 0)
+        throw new Error(`no option "${label}" among ${state?.options.map((o) => o.label).join(" | ")}`);
       return h.input(chat, { type: "option", token: `${state.nonce}.${i}` });
     },
     close: async () => {
@@ -148,7 +173,12 @@ export async function startChat(h: CoreHarness, chat: number, locale: Locale, co
   if (locale === "ru") await h.press(chat, h.translator.t("ru", `country.${country ?? "KZ"}`));
   else if (country && country !== (locale === "kk" ? "KZ" : "KG")) {
     await h.press(chat, h.translator.t(locale, "menu.settings"));
-    await h.press(chat, h.translator.t(locale, "settings.country", { country: h.translator.t(locale, `country.name${locale === "kk" ? "KZ" : "KG"}`) }));
+    await h.press(
+      chat,
+      h.translator.t(locale, "settings.country", {
+        country: h.translator.t(locale, `country.name${locale === "kk" ? "KZ" : "KG"}`),
+      }),
+    );
     await h.press(chat, h.translator.t(locale, `country.${country}`));
   }
 }

@@ -3,5 +3,6 @@ import path from "node:path";
 import { projectRoot } from "../../src/db/url.ts";
 
 /** `dist/src/tools/<name>.mjs` for `src/tools/<name>.ts`. */
-export const distTool = (script: string) => path.join(projectRoot, "dist", "src", "tools", script.replace(/\.ts$/, ".mjs"));
+export const distTool = (script: string) =>
+  path.join(projectRoot, "dist", "src", "tools", script.replace(/\.ts$/, ".mjs"));
 export const distMain = path.join(projectRoot, "dist", "src", "main.mjs");

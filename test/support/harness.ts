@@ -36,7 +36,16 @@ export function tempDir(prefix = "qorgau-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; dir?: string; setup?: (emu: BotApiEmulator) => void; start?: Partial<StartOptions>; emu?: BotApiEmulator } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    env?: Record<string, string>;
+    now?: () => Date;
+    dir?: string;
+    setup?: (emu: BotApiEmulator) => void;
+    start?: Partial<StartOptions>;
+    emu?: BotApiEmulator;
+  } = {},
+): Promise<Harness> {
   // A restart keeps talking to the same "Telegram" (its update ids go on, as Telegram's do).
   const emu = opts.emu ?? (await new BotApiEmulator().start());
   opts.setup?.(emu);
@@ -86,7 +95,9 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
 export function pressLabel(emu: BotApiEmulator, chatId: number, label: string | RegExp): string {
   const withKeyboard = [...emu.sent(chatId)].reverse().find((m) => m.payload.reply_markup?.inline_keyboard);
   if (!withKeyboard) throw new Error(`no message with buttons in chat ${chatId}`);
-  const buttons = (withKeyboard.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>).flat();
+  const buttons = (
+    withKeyboard.payload.reply_markup.inline_keyboard as Array<Array<{ text: string; callback_data: string }>>
+  ).flat();
   const b = buttons.find((x) => (typeof label === "string" ? x.text === label : label.test(x.text)));
   if (!b) throw new Error(`no button ${label} among: ${buttons.map((x) => x.text).join(" | ")}`);
   return emu.press(chatId, withKeyboard.id, b.callback_data);
@@ -129,8 +140,17 @@ export function countRows(file: string, sql: string): number {
  * A member of a staff group whom a supervisor approved (decision 11): what most tests of staff work
  * need. The roster tests approve through /staff instead.
  */
-export async function approvedStaff(h: Harness, chatId: number, userId: number, name = `Staff${userId}`): Promise<void> {
+export async function approvedStaff(
+  h: Harness,
+  chatId: number,
+  userId: number,
+  name = `Staff${userId}`,
+): Promise<void> {
   h.emu.setMember(chatId, userId, "member");
   const key = { chatId: BigInt(chatId), userId: BigInt(userId) };
-  await h.app.db.prisma.staffMember.upsert({ where: { chatId_userId: key }, create: { ...key, name, status: "approved", at: new Date() }, update: { status: "approved" } });
+  await h.app.db.prisma.staffMember.upsert({
+    where: { chatId_userId: key },
+    create: { ...key, name, status: "approved", at: new Date() },
+    update: { status: "approved" },
+  });
 }

@@ -13,14 +13,24 @@ export interface BotProcess {
 const running: ChildProcess[] = [];
 
 /** `asUser`: run as this uid and gid (a service user; root ignores file modes, so permission tests need one). */
-export function startBotProcess(env: Record<string, string>, asUser?: { uid: number; gid: number }, opts: { umask?: string } = {}): BotProcess {
+export function startBotProcess(
+  env: Record<string, string>,
+  asUser?: { uid: number; gid: number },
+  opts: { umask?: string } = {},
+): BotProcess {
   const bot = [process.execPath, distMain];
   // Under a umask, as systemd's UMask= would set it: through a shell that sets it and execs the bot.
   const [command, ...args] = opts.umask ? ["/bin/sh", "-c", `umask ${opts.umask} && exec "$@"`, "sh", ...bot] : bot;
   const child = spawn(command!, args, {
     cwd: projectRoot,
     // As the harness: a test key (no development key in the real home), and machine-speed chats.
-    env: { PATH: process.env.PATH ?? "", HOME: asUser ? "/tmp" : (process.env.HOME ?? "/tmp"), ENCRYPTION_KEY: TEST_KEY.toString("base64"), CHAT_UPDATES_PER_MINUTE: "1000000", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: asUser ? "/tmp" : (process.env.HOME ?? "/tmp"),
+      ENCRYPTION_KEY: TEST_KEY.toString("base64"),
+      CHAT_UPDATES_PER_MINUTE: "1000000",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     ...(asUser ?? {}),
   });

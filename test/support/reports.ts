@@ -6,7 +6,13 @@ import type { ReportStore, NewReport } from "../../src/core/reports/types.ts";
 import { newReportCode } from "../../src/core/services/sealer.ts";
 import type { Address } from "../../src/core/types.ts";
 
-export async function seedReport(reports: ReportStore, address: Address, staffChatId: number, over: Partial<NewReport> = {}, at = new Date()) {
+export async function seedReport(
+  reports: ReportStore,
+  address: Address,
+  staffChatId: number,
+  over: Partial<NewReport> = {},
+  at = new Date(),
+) {
   const id = crypto.randomBytes(12).toString("base64url");
   return reports.submit(
     {
@@ -34,7 +40,11 @@ export async function seedReport(reports: ReportStore, address: Address, staffCh
 }
 
 /** Walks a private chat through the whole report flow; returns the texts it saw. */
-export async function fileReport(h: Harness, chat: number, opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string }) {
+export async function fileReport(
+  h: Harness,
+  chat: number,
+  opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string },
+) {
   const { emu } = h;
   const step = stepper(emu, chat);
   await step(() => emu.sendText(chat, "/start", { languageCode: "ru" }), 2);
@@ -57,7 +67,8 @@ export async function fileReport(h: Harness, chat: number, opts: { text: string;
   if ((opts.about ?? "С другим взрослым") === "Со мной") await step(() => pressLabel(emu, chat, "Пропустить"));
   await step(() => pressLabel(emu, chat, opts.contact ?? "Да, в любое время"));
   // A case word is required whenever staff may write back (decision 10).
-  const word = opts.caseWord ?? ((opts.contact ?? "Да, в любое время") === "Нет, не связываться" ? undefined : "черника");
+  const word =
+    opts.caseWord ?? ((opts.contact ?? "Да, в любое время") === "Нет, не связываться" ? undefined : "черника");
   if (word) await step(() => emu.sendText(chat, word));
   else await step(() => pressLabel(emu, chat, "Пропустить"));
   const [review] = emu.sent(chat).slice(-1);
@@ -67,4 +78,3 @@ export async function fileReport(h: Harness, chat: number, opts: { text: string;
   const code = /Код вашего обращения: (\S+)/.exec(confirm.text!)![1]!;
   return { code, confirm };
 }
-

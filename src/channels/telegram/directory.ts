@@ -33,7 +33,9 @@ export interface TelegramDirectoryDeps {
 export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
   const { bot, desk, store, sealer, logger } = deps;
   const sign = (action: string, arg: string) => `d:${action}:${arg}:${sealer.sign(`d:${action}:${arg}`)}`;
-  const markup = (v: DirView): InlineKeyboardMarkup => ({ inline_keyboard: v.buttons.map((row) => row.map((b) => ({ text: b.label, callback_data: sign(b.action, b.arg) }))) });
+  const markup = (v: DirView): InlineKeyboardMarkup => ({
+    inline_keyboard: v.buttons.map((row) => row.map((b) => ({ text: b.label, callback_data: sign(b.action, b.arg) }))),
+  });
 
   /** Carries out what the desk decided, in the chat, after a press (`pressed`) or a typed answer (`typed`). */
   async function apply(chatId: number, res: DirResult, at: { pressed?: number; typed?: number }): Promise<void> {
@@ -44,9 +46,11 @@ export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
       return;
     }
     if (res.kind === "edit" && at.pressed) {
-      await bot.api.editMessageText(chatId, at.pressed, res.view.text.slice(0, 4096), { reply_markup: markup(res.view) }).catch((err) => {
-        if (!isNotModified(err)) logger.warn("directory.edit_failed", describeError(err));
-      });
+      await bot.api
+        .editMessageText(chatId, at.pressed, res.view.text.slice(0, 4096), { reply_markup: markup(res.view) })
+        .catch((err) => {
+          if (!isNotModified(err)) logger.warn("directory.edit_failed", describeError(err));
+        });
       return;
     }
     if (res.kind === "edit" || res.kind === "send") {
@@ -54,16 +58,33 @@ export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
       return;
     }
     if (res.kind === "ask") return; // handled by the caller, which knows who asked
-    const sent = await bot.api.sendMessage(chatId, res.view.text.slice(0, 4096), { reply_markup: markup(res.view), ...reply });
+    const sent = await bot.api.sendMessage(chatId, res.view.text.slice(0, 4096), {
+      reply_markup: markup(res.view),
+      ...reply,
+    });
     await store.setPromptMessage(res.promptId, sent.message_id);
   }
 
   async function ask(chatId: number, userId: number, res: Extract<DirResult, { kind: "ask" }>, replyTo?: number) {
     const sent = await bot.api.sendMessage(chatId, res.text, {
-      reply_markup: { force_reply: true, selective: true, input_field_placeholder: res.prompt.field === "phones" ? "+7 …" : undefined },
+      reply_markup: {
+        force_reply: true,
+        selective: true,
+        input_field_placeholder: res.prompt.field === "phones" ? "+7 …" : undefined,
+      },
       ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
     });
-    await store.savePrompt({ chatId, messageId: sent.message_id, userId, entryId: res.prompt.entryId, field: res.prompt.field, value: res.prompt.value }, deps.now());
+    await store.savePrompt(
+      {
+        chatId,
+        messageId: sent.message_id,
+        userId,
+        entryId: res.prompt.entryId,
+        field: res.prompt.field,
+        value: res.prompt.value,
+      },
+      deps.now(),
+    );
   }
 
   /** A `d:` button. Forged or out of place: one neutral answer and an audit line, as for report buttons (ST2). */
@@ -107,12 +128,20 @@ export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
   }
 
   /** A reply to one of the desk's questions; false when the replied message is not one. */
-  async function onReply(chatId: number, replyTo: number, messageId: number, text: string, actor: StaffActor): Promise<boolean> {
+  async function onReply(
+    chatId: number,
+    replyTo: number,
+    messageId: number,
+    text: string,
+    actor: StaffActor,
+  ): Promise<boolean> {
     const p = await store.prompt({ chatId, messageId: replyTo }, deps.now());
     if (!p) return false;
     if (!actor.approved) {
       await deps.audit(`staff:${actor.id}`, "denied", "directory: not approved");
-      await bot.api.sendMessage(chatId, desk.t("staff.ans.notApproved"), { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } });
+      await bot.api.sendMessage(chatId, desk.t("staff.ans.notApproved"), {
+        reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
+      });
       return true;
     }
     const res = await desk.input(p, text, actor, chatId);
@@ -125,7 +154,8 @@ export function createTelegramDirectory(deps: TelegramDirectoryDeps) {
   async function deliver(chatId: number, item: OutboxItem): Promise<DeliverResult> {
     const p = item.payload;
     if (p.type !== "directory") return { status: "dead", reason: "not a directory card" };
-    const view = p.what === "confirm" ? await desk.confirmView(Number(p.id)) : await desk.checkView(p.id, p.signals ?? 0);
+    const view =
+      p.what === "confirm" ? await desk.confirmView(Number(p.id)) : await desk.checkView(p.id, p.signals ?? 0);
     // Decided or closed meanwhile: nothing left to ask.
     if (!view || !view.buttons.length) return { status: "sent", messageId: null };
     const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), { reply_markup: markup(view) });

@@ -25,7 +25,8 @@ export function deleteFailure(err: unknown): { final: boolean; retryAfterMs?: nu
     if (err.error_code === 403) return { final: true };
     // Any other 4xx will not change by waiting: for a batch call that means the batch, not the
     // messages (deleteMessages skips what it cannot delete), so they are tried one by one.
-    if (err.error_code >= 400 && err.error_code < 500) return { final: err.error_code === 400, batchRefused: err.method === "deleteMessages" };
+    if (err.error_code >= 400 && err.error_code < 500)
+      return { final: err.error_code === 400, batchRefused: err.method === "deleteMessages" };
   }
   return { final: false };
 }

@@ -13,7 +13,12 @@ import { HttpError, type ApiClientOptions, type Transformer } from "grammy";
 import { Pool } from "./pool.ts";
 
 type Fetch = NonNullable<ApiClientOptions["fetch"]>;
-type Init = { method?: string; headers?: Record<string, string>; body?: string | Readable; signal?: AbortSignal | null };
+type Init = {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Readable;
+  signal?: AbortSignal | null;
+};
 
 /** Below the usual limit of 1,024 open files, with room for the database and the rest. */
 export const MAX_CONNECTIONS = 512;
@@ -39,9 +44,17 @@ export interface BotApiClient {
  * call unchanged. (That call can also answer inside a webhook's reply; Qorgau
  * does not turn that on.)
  */
-export function botApiClient(apiRoot: string, token: string, options: { maxConnections?: number; timeoutMs?: number; proxy?: string } = {}): BotApiClient {
+export function botApiClient(
+  apiRoot: string,
+  token: string,
+  options: { maxConnections?: number; timeoutMs?: number; proxy?: string } = {},
+): BotApiClient {
   const origin = new URL(apiRoot).origin;
-  const pool = new Pool(origin, { maxConnections: options.maxConnections ?? MAX_CONNECTIONS, timeoutMs: options.timeoutMs, proxy: options.proxy });
+  const pool = new Pool(origin, {
+    maxConnections: options.maxConnections ?? MAX_CONNECTIONS,
+    timeoutMs: options.timeoutMs,
+    proxy: options.proxy,
+  });
   const fetch = botApiFetch(apiRoot, pool);
   const prefix = `${apiRoot.slice(origin.length)}/bot${token}/`;
   const headers = { "content-type": "application/json" };

@@ -33,7 +33,8 @@ export const WEBHOOK_MAX_BODY = 1024 * 1024;
 export const DELETE_BATCH = 100;
 
 export interface TelegramChannelDeps {
-  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> & Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort" | "webhookHost" | "telegramProxy">>;
+  config: Pick<Config, "botToken" | "telegramApiRoot" | "syncBotProfile" | "defaultLocale"> &
+    Partial<Pick<Config, "webhookUrl" | "webhookSecret" | "webhookPort" | "webhookHost" | "telegramProxy">>;
   translator: Translator;
   logger: Logger;
   /** Tests pass it to skip getMe. */
@@ -53,7 +54,8 @@ export function pollingFailure(err: unknown): string {
   const code = (err as { error_code?: unknown }).error_code;
   if (code === 409)
     return "Telegram answered 409 Conflict: another process is using this BOT_TOKEN (a second copy of the bot, or a webhook set meanwhile). Stop the other one; this one has stopped.";
-  if (code === 401) return "Telegram answered 401 Unauthorized: BOT_TOKEN was revoked or is wrong. Copy the token again from @BotFather and restart.";
+  if (code === 401)
+    return "Telegram answered 401 Unauthorized: BOT_TOKEN was revoked or is wrong. Copy the token again from @BotFather and restart.";
   const e = err as { name?: string; error_code?: number };
   return `Telegram polling stopped (${e?.name ?? "error"}${typeof e?.error_code === "number" ? ` ${e.error_code}` : ""}); the service manager should restart the bot.`;
 }
@@ -78,7 +80,8 @@ export interface TelegramChannel {
  */
 export const protectGroupSends: Transformer = (prev, method, payload, signal) => {
   const p = payload as { chat_id?: number | string; protect_content?: boolean };
-  const group = typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);
+  const group =
+    typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);
   if (group && p.protect_content !== true && /^(send(?!ChatAction)|copyMessages?$|forwardMessages?$)/.test(method)) {
     return prev(method, { ...payload, protect_content: true } as typeof payload, signal);
   }
@@ -89,12 +92,17 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const client = botApiClient(config.telegramApiRoot, config.botToken, { proxy: config.telegramProxy ?? undefined });
-  const bot = new Bot(config.botToken, { client: { apiRoot: config.telegramApiRoot, fetch: client.fetch }, botInfo: deps.botInfo });
+  const bot = new Bot(config.botToken, {
+    client: { apiRoot: config.telegramApiRoot, fetch: client.fetch },
+    botInfo: deps.botInfo,
+  });
   // Transformers run last-installed first: the client's call goes in first, so the retries below wrap it.
   bot.api.config.use(client.call);
   // Flood waits up to 10 s are waited out; longer ones, 5xx and network errors are not retried
   // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
-  bot.api.config.use(autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+  bot.api.config.use(
+    autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
+  );
   bot.api.config.use(retryDroppedRequests());
   bot.api.config.use(protectGroupSends);
   // The runner retries failed polls silently: each failure is logged here, with safe fields only.
@@ -107,7 +115,10 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     }
   });
 
-  async function deleteOneByOne(chatId: string, ids: string[]): Promise<{ done: string[]; retry: string[]; retryAfterMs?: number }> {
+  async function deleteOneByOne(
+    chatId: string,
+    ids: string[],
+  ): Promise<{ done: string[]; retry: string[]; retryAfterMs?: number }> {
     const done: string[] = [];
     const retry: string[] = [];
     let retryAfterMs: number | undefined;
@@ -140,14 +151,20 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           const common = { reply_markup: m.markup, protect_content: screen.protect ?? false };
           if (m.kind === "place") {
             // The pin only helps: if it fails, the list of services after it must still go out.
-            const pin = await bot.api.sendVenue(chatId, m.lat, m.lon, m.title, m.address, common).catch((err: unknown) => {
-              logger.warn("telegram.pin_failed", describeError(err));
-              return null;
-            });
+            const pin = await bot.api
+              .sendVenue(chatId, m.lat, m.lon, m.title, m.address, common)
+              .catch((err: unknown) => {
+                logger.warn("telegram.pin_failed", describeError(err));
+                return null;
+              });
             if (pin) sent.push({ id: String(pin.message_id), at: now() });
             continue;
           }
-          const msg = await bot.api.sendMessage(chatId, m.text, { ...common, entities: m.entities, link_preview_options: { is_disabled: true } });
+          const msg = await bot.api.sendMessage(chatId, m.text, {
+            ...common,
+            entities: m.entities,
+            link_preview_options: { is_disabled: true },
+          });
           sent.push({ id: String(msg.message_id), at: now() });
         }
       } catch (err) {
@@ -171,7 +188,11 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
           done.push(...batch);
         } catch (err) {
           const d = deleteFailure(err);
-          logger.warn("telegram.delete_failed", { ...describeError(err), count: batch.length, reason: d.final ? "final" : "retry" });
+          logger.warn("telegram.delete_failed", {
+            ...describeError(err),
+            count: batch.length,
+            reason: d.final ? "final" : "retry",
+          });
           if (d.batchRefused) {
             // The batch method itself is refused for good: the messages may still go one by one.
             const one = await deleteOneByOne(chatId, batch);
@@ -253,9 +274,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       await next();
     });
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
-    bot.use(
-      sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))),
-    );
+    bot.use(sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))));
     const priv = bot.chatType("private");
     priv.on("message", async (ctx) => {
       const a = arrivals.get(ctx);
@@ -264,7 +283,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     priv.on("callback_query", async (ctx) => {
       // Answered first: clients show a spinner until then (A2.1), and every query gets exactly one
       // answer. The screen does not wait for it: the press is one round trip to Telegram, not two.
-      const answered = ctx.answerCallbackQuery().catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
+      const answered = ctx
+        .answerCallbackQuery()
+        .catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
       const a = arrivals.get(ctx);
       if (!a) return void (await answered);
       await Promise.all([answered, d.handle(a.incoming, a.arrival)]);
@@ -289,7 +310,15 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       // Fail clearly (and let the service manager retry) when Telegram cannot be reached.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer from the Bot API at ${config.telegramApiRoot} within ${INIT_TIMEOUT_S} s (check the network or TELEGRAM_API_ROOT)`)), INIT_TIMEOUT_S * 1000);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no answer from the Bot API at ${config.telegramApiRoot} within ${INIT_TIMEOUT_S} s (check the network or TELEGRAM_API_ROOT)`,
+              ),
+            ),
+          INIT_TIMEOUT_S * 1000,
+        );
       });
       try {
         // getMe once, not bot.init(): grammY's init retries a network failure quietly, so a refused
@@ -297,24 +326,33 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         if (!bot.isInited()) bot.botInfo = await Promise.race([bot.api.getMe(), timeout]);
       } catch (err) {
         const e = err as { error_code?: number; name?: string; error?: { code?: string; cause?: { code?: string } } };
-        if (e.error_code === 401 || e.error_code === 404) throw new Error("Telegram rejected BOT_TOKEN (401/404): copy the token again from @BotFather");
+        if (e.error_code === 401 || e.error_code === 404)
+          throw new Error("Telegram rejected BOT_TOKEN (401/404): copy the token again from @BotFather");
         if (e.name === "HttpError") {
           const code = e.error?.code ?? e.error?.cause?.code ?? "network error";
-          throw new Error(`cannot reach the Bot API at ${config.telegramApiRoot} (${code}): check TELEGRAM_API_ROOT and the network`);
+          throw new Error(
+            `cannot reach the Bot API at ${config.telegramApiRoot} (${code}): check TELEGRAM_API_ROOT and the network`,
+          );
         }
         throw err;
       } finally {
         clearTimeout(timer);
       }
       if (config.syncBotProfile) {
-        syncProfile(bot.api, translator, config.defaultLocale, (method, err) => logger.warn("telegram.profile_sync_failed", { ...describeError(err), method }))
+        syncProfile(bot.api, translator, config.defaultLocale, (method, err) =>
+          logger.warn("telegram.profile_sync_failed", { ...describeError(err), method }),
+        )
           .then((count) => logger.info("telegram.profile_synced", { count }))
           .catch((err) => logger.warn("telegram.profile_sync_failed", describeError(err)));
       }
       if (config.webhookUrl && config.webhookSecret) {
         // Webhook mode (T1): Telegram's secret header is checked on every request; a missing or
         // wrong one gets 401 and is never processed. Pending updates are kept (T4).
-        const handle = webhookCallback(bot, "http", { secretToken: config.webhookSecret, onTimeout: "throw", timeoutMilliseconds: 9000 });
+        const handle = webhookCallback(bot, "http", {
+          secretToken: config.webhookSecret,
+          onTimeout: "throw",
+          timeoutMilliseconds: 9000,
+        });
         server = http.createServer((req, res) => {
           if (req.method !== "POST") {
             res.writeHead(405).end();
@@ -339,8 +377,14 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
             if (!res.headersSent) res.writeHead(500).end();
           });
         });
-        await new Promise<void>((resolve) => server!.listen(config.webhookPort ?? 8443, config.webhookHost ?? "127.0.0.1", resolve));
-        await bot.api.setWebhook(config.webhookUrl, { secret_token: config.webhookSecret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
+        await new Promise<void>((resolve) =>
+          server!.listen(config.webhookPort ?? 8443, config.webhookHost ?? "127.0.0.1", resolve),
+        );
+        await bot.api.setWebhook(config.webhookUrl, {
+          secret_token: config.webhookSecret,
+          allowed_updates: [...ALLOWED_UPDATES],
+          drop_pending_updates: false,
+        });
         logger.info("telegram.started", { mode: "webhook", port: config.webhookPort });
         return;
       }

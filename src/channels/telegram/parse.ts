@@ -21,7 +21,13 @@ export function parseMessage(msg: Message, botUsername?: string): Input {
   if (msg.photo) return { type: "media", media: "photo", ref: msg.photo.at(-1)?.file_id };
   if (msg.video || msg.animation) return { type: "media", media: "video" };
   if (msg.audio) return { type: "media", media: "audio" };
-  if (msg.document) return { type: "media", media: "document", ref: msg.document.file_id, image: !!msg.document.mime_type?.startsWith("image/") };
+  if (msg.document)
+    return {
+      type: "media",
+      media: "document",
+      ref: msg.document.file_id,
+      image: !!msg.document.mime_type?.startsWith("image/"),
+    };
   if (msg.contact) return { type: "media", media: "contact" };
   if (msg.poll) return { type: "media", media: "poll" };
   return { type: "media", media: "other" };

@@ -37,8 +37,16 @@ export class Pool {
   ) {
     this.maxConnections = options.maxConnections ?? 512;
     this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
-    const common = { connections: this.maxConnections, keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
-    this.dispatcher = options.proxy ? new ProxyAgent({ uri: options.proxy, ...common }) : new UndiciPool(origin, common);
+    const common = {
+      connections: this.maxConnections,
+      keepAliveTimeout: IDLE_MS,
+      keepAliveMaxTimeout: IDLE_MS,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    };
+    this.dispatcher = options.proxy
+      ? new ProxyAgent({ uri: options.proxy, ...common })
+      : new UndiciPool(origin, common);
   }
 
   /**
@@ -46,7 +54,12 @@ export class Pool {
    * undici's dispatch with a plain handler, not request(): the benchmark put request()'s readable
    * stream around each answer at a large share of the client's cost (bench/README.md).
    */
-  post(path: string, headers: Record<string, string> | undefined, body: string | Readable, signal?: AbortSignal | null): Promise<string> {
+  post(
+    path: string,
+    headers: Record<string, string> | undefined,
+    body: string | Readable,
+    signal?: AbortSignal | null,
+  ): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       if (signal?.aborted) return reject(new Error("the request was aborted before it was sent"));
       const chunks: Buffer[] = [];
@@ -56,7 +69,11 @@ export class Pool {
       signal?.addEventListener("abort", onAbort, { once: true });
       const fail = (err: Error) => {
         settle();
-        reject(err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError ? new Error(`no answer within ${this.timeoutMs / 1000} s`, { cause: err }) : err);
+        reject(
+          err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError
+            ? new Error(`no answer within ${this.timeoutMs / 1000} s`, { cause: err })
+            : err,
+        );
       };
       const handler: Dispatcher.DispatchHandler = {
         onConnect: (abort) => {

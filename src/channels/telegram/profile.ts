@@ -25,7 +25,12 @@ export function profileTexts(translator: Translator, locale: Locale) {
  * renames) must not leave the description or the commands of the other languages stale. Each
  * failure is told to `failed` once, by method and reason; returns how many fields changed.
  */
-export async function syncProfile(api: Api, translator: Translator, defaultLocale: Locale, failed: (method: string, err: unknown) => void = () => undefined): Promise<number> {
+export async function syncProfile(
+  api: Api,
+  translator: Translator,
+  defaultLocale: Locale,
+  failed: (method: string, err: unknown) => void = () => undefined,
+): Promise<number> {
   let changed = 0;
   const told = new Set<string>();
   const attempt = async (method: string, call: () => Promise<unknown>): Promise<void> => {
@@ -37,7 +42,10 @@ export async function syncProfile(api: Api, translator: Translator, defaultLocal
     }
   };
   // "" is the default shown to clients whose language has no dedicated texts.
-  const targets: Array<[Locale, LanguageCode | undefined]> = [[defaultLocale, undefined], ...LOCALES.map((l) => [l, l] as [Locale, LanguageCode])];
+  const targets: Array<[Locale, LanguageCode | undefined]> = [
+    [defaultLocale, undefined],
+    ...LOCALES.map((l) => [l, l] as [Locale, LanguageCode]),
+  ];
   for (const [locale, code] of targets) {
     const want = profileTexts(translator, locale);
     const lang = code ? { language_code: code } : {};
@@ -45,12 +53,16 @@ export async function syncProfile(api: Api, translator: Translator, defaultLocal
       if ((await api.getMyName(lang)).name !== want.name) (await api.setMyName(want.name, lang), changed++);
     });
     await attempt("setMyDescription", async () => {
-      if ((await api.getMyDescription(lang)).description !== want.description) (await api.setMyDescription(want.description, lang), changed++);
+      if ((await api.getMyDescription(lang)).description !== want.description)
+        (await api.setMyDescription(want.description, lang), changed++);
     });
     await attempt("setMyShortDescription", async () => {
-      if ((await api.getMyShortDescription(lang)).short_description !== want.shortDescription) (await api.setMyShortDescription(want.shortDescription, lang), changed++);
+      if ((await api.getMyShortDescription(lang)).short_description !== want.shortDescription)
+        (await api.setMyShortDescription(want.shortDescription, lang), changed++);
     });
-    await attempt("setMyCommands", () => api.setMyCommands(want.commands, { ...lang, scope: { type: "all_private_chats" } }));
+    await attempt("setMyCommands", () =>
+      api.setMyCommands(want.commands, { ...lang, scope: { type: "all_private_chats" } }),
+    );
   }
   return changed;
 }

@@ -35,7 +35,8 @@ export function renderScreen(screen: Screen, labels: { exit: string; location: s
     if (m.kind === "text") lastText = i;
   });
   return screen.messages.map((m, i) => {
-    if (m.kind === "place") return { ...m, title: m.title.slice(0, 100), address: m.address.slice(0, 200), markup: reply };
+    if (m.kind === "place")
+      return { ...m, title: m.title.slice(0, 100), address: m.address.slice(0, 200), markup: reply };
     const markup = i === lastText && options.length ? inlineKeyboard(options, screen.columns) : reply;
     const text = m.text.slice(0, 4096);
     const entities = phoneEntities(text, m.phones ?? []);
@@ -58,5 +59,7 @@ export function phoneEntities(text: string, phones: string[]): MessageEntity[] {
       out.push({ type: "phone_number", offset: i, length: p.length });
     }
   }
-  return out.sort((a, b) => a.offset - b.offset).filter((e, i, all) => i === 0 || e.offset >= all[i - 1]!.offset + all[i - 1]!.length);
+  return out
+    .sort((a, b) => a.offset - b.offset)
+    .filter((e, i, all) => i === 0 || e.offset >= all[i - 1]!.offset + all[i - 1]!.length);
 }

@@ -83,14 +83,21 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
   });
 
   /** The person, if they are a member of this staff chat now (cached for a minute). */
-  async function staffActor(chatId: number, user: { id: number; first_name: string; last_name?: string }): Promise<StaffActor | null> {
+  async function staffActor(
+    chatId: number,
+    user: { id: number; first_name: string; last_name?: string },
+  ): Promise<StaffActor | null> {
     const key = `${chatId}:${user.id}`;
     const hit = members.get(key);
     if (hit && Date.now() - hit.at < MEMBER_CACHE_MS) return hit.actor;
     let actor: StaffActor | null = null;
     try {
       const m = await bot.api.getChatMember(chatId, user.id);
-      const isMember = m.status === "creator" || m.status === "administrator" || m.status === "member" || (m.status === "restricted" && m.is_member);
+      const isMember =
+        m.status === "creator" ||
+        m.status === "administrator" ||
+        m.status === "member" ||
+        (m.status === "restricted" && m.is_member);
       if (isMember) {
         const name = [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40);
         // Being a group admin is not authority over reports: the supervisors are named in configuration.
@@ -124,8 +131,18 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     if (on && known && !known.on) {
       const at = deps.now();
       const open = await reports.open([chatId]);
-      await reports.enqueue(open.map((r) => ({ dedupeKey: `card_edit:${r.id}:protected:${at.getTime()}`, target: `staff:${chatId}`, payload: { type: "card_edit" as const, reportId: r.id } })), at);
-      await reports.audit({ actor: "system", action: "group_protected", reportId: null, result: `cards ${open.length}` }, at);
+      await reports.enqueue(
+        open.map((r) => ({
+          dedupeKey: `card_edit:${r.id}:protected:${at.getTime()}`,
+          target: `staff:${chatId}`,
+          payload: { type: "card_edit" as const, reportId: r.id },
+        })),
+        at,
+      );
+      await reports.audit(
+        { actor: "system", action: "group_protected", reportId: null, result: `cards ${open.length}` },
+        at,
+      );
       deps.kick?.();
     }
     return on;
@@ -149,7 +166,8 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const fits = text.length <= 1024;
     const caption = fits ? text : `${text.slice(0, 1000).replace(/\n[^\n]*$/, "")}\n…`;
     const sent = await bot.api.sendPhoto(chatId, new InputFile(png, "stats.png"), { caption, protect_content: true });
-    if (!fits) for (const part of splitText(text, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
+    if (!fits)
+      for (const part of splitText(text, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
     return sent.message_id;
   }
 
@@ -162,21 +180,41 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const named = new Map(list.map((e) => [e.userId, e.name]));
     for (const id of supervisors) lines.push(t("staff.roster.supervisor", { name: named.get(id) ?? `id ${id}` }));
     const rest = list.filter((e) => !supervisors.has(e.userId));
-    for (const e of rest) lines.push(t(e.status === "approved" ? "staff.roster.approved" : "staff.roster.pending", { name: e.name }));
+    for (const e of rest)
+      lines.push(t(e.status === "approved" ? "staff.roster.approved" : "staff.roster.pending", { name: e.name }));
     if (!rest.length) lines.push(t("staff.roster.empty"));
     else lines.push("", t("staff.roster.howTo"));
     const buttons = rest.map((e) => {
       const action = e.status === "approved" ? "rm" : "ap";
-      return [{ text: t(action === "ap" ? "staff.roster.approve" : "staff.roster.remove", { name: e.name }).slice(0, 60), callback_data: sign(action, String(e.userId)) }];
+      return [
+        {
+          text: t(action === "ap" ? "staff.roster.approve" : "staff.roster.remove", { name: e.name }).slice(0, 60),
+          callback_data: sign(action, String(e.userId)),
+        },
+      ];
     });
     return { text: lines.join("\n"), reply_markup: { inline_keyboard: buttons } };
   }
 
-  async function onRosterPress(ctx: Context, chatId: number, action: "ap" | "rm", userId: number, answer: (text: string) => Promise<void>) {
+  async function onRosterPress(
+    ctx: Context,
+    chatId: number,
+    action: "ap" | "rm",
+    userId: number,
+    answer: (text: string) => Promise<void>,
+  ) {
     const q = ctx.callbackQuery!;
     const actor = await staffActor(chatId, q.from);
     if (!actor?.supervisor) {
-      await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: null, result: action === "ap" ? "approve: not a supervisor" : "remove: not a supervisor" }, deps.now());
+      await reports.audit(
+        {
+          actor: `staff:${q.from.id}`,
+          action: "denied",
+          reportId: null,
+          result: action === "ap" ? "approve: not a supervisor" : "remove: not a supervisor",
+        },
+        deps.now(),
+      );
       return answer(actor ? desk.t("staff.ans.notSupervisor") : desk.t("staff.ans.notAllowed"));
     }
     const res = await reports.rosterDecide(chatId, userId, action === "ap" ? "approve" : "remove", actor, deps.now());
@@ -189,7 +227,14 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         {
           dedupeKey: `notice:roster:${chatId}:${userId}:${action}:${at.getTime()}`,
           target: `staff:${chatId}`,
-          payload: action === "ap" ? { type: "notice", key: "staff.notice.approved", vars: { name: res.name, by: actor.name } } : { type: "notice", key: "staff.notice.removed", vars: { name: res.name, by: actor.name, count: res.requeued.length } },
+          payload:
+            action === "ap"
+              ? { type: "notice", key: "staff.notice.approved", vars: { name: res.name, by: actor.name } }
+              : {
+                  type: "notice",
+                  key: "staff.notice.removed",
+                  vars: { name: res.name, by: actor.name, count: res.requeued.length },
+                },
         },
       ],
       at,
@@ -224,28 +269,43 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     try {
       const chatId = ctx.chat?.id;
       const rm = ROSTER.exec(q.data ?? "");
-      if (rm && sealer.sign(`${rm[1]}:${rm[2]}`) === rm[3] && chatId !== undefined && staffChats.has(chatId)) return await onRosterPress(ctx, chatId, rm[1] as "ap" | "rm", Number(rm[2]), answer);
+      if (rm && sealer.sign(`${rm[1]}:${rm[2]}`) === rm[3] && chatId !== undefined && staffChats.has(chatId))
+        return await onRosterPress(ctx, chatId, rm[1] as "ap" | "rm", Number(rm[2]), answer);
       const m = DATA.exec(q.data ?? "");
       const valid = m && sealer.sign(`${m[1]}:${m[2]}`) === m[3];
       if (!valid || chatId === undefined || !staffChats.has(chatId)) {
         // Forged, stale or out of place: one neutral answer, no change, one audit line (ST2).
-        await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: null, result: valid ? "wrong chat" : "bad data" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${q.from.id}`, action: "denied", reportId: null, result: valid ? "wrong chat" : "bad data" },
+          deps.now(),
+        );
         return await answer(desk.t("staff.ans.notAllowed"));
       }
       const actor = await staffActor(chatId, q.from);
       if (!actor) {
-        await reports.audit({ actor: `staff:${q.from.id}`, action: "denied", reportId: m[2]!, result: "not a member" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${q.from.id}`, action: "denied", reportId: m[2]!, result: "not a member" },
+          deps.now(),
+        );
         return await answer(desk.t("staff.ans.notAllowed"));
       }
       const res = await desk.act(m[2]!, m[1]!, actor, chatId, { withText: await isProtected(chatId) });
       await answer(res.answer);
       const messageId = q.message?.message_id;
       if (res.kind === "edit" && messageId) {
-        await bot.api.editMessageText(chatId, messageId, res.view.text.slice(0, 4096), { reply_markup: keyboard(m[2]!, res.view.buttons) }).catch((err) => {
-          if (!isNotModified(err)) logger.warn("staff.edit_failed", describeError(err));
-        });
+        await bot.api
+          .editMessageText(chatId, messageId, res.view.text.slice(0, 4096), {
+            reply_markup: keyboard(m[2]!, res.view.buttons),
+          })
+          .catch((err) => {
+            if (!isNotModified(err)) logger.warn("staff.edit_failed", describeError(err));
+          });
       } else if (res.kind === "prompt" && messageId) {
-        const sent = await bot.api.sendMessage(chatId, res.prompt, { reply_markup: { force_reply: true, selective: true }, reply_parameters: { message_id: messageId, allow_sending_without_reply: true }, protect_content: true });
+        const sent = await bot.api.sendMessage(chatId, res.prompt, {
+          reply_markup: { force_reply: true, selective: true },
+          reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
+          protect_content: true,
+        });
         await reports.addStaffThread(chatId, sent.message_id, m[2]!, deps.now());
       }
     } catch (err) {
@@ -271,7 +331,10 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     }
     const actor = await staffActor(chatId, msg.from);
     if (!actor) {
-      await reports.audit({ actor: `staff:${msg.from.id}`, action: "denied", reportId: null, result: "not a member" }, deps.now());
+      await reports.audit(
+        { actor: `staff:${msg.from.id}`, action: "denied", reportId: null, result: "not a member" },
+        deps.now(),
+      );
       return;
     }
     if (cmd) {
@@ -290,7 +353,10 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       // The queue, the figures and a report's history are the roster's (decision 11), even without content.
       if ((name === "queue" || name === "stats" || name === "report") && !actor.approved) {
         await bot.api.sendMessage(chatId, desk.t("staff.ans.notApproved"), { protect_content: true });
-        await reports.audit({ actor: `staff:${actor.id}`, action: "denied", reportId: null, result: `${name}: not approved` }, deps.now());
+        await reports.audit(
+          { actor: `staff:${actor.id}`, action: "denied", reportId: null, result: `${name}: not approved` },
+          deps.now(),
+        );
         return;
       }
       if (name === "queue") out = await desk.queueText(chats);
@@ -299,18 +365,25 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         const chart = await chartOf(chats);
         if (chart) {
           await sendChart(chatId, chart, text);
-          await reports.audit({ actor: `staff:${actor.id}`, action: "stats", reportId: null, result: "chart" }, deps.now());
+          await reports.audit(
+            { actor: `staff:${actor.id}`, action: "stats", reportId: null, result: "chart" },
+            deps.now(),
+          );
           return;
         }
         out = text;
-      }
-      else if (name === "report") {
+      } else if (name === "report") {
         const code = normalizeCode(arg);
-        out = code ? await desk.historyText(code, chats, { withText: await isProtected(chatId) }) : desk.t("staff.history.usage");
+        out = code
+          ? await desk.historyText(code, chats, { withText: await isProtected(chatId) })
+          : desk.t("staff.history.usage");
       }
       if (out !== null) {
         for (const part of splitText(out, 4000)) await bot.api.sendMessage(chatId, part, { protect_content: true });
-        await reports.audit({ actor: `staff:${actor.id}`, action: name === "report" ? "history" : name!, reportId: null, result: "ok" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${actor.id}`, action: name === "report" ? "history" : name!, reportId: null, result: "ok" },
+          deps.now(),
+        );
       }
       return;
     }
@@ -319,9 +392,15 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     // A reply to any of the bot's messages is meant for a reporter: it reaches the report of that
     // thread, or is refused with the reason, never dropped in silence (issue 14).
     const reportId = await reports.threadOf(chatId, replyTo!.message_id);
-    const answer = (line: string) => bot.api.sendMessage(chatId, line, { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
+    const answer = (line: string) =>
+      bot.api.sendMessage(chatId, line, {
+        reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
+      });
     if (!reportId) {
-      await reports.audit({ actor: `staff:${actor.id}`, action: "reply", reportId: null, result: "no thread" }, deps.now());
+      await reports.audit(
+        { actor: `staff:${actor.id}`, action: "reply", reportId: null, result: "no thread" },
+        deps.now(),
+      );
       await answer(desk.t("staff.replyNoThread"));
       return;
     }
@@ -344,23 +423,57 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const now = u.new_chat_member.status;
     const user = u.new_chat_member.user;
     // Someone new sees cards; acting waits for a supervisor (decision 11). The group is told once.
-    if ((was === "left" || was === "kicked") && (now === "member" || now === "administrator" || now === "restricted") && !user.is_bot) {
+    if (
+      (was === "left" || was === "kicked") &&
+      (now === "member" || now === "administrator" || now === "restricted") &&
+      !user.is_bot
+    ) {
       const name = [user.first_name, user.last_name].filter(Boolean).join(" ").slice(0, 40);
       members.delete(`${chatId}:${user.id}`);
       if (supervisors.has(user.id)) return;
       await reports.rosterSeen(chatId, user.id, name, deps.now());
-      await reports.audit({ actor: `staff:${user.id}`, action: "staff_joined", reportId: null, result: "pending" }, deps.now());
-      await reports.enqueue([{ dedupeKey: `notice:joined:${chatId}:${user.id}:${u.date}`, target: `staff:${chatId}`, payload: { type: "notice", key: "staff.notice.newMember", vars: { name } } }], deps.now());
+      await reports.audit(
+        { actor: `staff:${user.id}`, action: "staff_joined", reportId: null, result: "pending" },
+        deps.now(),
+      );
+      await reports.enqueue(
+        [
+          {
+            dedupeKey: `notice:joined:${chatId}:${user.id}:${u.date}`,
+            target: `staff:${chatId}`,
+            payload: { type: "notice", key: "staff.notice.newMember", vars: { name } },
+          },
+        ],
+        deps.now(),
+      );
       deps.kick?.();
       return;
     }
     if (u.new_chat_member.status !== "left" && u.new_chat_member.status !== "kicked") return;
     members.delete(`${chatId}:${u.new_chat_member.user.id}`);
     const ids = await reports.requeueHeldBy(u.new_chat_member.user.id, chatId, deps.now());
-    await reports.audit({ actor: `staff:${u.new_chat_member.user.id}`, action: "staff_left", reportId: null, result: `requeued ${ids.length}` }, deps.now());
+    await reports.audit(
+      {
+        actor: `staff:${u.new_chat_member.user.id}`,
+        action: "staff_left",
+        reportId: null,
+        result: `requeued ${ids.length}`,
+      },
+      deps.now(),
+    );
     if (ids.length) {
       await reports.enqueue(
-        [{ dedupeKey: `notice:left:${chatId}:${u.new_chat_member.user.id}:${u.date}`, target: `staff:${chatId}`, payload: { type: "notice", key: "staff.notice.memberLeft", vars: { name: u.new_chat_member.user.first_name, count: ids.length } } }],
+        [
+          {
+            dedupeKey: `notice:left:${chatId}:${u.new_chat_member.user.id}:${u.date}`,
+            target: `staff:${chatId}`,
+            payload: {
+              type: "notice",
+              key: "staff.notice.memberLeft",
+              vars: { name: u.new_chat_member.user.first_name, count: ids.length },
+            },
+          },
+        ],
         deps.now(),
       );
     }
@@ -380,10 +493,20 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         if (!(await isProtected(chatId))) notes.push("staff.notice.unprotected");
         if (!supervisors.size) notes.push("staff.notice.noSupervisors");
         const me = await bot.api.getChatMember(chatId, bot.botInfo.id);
-        if (me.status === "administrator" && (me.can_promote_members || me.can_invite_users)) notes.push("staff.notice.tooManyRights");
+        if (me.status === "administrator" && (me.can_promote_members || me.can_invite_users))
+          notes.push("staff.notice.tooManyRights");
         for (const key of notes) {
           problems.push(key);
-          await reports.enqueue([{ dedupeKey: `selfcheck:${chatId}:${key}:${deps.now().toISOString().slice(0, 10)}`, target: `staff:${chatId}`, payload: { type: "notice", key } }], deps.now());
+          await reports.enqueue(
+            [
+              {
+                dedupeKey: `selfcheck:${chatId}:${key}:${deps.now().toISOString().slice(0, 10)}`,
+                target: `staff:${chatId}`,
+                payload: { type: "notice", key },
+              },
+            ],
+            deps.now(),
+          );
         }
       } catch (err) {
         logger.warn("staff.self_check_failed", describeError(err));
@@ -400,18 +523,26 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const ok = u.new_chat_member.status === "administrator";
     if (ok) paused.delete(chatId);
     else paused.add(chatId);
-    await reports.audit({ actor: "system", action: ok ? "bot_restored" : "bot_demoted", reportId: null, result: u.new_chat_member.status }, deps.now());
+    await reports.audit(
+      {
+        actor: "system",
+        action: ok ? "bot_restored" : "bot_demoted",
+        reportId: null,
+        result: u.new_chat_member.status,
+      },
+      deps.now(),
+    );
     if (ok) {
       logger.info("staff.bot_restored");
       await reports.retryNow(`staff:${chatId}`, deps.now());
       deps.kick?.();
-    }
-    else logger.error("staff.bot_demoted", { reason: u.new_chat_member.status });
+    } else logger.error("staff.bot_demoted", { reason: u.new_chat_member.status });
   }
 
   function install() {
     // Directory buttons first: they are signed differently, and pressed in the same chats.
-    if (dir) bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("d:") === true).on("callback_query:data", dir.onCallback);
+    if (dir)
+      bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("d:") === true).on("callback_query:data", dir.onCallback);
     const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
     staff.on("callback_query:data", onCallback);
     staff.on("message", onMessage);
@@ -427,14 +558,18 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     const p = item.payload;
     if (paused.has(chatId)) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
     try {
-      if (p.type === "directory") return dir ? await dir.deliver(chatId, item) : { status: "dead", reason: "no directory desk" };
+      if (p.type === "directory")
+        return dir ? await dir.deliver(chatId, item) : { status: "dead", reason: "no directory desk" };
       if (p.type === "card") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
         // Sent before a crash but not marked: the card is there already, so not twice.
         if (r.cardMessageId) return { status: "sent", messageId: r.cardMessageId };
         const view = desk.card(r, { withText: await isProtected(chatId) });
-        const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons), protect_content: true });
+        const sent = await bot.api.sendMessage(chatId, view.text.slice(0, 4096), {
+          reply_markup: keyboard(r.id, view.buttons),
+          protect_content: true,
+        });
         await reports.setCard(r.id, sent.message_id);
         await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
         return { status: "sent", messageId: sent.message_id };
@@ -446,7 +581,9 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         if (!r.cardMessageId) return { status: "sent", messageId: null };
         const view = desk.card(r, { withText: await isProtected(chatId) });
         try {
-          await bot.api.editMessageText(chatId, r.cardMessageId, view.text.slice(0, 4096), { reply_markup: keyboard(r.id, view.buttons) });
+          await bot.api.editMessageText(chatId, r.cardMessageId, view.text.slice(0, 4096), {
+            reply_markup: keyboard(r.id, view.buttons),
+          });
         } catch (err) {
           if (!isNotModified(err)) throw err;
         }
@@ -460,11 +597,20 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
         const parts = (await isProtected(chatId)) ? splitText(m.body, 3800) : [null];
         let first: number | null = null;
         for (const [i, part] of parts.entries()) {
-          const head = desk.t("staff.fromReporter", { code: r.code, part: parts.length > 1 ? desk.t("staff.part", { k: i + 1, n: parts.length }) : "" });
-          const sent = await bot.api.sendMessage(chatId, part === null ? desk.t("staff.fromReporterWithheld", { code: r.code }) : `${head}\n${part}`, {
-            protect_content: true,
-            ...(r.cardMessageId ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } } : {}),
+          const head = desk.t("staff.fromReporter", {
+            code: r.code,
+            part: parts.length > 1 ? desk.t("staff.part", { k: i + 1, n: parts.length }) : "",
           });
+          const sent = await bot.api.sendMessage(
+            chatId,
+            part === null ? desk.t("staff.fromReporterWithheld", { code: r.code }) : `${head}\n${part}`,
+            {
+              protect_content: true,
+              ...(r.cardMessageId
+                ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } }
+                : {}),
+            },
+          );
           await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
           first ??= sent.message_id;
         }
@@ -473,14 +619,18 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
       if (p.type === "to_staff_photo") {
         const r = await reports.byId(p.reportId);
         if (!r) return { status: "dead", reason: "no report" };
-        if (!r.cardMessageId && item.attempts < 5) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+        if (!r.cardMessageId && item.attempts < 5)
+          return { status: "later", at: new Date(deps.now().getTime() + 2000) };
         // A photo is the report too: it waits until the group restricts saving content (P4).
-        if (!(await isProtected(chatId))) return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
+        if (!(await isProtected(chatId)))
+          return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
         // By file id: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
         const sent = await bot.api.sendPhoto(chatId, p.ref, {
           caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),
           protect_content: true,
-          ...(r.cardMessageId ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } } : {}),
+          ...(r.cardMessageId
+            ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } }
+            : {}),
         });
         await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
         return { status: "sent", messageId: sent.message_id };

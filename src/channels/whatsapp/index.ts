@@ -97,9 +97,17 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
   const footer = (locale: Locale) => {
     const t = translator.fixed(locale);
     // From the sourced directory: each country's first emergency number and first trust line.
-    const first = (kind: "emergency" | "trust") => COUNTRIES.flatMap((c) => deps.directory.lines(c, kind).slice(0, 1).flatMap((e) => e.phones.map((p) => p.as_published)));
+    const first = (kind: "emergency" | "trust") =>
+      COUNTRIES.flatMap((c) =>
+        deps.directory
+          .lines(c, kind)
+          .slice(0, 1)
+          .flatMap((e) => e.phones.map((p) => p.as_published)),
+      );
     const all = [...new Set([...first("emergency"), ...first("trust")])].join(", ");
-    return deps.telegramHandle ? t("whatsapp.footer", { telegram: deps.telegramHandle, lines: all }) : t("whatsapp.footerNoTelegram", { lines: all });
+    return deps.telegramHandle
+      ? t("whatsapp.footer", { telegram: deps.telegramHandle, lines: all })
+      : t("whatsapp.footerNoTelegram", { lines: all });
   };
 
   /** Sends to one chat at the configured pace, so the number is not flagged for bulk sending (W2). */
@@ -110,7 +118,10 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
       await new Promise((r) => setTimeout(r, deps.sendDelayMs));
       return res;
     });
-    lastSend.set(jid, next.catch(() => undefined));
+    lastSend.set(
+      jid,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -124,11 +135,18 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
       const special = (screen.options ?? []).some((o) => o.id.includes(":"));
       if (special) proactive.set(jid, screen.options ?? []);
       else proactive.delete(jid);
-      const out = renderWa(screen, { exitLine: t("whatsapp.exitLine"), reply: t("whatsapp.reply"), locationHint: t("whatsapp.locationHint"), footer: footer(locale) });
+      const out = renderWa(screen, {
+        exitLine: t("whatsapp.exitLine"),
+        reply: t("whatsapp.reply"),
+        locationHint: t("whatsapp.locationHint"),
+        footer: footer(locale),
+      });
       const refs: SentRef[] = [];
       for (const m of out) {
         try {
-          const msg = await paced(jid, () => client.sendMessage(jid, m.kind === "text" ? m.text : deps.makeLocation(m.lat, m.lon, m.title, m.address)));
+          const msg = await paced(jid, () =>
+            client.sendMessage(jid, m.kind === "text" ? m.text : deps.makeLocation(m.lat, m.lon, m.title, m.address)),
+          );
           const ref = refOf(msg.id._serialized);
           sentCache.set(ref, msg);
           if (sentCache.size > 20_000) sentCache.delete(sentCache.keys().next().value!);
@@ -199,7 +217,12 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
       if (opt) input = { type: "option", token: opt.id };
     }
     proactive.delete(jid);
-    const incoming = { address: makeAddress("whatsapp", keyOf(jid)), input, messageId: refOf(msg.id._serialized), languageHint: languageHint(jid) };
+    const incoming = {
+      address: makeAddress("whatsapp", keyOf(jid)),
+      input,
+      messageId: refOf(msg.id._serialized),
+      languageHint: languageHint(jid),
+    };
     // Noted before the chat's queue: a message that then waits behind a quick exit is not answered.
     const arrival = d.arrive(incoming);
     const run = () =>
@@ -270,7 +293,9 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
       deps.onUp?.();
     }
   });
-  client.on("auth_failure", (message: unknown) => fail("auth_failure", message ?? "link the phone again: npm run whatsapp:link"));
+  client.on("auth_failure", (message: unknown) =>
+    fail("auth_failure", message ?? "link the phone again: npm run whatsapp:link"),
+  );
   // After "disconnected" the web client is done: it is started anew, not waited for.
   client.on("disconnected", (reason: unknown) => fail("disconnected", String(reason)));
   client.on("change_state", (s: string) => {
@@ -307,7 +332,10 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
 
 export async function printQr(qr: string) {
   try {
-    const mod = (await import("qrcode-terminal")) as unknown as { default?: { generate(t: string, o: { small: boolean }): void }; generate?(t: string, o: { small: boolean }): void };
+    const mod = (await import("qrcode-terminal")) as unknown as {
+      default?: { generate(t: string, o: { small: boolean }): void };
+      generate?(t: string, o: { small: boolean }): void;
+    };
     (mod.default ?? mod).generate!(qr, { small: true });
   } catch {
     process.stdout.write(`${qr}\n`);

@@ -24,15 +24,27 @@ async function link(): Promise<number> {
     const done = (code: number, line: string) => {
       clearTimeout(timer);
       process.stdout.write(`${line}\n`);
-      client.destroy().catch(() => undefined).finally(() => resolve(code));
+      client
+        .destroy()
+        .catch(() => undefined)
+        .finally(() => resolve(code));
     };
-    const timer = setTimeout(() => done(1, "No phone was linked within 5 minutes. Run npm run whatsapp:link again."), LINK_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => done(1, "No phone was linked within 5 minutes. Run npm run whatsapp:link again."),
+      LINK_TIMEOUT_MS,
+    );
     client.on("qr", (qr: string) => {
-      process.stdout.write("Scan this with the phone that will serve the bot: WhatsApp → Linked devices → Link a device.\n");
+      process.stdout.write(
+        "Scan this with the phone that will serve the bot: WhatsApp → Linked devices → Link a device.\n",
+      );
       void printQr(qr);
     });
-    client.on("ready", () => done(0, `Linked. The session is kept in ${config.whatsappDataDir}; start the bot with WHATSAPP_ENABLED=true.`));
-    client.on("auth_failure", (m: unknown) => done(1, `WhatsApp refused the link (${waFailureDetail(m)}). Delete ${config.whatsappDataDir} and try again.`));
+    client.on("ready", () =>
+      done(0, `Linked. The session is kept in ${config.whatsappDataDir}; start the bot with WHATSAPP_ENABLED=true.`),
+    );
+    client.on("auth_failure", (m: unknown) =>
+      done(1, `WhatsApp refused the link (${waFailureDetail(m)}). Delete ${config.whatsappDataDir} and try again.`),
+    );
     client.initialize().catch((err: unknown) => done(1, `WhatsApp did not start: ${waFailureDetail(err)}`));
   });
 }
@@ -40,7 +52,10 @@ async function link(): Promise<number> {
 link().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const line = err instanceof ConfigError || err instanceof WhatsAppSetupError ? (err as Error).message : `WhatsApp did not start: ${waFailureDetail(err)}`;
+    const line =
+      err instanceof ConfigError || err instanceof WhatsAppSetupError
+        ? (err as Error).message
+        : `WhatsApp did not start: ${waFailureDetail(err)}`;
     process.stderr.write(`${line}\n`);
     process.exit(1);
   },

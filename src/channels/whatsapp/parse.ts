@@ -21,31 +21,101 @@ export interface WaIncoming {
 
 const NUMBER_WORDS: Record<string, number> = {
   // ru
-  ноль: 0, один: 1, одна: 1, два: 2, две: 2, три: 3, четыре: 4, пять: 5, шесть: 6, семь: 7, восемь: 8, девять: 9,
+  ноль: 0,
+  один: 1,
+  одна: 1,
+  два: 2,
+  две: 2,
+  три: 3,
+  четыре: 4,
+  пять: 5,
+  шесть: 6,
+  семь: 7,
+  восемь: 8,
+  девять: 9,
   // kk
-  нөл: 0, бір: 1, екі: 2, үш: 3, төрт: 4, бес: 5, алты: 6, жеті: 7, сегіз: 8, тоғыз: 9,
+  нөл: 0,
+  бір: 1,
+  екі: 2,
+  үш: 3,
+  төрт: 4,
+  бес: 5,
+  алты: 6,
+  жеті: 7,
+  сегіз: 8,
+  тоғыз: 9,
   // ky (and common spellings without the special letters)
-  нөль: 0, бир: 1, эки: 2, уч: 3, беш: 5, жети: 7, сегиз: 8, тогуз: 9,
+  нөль: 0,
+  бир: 1,
+  эки: 2,
+  уч: 3,
+  беш: 5,
+  жети: 7,
+  сегиз: 8,
+  тогуз: 9,
   // Latin
-  nol: 0, bir: 1, eki: 2, uch: 3, ush: 3, tort: 4, bes: 5, besh: 5, alty: 6, alti: 6, zheti: 7, jeti: 7, segiz: 8, togyz: 9, toguz: 9,
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9,
+  nol: 0,
+  bir: 1,
+  eki: 2,
+  uch: 3,
+  ush: 3,
+  tort: 4,
+  bes: 5,
+  besh: 5,
+  alty: 6,
+  alti: 6,
+  zheti: 7,
+  jeti: 7,
+  segiz: 8,
+  togyz: 9,
+  toguz: 9,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
 };
 
 /** "1", "1️⃣", " 2. ", "бір", "bir" → the number; anything else → null. */
 export function menuNumber(text: string): number | null {
-  const s = normalize(text).replace(/[\uFE0F\u20E3]/g, "").replace(/[.)\s]+$/, "");
+  const s = normalize(text)
+    .replace(/[\uFE0F\u20E3]/g, "")
+    .replace(/[.)\s]+$/, "");
   if (/^\d{1,2}$/.test(s)) return Number(s);
   const word = NUMBER_WORDS[s];
   return word === undefined ? null : word;
 }
 
 /** Message types a person sends (besides text and location), as whatsapp-web.js names them. */
-const PERSON_SENT: Record<string, MediaKind> = { image: "photo", ptt: "voice", audio: "audio", sticker: "sticker", video: "video", document: "document", vcard: "contact", multi_vcard: "contact", poll_creation: "poll" };
+const PERSON_SENT: Record<string, MediaKind> = {
+  image: "photo",
+  ptt: "voice",
+  audio: "audio",
+  sticker: "sticker",
+  video: "video",
+  document: "document",
+  vcard: "contact",
+  multi_vcard: "contact",
+  poll_creation: "poll",
+};
 
 /** What the adapter makes of a WhatsApp message, or null for what it must ignore. */
 export function parseWa(msg: WaIncoming): Input | null {
   // Never our own echoes, status broadcasts or groups (W: the bot answers only one-to-one chats).
-  if (msg.fromMe || msg.isStatus || msg.from === "status@broadcast" || msg.from.endsWith("@g.us") || msg.from.endsWith("@broadcast") || msg.author) return null;
+  if (
+    msg.fromMe ||
+    msg.isStatus ||
+    msg.from === "status@broadcast" ||
+    msg.from.endsWith("@g.us") ||
+    msg.from.endsWith("@broadcast") ||
+    msg.author
+  )
+    return null;
   switch (msg.type) {
     case "chat": {
       const n = menuNumber(msg.body);
@@ -60,7 +130,9 @@ export function parseWa(msg: WaIncoming): Input | null {
     case "location": {
       const lat = Number(msg.location?.latitude);
       const lon = Number(msg.location?.longitude);
-      return Number.isFinite(lat) && Number.isFinite(lon) ? { type: "location", lat, lon } : { type: "media", media: "other" };
+      return Number.isFinite(lat) && Number.isFinite(lon)
+        ? { type: "location", lat, lon }
+        : { type: "media", media: "other" };
     }
     default: {
       // Only what a person sends. WhatsApp's own notices (e2e_notification, notification_template,

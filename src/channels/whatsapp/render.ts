@@ -13,7 +13,8 @@ export interface WaRenderTexts {
   footer: string;
 }
 
-export type WaOut = { kind: "text"; text: string } | { kind: "place"; lat: number; lon: number; title: string; address: string };
+export type WaOut =
+  { kind: "text"; text: string } | { kind: "place"; lat: number; lon: number; title: string; address: string };
 
 export function renderWa(screen: Screen, texts: WaRenderTexts): WaOut[] {
   const out: WaOut[] = [];

@@ -6,10 +6,35 @@
  * and every row it refuses with the reason and its row number.
  */
 import type { Translator } from "../i18n.ts";
-import { needsSecondPerson, ENTRY_STATUSES, phoneDigits, type Entry, type EntryStatus, type Place } from "../services/directory.ts";
+import {
+  needsSecondPerson,
+  ENTRY_STATUSES,
+  phoneDigits,
+  type Entry,
+  type EntryStatus,
+  type Place,
+} from "../services/directory.ts";
 import { parsePhones, parseServices } from "./desk.ts";
 
-export const COLUMNS = ["id", "country", "region_id", "city_id", "entry_type", "name_ru", "name_local", "status", "phones", "hours", "address", "services", "checked_at", "phones_checked", "phones_waiting", "latest_source_date", "sources"] as const;
+export const COLUMNS = [
+  "id",
+  "country",
+  "region_id",
+  "city_id",
+  "entry_type",
+  "name_ru",
+  "name_local",
+  "status",
+  "phones",
+  "hours",
+  "address",
+  "services",
+  "checked_at",
+  "phones_checked",
+  "phones_waiting",
+  "latest_source_date",
+  "sources",
+] as const;
 /** What an import may change on an existing row; the other columns are for reading. */
 export const EDITABLE = ["status", "phones", "hours", "address", "services"] as const;
 type Editable = (typeof EDITABLE)[number];
@@ -60,7 +85,10 @@ export const MAX_CSV_BYTES = 2 * 1024 * 1024;
  * letters (ә, қ, ө, ү, ң … become "?"), so it is refused with how to save it again, not guessed at.
  */
 export function decodeSpreadsheet(bytes: Uint8Array): { text: string } | { error: string } {
-  if (bytes.length > MAX_CSV_BYTES) return { error: `the file is ${Math.ceil(bytes.length / 1024)} KB; an import reads at most ${MAX_CSV_BYTES / 1024 / 1024} MB (the whole directory is far smaller): is it the right file?` };
+  if (bytes.length > MAX_CSV_BYTES)
+    return {
+      error: `the file is ${Math.ceil(bytes.length / 1024)} KB; an import reads at most ${MAX_CSV_BYTES / 1024 / 1024} MB (the whole directory is far smaller): is it the right file?`,
+    };
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder("utf-16le").decode(bytes.subarray(2)) };
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: new TextDecoder("utf-16be").decode(bytes.subarray(2)) };
   try {
@@ -68,7 +96,8 @@ export function decodeSpreadsheet(bytes: Uint8Array): { text: string } | { error
   } catch {
     const high = bytes.filter((b) => b >= 0x80);
     const cyrillic1251 = high.filter((b) => b >= 0xc0).length >= high.length * 0.6;
-    const how = "save it again as UTF-8 (Excel: «Сохранить как» → «CSV UTF-8 (разделитель — запятая)»; LibreOffice: «Кодировка» → «Юникод (UTF-8)») and import that file";
+    const how =
+      "save it again as UTF-8 (Excel: «Сохранить как» → «CSV UTF-8 (разделитель — запятая)»; LibreOffice: «Кодировка» → «Юникод (UTF-8)») and import that file";
     return {
       error: cyrillic1251
         ? `the file is not UTF-8: it looks like Windows-1251, as Excel saves plain «CSV», which cannot hold Kazakh and Kyrgyz letters; nothing was read. ${how[0]!.toUpperCase()}${how.slice(1)}.`
@@ -132,7 +161,8 @@ export interface ImportPlan {
   refused: Array<{ row: number; reason: string }>;
 }
 
-const sameList = (a: string[], b: string[], key = (x: string) => x) => a.length === b.length && a.every((x, i) => key(x) === key(b[i]!));
+const sameList = (a: string[], b: string[], key = (x: string) => x) =>
+  a.length === b.length && a.every((x, i) => key(x) === key(b[i]!));
 
 /** Compares a spreadsheet with the directory: what would change, what would be added, what is refused and why. */
 export function planImport(text: string, current: Entry[], places: Place[], translator: Translator): ImportPlan {
@@ -140,7 +170,10 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
   const rows = parseCsv(text);
   const header = (rows[0] ?? []).map((h) => h.trim().toLowerCase());
   if (!header.includes("id")) {
-    plan.refused.push({ row: 1, reason: `the first row must name the columns, with "id" among them (got: ${header.join(", ") || "nothing"})` });
+    plan.refused.push({
+      row: 1,
+      reason: `the first row must name the columns, with "id" among them (got: ${header.join(", ") || "nothing"})`,
+    });
     return plan;
   }
   const byId = new Map(current.map((e) => [e.id, e]));
@@ -150,7 +183,10 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const row = i + 2;
     // A row with a cell too few or too many has lost or gained a delimiter: every column after it is shifted.
     if (cells.length !== header.length) {
-      return plan.refused.push({ row, reason: `the row has ${cells.length} cells and the first row names ${header.length} columns: a separator is missing or one too many (a ";" or "," inside a cell needs quotes)` });
+      return plan.refused.push({
+        row,
+        reason: `the row has ${cells.length} cells and the first row names ${header.length} columns: a separator is missing or one too many (a ";" or "," inside a cell needs quotes)`,
+      });
     }
     const get = (col: string): string | undefined => {
       const k = header.indexOf(col);
@@ -163,14 +199,21 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const values: Partial<Record<Editable, unknown>> = {};
     const status = get("status");
     if (status !== undefined && status !== "") {
-      if (!ENTRY_STATUSES.includes(status as EntryStatus)) problems.push(`status "${status}" is not one of ${ENTRY_STATUSES.join(", ")}`);
+      if (!ENTRY_STATUSES.includes(status as EntryStatus))
+        problems.push(`status "${status}" is not one of ${ENTRY_STATUSES.join(", ")}`);
       else values.status = status;
     }
     const phones = get("phones");
     const known = id ? byId.get(id) : undefined;
     if (phones !== undefined) {
-      const p = parsePhones(phones, { country: known?.country ?? get("country"), had: known?.phones.map((x) => x.as_published) });
-      if ("bad" in p) problems.push(`phone "${p.bad}" is not a phone number of Kazakhstan or Kyrgyzstan (+7 or 8…, +996 or 0…, or a short line of 3–4 digits; at most four, separated by ";")`);
+      const p = parsePhones(phones, {
+        country: known?.country ?? get("country"),
+        had: known?.phones.map((x) => x.as_published),
+      });
+      if ("bad" in p)
+        problems.push(
+          `phone "${p.bad}" is not a phone number of Kazakhstan or Kyrgyzstan (+7 or 8…, +996 or 0…, or a short line of 3–4 digits; at most four, separated by ";")`,
+        );
       else values.phones = p.phones;
     }
     const hours = get("hours");
@@ -186,7 +229,10 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const services = get("services");
     if (services !== undefined && services !== "") {
       const s = parseServices(services, translator);
-      if ("unknown" in s) problems.push(`service "${s.unknown}" is not known (use: psychological, social, legal, shelter, children, medical, referral, hotline, text_chat)`);
+      if ("unknown" in s)
+        problems.push(
+          `service "${s.unknown}" is not known (use: psychological, social, legal, shelter, children, medical, referral, hotline, text_chat)`,
+        );
       else values.services = s.codes;
     }
     const e = id ? byId.get(id) : undefined;
@@ -197,12 +243,16 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
       const cityId = get("city_id") ?? "";
       const name = get("name_ru") ?? "";
       if (!name) problems.push("a new service needs name_ru");
-      if (country !== "KZ" && country !== "KG") problems.push(`a new service needs country KZ or KG (got "${country}")`);
+      if (country !== "KZ" && country !== "KG")
+        problems.push(`a new service needs country KZ or KG (got "${country}")`);
       const region = placeById.get(regionId);
-      if (!region || region.kind === "city" || region.country !== country) problems.push(`region_id "${regionId}" is not a region of ${country || "the country"} in the gazetteer`);
+      if (!region || region.kind === "city" || region.country !== country)
+        problems.push(`region_id "${regionId}" is not a region of ${country || "the country"} in the gazetteer`);
       const city = cityId ? placeById.get(cityId) : undefined;
-      if (cityId && (!city || city.country !== country)) problems.push(`city_id "${cityId}" is not a town of ${country} in the gazetteer`);
-      if (id && !/^(kz|kg)-[a-z0-9-]{2,40}$/.test(id)) problems.push(`a new id must look like kz-town-name (got "${id}")`);
+      if (cityId && (!city || city.country !== country))
+        problems.push(`city_id "${cityId}" is not a town of ${country} in the gazetteer`);
+      if (id && !/^(kz|kg)-[a-z0-9-]{2,40}$/.test(id))
+        problems.push(`a new id must look like kz-town-name (got "${id}")`);
       if (problems.length) return plan.refused.push({ row, reason: problems.join("; ") });
       const newId = id || `${country.toLowerCase()}-${regionId.replace(/^(kz|kg)-/, "")}-${row}`;
       plan.added.push({
@@ -242,23 +292,69 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const had = e.phones.map((p) => p.as_published);
     if (values.phones && !sameList(had, values.phones as string[], phoneDigits)) {
       const after = values.phones as string[];
-      plan.changes.push({ row, entryId: e.id, field: "phones", before: had, after, waits: needsSecondPerson(e, "phones", after) });
+      plan.changes.push({
+        row,
+        entryId: e.id,
+        field: "phones",
+        before: had,
+        after,
+        waits: needsSecondPerson(e, "phones", after),
+      });
     }
-    if (values.status && values.status !== (e.status ?? "open")) plan.changes.push({ row, entryId: e.id, field: "status", before: e.status ?? "open", after: values.status, waits: needsSecondPerson(e, "status", values.status) });
-    if (hours !== undefined && (values.hours ?? null) !== (e.hours_text ?? null)) plan.changes.push({ row, entryId: e.id, field: "hours", before: e.hours_text ?? null, after: values.hours ?? null, waits: true });
-    if (address !== undefined && (values.address ?? null) !== (e.address ?? null)) plan.changes.push({ row, entryId: e.id, field: "address", before: e.address, after: values.address ?? null, waits: true });
-    if (values.services && !sameList([...e.services].sort(), [...(values.services as string[])].sort())) plan.changes.push({ row, entryId: e.id, field: "services", before: e.services, after: values.services, waits: false });
+    if (values.status && values.status !== (e.status ?? "open"))
+      plan.changes.push({
+        row,
+        entryId: e.id,
+        field: "status",
+        before: e.status ?? "open",
+        after: values.status,
+        waits: needsSecondPerson(e, "status", values.status),
+      });
+    if (hours !== undefined && (values.hours ?? null) !== (e.hours_text ?? null))
+      plan.changes.push({
+        row,
+        entryId: e.id,
+        field: "hours",
+        before: e.hours_text ?? null,
+        after: values.hours ?? null,
+        waits: true,
+      });
+    if (address !== undefined && (values.address ?? null) !== (e.address ?? null))
+      plan.changes.push({
+        row,
+        entryId: e.id,
+        field: "address",
+        before: e.address,
+        after: values.address ?? null,
+        waits: true,
+      });
+    if (values.services && !sameList([...e.services].sort(), [...(values.services as string[])].sort()))
+      plan.changes.push({
+        row,
+        entryId: e.id,
+        field: "services",
+        before: e.services,
+        after: values.services,
+        waits: false,
+      });
   });
   return plan;
 }
 
-const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join("; ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v));
+const show = (v: unknown) =>
+  Array.isArray(v) ? (v.length ? v.join("; ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v);
 
 /** The plan as lines a coordinator can check against the spreadsheet. */
 export function describePlan(plan: ImportPlan): string[] {
   const lines: string[] = [];
-  for (const c of plan.changes) lines.push(`row ${c.row} ${c.entryId}: ${c.field}: ${show(c.before)} → ${show(c.after)}${c.waits ? " (waits for a supervisor's confirmation in the staff group)" : ""}`);
-  for (const a of plan.added) lines.push(`row ${a.row} ${a.entry.id}: new service «${a.entry.name_ru}» in ${a.entry.region_id}${a.entry.phones.length ? " (its numbers wait for a supervisor's confirmation)" : ""}`);
+  for (const c of plan.changes)
+    lines.push(
+      `row ${c.row} ${c.entryId}: ${c.field}: ${show(c.before)} → ${show(c.after)}${c.waits ? " (waits for a supervisor's confirmation in the staff group)" : ""}`,
+    );
+  for (const a of plan.added)
+    lines.push(
+      `row ${a.row} ${a.entry.id}: new service «${a.entry.name_ru}» in ${a.entry.region_id}${a.entry.phones.length ? " (its numbers wait for a supervisor's confirmation)" : ""}`,
+    );
   for (const r of plan.refused) lines.push(`row ${r.row} refused: ${r.reason}`);
   return lines;
 }

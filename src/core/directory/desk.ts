@@ -18,7 +18,20 @@ import type { OutboxPayload } from "../reports/types.ts";
 import type { ChangeRecord, DirectoryStore, Prompt } from "../../db/directory.ts";
 import { formatEntry, townOf } from "../flows/near.ts";
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
-import { localDay, needsSecondPerson, CHECK_EVERY_DAYS, ENTRY_STATUSES, isoDay as day, PHONE_FORMAT, phoneDigits, placeName, visibleEntries, type Directory, type Entry, type EntryStatus } from "../services/directory.ts";
+import {
+  localDay,
+  needsSecondPerson,
+  CHECK_EVERY_DAYS,
+  ENTRY_STATUSES,
+  isoDay as day,
+  PHONE_FORMAT,
+  phoneDigits,
+  placeName,
+  visibleEntries,
+  type Directory,
+  type Entry,
+  type EntryStatus,
+} from "../services/directory.ts";
 
 export interface DirButton {
   label: string;
@@ -40,10 +53,25 @@ export type DirResult =
   | { kind: "source"; answer: string; view: DirView; promptId: number };
 
 /** Fields staff edit by typing, by the action that opens them. */
-const TYPED: Record<string, "phones" | "hours" | "address" | "services"> = { ph: "phones", hr: "hours", ad: "address", sv: "services" };
+const TYPED: Record<string, "phones" | "hours" | "address" | "services"> = {
+  ph: "phones",
+  hr: "hours",
+  ad: "address",
+  sv: "services",
+};
 const STATUS_ACTIONS: Record<string, EntryStatus> = { so: "open", sm: "moved", sc: "closed", su: "unknown" };
 /** Services staff may name; what survivors see is `services.<code>` in their language. */
-export const SERVICE_CODES = ["psychological", "social", "legal", "shelter", "children", "medical", "referral", "hotline", "text_chat"];
+export const SERVICE_CODES = [
+  "psychological",
+  "social",
+  "legal",
+  "shelter",
+  "children",
+  "medical",
+  "referral",
+  "hotline",
+  "text_chat",
+];
 /** Every code the data uses; the national lines' (emergency, police…) are not offered to staff but read back from a spreadsheet. */
 const KNOWN_SERVICE_CODES = [...SERVICE_CODES, "emergency", "police", "police_investigation", "ambulance", "fire"];
 const LIST_MAX = 20;
@@ -70,7 +98,12 @@ export interface DirectoryDeskDeps {
 /** "2026-12-05" as staff write it: "05.12.2026". */
 const dotted = (iso: string) => iso.split("-").reverse().join(".");
 
-const norm = (s: string) => s.toLowerCase().replace(/ё/g, "е").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+const norm = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/ё/g, "е")
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
 
 /**
  * A source as staff give it: a link, or the day they called ("28.11", "28.11.2026", "2026-11-28").
@@ -104,10 +137,18 @@ export function parseSource(text: string, today: string): { source: string } | {
  * digits (111, 150, 1966); a number the entry already had is kept as it is, so a spreadsheet
  * exported and imported unchanged changes nothing.
  */
-export function parsePhones(s: string, opts: { country?: string; had?: string[] } = {}): { phones: string[] } | { bad: string } {
-  const parts = s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
+export function parsePhones(
+  s: string,
+  opts: { country?: string; had?: string[] } = {},
+): { phones: string[] } | { bad: string } {
+  const parts = s
+    .split(/[,;\n]+/)
+    .map((p) => p.trim())
+    .filter(Boolean);
   const had = new Set((opts.had ?? []).map(phoneDigits));
-  const ok = (p: string) => PHONE_FORMAT.test(p) && (had.has(phoneDigits(p)) || /^\d{3,4}$/.test(p.replace(/\D/g, "")) || isCountryNumber(p, opts.country));
+  const ok = (p: string) =>
+    PHONE_FORMAT.test(p) &&
+    (had.has(phoneDigits(p)) || /^\d{3,4}$/.test(p.replace(/\D/g, "")) || isCountryNumber(p, opts.country));
   const bad = parts.find((p) => !ok(p));
   if (bad !== undefined || parts.length > 4) return { bad: (bad ?? s).slice(0, 40) };
   return { phones: parts };
@@ -125,10 +166,15 @@ function isCountryNumber(p: string, country?: string): boolean {
 export function parseServices(s: string, translator: Translator): { codes: string[] } | { unknown: string } {
   const names = KNOWN_SERVICE_CODES.map((c) => ({ c, names: [c, ...translator.all(`services.${c}`)].map(norm) }));
   const codes: string[] = [];
-  for (const part of s.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(/[,;\n]+/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const w = norm(part);
     // An exact code or name first: "police_investigation" is not "police".
-    const hit = names.find((n) => n.names.includes(w)) ?? names.find((n) => n.names.some((x) => (w.length >= 4 && x.startsWith(w)) || (x.length >= 4 && w.startsWith(x))));
+    const hit =
+      names.find((n) => n.names.includes(w)) ??
+      names.find((n) => n.names.some((x) => (w.length >= 4 && x.startsWith(w)) || (x.length >= 4 && w.startsWith(x))));
     if (!hit) return { unknown: part.slice(0, 40) };
     if (!codes.includes(hit.c)) codes.push(hit.c);
   }
@@ -148,10 +194,15 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
   const where = (e: Entry) => townOf(directory, e, locale) ?? t(`country.${e.country}`);
   const statusLabel = (s: EntryStatus | undefined) => t(`staff.dir.status.${s ?? "open"}`);
   const who = (c: ChangeRecord) => c.byName ?? (c.by.startsWith("file:") ? c.by.slice(5) : c.by);
-  const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(", ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v));
+  const show = (v: unknown) =>
+    Array.isArray(v) ? (v.length ? v.join(", ") : "—") : v === null || v === undefined || v === "" ? "—" : String(v);
   /** A field's value as staff read it: statuses and services named in the staff language. */
   const shown = (field: string, v: unknown) =>
-    field === "status" ? statusLabel(v as EntryStatus) : field === "services" && Array.isArray(v) ? show(v.map((s) => t(`services.${s}`))) : show(v);
+    field === "status"
+      ? statusLabel(v as EntryStatus)
+      : field === "services" && Array.isArray(v)
+        ? show(v.map((s) => t(`services.${s}`)))
+        : show(v);
   const today = (chatId: number) => localDay(deps.now(), deps.zoneOf(chatId));
   /**
    * A change's source is stored in one fixed form ("called on 2026-12-05", "link: …", "file: …") so
@@ -180,30 +231,60 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
   function matches(e: Entry, q: string): boolean {
     const p = e.city_id ? directory.place(e.city_id) : undefined;
     const r = e.region_id ? directory.place(e.region_id) : undefined;
-    const hay = [e.id, e.name_ru, e.name_local, e.city_ru, e.city_local, p?.name_ru, p?.name_local, p?.name_latin, r?.name_ru, r?.name_local, r?.name_latin].filter(Boolean).map((s) => norm(s!));
+    const hay = [
+      e.id,
+      e.name_ru,
+      e.name_local,
+      e.city_ru,
+      e.city_local,
+      p?.name_ru,
+      p?.name_local,
+      p?.name_latin,
+      r?.name_ru,
+      r?.name_local,
+      r?.name_latin,
+    ]
+      .filter(Boolean)
+      .map((s) => norm(s!));
     return q.split(" ").every((w) => hay.some((h) => h.includes(w)));
   }
 
   /** `/centers [region or town]`: the services that match, as buttons; without a query, the regions with their counts. */
   async function list(query: string): Promise<DirView> {
-    const all = (await store.all()).filter((e) => (e.country === "KZ" || e.country === "KG") && e.entry_type !== "emergency_number");
+    const all = (await store.all()).filter(
+      (e) => (e.country === "KZ" || e.country === "KG") && e.entry_type !== "emergency_number",
+    );
     const q = norm(query);
     if (!q) {
       const counts = new Map<string, number>();
       for (const e of all) {
-        const key = e.region_id ? placeName(directory.place(e.region_id)!, locale) : t("staff.dir.national", { country: t(`country.${e.country}`) });
+        const key = e.region_id
+          ? placeName(directory.place(e.region_id)!, locale)
+          : t("staff.dir.national", { country: t(`country.${e.country}`) });
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       const lines = [...counts].sort((a, b) => a[0].localeCompare(b[0], locale)).map(([k, n]) => `${k}: ${n}`);
-      return { text: [t("staff.dir.listTitle", { count: all.length }), ...lines, "", t("staff.dir.usage")].join("\n"), buttons: [] };
+      return {
+        text: [t("staff.dir.listTitle", { count: all.length }), ...lines, "", t("staff.dir.usage")].join("\n"),
+        buttons: [],
+      };
     }
     const found = all.filter((e) => matches(e, q));
     if (!found.length) return { text: t("staff.dir.nothing", { query }), buttons: [] };
     const shown = found.slice(0, LIST_MAX);
-    const lines = [t("staff.dir.found", { count: found.length, query }), ...(found.length > LIST_MAX ? [t("staff.dir.tooMany", { n: LIST_MAX })] : [])];
+    const lines = [
+      t("staff.dir.found", { count: found.length, query }),
+      ...(found.length > LIST_MAX ? [t("staff.dir.tooMany", { n: LIST_MAX })] : []),
+    ];
     return {
       text: lines.join("\n"),
-      buttons: shown.map((e) => [{ label: `${e.status === "closed" ? "✕ " : e.phones.length ? "☎ " : ""}${e.name_ru} · ${where(e)}`.slice(0, 60), action: "e", arg: e.id }]),
+      buttons: shown.map((e) => [
+        {
+          label: `${e.status === "closed" ? "✕ " : e.phones.length ? "☎ " : ""}${e.name_ru} · ${where(e)}`.slice(0, 60),
+          action: "e",
+          arg: e.id,
+        },
+      ]),
     };
   }
 
@@ -217,8 +298,16 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     lines.push("", t("staff.dir.statusLine", { status: statusLabel(e.status) }));
     lines.push(e.checked_at ? t("staff.dir.checkedLine", { date: dotted(e.checked_at) }) : t("staff.dir.neverChecked"));
     const hiddenPhones = e.phones.filter((p) => !visible?.phones.some((v) => v.as_published === p.as_published));
-    if (hiddenPhones.length) lines.push(t("staff.dir.phonesHidden", { phones: hiddenPhones.map((p) => p.as_published).join(", ") }));
-    for (const c of await store.pendingOf(id)) lines.push(t("staff.dir.pendingLine", { field: t(`staff.dir.field.${c.field}`), value: shown(c.field, c.after), by: who(c) }));
+    if (hiddenPhones.length)
+      lines.push(t("staff.dir.phonesHidden", { phones: hiddenPhones.map((p) => p.as_published).join(", ") }));
+    for (const c of await store.pendingOf(id))
+      lines.push(
+        t("staff.dir.pendingLine", {
+          field: t(`staff.dir.field.${c.field}`),
+          value: shown(c.field, c.after),
+          by: who(c),
+        }),
+      );
     const b = (label: string, action: string) => ({ label: t(label), action, arg: id });
     return {
       text: lines.join("\n"),
@@ -237,8 +326,15 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const lines = [t("staff.dir.historyTitle", { name: e?.name_ru ?? id })];
     for (const c of list) {
       const state = c.state === "applied" ? "" : ` (${t(`staff.dir.state.${c.state}`)})`;
-      const what = c.field === "verified" ? t("staff.dir.field.verified") : c.field === "seed" || c.field === "new" ? t(`staff.dir.field.${c.field}`) : `${t(`staff.dir.field.${c.field}`)}: ${shown(c.field, c.before)} → ${shown(c.field, c.after)}`;
-      lines.push(`${dotted(localDay(c.at, deps.zoneOf(chatId)))} · ${who(c)} · ${what}${state}\n   ${t("staff.dir.sourceLine", { source: sourceText(c.source) })}`);
+      const what =
+        c.field === "verified"
+          ? t("staff.dir.field.verified")
+          : c.field === "seed" || c.field === "new"
+            ? t(`staff.dir.field.${c.field}`)
+            : `${t(`staff.dir.field.${c.field}`)}: ${shown(c.field, c.before)} → ${shown(c.field, c.after)}`;
+      lines.push(
+        `${dotted(localDay(c.at, deps.zoneOf(chatId)))} · ${who(c)} · ${what}${state}\n   ${t("staff.dir.sourceLine", { source: sourceText(c.source) })}`,
+      );
     }
     if (!list.length) lines.push(t("staff.dir.noHistory"));
     return { text: lines.join("\n"), buttons: [] };
@@ -246,8 +342,19 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
 
   /** The question for a typed field, with the current value. */
   function ask(e: Entry, field: "phones" | "hours" | "address" | "services"): string {
-    const now = field === "phones" ? show(e.phones.map((p) => p.as_published)) : field === "hours" ? show(e.hours_text) : field === "address" ? show(e.address) : show(e.services.map((s) => t(`services.${s}`)));
-    return t(`staff.dir.ask.${field}`, { name: e.name_ru, now, list: SERVICE_CODES.map((s) => t(`services.${s}`)).join(", ") });
+    const now =
+      field === "phones"
+        ? show(e.phones.map((p) => p.as_published))
+        : field === "hours"
+          ? show(e.hours_text)
+          : field === "address"
+            ? show(e.address)
+            : show(e.services.map((s) => t(`services.${s}`)));
+    return t(`staff.dir.ask.${field}`, {
+      name: e.name_ru,
+      now,
+      list: SERVICE_CODES.map((s) => t(`services.${s}`)).join(", "),
+    });
   }
 
   /** A typed value, checked; `null` clears the field ("-"). */
@@ -266,13 +373,22 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     }
     if (field === "services") {
       const codes = parseServices(s, deps.translator);
-      if ("unknown" in codes) return { error: t("staff.dir.bad.services", { value: codes.unknown, list: SERVICE_CODES.map((c) => t(`services.${c}`)).join(", ") }) };
+      if ("unknown" in codes)
+        return {
+          error: t("staff.dir.bad.services", {
+            value: codes.unknown,
+            list: SERVICE_CODES.map((c) => t(`services.${c}`)).join(", "),
+          }),
+        };
       return { value: codes.codes };
     }
     return { error: t("staff.dir.bad.source") };
   }
 
-  async function sourceStep(p: { chatId: number; userId: number; entryId: string; field: string; value: unknown }, e: Entry): Promise<DirResult> {
+  async function sourceStep(
+    p: { chatId: number; userId: number; entryId: string; field: string; value: unknown },
+    e: Entry,
+  ): Promise<DirResult> {
     const id = await store.savePrompt({ ...p, messageId: null }, deps.now());
     const value = shown(p.field, p.value);
     // Told at once when the change will wait for a supervisor.
@@ -296,18 +412,33 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     await store.dropPrompt(p.id);
     const at = deps.now();
     const field = p.field as "phones" | "hours" | "address" | "services" | "status";
-    const c = await store.change({ entryId: p.entryId, field, after: p.value, source, by: `staff:${actor.id}`, byName: actor.name }, at);
+    const c = await store.change(
+      { entryId: p.entryId, field, after: p.value, source, by: `staff:${actor.id}`, byName: actor.name },
+      at,
+    );
     if (!c) return { kind: "answer", answer: t("staff.ans.outdated") };
     await deps.audit(`staff:${actor.id}`, "directory_change", `${p.entryId} ${field} ${c.state}`);
     if (c.state === "pending") {
-      await deps.enqueue([{ dedupeKey: `dir_confirm:${c.id}`, target: `staff:${chatId}`, payload: { type: "directory", what: "confirm", id: String(c.id) } }]);
+      await deps.enqueue([
+        {
+          dedupeKey: `dir_confirm:${c.id}`,
+          target: `staff:${chatId}`,
+          payload: { type: "directory", what: "confirm", id: String(c.id) },
+        },
+      ]);
       await store.markPosted(c.id, at);
       const name = (await store.get(p.entryId))?.name_ru ?? p.entryId;
-      return { kind: "send", answer: t("staff.dir.ans.pending"), view: { text: t("staff.dir.pendingNote", { name, field: t(`staff.dir.field.${field}`) }), buttons: [] } };
+      return {
+        kind: "send",
+        answer: t("staff.dir.ans.pending"),
+        view: { text: t("staff.dir.pendingNote", { name, field: t(`staff.dir.field.${field}`) }), buttons: [] },
+      };
     }
     await reload();
     const view = await card(p.entryId);
-    return view ? { kind: "send", answer: t("staff.dir.ans.saved"), view } : { kind: "answer", answer: t("staff.dir.ans.saved") };
+    return view
+      ? { kind: "send", answer: t("staff.dir.ans.saved"), view }
+      : { kind: "answer", answer: t("staff.dir.ans.saved") };
   }
 
   /** The card asking a supervisor to confirm a new phone. */
@@ -324,10 +455,19 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       source: sourceText(c.source),
       by: who(c),
     });
-    if (c.state !== "pending") return { text: `${head}\n\n${c.state === "applied" ? t("staff.dir.confirmed", { by: deciderName ?? c.decidedBy ?? "" }) : t("staff.dir.rejected")}`, buttons: [] };
+    if (c.state !== "pending")
+      return {
+        text: `${head}\n\n${c.state === "applied" ? t("staff.dir.confirmed", { by: deciderName ?? c.decidedBy ?? "" }) : t("staff.dir.rejected")}`,
+        buttons: [],
+      };
     return {
       text: head,
-      buttons: [[{ label: t("staff.dir.btn.confirm"), action: "cf", arg: String(c.id) }, { label: t("staff.dir.btn.reject"), action: "rj", arg: String(c.id) }]],
+      buttons: [
+        [
+          { label: t("staff.dir.btn.confirm"), action: "cf", arg: String(c.id) },
+          { label: t("staff.dir.btn.reject"), action: "rj", arg: String(c.id) },
+        ],
+      ],
     };
   }
 
@@ -336,12 +476,23 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
     const e = await store.get(entryId);
     if (!e || e.status === "closed") return null;
     const [visible] = visibleEntries([e], deps.now());
-    const since = e.checked_at ? t("staff.dir.checkedLine", { date: dotted(e.checked_at) }) : t("staff.dir.neverChecked");
+    const since = e.checked_at
+      ? t("staff.dir.checkedLine", { date: dotted(e.checked_at) })
+      : t("staff.dir.neverChecked");
     return {
-      text: [t("staff.dir.checkTitle"), visible ? formatEntry(visible, null, 1, t, locale, directory) : e.name_ru, "", since, ...(signals ? [t("staff.dir.signals", { count: signals })] : [])].join("\n"),
+      text: [
+        t("staff.dir.checkTitle"),
+        visible ? formatEntry(visible, null, 1, t, locale, directory) : e.name_ru,
+        "",
+        since,
+        ...(signals ? [t("staff.dir.signals", { count: signals })] : []),
+      ].join("\n"),
       buttons: [
         [{ label: t("staff.dir.btn.stillRight"), action: "ok", arg: entryId }],
-        [{ label: t("staff.dir.btn.changed"), action: "e", arg: entryId }, { label: t("staff.dir.btn.closed"), action: "sc", arg: entryId }],
+        [
+          { label: t("staff.dir.btn.changed"), action: "e", arg: entryId },
+          { label: t("staff.dir.btn.closed"), action: "sc", arg: entryId },
+        ],
       ],
     };
   }
@@ -364,7 +515,11 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       if (action === "hi") return { kind: "send", answer: "", view: await history(arg, chatId) };
       if (action === "cf" || action === "rj") {
         if (!actor.supervisor) {
-          await deps.audit(`staff:${actor.id}`, "denied", `directory ${action === "cf" ? "confirm" : "reject"}: not a supervisor`);
+          await deps.audit(
+            `staff:${actor.id}`,
+            "denied",
+            `directory ${action === "cf" ? "confirm" : "reject"}: not a supervisor`,
+          );
           return { kind: "answer", answer: t("staff.ans.notSupervisor") };
         }
         const res = await store.decide(Number(arg), action === "cf", `staff:${actor.id}`, deps.now());
@@ -373,10 +528,18 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
           return { kind: "answer", answer: t("staff.dir.ans.notOwn") };
         }
         if (res === "gone") return { kind: "answer", answer: t("staff.ans.outdated") };
-        await deps.audit(`staff:${actor.id}`, action === "cf" ? "directory_confirm" : "directory_reject", `${res.entryId} ${res.field}`);
+        await deps.audit(
+          `staff:${actor.id}`,
+          action === "cf" ? "directory_confirm" : "directory_reject",
+          `${res.entryId} ${res.field}`,
+        );
         if (action === "cf") await reload();
         const v = await confirmView(res.id, actor.name);
-        return { kind: "edit", answer: t(action === "cf" ? "staff.dir.ans.confirmed" : "staff.dir.ans.rejected"), view: v! };
+        return {
+          kind: "edit",
+          answer: t(action === "cf" ? "staff.dir.ans.confirmed" : "staff.dir.ans.rejected"),
+          view: v!,
+        };
       }
       if (action === "cs" || action === "cx") {
         const p = await store.prompt({ id: Number(arg) }, deps.now());
@@ -384,7 +547,11 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         if (p.userId !== actor.id) return { kind: "answer", answer: t("staff.dir.ans.notYourEdit") };
         if (action === "cx") {
           await store.dropPrompt(p.id);
-          return { kind: "edit", answer: t("staff.dir.ans.cancelled"), view: { text: t("staff.dir.cancelled"), buttons: [] } };
+          return {
+            kind: "edit",
+            answer: t("staff.dir.ans.cancelled"),
+            view: { text: t("staff.dir.cancelled"), buttons: [] },
+          };
         }
         return commit(p, `called on ${today(chatId)}`, actor, chatId);
       }
@@ -392,7 +559,17 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
       if (!e) return { kind: "answer", answer: t("staff.ans.outdated") };
       if (!mayEdit(e, actor, chatId)) return outOfScope(e, actor);
       if (action === "ok") {
-        await store.change({ entryId: e.id, field: "verified", after: null, source: `checked in chat on ${today(chatId)}`, by: `staff:${actor.id}`, byName: actor.name }, deps.now());
+        await store.change(
+          {
+            entryId: e.id,
+            field: "verified",
+            after: null,
+            source: `checked in chat on ${today(chatId)}`,
+            by: `staff:${actor.id}`,
+            byName: actor.name,
+          },
+          deps.now(),
+        );
         await deps.audit(`staff:${actor.id}`, "directory_verified", e.id);
         await reload();
         const v = await card(e.id);
@@ -402,10 +579,23 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         return {
           kind: "send",
           answer: "",
-          view: { text: t("staff.dir.askStatus", { name: e.name_ru, status: statusLabel(e.status) }), buttons: [ENTRY_STATUSES.map((s) => ({ label: statusLabel(s), action: Object.keys(STATUS_ACTIONS).find((k) => STATUS_ACTIONS[k] === s)!, arg: e.id }))] },
+          view: {
+            text: t("staff.dir.askStatus", { name: e.name_ru, status: statusLabel(e.status) }),
+            buttons: [
+              ENTRY_STATUSES.map((s) => ({
+                label: statusLabel(s),
+                action: Object.keys(STATUS_ACTIONS).find((k) => STATUS_ACTIONS[k] === s)!,
+                arg: e.id,
+              })),
+            ],
+          },
         };
       }
-      if (STATUS_ACTIONS[action]) return sourceStep({ chatId, userId: actor.id, entryId: e.id, field: "status", value: STATUS_ACTIONS[action] }, e);
+      if (STATUS_ACTIONS[action])
+        return sourceStep(
+          { chatId, userId: actor.id, entryId: e.id, field: "status", value: STATUS_ACTIONS[action] },
+          e,
+        );
       const field = TYPED[action];
       if (field) return { kind: "ask", answer: "", text: ask(e, field), prompt: { entryId: e.id, field } };
       return { kind: "answer", answer: t("staff.ans.notAllowed") };
@@ -424,7 +614,8 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         return sourceStep({ chatId, userId: actor.id, entryId: e.id, field: p.field, value: v.value }, e);
       }
       const s = parseSource(text, today(chatId));
-      if ("error" in s) return { kind: "answer", answer: t(s.error === "future" ? "staff.dir.bad.future" : "staff.dir.bad.source") };
+      if ("error" in s)
+        return { kind: "answer", answer: t(s.error === "future" ? "staff.dir.bad.future" : "staff.dir.bad.source") };
       return commit(p, s.source, actor, chatId);
     },
 
@@ -444,7 +635,11 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         const n = perChat.get(chat) ?? 0;
         if (n >= CHECKS_PER_ROUND) continue;
         perChat.set(chat, n + 1);
-        items.push({ dedupeKey: `dir_check:${d.entry.id}:${week}`, target: `staff:${chat}`, payload: { type: "directory", what: "check", id: d.entry.id, signals: d.signals } });
+        items.push({
+          dedupeKey: `dir_check:${d.entry.id}:${week}`,
+          target: `staff:${chat}`,
+          payload: { type: "directory", what: "check", id: d.entry.id, signals: d.signals },
+        });
       }
       if (items.length) await deps.enqueue(items);
       return items.length;
@@ -457,7 +652,13 @@ export function createDirectoryDesk(deps: DirectoryDeskDeps) {
         const e = await store.get(c.entryId);
         const chat = deps.chatFor(e?.region_id ?? null);
         if (chat === null) continue;
-        await deps.enqueue([{ dedupeKey: `dir_confirm:${c.id}`, target: `staff:${chat}`, payload: { type: "directory", what: "confirm", id: String(c.id) } }]);
+        await deps.enqueue([
+          {
+            dedupeKey: `dir_confirm:${c.id}`,
+            target: `staff:${chat}`,
+            payload: { type: "directory", what: "confirm", id: String(c.id) },
+          },
+        ]);
         await store.markPosted(c.id, deps.now());
       }
       return list.length;

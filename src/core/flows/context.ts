@@ -38,5 +38,6 @@ export interface View {
 }
 
 export const countryOf = (ctx: FlowCtx): Country | null => ctx.session.country;
-export const text = (t: string, phones?: string[]): OutMessage => (phones?.length ? { kind: "text", text: t, phones } : { kind: "text", text: t });
+export const text = (t: string, phones?: string[]): OutMessage =>
+  phones?.length ? { kind: "text", text: t, phones } : { kind: "text", text: t };
 export const menuOption = (t: T): Option => ({ id: "menu", label: t("common.menuButton") });

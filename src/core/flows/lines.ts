@@ -15,14 +15,24 @@ function hoursOf(e: Entry, t: T): string {
 export function lineItems(e: Entry, t: T, withHours = true, about = "lines.about"): string[] {
   return e.phones.map((p) => {
     const prefix = p.dial_note?.match(/dial (\d{3,5}) first/)?.[1];
-    const extra = [withHours ? hoursOf(e, t) : null, prefix ? t("lines.dialPrefix", { prefix }) : null].filter(Boolean).join("; ");
+    const extra = [withHours ? hoursOf(e, t) : null, prefix ? t("lines.dialPrefix", { prefix }) : null]
+      .filter(Boolean)
+      .join("; ");
     return t("lines.item", { number: p.as_published, about: t(aboutKey(e, about)) }) + (extra ? `, ${extra}` : "");
   });
 }
 
 /** Every published number of the national lines of the given countries. */
 export function allNumbers(d: Directory, countries: readonly Country[]): string[] {
-  return [...new Set(countries.flatMap((c) => (["emergency", "trust", "other"] as const).flatMap((k) => d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published)))))];
+  return [
+    ...new Set(
+      countries.flatMap((c) =>
+        (["emergency", "trust", "other"] as const).flatMap((k) =>
+          d.lines(c, k).flatMap((e) => e.phones.map((p) => p.as_published)),
+        ),
+      ),
+    ),
+  ];
 }
 
 /** The number a service without a phone points to (ROUTE_LINE_IDS). */
@@ -44,7 +54,10 @@ export function bothCountriesBlock(d: Directory, t: T): string {
 
 function emergencyBlock(d: Directory, t: T, country: Country | null): string {
   if (!country) return bothCountriesBlock(d, t);
-  return d.lines(country, "emergency").flatMap((e) => lineItems(e, t, false)).join("\n");
+  return d
+    .lines(country, "emergency")
+    .flatMap((e) => lineItems(e, t, false))
+    .join("\n");
 }
 
 function trustBlock(d: Directory, t: T, country: Country | null): string {
@@ -56,7 +69,12 @@ export function dangerView(ctx: FlowCtx): View {
   const { t, deps } = ctx;
   const c = ctx.session.country;
   return {
-    messages: [text(t("danger.text", { emergency: emergencyBlock(deps.directory, t, c), trust: trustBlock(deps.directory, t, c) }), allNumbers(deps.directory, c ? [c] : COUNTRIES))],
+    messages: [
+      text(
+        t("danger.text", { emergency: emergencyBlock(deps.directory, t, c), trust: trustBlock(deps.directory, t, c) }),
+        allNumbers(deps.directory, c ? [c] : COUNTRIES),
+      ),
+    ],
     options: [{ id: "near", label: t("menu.near") }, menuOption(t)],
     protect: true,
     state: { screen: "danger" },

@@ -53,4 +53,5 @@ export function loadCampaignSources(file = path.join(projectRoot, "src", "data",
 }
 
 /** What a link's source is counted as. */
-export const countedSource = (source: string, listed: ReadonlySet<string>) => (listed.has(source) ? source : OTHER_SOURCE);
+export const countedSource = (source: string, listed: ReadonlySet<string>) =>
+  listed.has(source) ? source : OTHER_SOURCE;

@@ -4,7 +4,15 @@
  */
 import type { Locale } from "../../config.ts";
 import type { T } from "../i18n.ts";
-import { entryName, pickerRegions, placeName, type Directory, type Entry, type Hit, type Place } from "../services/directory.ts";
+import {
+  entryName,
+  pickerRegions,
+  placeName,
+  type Directory,
+  type Entry,
+  type Hit,
+  type Place,
+} from "../services/directory.ts";
 import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
 import { allNumbers, numbersOf, routeLine } from "./lines.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
@@ -37,7 +45,9 @@ export function regionsView(ctx: FlowCtx, page = 0): View {
   const all = pickerRegions(deps.directory, session.country, ctx.locale);
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const p = Math.min(Math.max(0, page), pages - 1);
-  const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `region:${r.id}`, label: placeName(r, ctx.locale) }));
+  const options: Option[] = all
+    .slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)
+    .map((r) => ({ id: `region:${r.id}`, label: placeName(r, ctx.locale) }));
   if (p > 0) options.push({ id: `regions:${p - 1}`, label: t("common.prev") });
   if (p < pages - 1) options.push({ id: `regions:${p + 1}`, label: t("common.next") });
   options.push(menuOption(t));
@@ -73,7 +83,16 @@ export function regionChosenView(ctx: FlowCtx, regionId: string): View | null {
 export function placeResultsView(ctx: FlowCtx, place: Place): View {
   const d = ctx.deps.directory;
   const hits = ownCountryFirst(placeHits(d, place), place.country as Country, ctx.deps.config.nearRadiusKm);
-  return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }), false, place.country as Country, distances(hits), place.id);
+  return resultsView(
+    ctx,
+    toResults(hits),
+    0,
+    ctx.t("near.titleTown", { place: placeName(place, ctx.locale) }),
+    false,
+    place.country as Country,
+    distances(hits),
+    place.id,
+  );
 }
 
 /**
@@ -93,10 +112,26 @@ function placeHits(d: Directory, place: Place): Hit[] {
 }
 
 /** The next page of results: a picked town's distances are computed again; a shared location's are gone. */
-export function moreResultsView(ctx: FlowCtx, results: string[], offset: number, title: string, fromLocation: boolean, placeId?: string): View {
+export function moreResultsView(
+  ctx: FlowCtx,
+  results: string[],
+  offset: number,
+  title: string,
+  fromLocation: boolean,
+  placeId?: string,
+): View {
   const place = placeId ? ctx.deps.directory.place(placeId) : undefined;
   const country = (place?.country as Country | undefined) ?? ctx.session.country ?? undefined;
-  return resultsView(ctx, results, offset, title, fromLocation, country, place ? distances(placeHits(ctx.deps.directory, place)) : undefined, place?.id);
+  return resultsView(
+    ctx,
+    results,
+    offset,
+    title,
+    fromLocation,
+    country,
+    place ? distances(placeHits(ctx.deps.directory, place)) : undefined,
+    place?.id,
+  );
 }
 
 /** Results for a shared location. Neither the point nor a distance is kept: only the ids, in order. */
@@ -108,7 +143,11 @@ export function locationResultsView(ctx: FlowCtx, lat: number, lon: number): Vie
   }
   const near = d.nearestPlace(lat, lon);
   // The country the person is in: someone in Bishkek needs Bishkek's services, whatever they picked.
-  const hits = ownCountryFirst(d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id }), country, ctx.deps.config.nearRadiusKm);
+  const hits = ownCountryFirst(
+    d.nearest(lat, lon, { regionId: near?.place.kind === "city" ? near.place.region_id : near?.place.id }),
+    country,
+    ctx.deps.config.nearRadiusKm,
+  );
   return resultsView(ctx, toResults(hits), 0, ctx.t("near.titleHere"), true, country, distances(hits));
 }
 
@@ -142,7 +181,8 @@ export function resultsView(
   const first = entries[0];
   if (offset === 0 && first) {
     const pin = pinOf(d, first.entry, locale);
-    if (pin) messages.push({ kind: "place", lat: pin.lat, lon: pin.lon, title: pin.title, address: t("near.pinAddress") });
+    if (pin)
+      messages.push({ kind: "place", lat: pin.lat, lon: pin.lon, title: pin.title, address: t("near.pinAddress") });
   }
   const head: string[] = [];
   if (offset === 0 && fromLocation && (first?.km ?? Infinity) > deps.config.nearRadiusKm) {
@@ -152,15 +192,20 @@ export function resultsView(
   }
   const body = entries.map((h, i) => formatEntry(h.entry, h.km, offset + i + 1, t, locale, d, country));
   // The first trust line only: the data audit asks to show KZ 150 once per answer, after 111.
-  const always = t("near.always", { lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines.slice(0, 1)].join(", ") });
-  const phones = [...new Set([...allNumbers(d, [country]), ...entries.flatMap((h) => h.entry.phones.map((p) => p.as_published))])];
+  const always = t("near.always", {
+    lines: [...numbersOf(d, country, "emergency").slice(0, 2), ...lines.slice(0, 1)].join(", "),
+  });
+  const phones = [
+    ...new Set([...allNumbers(d, [country]), ...entries.flatMap((h) => h.entry.phones.map((p) => p.as_published))]),
+  ];
   messages.push(text([...head, "", body.join("\n\n"), "", always].join("\n"), phones));
 
   const options: Option[] = [];
   // No phone published nearby: the person can still be written to, through the staff of that region.
   const phoneless = entries.find((h) => !h.entry.phones.length && h.entry.scope !== "national");
   const region = phoneless ? (phoneless.entry.region_id ?? null) : null;
-  if (phoneless && deps.reports && deps.reports.staffChatFor(region) !== null) options.push({ id: `r:callback:${region ?? ""}`, label: t("near.askWrite") });
+  if (phoneless && deps.reports && deps.reports.staffChatFor(region) !== null)
+    options.push({ id: `r:callback:${region ?? ""}`, label: t("near.askWrite") });
   if (deps.reports?.directoryChat) options.push({ id: "r:numbers", label: t("near.numberFailed") });
   if (offset + RESULTS_PER_PAGE < results.length) options.push({ id: "more", label: t("near.more") });
   options.push({ id: "near:regions", label: t("near.chooseRegionButton") }, menuOption(t));
@@ -194,28 +239,47 @@ export function monthYear(t: T, isoDay: string): string {
 }
 
 /** An entry as a short block. Shows only what the data's sources support. */
-export function formatEntry(e: Entry, km: number | null, n: number, t: T, locale: Locale, d: Directory, home?: Country): string {
+export function formatEntry(
+  e: Entry,
+  km: number | null,
+  n: number,
+  t: T,
+  locale: Locale,
+  d: Directory,
+  home?: Country,
+): string {
   // Across the border: said at once, with the country.
-  const abroad = home && e.country !== home && (e.country === "KZ" || e.country === "KG") ? ` · ${t(`country.${e.country}`)}` : "";
+  const abroad =
+    home && e.country !== home && (e.country === "KZ" || e.country === "KG") ? ` · ${t(`country.${e.country}`)}` : "";
   const out = [`${n}. ${entryName(e, locale)}${abroad}`];
   const town = townOf(d, e, locale);
   if (town) out.push(km !== null && km >= 5 ? t("near.distance", { town, km }) : town);
   // Kyrgyzstan's police is still the militsiya.
-  const services = e.services.filter((s) => s !== "hotline").map((s) => t(s === "police" && e.country === "KG" ? "services.policeKG" : `services.${s}`));
+  const services = e.services
+    .filter((s) => s !== "hotline")
+    .map((s) => t(s === "police" && e.country === "KG" ? "services.policeKG" : `services.${s}`));
   if (services.length) out.push(t("near.services", { list: services.join(", ") }));
   if (e.phones.length) {
     // Confirmed by staff: when, to the month (issue 16).
-    const checked = e.phones.map((p) => p.checked ?? "").sort().pop();
-    out.push(`☎ ${e.phones.map((p) => p.as_published).join(", ")}${checked ? ` · ${t("near.phoneChecked", { month: monthYear(t, checked) })}` : ""}`);
+    const checked = e.phones
+      .map((p) => p.checked ?? "")
+      .sort()
+      .pop();
+    out.push(
+      `☎ ${e.phones.map((p) => p.as_published).join(", ")}${checked ? ` · ${t("near.phoneChecked", { month: monthYear(t, checked) })}` : ""}`,
+    );
   }
   // A service without a phone points to its own country's route line, with only what a source supports.
-  else if (e.country === "KZ" || e.country === "KG") out.push(t(`near.noPhoneBy.${e.country}`, { line: routeLine(d, e.country) }));
+  else if (e.country === "KZ" || e.country === "KG")
+    out.push(t(`near.noPhoneBy.${e.country}`, { line: routeLine(d, e.country) }));
   if (e.address) out.push(t("near.address", { address: e.address }));
   else if (e.address_note && /not published/i.test(e.address_note)) out.push(t("near.addressHidden"));
   if (e.hours_text) out.push(t("near.hours", { hours: e.hours_text }));
   else if (e.is_24_7) out.push(t("near.hours", { hours: t("hours.always") }));
   if (e.status === "moved") out.push(t("near.moved"));
-  const doubtful = e.status === "unknown" || (!e.checked_at && (e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "")));
+  const doubtful =
+    e.status === "unknown" ||
+    (!e.checked_at && (e.confidence.startsWith("old source") || /^(UNSTABLE|DOUBT)/.test(e.status_note ?? "")));
   if (doubtful) out.push(t("near.unconfirmed"));
   if (e.checked_at) out.push(t("near.verified", { month: monthYear(t, e.checked_at) }));
   else out.push(e.latest_source_date ? t("near.checked", { date: e.latest_source_date }) : t("near.checkedUnknown"));

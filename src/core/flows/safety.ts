@@ -23,9 +23,16 @@ export function safetyTopicView(ctx: FlowCtx, topic: "hide" | "plan" | "take"): 
   const { t, deps } = ctx;
   const country = ctx.session.country ?? "KZ";
   // The police line as the data marks it (services: police), else the first emergency number.
-  const police = deps.directory.lines(country, "emergency").find((e) => e.services.includes("police"))?.phones[0]?.as_published ?? numbersOf(deps.directory, country, "emergency")[0];
+  const police =
+    deps.directory.lines(country, "emergency").find((e) => e.services.includes("police"))?.phones[0]?.as_published ??
+    numbersOf(deps.directory, country, "emergency")[0];
   const line = numbersOf(deps.directory, country, "trust")[0];
-  const body = topic === "hide" ? t("safety.hideText") : topic === "plan" ? t("safety.planText", { police, line }) : t("safety.takeText");
+  const body =
+    topic === "hide"
+      ? t("safety.hideText")
+      : topic === "plan"
+        ? t("safety.planText", { police, line })
+        : t("safety.takeText");
   const others = (["hide", "plan", "take"] as const).filter((x) => x !== topic);
   return {
     messages: [text(body)],
@@ -38,7 +45,9 @@ export function safetyTopicView(ctx: FlowCtx, topic: "hide" | "plan" | "take"): 
 
 export function settingsView(ctx: FlowCtx, lead?: string): View {
   const { t, session } = ctx;
-  const erase = session.autoEraseMinutes ? t("settings.minutes", { count: session.autoEraseMinutes }) : t("settings.eraseOff");
+  const erase = session.autoEraseMinutes
+    ? t("settings.minutes", { count: session.autoEraseMinutes })
+    : t("settings.eraseOff");
   const country = session.country ? t(`country.name${session.country}`) : "—";
   return {
     messages: [text(lead ? `${lead}\n\n${t("settings.title")}` : t("settings.title"))],
@@ -57,7 +66,10 @@ export function eraseView(ctx: FlowCtx): View {
   const { t } = ctx;
   return {
     messages: [text(t("settings.eraseAsk"))],
-    options: [...ERASE_CHOICES.map((m) => ({ id: `erase:${m}`, label: t("settings.minutes", { count: m }) })), { id: "erase:0", label: t("settings.eraseNever") }],
+    options: [
+      ...ERASE_CHOICES.map((m) => ({ id: `erase:${m}`, label: t("settings.minutes", { count: m }) })),
+      { id: "erase:0", label: t("settings.eraseNever") },
+    ],
     columns: 2,
     state: { screen: "settings:erase" },
   };

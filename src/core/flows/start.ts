@@ -11,7 +11,10 @@ import { text, type FlowCtx, type View } from "./context.ts";
 /** The first words: calm, the emergency numbers of both countries, and how to leave at once. */
 export function welcomeMessage(ctx: FlowCtx): OutMessage {
   const { t, deps } = ctx;
-  return text(t("welcome.text", { emergency: bothCountriesBlock(deps.directory, t), exitHint: t("common.exitHint") }), allNumbers(deps.directory, COUNTRIES));
+  return text(
+    t("welcome.text", { emergency: bothCountriesBlock(deps.directory, t), exitHint: t("common.exitHint") }),
+    allNumbers(deps.directory, COUNTRIES),
+  );
 }
 
 /** The welcome, then `next` (by default the language question). */

@@ -22,9 +22,21 @@ export interface ChartData {
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-const COLORS = { urgent: "#c2410c", other: "#2563eb", bar: "#0f766e", text: "#111827", muted: "#6b7280", grid: "#e5e7eb" };
+const COLORS = {
+  urgent: "#c2410c",
+  other: "#2563eb",
+  bar: "#0f766e",
+  text: "#111827",
+  muted: "#6b7280",
+  grid: "#e5e7eb",
+};
 
-function text(x: number, y: number, s: string, opts: { size?: number; weight?: string; anchor?: string; fill?: string } = {}) {
+function text(
+  x: number,
+  y: number,
+  s: string,
+  opts: { size?: number; weight?: string; anchor?: string; fill?: string } = {},
+) {
   return `<text x="${x}" y="${y}" font-size="${opts.size ?? 16}" font-weight="${opts.weight ?? "normal"}" text-anchor="${opts.anchor ?? "start"}" fill="${opts.fill ?? COLORS.text}">${esc(s)}</text>`;
 }
 
@@ -36,12 +48,19 @@ function barList(x: number, y: number, width: number, rows: Array<[string, numbe
   return rows.flatMap(([label, n], i) => {
     const top = y + i * 32;
     const w = Math.max(n ? 2 : 0, ((width - labelW - 60) * n) / max);
-    return [text(x, top + 20, label.length > 34 ? `${label.slice(0, 33)}…` : label, { size: 15 }), `<rect x="${x + labelW}" y="${top + 6}" width="${w.toFixed(1)}" height="20" rx="3" fill="${COLORS.bar}"/>`, text(x + labelW + w + 8, top + 21, String(n), { size: 15, weight: "bold" })];
+    return [
+      text(x, top + 20, label.length > 34 ? `${label.slice(0, 33)}…` : label, { size: 15 }),
+      `<rect x="${x + labelW}" y="${top + 6}" width="${w.toFixed(1)}" height="20" rx="3" fill="${COLORS.bar}"/>`,
+      text(x + labelW + w + 8, top + 21, String(n), { size: 15, weight: "bold" }),
+    ];
   });
 }
 
 export function statsSvg(d: ChartData, t: T, title: string): string {
-  const out: string[] = [`<rect width="${CHART_WIDTH}" height="${CHART_HEIGHT}" fill="#ffffff"/>`, text(40, 46, title, { size: 26, weight: "bold" })];
+  const out: string[] = [
+    `<rect width="${CHART_WIDTH}" height="${CHART_HEIGHT}" fill="#ffffff"/>`,
+    text(40, 46, title, { size: 26, weight: "bold" }),
+  ];
 
   // Reports per day, stacked: urgent or high risk below, the others above.
   const px = 80;
@@ -53,20 +72,42 @@ export function statsSvg(d: ChartData, t: T, title: string): string {
   out.push(text(40, py - 16, t("staff.chart.perDay"), { size: 18, weight: "bold" }));
   for (const frac of [0, 0.5, 1]) {
     const gy = py + ph - ph * frac;
-    out.push(`<line x1="${px}" y1="${gy}" x2="${px + pw}" y2="${gy}" stroke="${COLORS.grid}"/>`, text(px - 10, gy + 5, String(Math.round(max * frac)), { size: 13, anchor: "end", fill: COLORS.muted }));
+    out.push(
+      `<line x1="${px}" y1="${gy}" x2="${px + pw}" y2="${gy}" stroke="${COLORS.grid}"/>`,
+      text(px - 10, gy + 5, String(Math.round(max * frac)), { size: 13, anchor: "end", fill: COLORS.muted }),
+    );
   }
   d.days.forEach((x, i) => {
     const bx = px + i * step + step * 0.15;
     const bw = step * 0.7;
     const hu = (ph * x.urgent) / max;
     const ho = (ph * x.other) / max;
-    if (x.urgent) out.push(`<rect x="${bx.toFixed(1)}" y="${(py + ph - hu).toFixed(1)}" width="${bw.toFixed(1)}" height="${hu.toFixed(1)}" fill="${COLORS.urgent}"/>`);
-    if (x.other) out.push(`<rect x="${bx.toFixed(1)}" y="${(py + ph - hu - ho).toFixed(1)}" width="${bw.toFixed(1)}" height="${ho.toFixed(1)}" fill="${COLORS.other}"/>`);
-    if (i % 5 === 0 || i === d.days.length - 1) out.push(text(bx + bw / 2, py + ph + 20, `${x.day.slice(8, 10)}.${x.day.slice(5, 7)}`, { size: 12, anchor: "middle", fill: COLORS.muted }));
+    if (x.urgent)
+      out.push(
+        `<rect x="${bx.toFixed(1)}" y="${(py + ph - hu).toFixed(1)}" width="${bw.toFixed(1)}" height="${hu.toFixed(1)}" fill="${COLORS.urgent}"/>`,
+      );
+    if (x.other)
+      out.push(
+        `<rect x="${bx.toFixed(1)}" y="${(py + ph - hu - ho).toFixed(1)}" width="${bw.toFixed(1)}" height="${ho.toFixed(1)}" fill="${COLORS.other}"/>`,
+      );
+    if (i % 5 === 0 || i === d.days.length - 1)
+      out.push(
+        text(bx + bw / 2, py + ph + 20, `${x.day.slice(8, 10)}.${x.day.slice(5, 7)}`, {
+          size: 12,
+          anchor: "middle",
+          fill: COLORS.muted,
+        }),
+      );
   });
   const ly = py + ph + 48;
-  out.push(`<rect x="${px}" y="${ly - 13}" width="16" height="16" fill="${COLORS.urgent}"/>`, text(px + 24, ly, t("staff.chart.urgent"), { size: 15 }));
-  out.push(`<rect x="${px + 320}" y="${ly - 13}" width="16" height="16" fill="${COLORS.other}"/>`, text(px + 344, ly, t("staff.chart.other"), { size: 15 }));
+  out.push(
+    `<rect x="${px}" y="${ly - 13}" width="16" height="16" fill="${COLORS.urgent}"/>`,
+    text(px + 24, ly, t("staff.chart.urgent"), { size: 15 }),
+  );
+  out.push(
+    `<rect x="${px + 320}" y="${ly - 13}" width="16" height="16" fill="${COLORS.other}"/>`,
+    text(px + 344, ly, t("staff.chart.other"), { size: 15 }),
+  );
 
   let y = ly + 50;
   for (const [key, rows] of [
@@ -88,7 +129,11 @@ const FONT_DIR = path.join(path.dirname(require.resolve("dejavu-fonts-ttf/packag
 export async function svgToPng(svg: string): Promise<Buffer> {
   const { Resvg } = await import("@resvg/resvg-js");
   const r = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: [path.join(FONT_DIR, "DejaVuSans.ttf"), path.join(FONT_DIR, "DejaVuSans-Bold.ttf")], defaultFontFamily: "DejaVu Sans" },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: [path.join(FONT_DIR, "DejaVuSans.ttf"), path.join(FONT_DIR, "DejaVuSans-Bold.ttf")],
+      defaultFontFamily: "DejaVu Sans",
+    },
     background: "#ffffff",
   });
   return Buffer.from(r.render().asPng());

@@ -45,11 +45,17 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
     } else if (item.payload.type === "knock") {
       if (r.contact === "none" || r.status === "closed") return { status: "dead", reason: "contact withdrawn" };
       // Held until the reporter opened the report herself (after an exit, with the case word): nothing left to knock for.
-      if (!(await deps.reports.messages(r.id)).some((m) => m.direction === "out" && !m.readAt)) return { status: "dead", reason: "already read" };
+      if (!(await deps.reports.messages(r.id)).some((m) => m.direction === "out" && !m.readAt))
+        return { status: "dead", reason: "already read" };
       const w = contactWindow(r, deps.now());
       if (!w.open) return { status: "later", at: w.next };
       // Proactive: no sensitive word, and the content only after the press (S8).
-      screen = { messages: [{ kind: "text", text: t("report.knock") }], options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }], protect: true, unprompted: true };
+      screen = {
+        messages: [{ kind: "text", text: t("report.knock") }],
+        options: [{ id: `k:${r.id}:${deps.sign(r.id)}`, label: t("report.read") }],
+        protect: true,
+        unprompted: true,
+      };
     } else {
       return { status: "dead", reason: "not for reporters" };
     }
@@ -57,12 +63,19 @@ export function createReporterDelivery(deps: ReporterDeliveryDeps) {
     const refs = await channel.send(chatId, screen, r.locale);
     if (deps.eraser.epoch(address) !== epoch) {
       // A quick exit ran while this was on its way: deleted with the rest of the chat.
-      await deps.eraser.adopt(address, r.locale, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
+      await deps.eraser.adopt(
+        address,
+        r.locale,
+        refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })),
+      );
       return { status: "sent", messageId: Number(refs[0]?.id) || null };
     }
     // Tracked like any other message, so quick exit deletes these too: queued now, committed with the
     // outbox's "sent" mark (one commit for both, not two one after the other).
-    const tracked = deps.store.trackMessages(address, refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })));
+    const tracked = deps.store.trackMessages(
+      address,
+      refs.map((x) => ({ id: x.id, fromBot: true, at: x.at })),
+    );
     return { status: "sent", messageId: Number(refs[0]?.id) || null, alongside: tracked };
   };
 }

@@ -14,7 +14,15 @@ import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";
 import { dangerView, numbersOf } from "../flows/lines.ts";
 import { menuView } from "../flows/start.ts";
 import { PAGE_SIZE, RESULTS_PER_PAGE } from "../flows/near.ts";
-import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft, type ReportRecord, type ReportStore } from "./types.ts";
+import {
+  ABOUT,
+  CONTACT,
+  REPORT_KINDS,
+  type Contact,
+  type Draft,
+  type ReportRecord,
+  type ReportStore,
+} from "./types.ts";
 
 export const MAX_REPORT_TEXT = 2000;
 export const RISK_QUESTIONS = 5;
@@ -64,8 +72,15 @@ async function capView(ctx: ReportCtx): Promise<View | null> {
   if (n < ctx.rd.reportsPerDay) return null;
   const d = ctx.deps.directory;
   const countries = ctx.session.country ? [ctx.session.country] : COUNTRIES;
-  const lines = [...new Set(countries.flatMap((c) => [...numbersOf(d, c, "emergency").slice(0, 2), ...numbersOf(d, c, "trust").slice(0, 1)]))];
-  await ctx.rd.reports.audit({ actor: "reporter", action: "submit", reportId: null, result: "daily cap" }, ctx.rd.now());
+  const lines = [
+    ...new Set(
+      countries.flatMap((c) => [...numbersOf(d, c, "emergency").slice(0, 2), ...numbersOf(d, c, "trust").slice(0, 1)]),
+    ),
+  ];
+  await ctx.rd.reports.audit(
+    { actor: "reporter", action: "submit", reportId: null, result: "daily cap" },
+    ctx.rd.now(),
+  );
   return menuView(ctx, ctx.t("report.capReached", { n, lines: lines.join(", ") }));
 }
 
@@ -77,7 +92,11 @@ export async function startReport(ctx: ReportCtx): Promise<View> {
   if (existing && existing.step !== "about") {
     return {
       messages: [text(ctx.t("report.resumeAsk"))],
-      options: [{ id: "r:resume", label: ctx.t("report.resume") }, { id: "r:restart", label: ctx.t("report.restart") }, cancel(ctx.t)],
+      options: [
+        { id: "r:resume", label: ctx.t("report.resume") },
+        { id: "r:restart", label: ctx.t("report.restart") },
+        cancel(ctx.t),
+      ],
       columns: 1,
       state: { screen: "report:resume" },
     };
@@ -90,8 +109,10 @@ export async function startReport(ctx: ReportCtx): Promise<View> {
 function numbersShown(ctx: ReportCtx): Entry[] {
   const d = ctx.deps.directory;
   const st = ctx.session.state;
-  const shown = (st?.results ?? []).slice(st?.offset ?? 0, (st?.offset ?? 0) + RESULTS_PER_PAGE).map((id) => d.byId(id));
-  const country = ctx.session.country ?? ((shown[0]?.country as Country | undefined) ?? "KZ");
+  const shown = (st?.results ?? [])
+    .slice(st?.offset ?? 0, (st?.offset ?? 0) + RESULTS_PER_PAGE)
+    .map((id) => d.byId(id));
+  const country = ctx.session.country ?? (shown[0]?.country as Country | undefined) ?? "KZ";
   const all = [...shown, ...d.lines(country, "trust")].filter((e): e is Entry => !!e && e.phones.length > 0);
   return [...new Map(all.map((e) => [e.id, e])).values()];
 }
@@ -103,7 +124,13 @@ function numbersView(ctx: ReportCtx): View {
   if (!entries.length || !ctx.rd.directoryChat) return menuView(ctx);
   return {
     messages: [text(t("near.numberWhich"))],
-    options: [...entries.map((e) => ({ id: `r:sig:${e.id}`, label: `${e.phones.map((p) => p.as_published).join(", ")} · ${entryName(e, ctx.locale)}`.slice(0, 60) })), menuOption(t)],
+    options: [
+      ...entries.map((e) => ({
+        id: `r:sig:${e.id}`,
+        label: `${e.phones.map((p) => p.as_published).join(", ")} · ${entryName(e, ctx.locale)}`.slice(0, 60),
+      })),
+      menuOption(t),
+    ],
     columns: 1,
     state: { screen: "report:numbers" },
   };
@@ -119,11 +146,18 @@ async function numberFailed(ctx: ReportCtx, entryId: string): Promise<View> {
   const phones = e.phones.map((p) => p.as_published).join(", ");
   await rd.reports.noteSignal(e.id, at, (n) => [
     // Content-free: which entry, when (the notice's time), how often; nothing about who.
-    { dedupeKey: `signal:${e.id}:${Math.floor(at.getTime() / 3600_000)}`, target: `staff:${chat}`, payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name, phones, n } } },
+    {
+      dedupeKey: `signal:${e.id}:${Math.floor(at.getTime() / 3600_000)}`,
+      target: `staff:${chat}`,
+      payload: { type: "notice", key: "staff.notice.numberFailed", vars: { name, phones, n } },
+    },
   ]);
   rd.kick?.();
   const c = (e.country === "KG" ? "KG" : "KZ") as Country;
-  return menuView(ctx, t("near.numberThanks", { lines: numbersOf(ctx.deps.directory, c, "emergency").slice(0, 2).join(", ") }));
+  return menuView(
+    ctx,
+    t("near.numberThanks", { lines: numbersOf(ctx.deps.directory, c, "emergency").slice(0, 2).join(", ") }),
+  );
 }
 
 /**
@@ -144,7 +178,13 @@ export async function startCallback(ctx: ReportCtx, regionId: string): Promise<V
 
 async function beginCallback(ctx: ReportCtx, regionId: string | null): Promise<View> {
   const region = regionId ? ctx.deps.directory.place(regionId) : undefined;
-  const d: Draft = { step: "about", kinds: [], request: "callback", regionId: region?.id ?? null, country: (region?.country as Country | undefined) ?? ctx.session.country };
+  const d: Draft = {
+    step: "about",
+    kinds: [],
+    request: "callback",
+    regionId: region?.id ?? null,
+    country: (region?.country as Country | undefined) ?? ctx.session.country,
+  };
   await saveDraft(ctx, d);
   return stepView(ctx, d);
 }
@@ -172,7 +212,10 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
     switch (d.step) {
       case "about":
         return {
-          messages: d.request === "callback" ? [text(`${t("report.callbackIntro")}\n\n${t("report.askAbout")}`)] : [text(t("report.askAbout"))],
+          messages:
+            d.request === "callback"
+              ? [text(`${t("report.callbackIntro")}\n\n${t("report.askAbout")}`)]
+              : [text(t("report.askAbout"))],
           options: [...ABOUT.map((a) => ({ id: `r:about:${a}`, label: t(`report.about.${a}`) })), cancel(t)],
           columns: 1,
           state: { screen: "report:about" },
@@ -181,7 +224,10 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         return {
           messages: [text(t("report.askKinds"))],
           options: [
-            ...REPORT_KINDS.filter((k) => k !== "neglect" || d.about === "child").map((k) => ({ id: `r:kind:${k}`, label: `${d.kinds.includes(k) ? "✅" : "▫️"} ${t(`report.kind.${k}`)}` })),
+            ...REPORT_KINDS.filter((k) => k !== "neglect" || d.about === "child").map((k) => ({
+              id: `r:kind:${k}`,
+              label: `${d.kinds.includes(k) ? "✅" : "▫️"} ${t(`report.kind.${k}`)}`,
+            })),
             { id: "r:kinds:done", label: t("report.done") },
             cancel(t),
           ],
@@ -191,7 +237,11 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
       case "danger":
         return {
           messages: [text(t("report.askDanger"))],
-          options: [{ id: "r:danger:yes", label: t("report.yes") }, { id: "r:danger:no", label: t("report.no") }, cancel(t)],
+          options: [
+            { id: "r:danger:yes", label: t("report.yes") },
+            { id: "r:danger:no", label: t("report.no") },
+            cancel(t),
+          ],
           columns: 2,
           state: { screen: "report:danger" },
         };
@@ -199,12 +249,20 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         return {
           messages: [text(t("report.askWhere", { button: t("near.locationButton") }))],
           askLocation: true,
-          options: [{ id: "r:where:pick", label: t("near.chooseRegionButton") }, { id: "r:where:skip", label: t("report.skip") }, cancel(t)],
+          options: [
+            { id: "r:where:pick", label: t("near.chooseRegionButton") },
+            { id: "r:where:skip", label: t("report.skip") },
+            cancel(t),
+          ],
           columns: 1,
           state: { screen: "report:where" },
         };
       case "text":
-        return { messages: [text(t("report.askText", { max: MAX_REPORT_TEXT }))], options: [cancel(t)], state: { screen: "report:text" } };
+        return {
+          messages: [text(t("report.askText", { max: MAX_REPORT_TEXT }))],
+          options: [cancel(t)],
+          state: { screen: "report:text" },
+        };
       case "photos":
         return {
           messages: [text(t("report.askPhotos", { max: MAX_PHOTOS }))],
@@ -215,7 +273,11 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
       case "riskAsk":
         return {
           messages: [text(t("report.riskIntro"))],
-          options: [{ id: "r:risk:start", label: t("report.riskStart") }, { id: "r:risk:skip", label: t("report.skip") }, cancel(t)],
+          options: [
+            { id: "r:risk:start", label: t("report.riskStart") },
+            { id: "r:risk:skip", label: t("report.skip") },
+            cancel(t),
+          ],
           columns: 1,
           state: { screen: "report:riskAsk" },
         };
@@ -223,7 +285,11 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         const n = (d.risk ?? "").length;
         return {
           messages: [text(`${n + 1}/${RISK_QUESTIONS}. ${t(`report.risk.q${n + 1}`)}`)],
-          options: [{ id: "r:risk:y", label: t("report.yes") }, { id: "r:risk:n", label: t("report.no") }, { id: "r:risk:skip", label: t("report.skipRest") }],
+          options: [
+            { id: "r:risk:y", label: t("report.yes") },
+            { id: "r:risk:n", label: t("report.no") },
+            { id: "r:risk:skip", label: t("report.skipRest") },
+          ],
           columns: 2,
           state: { screen: "report:risk" },
         };
@@ -232,14 +298,25 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         return {
           // A request to be written to has no "do not contact me".
           messages: [text(t(d.request === "callback" ? "report.askContactCallback" : "report.askContact"))],
-          options: [...CONTACT.filter((c) => d.request !== "callback" || c !== "none").map((c) => ({ id: `r:contact:${c}`, label: t(`report.contact.${c}`) })), cancel(t)],
+          options: [
+            ...CONTACT.filter((c) => d.request !== "callback" || c !== "none").map((c) => ({
+              id: `r:contact:${c}`,
+              label: t(`report.contact.${c}`),
+            })),
+            cancel(t),
+          ],
           columns: 1,
           state: { screen: "report:contact" },
         };
       case "caseword":
         // Whoever may get staff replies in this chat must be able to lock them away (decision 10).
         return wordRequired(d)
-          ? { messages: [text(t("report.askCaseWordRequired", { min: MIN_CASE_WORD }))], options: [cancel(t)], columns: 1, state: { screen: "report:caseword" } }
+          ? {
+              messages: [text(t("report.askCaseWordRequired", { min: MIN_CASE_WORD }))],
+              options: [cancel(t)],
+              columns: 1,
+              state: { screen: "report:caseword" },
+            }
           : {
               messages: [text(t("report.askCaseWord", { min: MIN_CASE_WORD }))],
               options: [{ id: "r:caseword:skip", label: t("report.skip") }, cancel(t)],
@@ -271,7 +348,13 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
       `${t("report.reviewContact")}: ${t(`report.contact.${d.contact ?? "any"}`)}`,
       `${t("report.reviewCaseWord")}: ${d.caseWord ? t("report.caseWordSet") : t("report.notGiven")}`,
     ];
-    return { messages: [text(lines.join("\n"))], options: [{ id: "r:send", label: t("report.callbackSend") }, cancel(t)], columns: 1, protect: true, state: { screen: "report:review" } };
+    return {
+      messages: [text(lines.join("\n"))],
+      options: [{ id: "r:send", label: t("report.callbackSend") }, cancel(t)],
+      columns: 1,
+      protect: true,
+      state: { screen: "report:review" },
+    };
   }
   const lines = [
     t("report.reviewTitle"),
@@ -298,7 +381,10 @@ function reviewView(ctx: ReportCtx, d: Draft): View {
 
 /** The step after the current one, given the answers so far and where the person is. */
 function advance(d: Draft, channel: ChannelName): Draft {
-  const order = d.request === "callback" ? ["about", "contact", "caseword", "review"] : ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
+  const order =
+    d.request === "callback"
+      ? ["about", "contact", "caseword", "review"]
+      : ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
   // The danger questions ("risk") are one step of the order, however many are answered.
   let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
   // Photos are offered only where they are relayed with their metadata stripped: Telegram's photos.
@@ -428,11 +514,18 @@ function whereRegionsView(ctx: ReportCtx, d: Draft, page: number): View {
   const all = pickerRegions(deps.directory, country, ctx.locale);
   const pages = Math.ceil(all.length / PAGE_SIZE);
   const p = Math.min(Math.max(0, page), pages - 1);
-  const options: Option[] = all.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((r) => ({ id: `r:wregion:${r.id}`, label: placeName(r, ctx.locale) }));
+  const options: Option[] = all
+    .slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)
+    .map((r) => ({ id: `r:wregion:${r.id}`, label: placeName(r, ctx.locale) }));
   if (p > 0) options.push({ id: `r:wpage:${p - 1}`, label: t("common.prev") });
   if (p < pages - 1) options.push({ id: `r:wpage:${p + 1}`, label: t("common.next") });
   options.push({ id: "r:where:skip", label: t("report.skip") }, cancel(t));
-  return { messages: [text(t("near.chooseRegion", { page: p + 1, pages }))], options, columns: 2, state: { screen: "report:where" } };
+  return {
+    messages: [text(t("near.chooseRegion", { page: p + 1, pages }))],
+    options,
+    columns: 2,
+    state: { screen: "report:where" },
+  };
 }
 
 /** Text typed during the flow. Returns null when the step does not take text. */
@@ -446,7 +539,8 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     if (id && rd.now().getTime() - Number(shownAt) <= ANSWER_WINDOW_MINUTES * 60_000) return addInfo(ctx, id, raw);
     return null;
   }
-  if (screen.startsWith("report:resumeword:")) return resumeContact(ctx, screen.slice("report:resumeword:".length), raw);
+  if (screen.startsWith("report:resumeword:"))
+    return resumeContact(ctx, screen.slice("report:resumeword:".length), raw);
   if (screen.startsWith("report:unlock:")) return unlock(ctx, screen.slice("report:unlock:".length), raw);
   if (screen === "report:unlockmine") return unlockMine(ctx, raw.trim());
   if (!screen.startsWith("report:")) return null;
@@ -456,7 +550,8 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     const body = raw.trim();
     if (!body) return stepView(ctx, d);
     // Nothing is lost: the draft stays as it was, and the person is asked for a shorter text.
-    if (body.length > MAX_REPORT_TEXT) return stepView(ctx, d, [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))]);
+    if (body.length > MAX_REPORT_TEXT)
+      return stepView(ctx, d, [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))]);
     // Describing what happened often names violence; that marks the report urgent instead of interrupting it.
     const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger }, ctx.channel);
     await saveDraft(ctx, next);
@@ -464,7 +559,8 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
   }
   if (d.step === "caseword") {
     const word = raw.trim();
-    if (word.length < MIN_CASE_WORD || word.length > 40) return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
+    if (word.length < MIN_CASE_WORD || word.length > 40)
+      return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
     // A word shaped like a report code would be the first thing someone who saw the code tries.
     if (normalizeCode(word)) return stepView(ctx, d, [text(t("report.caseWordLikeCode"))]);
     const next = advance({ ...d, caseWord: word }, ctx.channel);
@@ -484,7 +580,10 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
 }
 
 /** A photo, voice note or sticker sent inside the flow: say what is accepted, keep the place (C#3). */
-export async function reportMedia(ctx: ReportCtx, media: { media: string; ref?: string; image?: boolean }): Promise<View | null> {
+export async function reportMedia(
+  ctx: ReportCtx,
+  media: { media: string; ref?: string; image?: boolean },
+): Promise<View | null> {
   if (!ctx.session.state?.screen.startsWith("report:")) return null;
   const { t } = ctx;
   const d = await ctx.rd.reports.getDraft(ctx.address);
@@ -510,7 +609,10 @@ export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): 
   const near = ctx.deps.directory.nearestPlace(lat, lon);
   const place = near && near.km <= 400 ? near.place : null;
   const regionId = place ? (place.kind === "city" ? (place.region_id ?? place.id) : place.id) : null;
-  const next = advance({ ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null }, ctx.channel);
+  const next = advance(
+    { ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null },
+    ctx.channel,
+  );
   await saveDraft(ctx, next);
   return stepView(ctx, next);
 }
@@ -519,7 +621,18 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
   const { t, rd } = ctx;
   const story = d.request !== "callback";
   if (!d.about || (story && !d.text) || (story && !d.kinds.length) || !d.contact || (wordRequired(d) && !d.caseWord))
-    return stepView(ctx, { ...d, step: !d.about ? "about" : story && !d.kinds.length ? "kinds" : story && !d.text ? "text" : !d.contact ? "contact" : "caseword" });
+    return stepView(ctx, {
+      ...d,
+      step: !d.about
+        ? "about"
+        : story && !d.kinds.length
+          ? "kinds"
+          : story && !d.text
+            ? "text"
+            : !d.contact
+              ? "contact"
+              : "caseword",
+    });
   const staffChatId = rd.staffChatFor(d.regionId ?? null);
   if (staffChatId === null) return menuView(ctx, t("report.unavailable"));
   // Checked again at the end: a draft begun before the day's last report was sent.
@@ -554,7 +667,11 @@ async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
       [
         { dedupeKey: `card:${id}`, target: `staff:${staffChatId}`, payload: { type: "card", reportId: id } },
         // Photos follow their card, each as a photo (Telegram already stripped their metadata).
-        ...(d.photos ?? []).map((ref, i, all) => ({ dedupeKey: `photo:${id}:${i}`, target: `staff:${staffChatId}`, payload: { type: "to_staff_photo" as const, reportId: id, ref, index: i + 1, count: all.length } })),
+        ...(d.photos ?? []).map((ref, i, all) => ({
+          dedupeKey: `photo:${id}:${i}`,
+          target: `staff:${staffChatId}`,
+          payload: { type: "to_staff_photo" as const, reportId: id, ref, index: i + 1, count: all.length },
+        })),
         { dedupeKey: confirmKey, target: `relay:${id}`, payload: { type: "confirm", reportId: id } },
       ],
       now,
@@ -585,7 +702,9 @@ export function isHighRisk(answers: string | null): boolean {
 export function confirmView(t: FlowCtx["t"], r: ReportRecord): View {
   const next = r.contact === "none" ? t("report.nextNoContact") : t("report.nextContact");
   return {
-    messages: [text(t("report.received", { code: r.code }) + "\n\n" + next + (r.urgent ? `\n\n${t("report.urgentNote")}` : ""))],
+    messages: [
+      text(t("report.received", { code: r.code }) + "\n\n" + next + (r.urgent ? `\n\n${t("report.urgentNote")}` : "")),
+    ],
     state: { screen: "menu" },
   };
 }
@@ -599,12 +718,22 @@ async function myReportsView(ctx: ReportCtx): Promise<View> {
   const mine = await ctx.rd.reports.ofAddress(ctx.address);
   const open: ReportRecord[] = [];
   let locked = 0;
-  for (const r of mine) ((await ctx.rd.reports.relayInfo(r.id))?.lockedAt ? locked++ : open.push(r));
+  for (const r of mine) (await ctx.rd.reports.relayInfo(r.id))?.lockedAt ? locked++ : open.push(r);
   if (!open.length && !locked) return menuView(ctx, t("report.noneYet"));
-  if (!open.length) return { messages: [text(t("report.mineLocked"))], options: [menuOption(t)], state: { screen: "report:unlockmine" } };
+  if (!open.length)
+    return {
+      messages: [text(t("report.mineLocked"))],
+      options: [menuOption(t)],
+      state: { screen: "report:unlockmine" },
+    };
   return {
     messages: [text(locked ? `${t("report.mineTitle")}\n\n${t("report.mineSomeLocked")}` : t("report.mineTitle"))],
-    options: [...open.slice(0, 8).map((r) => ({ id: `r:open:${r.id}`, label: `${r.code} · ${t(`report.status.${r.status}`)}` })), menuOption(t)],
+    options: [
+      ...open
+        .slice(0, 8)
+        .map((r) => ({ id: `r:open:${r.id}`, label: `${r.code} · ${t(`report.status.${r.status}`)}` })),
+      menuOption(t),
+    ],
     columns: 1,
     state: { screen: locked ? "report:unlockmine" : "report:mine" },
   };
@@ -622,7 +751,11 @@ async function openHere(ctx: ReportCtx, reportId: string): Promise<{ sameChat: b
  * last used by its reporter more than CASE_WORD_AFTER_HOURS ago, or from another chat. Only a
  * verified use restarts that clock: a wrong word, or just writing to the bot, does not (S12).
  */
-async function needsCaseWord(ctx: ReportCtx, r: ReportRecord, here: { sameChat: boolean; locked: boolean }): Promise<boolean> {
+async function needsCaseWord(
+  ctx: ReportCtx,
+  r: ReportRecord,
+  here: { sameChat: boolean; locked: boolean },
+): Promise<boolean> {
   if (!r.hasCaseWord) return false;
   if (!here.sameChat || here.locked) return true;
   const relay = await ctx.rd.reports.relayInfo(r.id);
@@ -643,7 +776,11 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   if (!r) return menuView(ctx, t("report.notFound"));
   const here = await openHere(ctx, r.id);
   if (!unlocked && (await needsCaseWord(ctx, r, here))) {
-    return { messages: [text(t("report.askCaseWordUnlock"))], options: [menuOption(t)], state: { screen: `report:unlock:${r.id}` } };
+    return {
+      messages: [text(t("report.askCaseWordUnlock"))],
+      options: [menuOption(t)],
+      state: { screen: `report:unlock:${r.id}` },
+    };
   }
   if ((!here.sameChat || here.locked) && !unlocked) {
     // A code typed from another chat, or in a wiped chat, with no case word to prove it: the status only.
@@ -672,19 +809,37 @@ export async function reportStatusView(ctx: ReportCtx, reportId: string, unlocke
   if (answering) lines.push(`\n\n${t("report.answerHint")}`);
   const options: Option[] = [];
   if (older > 0) options.push({ id: `r:older:${r.id}:${from + shown}`, label: t("report.olderButton") });
-  if (r.status !== "closed" && here.sameChat && !answering) options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
-  if (r.contact !== "none" && r.status !== "closed" && here.sameChat) options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
-  if (r.contactStopped && r.status !== "closed" && here.sameChat) options.push({ id: `r:resumecontact:${r.id}`, label: t("report.resumeContact") });
+  if (r.status !== "closed" && here.sameChat && !answering)
+    options.push({ id: `r:add:${r.id}`, label: t("report.addInfo") });
+  if (r.contact !== "none" && r.status !== "closed" && here.sameChat)
+    options.push({ id: `r:stopcontact:${r.id}`, label: t("report.stopContact") });
+  if (r.contactStopped && r.status !== "closed" && here.sameChat)
+    options.push({ id: `r:resumecontact:${r.id}`, label: t("report.resumeContact") });
   options.push(answering ? { id: "menu", label: t("report.answerCancel") } : menuOption(t));
   const screen = answering ? `report:answer:${r.id}@${rd.now().getTime()}` : `report:status:${r.id}`;
   // Staff replies shown on the phone are deleted after 30 minutes (S8).
-  return { messages: [text(lines.join(""))], options, columns: 1, protect: true, expireMinutes: showsReply ? SHOWN_REPLY_MINUTES : undefined, state: { screen } };
+  return {
+    messages: [text(lines.join(""))],
+    options,
+    columns: 1,
+    protect: true,
+    expireMinutes: showsReply ? SHOWN_REPLY_MINUTES : undefined,
+    state: { screen },
+  };
 }
 
 /** "30.11 14:05" in the reporter's country time. */
 function formatWhen(d: Date, country: Country | null): string {
   const zone = country === "KG" ? "Asia/Bishkek" : "Asia/Almaty";
-  return new Intl.DateTimeFormat("ru-RU", { timeZone: zone, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" }).format(d).replace(",", "");
+  return new Intl.DateTimeFormat("ru-RU", {
+    timeZone: zone,
+    day: "2-digit",
+    month: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  })
+    .format(d)
+    .replace(",", "");
 }
 
 async function unlock(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
@@ -726,22 +881,42 @@ async function unlockMine(ctx: ReportCtx, word: string): Promise<View> {
 async function addInfoPrompt(ctx: ReportCtx, reportId: string): Promise<View> {
   const r = await ctx.rd.reports.byId(reportId);
   const here = r && (await openHere(ctx, r.id));
-  if (!r || !here || r.status === "closed" || !here.sameChat || here.locked) return menuView(ctx, ctx.t("report.notFound"));
-  return { messages: [text(ctx.t("report.askAddInfo", { max: MAX_REPORT_TEXT }))], options: [menuOption(ctx.t)], state: { screen: `report:add:${r.id}` } };
+  if (!r || !here || r.status === "closed" || !here.sameChat || here.locked)
+    return menuView(ctx, ctx.t("report.notFound"));
+  return {
+    messages: [text(ctx.t("report.askAddInfo", { max: MAX_REPORT_TEXT }))],
+    options: [menuOption(ctx.t)],
+    state: { screen: `report:add:${r.id}` },
+  };
 }
 
 async function addInfo(ctx: ReportCtx, reportId: string, raw: string): Promise<View> {
   const { t, rd } = ctx;
   const body = raw.trim();
   if (!body) return addInfoPrompt(ctx, reportId);
-  if (body.length > MAX_REPORT_TEXT) return { ...(await addInfoPrompt(ctx, reportId)), messages: [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))] };
+  if (body.length > MAX_REPORT_TEXT)
+    return {
+      ...(await addInfoPrompt(ctx, reportId)),
+      messages: [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))],
+    };
   const r = await rd.reports.byId(reportId);
   const here = r && (await openHere(ctx, r.id));
   if (!r || !here || r.status === "closed" || !here.sameChat || here.locked) return menuView(ctx, t("report.notFound"));
   await rd.reports.noteVerified(r.id, rd.now());
-  await rd.reports.addMessage(r.id, "in", body, rd.now(), { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" }, (mid) => [
-    { dedupeKey: `to_staff:${mid}`, target: `staff:${r.staffChatId}`, payload: { type: "to_staff", reportId: r.id, messageId: mid } },
-  ]);
+  await rd.reports.addMessage(
+    r.id,
+    "in",
+    body,
+    rd.now(),
+    { actor: "reporter", action: "add_info", reportId: r.id, result: "ok" },
+    (mid) => [
+      {
+        dedupeKey: `to_staff:${mid}`,
+        target: `staff:${r.staffChatId}`,
+        payload: { type: "to_staff", reportId: r.id, messageId: mid },
+      },
+    ],
+  );
   return menuView(ctx, t("report.addedInfo", { code: r.code }));
 }
 
@@ -753,7 +928,11 @@ async function stopContactAsk(ctx: ReportCtx, reportId: string): Promise<View> {
   if (!r || !here || !here.sameChat || here.locked || r.contact === "none") return menuView(ctx, t("report.notFound"));
   return {
     messages: [text(t("report.stopContactAsk", { code: r.code }))],
-    options: [{ id: `r:stopyes:${r.id}`, label: t("report.stopContactYes") }, { id: `r:open:${r.id}`, label: t("report.stopContactNo") }, menuOption(t)],
+    options: [
+      { id: `r:stopyes:${r.id}`, label: t("report.stopContactYes") },
+      { id: `r:open:${r.id}`, label: t("report.stopContactNo") },
+      menuOption(t),
+    ],
     columns: 1,
     state: { screen: `report:stopask:${r.id}` },
   };
@@ -763,8 +942,13 @@ async function stopContactAsk(ctx: ReportCtx, reportId: string): Promise<View> {
 async function resumeContactAsk(ctx: ReportCtx, reportId: string): Promise<View> {
   const r = await ctx.rd.reports.byId(reportId);
   const here = r && (await openHere(ctx, r.id));
-  if (!r || !here || !here.sameChat || here.locked || !r.contactStopped || !r.hasCaseWord) return menuView(ctx, ctx.t("report.notFound"));
-  return { messages: [text(ctx.t("report.askCaseWordResume"))], options: [menuOption(ctx.t)], state: { screen: `report:resumeword:${r.id}` } };
+  if (!r || !here || !here.sameChat || here.locked || !r.contactStopped || !r.hasCaseWord)
+    return menuView(ctx, ctx.t("report.notFound"));
+  return {
+    messages: [text(ctx.t("report.askCaseWordResume"))],
+    options: [menuOption(ctx.t)],
+    state: { screen: `report:resumeword:${r.id}` },
+  };
 }
 
 async function resumeContact(ctx: ReportCtx, reportId: string, word: string): Promise<View> {
@@ -774,14 +958,30 @@ async function resumeContact(ctx: ReportCtx, reportId: string, word: string): Pr
   if (!r || !here || !here.sameChat || here.locked || !r.contactStopped) return menuView(ctx, t("report.notFound"));
   const result = await rd.reports.tryCaseWord(r.id, word, rd.now(), ctx.address);
   if (result !== "ok") {
-    await rd.reports.audit({ actor: "reporter", action: "contact_resumed", reportId: r.id, result: "denied" }, rd.now());
+    await rd.reports.audit(
+      { actor: "reporter", action: "contact_resumed", reportId: r.id, result: "denied" },
+      rd.now(),
+    );
     return menuView(ctx, t(result === "locked" ? "report.caseWordLocked" : "report.caseWordWrong"));
   }
   const at = rd.now();
-  await rd.reports.resumeContact(r.id, at, { actor: "reporter", action: "contact_resumed", reportId: r.id, result: "ok" }, [
-    { dedupeKey: `notice:contact:${r.id}:${at.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.contactResumed", vars: { code: r.code }, reportId: r.id } },
-    { dedupeKey: `card_edit:${r.id}:${at.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "card_edit", reportId: r.id } },
-  ]);
+  await rd.reports.resumeContact(
+    r.id,
+    at,
+    { actor: "reporter", action: "contact_resumed", reportId: r.id, result: "ok" },
+    [
+      {
+        dedupeKey: `notice:contact:${r.id}:${at.getTime()}`,
+        target: `staff:${r.staffChatId}`,
+        payload: { type: "notice", key: "staff.notice.contactResumed", vars: { code: r.code }, reportId: r.id },
+      },
+      {
+        dedupeKey: `card_edit:${r.id}:${at.getTime()}`,
+        target: `staff:${r.staffChatId}`,
+        payload: { type: "card_edit", reportId: r.id },
+      },
+    ],
+  );
   rd.kick?.();
   return menuView(ctx, t("report.contactResumed", { code: r.code }));
 }
@@ -791,10 +991,24 @@ async function stopContact(ctx: ReportCtx, reportId: string): Promise<View> {
   const r = await rd.reports.byId(reportId);
   const here = r && (await openHere(ctx, r.id));
   if (!r || !here || !here.sameChat || here.locked) return menuView(ctx, t("report.notFound"));
-  await rd.reports.update(r.id, { status: r.status, from: [r.status] }, rd.now(), { actor: "reporter", action: "contact_withdrawn", reportId: r.id, result: "ok" }, [
-    { dedupeKey: `notice:nocontact:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.contactWithdrawn", vars: { code: r.code }, reportId: r.id } },
-    { dedupeKey: `card_edit:${r.id}:${rd.now().getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "card_edit", reportId: r.id } },
-  ]);
+  await rd.reports.update(
+    r.id,
+    { status: r.status, from: [r.status] },
+    rd.now(),
+    { actor: "reporter", action: "contact_withdrawn", reportId: r.id, result: "ok" },
+    [
+      {
+        dedupeKey: `notice:nocontact:${r.id}:${rd.now().getTime()}`,
+        target: `staff:${r.staffChatId}`,
+        payload: { type: "notice", key: "staff.notice.contactWithdrawn", vars: { code: r.code }, reportId: r.id },
+      },
+      {
+        dedupeKey: `card_edit:${r.id}:${rd.now().getTime()}`,
+        target: `staff:${r.staffChatId}`,
+        payload: { type: "card_edit", reportId: r.id },
+      },
+    ],
+  );
   await rd.reports.withdrawContact(r.id);
   return menuView(ctx, t("report.contactStopped"));
 }
@@ -807,4 +1021,3 @@ export async function codeTyped(ctx: ReportCtx, raw: string): Promise<View | nul
   if (!r) return null;
   return reportStatusView(ctx, r.id);
 }
-

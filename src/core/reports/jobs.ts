@@ -24,12 +24,26 @@ export async function runEscalation(deps: {
   const reminderMs = (deps.reminderHours ?? 24) * 3600_000;
   let count = 0;
   for (const r of await deps.reports.open()) {
-    const vars = { code: r.code, ago: ago(deps.desk.t, r.status === "new" ? r.createdAt : (r.takenAt ?? r.createdAt), now) };
+    const vars = {
+      code: r.code,
+      ago: ago(deps.desk.t, r.status === "new" ? r.createdAt : (r.takenAt ?? r.createdAt), now),
+    };
     if (r.status === "taken" && r.takenAt && now.getTime() - r.takenAt.getTime() >= reminderMs) {
       const answered = (await deps.reports.messages(r.id)).some((m) => m.direction === "out");
       if (!answered) {
         await deps.reports.enqueue(
-          [{ dedupeKey: `remind:${r.id}:${r.takenAt.getTime()}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.remindHolder", vars: { ...vars, name: r.takenByName ?? "—" }, reportId: r.id } }],
+          [
+            {
+              dedupeKey: `remind:${r.id}:${r.takenAt.getTime()}`,
+              target: `staff:${r.staffChatId}`,
+              payload: {
+                type: "notice",
+                key: "staff.notice.remindHolder",
+                vars: { ...vars, name: r.takenByName ?? "—" },
+                reportId: r.id,
+              },
+            },
+          ],
           now,
         );
       }
@@ -37,7 +51,16 @@ export async function runEscalation(deps: {
     if (r.status !== "new") continue;
     if (now.getTime() - r.createdAt.getTime() >= supervisorMs) {
       // The dedupe key makes this once per report, however often the job runs.
-      await deps.reports.enqueue([{ dedupeKey: `supervisors:${r.id}`, target: `staff:${r.staffChatId}`, payload: { type: "notice", key: "staff.notice.escalateSupervisors", vars, reportId: r.id } }], now);
+      await deps.reports.enqueue(
+        [
+          {
+            dedupeKey: `supervisors:${r.id}`,
+            target: `staff:${r.staffChatId}`,
+            payload: { type: "notice", key: "staff.notice.escalateSupervisors", vars, reportId: r.id },
+          },
+        ],
+        now,
+      );
     }
     const every = r.urgent ? deps.urgentMinutes * 60_000 : deps.normalHours * 3600_000;
     const since = (r.lastPingAt ?? r.createdAt).getTime();
@@ -47,7 +70,12 @@ export async function runEscalation(deps: {
       {
         dedupeKey: `ping:${r.id}:${n}`,
         target: `staff:${r.staffChatId}`,
-        payload: { type: "notice", key: r.urgent ? "staff.notice.escalateUrgent" : "staff.notice.escalate", vars: { code: r.code, ago: ago(deps.desk.t, r.createdAt, now) }, reportId: r.id },
+        payload: {
+          type: "notice",
+          key: r.urgent ? "staff.notice.escalateUrgent" : "staff.notice.escalate",
+          vars: { code: r.code, ago: ago(deps.desk.t, r.createdAt, now) },
+          reportId: r.id,
+        },
       },
     ]);
     if (pinged) count++;
@@ -57,7 +85,13 @@ export async function runEscalation(deps: {
 }
 
 /** A daily digest of counts to each staff chat; content-free. */
-export async function runDigest(deps: { reports: ReportStore; chats: number[]; now: () => Date; kick: () => void; sources?: (since: Date, until: Date) => Promise<Record<string, number>> }): Promise<number> {
+export async function runDigest(deps: {
+  reports: ReportStore;
+  chats: number[];
+  now: () => Date;
+  kick: () => void;
+  sources?: (since: Date, until: Date) => Promise<Record<string, number>>;
+}): Promise<number> {
   const now = deps.now();
   const day = new Date(now.getTime() - 86_400_000);
   const stamp = now.toISOString().slice(0, 10);
@@ -71,7 +105,25 @@ export async function runDigest(deps: { reports: ReportStore; chats: number[]; n
     const closed = await deps.reports.closedSince(day, [chat]);
     const count = (s: string) => open.filter((r) => r.status === s).length;
     await deps.reports.enqueue(
-      [{ dedupeKey: `digest:${chat}:${stamp}`, target: `staff:${chat}`, payload: { type: "notice", key: sources ? "staff.notice.digestSources" : "staff.notice.digest", vars: { created, waiting: count("new"), taken: count("taken"), referred: count("referred"), closed, sources }, chart: true } }],
+      [
+        {
+          dedupeKey: `digest:${chat}:${stamp}`,
+          target: `staff:${chat}`,
+          payload: {
+            type: "notice",
+            key: sources ? "staff.notice.digestSources" : "staff.notice.digest",
+            vars: {
+              created,
+              waiting: count("new"),
+              taken: count("taken"),
+              referred: count("referred"),
+              closed,
+              sources,
+            },
+            chart: true,
+          },
+        },
+      ],
       now,
     );
   }

@@ -111,7 +111,8 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
     try {
       const res = await deps.deliver(item).finally(isOut);
       if (item.kind === "card") crashPoint("mid_outbox");
-      if (res.status === "sent") await Promise.all([reports.markSent(item.id, res.messageId ?? null, deps.now()), res.alongside]);
+      if (res.status === "sent")
+        await Promise.all([reports.markSent(item.id, res.messageId ?? null, deps.now()), res.alongside]);
       else if (res.status === "held") await reports.markHeld(item.id);
       else if (res.status === "later") await reports.markRetry(item.id, res.at, "later");
       else await giveUp(item, res.reason);
@@ -126,7 +127,12 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
         if (!err.retryable) return giveUp(item, err.kind);
       }
       if (item.attempts + 1 >= maxAttempts) await giveUp(item, "too many attempts");
-      else await reports.markRetry(item.id, new Date(deps.now().getTime() + backoffMs(item.attempts)), err instanceof ChannelError ? err.kind : "error");
+      else
+        await reports.markRetry(
+          item.id,
+          new Date(deps.now().getTime() + backoffMs(item.attempts)),
+          err instanceof ChannelError ? err.kind : "error",
+        );
       logger.warn("outbox.retry", { task: item.kind, attempt: item.attempts + 1, ...describeError(err) });
     }
   }
@@ -145,7 +151,8 @@ export function createOutboxWorker(deps: OutboxDeps): OutboxWorker {
     // confirmations do not queue behind one another's network round trips.
     const byTarget = new Map<string, OutboxItem[]>();
     for (const item of due.filter((i) => i.unreadable)) await giveUp(item, "unreadable");
-    for (const item of due.filter((i) => !i.unreadable)) byTarget.set(chatKey(item.target), [...(byTarget.get(chatKey(item.target)) ?? []), item]);
+    for (const item of due.filter((i) => !i.unreadable))
+      byTarget.set(chatKey(item.target), [...(byTarget.get(chatKey(item.target)) ?? []), item]);
     const lanes = [...byTarget.values()];
     const worker = async () => {
       for (let lane = lanes.shift(); lane; lane = lanes.shift()) {

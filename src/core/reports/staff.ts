@@ -10,7 +10,14 @@ import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
 import { entryName, placeName, type Directory, type Entry } from "../services/directory.ts";
 import { statsSvg, svgToPng, type ChartData } from "./chart.ts";
-import { CONTACT_HOURS, OUTCOMES, type Outcome, type OutboxPayload, type ReportRecord, type ReportStore } from "./types.ts";
+import {
+  CONTACT_HOURS,
+  OUTCOMES,
+  type Outcome,
+  type OutboxPayload,
+  type ReportRecord,
+  type ReportStore,
+} from "./types.ts";
 
 export interface StaffActor {
   id: number;
@@ -70,7 +77,8 @@ export function contactWindow(r: Pick<ReportRecord, "contact" | "country">, now:
   if (r.contact === "none") return { open: false, next: now };
   const [from, to] = CONTACT_HOURS[r.contact];
   const tz = TIMEZONE[r.country ?? "KZ"] ?? "Asia/Almaty";
-  const hourOf = (d: Date) => Number(new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", hourCycle: "h23" }).format(d));
+  const hourOf = (d: Date) =>
+    Number(new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", hourCycle: "h23" }).format(d));
   const h = hourOf(now);
   if (h >= from && h < to) return { open: true, next: now };
   // Walk forward hour by hour to the start of the window (at most a day).
@@ -91,7 +99,9 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     const d = deps.directory;
     const lines = new Set(["emergency_number", "hotline"]);
     const ok = (e: Entry) => !lines.has(e.entry_type) && e.scope !== "unknown-city";
-    let list = r.regionId ? d.entries.filter((e) => ok(e) && (e.region_id === r.regionId || e.city_id === r.regionId)) : [];
+    let list = r.regionId
+      ? d.entries.filter((e) => ok(e) && (e.region_id === r.regionId || e.city_id === r.regionId))
+      : [];
     if (!list.length && r.country) list = d.entries.filter((e) => ok(e) && e.country === r.country).slice(0, 8);
     return list.slice(0, 8);
   }
@@ -120,7 +130,9 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t(r.request === "callback" ? "staff.card.callbackTitle" : "staff.card.title", { code: r.code }),
       t("staff.card.age", { ago: ago(t, r.createdAt, deps.now()) }),
       t("staff.card.about", { about: t(`staff.about.${r.about}`) }),
-      ...(r.request === "callback" ? [] : [t("staff.card.kinds", { kinds: r.kinds.map((k) => t(`report.kind.${k}`)).join("; ") })]),
+      ...(r.request === "callback"
+        ? []
+        : [t("staff.card.kinds", { kinds: r.kinds.map((k) => t(`report.kind.${k}`)).join("; ") })]),
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
       ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
@@ -130,7 +142,11 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t("staff.card.status", { status: statusText(r) }),
       "",
       // A request to be written to has no story: nothing to withhold.
-      ...(r.request === "callback" ? [t("staff.card.callbackText")] : opts.withText ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")] : [t("staff.card.textWithheld")]),
+      ...(r.request === "callback"
+        ? [t("staff.card.callbackText")]
+        : opts.withText
+          ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")]
+          : [t("staff.card.textWithheld")]),
     ];
     return { text: lines.join("\n"), buttons: buttonsFor(r) };
   }
@@ -149,8 +165,11 @@ export function createStaffDesk(deps: StaffDeskDeps) {
   }
 
   const edit = (r: ReportRecord): OutboxPayload => ({ type: "card_edit", reportId: r.id });
-  const editKey = (r: ReportRecord) => `card_edit:${r.id}:${deps.now().getTime()}:${Math.random().toString(36).slice(2, 8)}`;
-  const queueEdit = (r: ReportRecord) => [{ dedupeKey: editKey(r), target: `staff:${r.staffChatId}`, payload: edit(r) }];
+  const editKey = (r: ReportRecord) =>
+    `card_edit:${r.id}:${deps.now().getTime()}:${Math.random().toString(36).slice(2, 8)}`;
+  const queueEdit = (r: ReportRecord) => [
+    { dedupeKey: editKey(r), target: `staff:${r.staffChatId}`, payload: edit(r) },
+  ];
 
   const mayHandle = (r: ReportRecord, a: StaffActor) => r.takenBy === a.id || a.supervisor;
 
@@ -177,18 +196,30 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     referTargets,
 
     /** A button press on a card. `chatId` is where it was pressed. */
-    async act(reportId: string, action: string, a: StaffActor, chatId: number, view: CardOptions = { withText: true }): Promise<DeskResult> {
+    async act(
+      reportId: string,
+      action: string,
+      a: StaffActor,
+      chatId: number,
+      view: CardOptions = { withText: true },
+    ): Promise<DeskResult> {
       const r = await reports.byId(reportId);
       // The right person in the wrong chat is refused like a stranger (ST1).
       if (r && r.staffChatId !== chatId) return denied(reportId, a, "wrong chat");
       // A card whose report is gone (erased under retention, or a card from before a restore).
       if (!r) {
-        await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: null, result: "outdated" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${a.id}`, action: "denied", reportId: null, result: "outdated" },
+          deps.now(),
+        );
         return { kind: "answer", answer: t("staff.ans.outdated") };
       }
       // Seeing cards is membership; acting is the roster (decision 11).
       if (!a.approved) {
-        await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: r.id, result: "not approved" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${a.id}`, action: "denied", reportId: r.id, result: "not approved" },
+          deps.now(),
+        );
         return { kind: "answer", answer: t("staff.ans.notApproved") };
       }
       const card = (x: ReportRecord) => cardOf(x, view);
@@ -205,7 +236,13 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       if (action === "back") return { kind: "edit", answer: "", view: card(r) };
       if (action === "reopen") {
         if (r.status !== "closed") return { kind: "edit", answer: "", view: card(r) };
-        const res = await reports.update(r.id, { status: "new", from: ["closed"] }, now, { actor: `staff:${a.id}`, action: "reopen", reportId: r.id, result: "ok" }, queueEdit(r));
+        const res = await reports.update(
+          r.id,
+          { status: "new", from: ["closed"] },
+          now,
+          { actor: `staff:${a.id}`, action: "reopen", reportId: r.id, result: "ok" },
+          queueEdit(r),
+        );
         deps.kick();
         return { kind: "answer", answer: res.ok ? t("staff.ans.done") : t("staff.ans.notAllowed") };
       }
@@ -223,7 +260,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
           answer: "",
           view: {
             text: `${card(r).text}\n\n${t("staff.referAsk", { code: r.code })}`,
-            buttons: [...targets.map((e, i) => [{ action: `rf${i}`, label: entryName(e, deps.staffLocale).slice(0, 60) }]), [{ action: "back", label: t("staff.btn.back") }]],
+            buttons: [
+              ...targets.map((e, i) => [{ action: `rf${i}`, label: entryName(e, deps.staffLocale).slice(0, 60) }]),
+              [{ action: "back", label: t("staff.btn.back") }],
+            ],
           },
         };
       }
@@ -234,7 +274,13 @@ export function createStaffDesk(deps: StaffDeskDeps) {
           await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: r.id, result: "outdated" }, now);
           return { kind: "answer", answer: t("staff.ans.outdated") };
         }
-        const res = await reports.update(r.id, { status: "referred", referredTo: target.id, from: ["taken", "referred"] }, now, { actor: `staff:${a.id}`, action: "refer", reportId: r.id, result: "ok" }, queueEdit(r));
+        const res = await reports.update(
+          r.id,
+          { status: "referred", referredTo: target.id, from: ["taken", "referred"] },
+          now,
+          { actor: `staff:${a.id}`, action: "refer", reportId: r.id, result: "ok" },
+          queueEdit(r),
+        );
         deps.kick();
         return { kind: "answer", answer: res.ok ? t("staff.ans.done") : t("staff.ans.notAllowed") };
       }
@@ -244,14 +290,23 @@ export function createStaffDesk(deps: StaffDeskDeps) {
           answer: "",
           view: {
             text: `${card(r).text}\n\n${t("staff.closeAsk", { code: r.code })}`,
-            buttons: [...OUTCOMES.map((o) => [{ action: `co_${o}`, label: t(`staff.outcome.${o}`) }]), [{ action: "back", label: t("staff.btn.back") }]],
+            buttons: [
+              ...OUTCOMES.map((o) => [{ action: `co_${o}`, label: t(`staff.outcome.${o}`) }]),
+              [{ action: "back", label: t("staff.btn.back") }],
+            ],
           },
         };
       }
       if (action.startsWith("co_")) {
         const outcome = action.slice(3) as Outcome;
         if (!OUTCOMES.includes(outcome)) return denied(r.id, a, "bad outcome");
-        const res = await reports.update(r.id, { status: "closed", outcome, from: ["taken", "referred"] }, now, { actor: `staff:${a.id}`, action: "close", reportId: r.id, result: outcome }, queueEdit(r));
+        const res = await reports.update(
+          r.id,
+          { status: "closed", outcome, from: ["taken", "referred"] },
+          now,
+          { actor: `staff:${a.id}`, action: "close", reportId: r.id, result: outcome },
+          queueEdit(r),
+        );
         deps.kick();
         return { kind: "answer", answer: res.ok ? t("staff.ans.done") : t("staff.ans.notAllowed") };
       }
@@ -266,7 +321,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     async reply(reportId: string, a: StaffActor, chatId: number, body: string): Promise<string> {
       const r = await reports.byId(reportId);
       if (!r || r.staffChatId !== chatId) {
-        await reports.audit({ actor: `staff:${a.id}`, action: "denied", reportId: r ? reportId : null, result: "wrong chat" }, deps.now());
+        await reports.audit(
+          { actor: `staff:${a.id}`, action: "denied", reportId: r ? reportId : null, result: "wrong chat" },
+          deps.now(),
+        );
         return t("staff.ans.notAllowed");
       }
       const refuse = async (why: string, text: string) => {
@@ -279,9 +337,14 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       if (!mayHandle(r, a)) return refuse("not holder", t("staff.ans.notYours", { name: r.takenByName ?? "—" }));
       const relay = await reports.relayInfo(r.id);
       if (r.contact === "none" || !relay) return refuse("no contact", t("staff.replyNoContact", { code: r.code }));
-      await reports.addMessage(r.id, "out", body, deps.now(), { actor: `staff:${a.id}`, action: "reply", reportId: r.id, result: "queued" }, (mid) => [
-        { dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } },
-      ]);
+      await reports.addMessage(
+        r.id,
+        "out",
+        body,
+        deps.now(),
+        { actor: `staff:${a.id}`, action: "reply", reportId: r.id, result: "queued" },
+        (mid) => [{ dedupeKey: `knock:${mid}`, target: `relay:${r.id}`, payload: { type: "knock", reportId: r.id } }],
+      );
       deps.kick();
       if (relay.heldSince) return t("staff.replyHeld", { code: r.code });
       const w = contactWindow(r, deps.now());
@@ -298,7 +361,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       const now = deps.now();
       return [
         t("staff.queue.title", { count: open.length }),
-        ...open.map((r) => `${r.urgent ? "🔴" : r.highRisk ? "⚠" : "•"} ${r.code} · ${statusText(r)} · ${ago(t, r.createdAt, now)}`),
+        ...open.map(
+          (r) =>
+            `${r.urgent ? "🔴" : r.highRisk ? "⚠" : "•"} ${r.code} · ${statusText(r)} · ${ago(t, r.createdAt, now)}`,
+        ),
       ].join("\n");
     },
 
@@ -307,7 +373,14 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       if (!r || !chatIds.includes(r.staffChatId)) return t("staff.history.notFound", { code });
       if (!view.withText) return [cardOf(r, view).text, "", t("staff.history.withheld")].join("\n");
       const msgs = await reports.messages(r.id);
-      return [cardOf(r).text, ...msgs.flatMap((m) => ["", `${m.direction === "in" ? t("staff.history.fromReporter") : t("staff.history.fromStaff")} (${ago(t, m.createdAt, deps.now())}):`, m.body])].join("\n");
+      return [
+        cardOf(r).text,
+        ...msgs.flatMap((m) => [
+          "",
+          `${m.direction === "in" ? t("staff.history.fromReporter") : t("staff.history.fromStaff")} (${ago(t, m.createdAt, deps.now())}):`,
+          m.body,
+        ]),
+      ].join("\n");
     },
 
     async statsText(chatIds: number[], days = 30): Promise<string> {
@@ -332,14 +405,25 @@ export function createStaffDesk(deps: StaffDeskDeps) {
     /** The same counts as one PNG chart (issue 17): per day by urgency, by status, region and source. */
     async statsChart(chatIds: number[], days = 30): Promise<Buffer> {
       const { s, sources, region } = await collect(chatIds, days);
-      const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: deps.timeZone ?? "UTC", year: "numeric", month: "2-digit", day: "2-digit" });
+      const dayOf = new Intl.DateTimeFormat("en-CA", {
+        timeZone: deps.timeZone ?? "UTC",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+      });
       const end = deps.now().getTime();
       const list = Array.from({ length: days }, (_, i) => dayOf.format(new Date(end - (days - 1 - i) * 86_400_000)));
-      const sorted = (o: Record<string, number>, label: (k: string) => string): Array<[string, number]> => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => [label(k), v]);
+      const sorted = (o: Record<string, number>, label: (k: string) => string): Array<[string, number]> =>
+        Object.entries(o)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => [label(k), v]);
       const data: ChartData = {
         days: list.map((day) => ({ day, urgent: s.byDay[day]?.urgent ?? 0, other: s.byDay[day]?.other ?? 0 })),
         // Every status, in the order a report goes through them, zeros included.
-        byStatus: (["new", "taken", "referred", "closed"] as const).map((k) => [t(`report.status.${k}`), s.byStatus[k] ?? 0]),
+        byStatus: (["new", "taken", "referred", "closed"] as const).map((k) => [
+          t(`report.status.${k}`),
+          s.byStatus[k] ?? 0,
+        ]),
         byRegion: sorted(s.byRegion, region),
         sources: sorted(sources, (k) => k),
       };

@@ -13,7 +13,12 @@ export type About = (typeof ABOUT)[number];
 export const CONTACT = ["none", "any", "morning", "day", "evening"] as const;
 export type Contact = (typeof CONTACT)[number];
 /** Local hours of each contact window [from, to). */
-export const CONTACT_HOURS: Record<Exclude<Contact, "none">, [number, number]> = { any: [0, 24], morning: [9, 12], day: [12, 18], evening: [18, 21] };
+export const CONTACT_HOURS: Record<Exclude<Contact, "none">, [number, number]> = {
+  any: [0, 24],
+  morning: [9, 12],
+  day: [12, 18],
+  evening: [18, 21],
+};
 export const OUTCOMES = ["helped", "referred", "unreachable", "duplicate", "not_real"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Status = "new" | "taken" | "referred" | "closed";
@@ -136,14 +141,20 @@ export interface AuditEntry {
   result: string;
 }
 
-export type TakeResult = { ok: true; report: ReportRecord } | { ok: false; reason: "taken" | "closed" | "missing"; report?: ReportRecord };
+export type TakeResult =
+  { ok: true; report: ReportRecord } | { ok: false; reason: "taken" | "closed" | "missing"; report?: ReportRecord };
 
 export interface ReportStore {
   /**
    * One transaction: the report, its relay, its first outbox rows and an audit entry (R1, R2), and
    * the chat's draft removed (R7): a kill just after it can never offer to resume a report already sent.
    */
-  submit(r: NewReport, address: Address, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<ReportRecord>;
+  submit(
+    r: NewReport,
+    address: Address,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+    at: Date,
+  ): Promise<ReportRecord>;
   byId(id: string): Promise<ReportRecord | null>;
   byCode(code: string): Promise<ReportRecord | null>;
   /** Reports whose relay points to this address. */
@@ -166,7 +177,12 @@ export interface ReportStore {
   /** The reporter asked not to be contacted: `contact` becomes none, the choice before is kept for an undo. */
   withdrawContact(reportId: string): Promise<void>;
   /** Undoes `withdrawContact` (with the case word given), with its audit and staff notice; false if there was nothing to undo. */
-  resumeContact(reportId: string, at: Date, audit: AuditEntry, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
+  resumeContact(
+    reportId: string,
+    at: Date,
+    audit: AuditEntry,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<boolean>;
   relayAddress(reportId: string): Promise<Address | null>;
   relayInfo(reportId: string): Promise<{ heldSince: Date | null; lockedAt: Date | null; lastInboundAt: Date } | null>;
   /** Quick exit or auto-erase: hold every relay of this address and lock its reports (S6, decision 10). Returns the report ids held. */
@@ -177,7 +193,12 @@ export interface ReportStore {
   noteVerified(reportId: string, at: Date): Promise<void>;
 
   /** Conditional updates: each returns the new record, or why not. */
-  take(id: string, staff: { id: number; name: string }, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<TakeResult>;
+  take(
+    id: string,
+    staff: { id: number; name: string },
+    at: Date,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<TakeResult>;
   update(
     id: string,
     change: { status: Status; referredTo?: string | null; outcome?: Outcome | null; from: Status[] },
@@ -186,7 +207,14 @@ export interface ReportStore {
     outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
   ): Promise<TakeResult>;
   /** Adds a message and queues its delivery, in one transaction. */
-  addMessage(reportId: string, direction: "in" | "out", body: string, at: Date, audit: AuditEntry, outbox: (messageId: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<number>;
+  addMessage(
+    reportId: string,
+    direction: "in" | "out",
+    body: string,
+    at: Date,
+    audit: AuditEntry,
+    outbox: (messageId: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<number>;
   messages(reportId: string): Promise<ReportMessageRecord[]>;
   markRead(reportId: string, at: Date): Promise<void>;
   setCard(reportId: string, messageId: number): Promise<void>;
@@ -199,7 +227,13 @@ export interface ReportStore {
     since: Date,
     staffChatIds?: number[],
     timeZone?: string,
-  ): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number>; byRegion: Record<string, number>; byDay: Record<string, { urgent: number; other: number }>; total: number }>;
+  ): Promise<{
+    byStatus: Record<string, number>;
+    byKind: Record<string, number>;
+    byRegion: Record<string, number>;
+    byDay: Record<string, { urgent: number; other: number }>;
+    total: number;
+  }>;
   closedSince(since: Date, staffChatIds: number[]): Promise<number>;
   /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
   requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
@@ -211,13 +245,27 @@ export interface ReportStore {
    * A supervisor's decision, audited in the same transaction. Removal takes the person off the roster
    * and puts what they held back in the queue; returns the ids requeued.
    */
-  rosterDecide(staffChatId: number, userId: number, decision: "approve" | "remove", by: { id: number; name: string }, at: Date): Promise<{ name: string; requeued: string[] } | null>;
+  rosterDecide(
+    staffChatId: number,
+    userId: number,
+    decision: "approve" | "remove",
+    by: { id: number; name: string },
+    at: Date,
+  ): Promise<{ name: string; requeued: string[] } | null>;
   /**
    * "A number did not work" for this directory entry: recorded (which entry, when; nothing about the
    * person) with the staff notice `notice(count)` in one commit. Returns the signals of 30 days.
    */
-  noteSignal(entryId: string, at: Date, notice: (count: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<number>;
-  notePing(id: string, at: Date, outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>): Promise<boolean>;
+  noteSignal(
+    entryId: string,
+    at: Date,
+    notice: (count: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<number>;
+  notePing(
+    id: string,
+    at: Date,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<boolean>;
 
   getDraft(address: Address): Promise<Draft | null>;
   saveDraft(address: Address, draft: Draft, at: Date): Promise<void>;
@@ -243,5 +291,8 @@ export interface ReportStore {
   chatMoves(): Promise<Map<number, number>>;
 
   /** Retention (P7). */
-  purge(now: Date, limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number }): Promise<Record<string, number>>;
+  purge(
+    now: Date,
+    limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number },
+  ): Promise<Record<string, number>>;
 }

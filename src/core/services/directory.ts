@@ -211,7 +211,10 @@ export function visibleEntries(stored: Entry[], now: Date): Entry[] {
  * A directory whose entries can be replaced while the bot runs (staff edits, an import): every
  * reader holds this one object, and each call answers from the latest entries.
  */
-export function createLiveDirectory(entries: Entry[], places: Place[]): Directory & { replace(entries: Entry[]): void } {
+export function createLiveDirectory(
+  entries: Entry[],
+  places: Place[],
+): Directory & { replace(entries: Entry[]): void } {
   let cur = createDirectory(entries, places);
   return {
     get entries() {
@@ -279,19 +282,30 @@ export function createDirectory(entries: Entry[], places: Place[]): Directory {
     byId: (id) => entryById.get(id),
     place: (id) => placeById.get(id),
     lines(country, kind) {
-      const ids = kind === "emergency" ? EMERGENCY_IDS[country] : kind === "trust" ? TRUST_LINE_IDS[country] : OTHER_LINE_IDS[country];
+      const ids =
+        kind === "emergency"
+          ? EMERGENCY_IDS[country]
+          : kind === "trust"
+            ? TRUST_LINE_IDS[country]
+            : OTHER_LINE_IDS[country];
       return ids.map((id) => entryById.get(id)).filter((e): e is Entry => !!e && e.phones.length > 0);
     },
     regions(country) {
       const inCountry = places.filter((p) => p.country === country && p.kind !== "city");
       // Republican cities first (most people live there), then the regions; flows sort them for the reader.
-      return [...inCountry.filter((p) => p.kind === "city_republican"), ...inCountry.filter((p) => p.kind === "region")];
+      return [
+        ...inCountry.filter((p) => p.kind === "city_republican"),
+        ...inCountry.filter((p) => p.kind === "region"),
+      ];
     },
     towns(regionId) {
       const region = placeById.get(regionId);
       const list = places.filter((p) => p.kind === "city" && p.region_id === regionId);
       const admin = region ? list.filter((p) => p.lat === region.lat && p.lon === region.lon) : [];
-      return [...admin, ...list.filter((p) => !admin.includes(p)).sort((a, b) => a.name_latin.localeCompare(b.name_latin))];
+      return [
+        ...admin,
+        ...list.filter((p) => !admin.includes(p)).sort((a, b) => a.name_latin.localeCompare(b.name_latin)),
+      ];
     },
     countryAt(lat, lon) {
       const n = nearestPlace(lat, lon);
@@ -325,12 +339,21 @@ export function placeName(p: Place, locale: Locale): string {
 /** The region picker's list: republican cities first, then regions by name as the reader sees them. */
 export function pickerRegions(d: Directory, country: Country, locale: Locale): Place[] {
   const regions = d.regions(country);
-  return [...regions.filter((r) => r.kind === "city_republican"), ...sortByName(regions.filter((r) => r.kind === "region"), locale)];
+  return [
+    ...regions.filter((r) => r.kind === "city_republican"),
+    ...sortByName(
+      regions.filter((r) => r.kind === "region"),
+      locale,
+    ),
+  ];
 }
 
 /** Sorts places by name as the reader sees it, ignoring the word for "region". */
 export function sortByName(places: Place[], locale: Locale): Place[] {
-  const key = (p: Place) => placeName(p, locale).replace(/(^|\s)(область|облысы|облусу)(\s|$)/g, " ").trim();
+  const key = (p: Place) =>
+    placeName(p, locale)
+      .replace(/(^|\s)(область|облысы|облусу)(\s|$)/g, " ")
+      .trim();
   return [...places].sort((a, b) => key(a).localeCompare(key(b), locale));
 }
 
@@ -348,14 +371,16 @@ export function validateDirectory(d: Directory): string[] {
     }
     const box = COUNTRY_BOX[e.country as Country];
     if (box && e.lat !== null && e.lon !== null) {
-      if (e.lat < box.minLat || e.lat > box.maxLat || e.lon < box.minLon || e.lon > box.maxLon) problems.push(`${e.id}: coordinates outside ${e.country}`);
+      if (e.lat < box.minLat || e.lat > box.maxLat || e.lon < box.minLon || e.lon > box.maxLon)
+        problems.push(`${e.id}: coordinates outside ${e.country}`);
     }
     if (e.city_id && !d.place(e.city_id)) problems.push(`${e.id}: unknown city_id ${e.city_id}`);
     if (e.region_id && !d.place(e.region_id)) problems.push(`${e.id}: unknown region_id ${e.region_id}`);
   }
   for (const p of d.places) {
     const box = COUNTRY_BOX[p.country as Country];
-    if (box && (p.lat < box.minLat || p.lat > box.maxLat || p.lon < box.minLon || p.lon > box.maxLon)) problems.push(`${p.id}: coordinates outside ${p.country}`);
+    if (box && (p.lat < box.minLat || p.lat > box.maxLat || p.lon < box.minLon || p.lon > box.maxLon))
+      problems.push(`${p.id}: coordinates outside ${p.country}`);
   }
   for (const c of ["KZ", "KG"] as Country[]) {
     for (const id of [...EMERGENCY_IDS[c], ...TRUST_LINE_IDS[c], ...OTHER_LINE_IDS[c]]) {

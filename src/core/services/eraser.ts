@@ -95,7 +95,12 @@ export function createEraser(deps: EraserDeps): Eraser {
    * Deletes what the backlog holds and, on the first pass, the chat's tracked ids (`took`); forgets
    * what is finished; sends the cover if it is owed.
    */
-  async function pass(address: Address, locale: Locale, coverOwed: boolean, took: TrackedRef[] | null): Promise<PassResult> {
+  async function pass(
+    address: Address,
+    locale: Locale,
+    coverOwed: boolean,
+    took: TrackedRef[] | null,
+  ): Promise<PassResult> {
     const { channel: name, chatId } = splitAddress(address);
     const channel = deps.channels[name]!;
     const cutoff = deps.now().getTime() - deps.messageTrackHours * 3600_000;
@@ -115,14 +120,25 @@ export function createEraser(deps: EraserDeps): Eraser {
     const [sent] = await Promise.all([coverSent, store.settleExitPass(address, took, [...tooOld, ...res.done])]);
     // An id the channel did not report on is not finished.
     const done = new Set(res.done);
-    return { retry: live.filter((r) => !done.has(r.id)).length, retryAfterMs: res.retryAfterMs, cover: coverOwed && !sent };
+    return {
+      retry: live.filter((r) => !done.has(r.id)).length,
+      retryAfterMs: res.retryAfterMs,
+      cover: coverOwed && !sent,
+    };
   }
 
   /** After a pass: the wipe ends when nothing is left, else the next pass is booked (durably). */
-  async function settle(address: Address, locale: Locale, res: PassResult, attempts: number, reason: string): Promise<void> {
+  async function settle(
+    address: Address,
+    locale: Locale,
+    res: PassResult,
+    attempts: number,
+    reason: string,
+  ): Promise<void> {
     if (!res.retry && !res.cover) {
       if (await store.finishExit(address)) {
-        if (attempts) logger.info("exit.finished", { channel: splitAddress(address).channel, reason, attempt: attempts });
+        if (attempts)
+          logger.info("exit.finished", { channel: splitAddress(address).channel, reason, attempt: attempts });
         return;
       }
       // Ids joined the backlog meanwhile (an answer in flight): straight to another pass for them.
@@ -132,8 +148,18 @@ export function createEraser(deps: EraserDeps): Eraser {
     }
     const next = attempts + 1;
     const delay = retryDelayMs(next, deps.retryMaxMs, res.retryAfterMs);
-    await store.exitRetry(address, { cover: res.cover, attempts: next, nextAt: new Date(deps.now().getTime() + delay) });
-    logger.warn("exit.retry_later", { channel: splitAddress(address).channel, reason, count: res.retry, attempt: next, ms: Math.round(delay) });
+    await store.exitRetry(address, {
+      cover: res.cover,
+      attempts: next,
+      nextAt: new Date(deps.now().getTime() + delay),
+    });
+    logger.warn("exit.retry_later", {
+      channel: splitAddress(address).channel,
+      reason,
+      count: res.retry,
+      attempt: next,
+      ms: Math.round(delay),
+    });
     schedule(address, locale, delay, next, reason);
   }
 

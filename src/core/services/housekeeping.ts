@@ -48,9 +48,16 @@ export async function runExpiry(deps: {
     const { channel, chatId } = splitAddress(address);
     const ch = deps.channels[channel];
     if (!ch) continue;
-    const res = await ch.deleteMessages(chatId, ids.map((id) => ({ id, fromBot: true, at: deps.now() })));
+    const res = await ch.deleteMessages(
+      chatId,
+      ids.map((id) => ({ id, fromBot: true, at: deps.now() })),
+    );
     await deps.store.doneDeletes(address, res.done);
-    await deps.store.laterDeletes(address, res.retry, new Date(deps.now().getTime() + Math.max(60_000, res.retryAfterMs ?? 0)));
+    await deps.store.laterDeletes(
+      address,
+      res.retry,
+      new Date(deps.now().getTime() + Math.max(60_000, res.retryAfterMs ?? 0)),
+    );
     count += res.done.length;
   }
   return count;

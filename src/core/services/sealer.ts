@@ -54,12 +54,21 @@ const hkdf = (key: Buffer, info: string) => Buffer.from(crypto.hkdfSync("sha256"
  * WhatsApp handles were sealed with before they were kept apart, so those handles stay valid.
  */
 export function firstDataKeys(key: Buffer): DataKeys {
-  return { stableEnc: hkdf(key, "qorgau seal"), stableIv: hkdf(key, "qorgau stable iv"), chat: crypto.randomBytes(32), sign: hkdf(key, "qorgau sign") };
+  return {
+    stableEnc: hkdf(key, "qorgau seal"),
+    stableIv: hkdf(key, "qorgau stable iv"),
+    chat: crypto.randomBytes(32),
+    sign: hkdf(key, "qorgau sign"),
+  };
 }
 
 /** Key check value: a keyed hash of a fixed text; equal only for the same key, and it reveals nothing of it. */
 export function keyCheck(key: Buffer): string {
-  return crypto.createHmac("sha256", hkdf(key, "qorgau key check")).update("qorgau key check v1").digest("base64url").slice(0, 22);
+  return crypto
+    .createHmac("sha256", hkdf(key, "qorgau key check"))
+    .update("qorgau key check v1")
+    .digest("base64url")
+    .slice(0, 22);
 }
 
 function gcmSeal(encKey: Buffer, plain: string, iv: Buffer): string {
@@ -87,13 +96,15 @@ export function createSealer(key: Buffer, dataKeys?: DataKeys): Sealer {
   const hashKey = hkdf(key, "qorgau hash");
   const data = dataKeys ?? { ...firstDataKeys(key), chat: hkdf(key, "qorgau chat") };
   return {
-    sealStable: (plain) => gcmSeal(data.stableEnc, plain, crypto.createHmac("sha256", data.stableIv).update(plain).digest().subarray(0, 12)),
+    sealStable: (plain) =>
+      gcmSeal(data.stableEnc, plain, crypto.createHmac("sha256", data.stableIv).update(plain).digest().subarray(0, 12)),
     openStable: (sealed) => gcmOpen(data.stableEnc, sealed),
     seal: (plain) => gcmSeal(encKey, plain, randomBytes(12)),
     open: (sealed) => gcmOpen(encKey, sealed),
     hash: (value) => crypto.createHmac("sha256", hashKey).update(value).digest("base64url"),
     chatKey: (address) => crypto.createHmac("sha256", data.chat).update(address).digest("base64url").slice(0, 32),
-    sign: (value, length = 8) => crypto.createHmac("sha256", data.sign).update(value).digest("base64url").slice(0, length),
+    sign: (value, length = 8) =>
+      crypto.createHmac("sha256", data.sign).update(value).digest("base64url").slice(0, length),
     check: keyCheck(key),
     subkey: (purpose) => hkdf(key, `qorgau ${purpose}`),
   };
@@ -120,7 +131,9 @@ export function randomBytes(n: number): Buffer {
 }
 
 const scrypt = (word: string, salt: Buffer) =>
-  new Promise<Buffer>((resolve, reject) => crypto.scrypt(normalizeWord(word), salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    crypto.scrypt(normalizeWord(word), salt, 32, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 
 /**
  * Case words are hashed with scrypt and a salt: staff and a stolen database cannot read them (S12).

@@ -6,7 +6,8 @@ import type { Place } from "./directory.ts";
 import { editDistance, latinKey, normalize } from "../text.ts";
 
 // Words around a name that say what it is, in the three languages and Latin.
-const NOISE = /\b(г|гор|город|qala|kala|kalasy|shaary|shaar|city|oblast|oblys|oblysy|oblusu|region|obl|obl\.|район|rayon|audany)\b/g;
+const NOISE =
+  /\b(г|гор|город|qala|kala|kalasy|shaary|shaar|city|oblast|oblys|oblysy|oblusu|region|obl|obl\.|район|rayon|audany)\b/g;
 const NOISE_CYR = /(^|\s)(г\.|город|қаласы|шаары|облысы|облусу|область|обл\.|ауданы|району)(?=\s|$)/g;
 
 interface IndexedName {
@@ -26,7 +27,10 @@ export interface TownMatcher {
 
 function namesOf(p: Place): string[] {
   const names = [p.name_ru, p.name_local, p.name_latin];
-  if (p.name_latin_alt) names.push(...p.name_latin_alt.split(/[,/()]|\bor\b/).map((s) => s.replace(/\d{4}(-\d{4})?|until|historical/g, "")));
+  if (p.name_latin_alt)
+    names.push(
+      ...p.name_latin_alt.split(/[,/()]|\bor\b/).map((s) => s.replace(/\d{4}(-\d{4})?|until|historical/g, "")),
+    );
   return names;
 }
 
