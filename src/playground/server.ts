@@ -195,14 +195,11 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
       telegram: Object.fromEntries(Object.entries(PEOPLE).map(([who, chat]) => [who, e.view(chat).map(tgMessage)])),
       staff: e.view(STAFF_CHAT).map(tgMessage),
       whatsapp: waMessages(w),
-      answers: e.answers
-        .slice(-10)
-        .map((a) => ({
-          at: a.at,
-          where:
-            a.chatId === STAFF_CHAT ? "staff" : (Object.entries(PEOPLE).find(([, c]) => c === a.chatId)?.[0] ?? "?"),
-          text: a.text,
-        })),
+      answers: e.answers.slice(-10).map((a) => ({
+        at: a.at,
+        where: a.chatId === STAFF_CHAT ? "staff" : (Object.entries(PEOPLE).find(([, c]) => c === a.chatId)?.[0] ?? "?"),
+        text: a.text,
+      })),
     };
   }
 

@@ -38,9 +38,7 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-export async function createWhatsAppClient(
-  config: Pick<Config, "whatsappDataDir" | "chromePath">,
-): Promise<{
+export async function createWhatsAppClient(config: Pick<Config, "whatsappDataDir" | "chromePath">): Promise<{
   client: WaClientLike;
   makeLocation: (lat: number, lon: number, name: string, address: string) => unknown;
 }> {
