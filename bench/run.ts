@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BotApiEmulator } from "../test/support/bot-api-emulator.ts";
-import { projectRoot } from "../src/db/url.ts";
+import { projectRoot } from "../src/paths.ts";
 
 interface Options {
   /** Bare and Qorgau runs alternate this many times; each line reports the round with the median updates/s. */

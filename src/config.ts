@@ -5,7 +5,8 @@
 import os from "node:os";
 import path from "node:path";
 import { validate as validateCron } from "node-cron";
-import { databaseFileFromUrl, projectRoot } from "./db/url.ts";
+import { projectRoot } from "./paths.ts";
+import { databaseFileFromUrl } from "./db/url.ts";
 
 export const LOCALES = ["kk", "ky", "ru"] as const;
 export type Locale = (typeof LOCALES)[number];

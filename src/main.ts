@@ -20,7 +20,7 @@ import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeep
 import { createTownMatcher } from "./core/services/towns.ts";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "./db/open.ts";
 import { createSqliteStore } from "./db/session-store.ts";
-import { projectRoot } from "./db/url.ts";
+import { projectRoot } from "./paths.ts";
 import { createTelegramChannel, type TelegramChannel } from "./channels/telegram/index.ts";
 import { startJobs, type Jobs } from "./jobs/index.ts";
 import { createTelegramStaff } from "./channels/telegram/staff.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../src/config.ts";
-import { projectRoot } from "../src/db/url.ts";
+import { projectRoot } from "../src/paths.ts";
 
 const TOKEN = "123456789:AAExampleExampleExampleExample12";
 

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import i18next, { type i18n as I18n } from "i18next";
 import { LOCALES, type Locale } from "../config.ts";
-import { projectRoot } from "../db/url.ts";
+import { projectRoot } from "../paths.ts";
 
 export type T = (key: string, vars?: Record<string, unknown>) => string;
 

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import { projectRoot } from "./url.ts";
+import { projectRoot } from "../paths.ts";
 
 export const MIGRATIONS_DIR = path.join(projectRoot, "prisma", "migrations");
 

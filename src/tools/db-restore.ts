@@ -14,7 +14,8 @@ import Database from "better-sqlite3";
 import { BackupKeyError, checkCopy, decryptBackup, lockAfterRestore, setAsideName } from "../db/backup.ts";
 import { ConfigError, restoreKeepDays } from "../config.ts";
 import { acquireLock, InstanceLockError } from "../db/lock.ts";
-import { databaseFileFromUrl, projectRoot } from "../db/url.ts";
+import { projectRoot } from "../paths.ts";
+import { databaseFileFromUrl } from "../db/url.ts";
 import { keyFromEnv, KeySourceError } from "../keys.ts";
 
 class RestoreError extends Error {}

@@ -14,7 +14,8 @@ import path from "node:path";
 import { keyCheck } from "../core/services/sealer.ts";
 import { acquireLock, InstanceLockError } from "../db/lock.ts";
 import { RotationError, rotateKey } from "../db/rotate.ts";
-import { databaseFileFromUrl, projectRoot } from "../db/url.ts";
+import { projectRoot } from "../paths.ts";
+import { databaseFileFromUrl } from "../db/url.ts";
 import { devKeyFile, keyFromEnv, KeySourceError } from "../keys.ts";
 
 const USAGE = "usage: npm run key:rotate [-- --out FILE | -- --print]   (stop the bot first)";

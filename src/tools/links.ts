@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import QRCode from "qrcode";
-import { projectRoot } from "../db/url.ts";
+import { projectRoot } from "../paths.ts";
 import { isLocale } from "../config.ts";
 import { loadSeed } from "../core/services/directory.ts";
 import { parseStartLink, startLink, type StartLink } from "../core/flows/links.ts";

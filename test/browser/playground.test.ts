@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "puppeteer-core";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { startPlayground, type Playground } from "../../src/playground/server.ts";
 import { reviewKeys } from "../../src/playground/review.ts";
 import { LOCALES } from "../../src/config.ts";

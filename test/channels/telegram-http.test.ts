@@ -8,7 +8,7 @@ import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
 import { retryDroppedRequests } from "../../src/channels/telegram/errors.ts";
 import { botApiClient, botApiFetch } from "../../src/channels/telegram/http.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 
 let server: http.Server | undefined;
 afterEach(async () => {

@@ -65,7 +65,7 @@ describe("telegram: an operator who follows .env.example", () => {
     const { loadConfig } = await import("../../src/config.ts");
     const { startApp } = await import("../../src/main.ts");
     const { createLogger } = await import("../../src/logger.ts");
-    const { projectRoot } = await import("../../src/db/url.ts");
+    const { projectRoot } = await import("../../src/paths.ts");
     const { tempDir } = await import("../support/harness.ts");
     const example = parseEnv(fs.readFileSync(path.join(projectRoot, ".env.example"), "utf8")) as Record<string, string>;
     expect(example.TELEGRAM_PROXY ?? "").toBe("");

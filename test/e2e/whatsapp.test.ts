@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { menuNumber, parseWa } from "../../src/channels/whatsapp/parse.ts";
 import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../../src/channels/whatsapp/client.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import type { StartOptions } from "../../src/main.ts";

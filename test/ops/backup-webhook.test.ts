@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, InstanceLockError } from "../../src/db/lock.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 
 const run = promisify(execFile);
 const demo = (lang: string) =>

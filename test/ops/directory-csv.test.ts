@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { distTool } from "../support/dist.ts";
 import { afterEach, describe, expect, it } from "vitest";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { parseCsv } from "../../src/core/directory/csv.ts";
 import { startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { TEST_KEY } from "../support/keys.ts";

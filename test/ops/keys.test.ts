@@ -16,7 +16,7 @@ import { createTranslator } from "../../src/core/i18n.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { backupDatabase, BackupKeyError, countRows, purgeSetAside, verifyBackup } from "../../src/db/backup.ts";
 import { DatabaseStartError, prepareDatabaseFile } from "../../src/db/open.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startApp } from "../../src/main.ts";
 import { chatAtMenu, pressLabel, startHarness, stepper, tempDir, type Harness } from "../support/harness.ts";

@@ -11,7 +11,7 @@ import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { distTool } from "../support/dist.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { parseStartLink } from "../../src/core/flows/links.ts";
 import { loadDirectory } from "../../src/core/services/directory.ts";
 import { tempDir } from "../support/harness.ts";

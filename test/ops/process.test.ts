@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BotApiEmulator } from "../support/bot-api-emulator.ts";
 import { tempDir } from "../support/harness.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 
 let emu: BotApiEmulator | undefined;

@@ -5,7 +5,7 @@
  * of CPU per start, far more on a loaded machine).
  */
 import { execFileSync } from "node:child_process";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 
 export default function setup() {
   execFileSync("npm", ["run", "build", "--silent"], { cwd: projectRoot, stdio: "inherit" });

@@ -1,7 +1,7 @@
 /** Runs the built bot as a child process (`node dist/src/main.mjs`), for the kill and shutdown tests. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { TEST_KEY } from "./keys.ts";
-import { projectRoot } from "../../src/db/url.ts";
+import { projectRoot } from "../../src/paths.ts";
 import { distMain } from "./dist.ts";
 
 export interface BotProcess {

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../../config.ts";
-import { projectRoot } from "../../db/url.ts";
+import { projectRoot } from "../../paths.ts";
 import type { WaClientLike } from "./index.ts";
 
 export class WhatsAppSetupError extends Error {

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../config.ts";
-import { projectRoot } from "../../db/url.ts";
+import { projectRoot } from "../../paths.ts";
 import { createWhatsAppClient, WhatsAppSetupError } from "./client.ts";
 import { printQr, waFailureDetail } from "./index.ts";
 

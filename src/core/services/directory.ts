@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../../db/url.ts";
+import { projectRoot } from "../../paths.ts";
 import type { Locale } from "../../config.ts";
 import type { Country } from "../types.ts";
 
