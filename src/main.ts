@@ -13,11 +13,11 @@ import {
   loadSeed,
   validateDirectory,
   visibleEntries,
-} from "./core/services/directory.ts";
+} from "./core/directory/search.ts";
 import { createDirectoryStore, type DirectoryStore } from "./db/directory.ts";
 import { createDirectoryDesk, type DirectoryDesk } from "./core/directory/desk.ts";
-import { runAutoErase, runExpiry, runRetention } from "./core/services/housekeeping.ts";
-import { createTownMatcher } from "./core/services/towns.ts";
+import { runAutoErase, runExpiry, runRetention } from "./core/safety/housekeeping.ts";
+import { createTownMatcher } from "./core/directory/towns.ts";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "./db/open.ts";
 import { createSqliteStore } from "./db/session-store.ts";
 import { projectRoot } from "./paths.ts";
@@ -25,7 +25,7 @@ import { createTelegramChannel, type TelegramChannel } from "./channels/telegram
 import { startJobs, type Jobs } from "./jobs/index.ts";
 import { createTelegramStaff } from "./channels/telegram/staff.ts";
 import { createReportStore } from "./db/reports.ts";
-import type { Sealer } from "./core/services/sealer.ts";
+import type { Sealer } from "./core/safety/sealer.ts";
 import { createStaffDesk } from "./core/reports/staff.ts";
 import { createOutboxWorker, type DeliverResult, type OutboxWorker } from "./core/reports/outbox.ts";
 import { createReporterDelivery } from "./core/reports/delivery.ts";

@@ -12,7 +12,7 @@ import { hasDangerWords, isExitWord } from "./keywords.ts";
 import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
 import { normalize } from "./text.ts";
-import { randomBytes } from "./services/sealer.ts";
+import { randomBytes } from "./safety/sealer.ts";
 import {
   splitAddress,
   type Address,
@@ -24,8 +24,8 @@ import {
   type TrackedRef,
 } from "./types.ts";
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
-import { createEraser, type Eraser } from "./services/eraser.ts";
-import { createChatPace } from "./services/pace.ts";
+import { createEraser, type Eraser } from "./safety/exit.ts";
+import { createChatPace } from "./safety/pace.ts";
 import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { countedSource, loadCampaignSources, parseStartLink, type StartLink } from "./flows/links.ts";
 import {

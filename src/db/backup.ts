@@ -14,7 +14,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { createSealer, keyCheck } from "../core/services/sealer.ts";
+import { createSealer, keyCheck } from "../core/safety/sealer.ts";
 
 export const BACKUP_TABLES = ["reports", "relays", "report_messages", "outbox", "audit_log"] as const;
 /** Tables a backup leaves out: who is in a conversation right now, and what they are typing. */

@@ -14,45 +14,10 @@ import {
   type Entry,
   type EntryStatus,
   type Phone,
-} from "../core/services/directory.ts";
+} from "../core/directory/search.ts";
+import type { ChangeRecord, DirectoryStore, EditField, NewChange, Prompt } from "../core/directory/store.ts";
 
-export type EditField = "phones" | "hours" | "address" | "services" | "status" | "verified" | "new" | "seed";
-
-export interface ChangeRecord {
-  id: number;
-  entryId: string;
-  field: EditField;
-  before: unknown;
-  after: unknown;
-  source: string;
-  by: string;
-  byName: string | null;
-  state: "applied" | "pending" | "rejected";
-  decidedBy: string | null;
-  at: Date;
-}
-
-export interface NewChange {
-  entryId: string;
-  field: Exclude<EditField, "seed" | "new">;
-  /** phones: string[]; hours, address: string | null; services: string[]; status: EntryStatus; verified: null. */
-  after: unknown;
-  source: string;
-  /** "staff:<telegram id>" or "file:<name>". */
-  by: string;
-  byName?: string | null;
-}
-
-export interface Prompt {
-  id: number;
-  chatId: number;
-  messageId: number | null;
-  userId: number;
-  entryId: string;
-  field: string;
-  value: unknown;
-  at: Date;
-}
+export type { ChangeRecord, DirectoryStore, EditField, NewChange, Prompt };
 
 const DAY = 86_400_000;
 const json = (v: unknown) => JSON.stringify(v ?? null);
@@ -133,7 +98,7 @@ function beforeOf(e: Entry, field: NewChange["field"], status: string): unknown 
   }
 }
 
-export function createDirectoryStore(prisma: PrismaClient) {
+export function createDirectoryStore(prisma: PrismaClient): DirectoryStore {
   const changeRows = (where: object, take?: number) =>
     prisma.directoryChange
       .findMany({ where, orderBy: { id: "desc" }, ...(take ? { take } : {}) })
@@ -416,5 +381,3 @@ export function createDirectoryStore(prisma: PrismaClient) {
     },
   };
 }
-
-export type DirectoryStore = ReturnType<typeof createDirectoryStore>;

@@ -9,7 +9,7 @@
  * once, in one transaction, before any other connection opens.
  */
 import type Database from "better-sqlite3";
-import { createSealer, firstDataKeys, keyCheck, type DataKeys, type Sealer } from "../core/services/sealer.ts";
+import { createSealer, firstDataKeys, keyCheck, type DataKeys, type Sealer } from "../core/safety/sealer.ts";
 
 export class KeyMismatchError extends Error {
   override name = "KeyMismatchError";

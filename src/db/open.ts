@@ -11,7 +11,7 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { checkKey, hideAddresses, KeyMismatchError, unlockKeys } from "./keyring.ts";
 import { nativeModuleProblem } from "./native.ts";
-import { createSealer, type Sealer } from "../core/services/sealer.ts";
+import { createSealer, type Sealer } from "../core/safety/sealer.ts";
 import { createWalSync, createWriter, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;

@@ -12,8 +12,8 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { type HotDb, type WalSync, type Writer } from "./hot.ts";
 import { isLocale } from "../config.ts";
-import type { Sealer } from "../core/services/sealer.ts";
-import { hashCaseWord, caseWordEquals } from "../core/services/sealer.ts";
+import type { Sealer } from "../core/safety/sealer.ts";
+import { hashCaseWord, caseWordEquals } from "../core/safety/sealer.ts";
 import type {
   AuditEntry,
   Draft,

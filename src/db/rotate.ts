@@ -8,7 +8,7 @@
  * key opens the file.
  */
 import Database from "better-sqlite3";
-import { createSealer, keyCheck } from "../core/services/sealer.ts";
+import { createSealer, keyCheck } from "../core/safety/sealer.ts";
 import { checkKey, KeyMismatchError, sealKeys, unlockKeys, type RotationRecord } from "./keyring.ts";
 import { crashPoint } from "../crash-points.ts";
 

@@ -10,7 +10,7 @@ import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country, TrackedRef } from "../core/types.ts";
-import type { Sealer } from "../core/services/sealer.ts";
+import type { Sealer } from "../core/safety/sealer.ts";
 import { retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 const HOUR = 3600_000;

@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net";
 import { loadConfig, isLocale, type Locale } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { startApp, type App } from "../main.ts";
-import { loadSeed, placeName } from "../core/services/directory.ts";
+import { loadSeed, placeName } from "../core/directory/search.ts";
 import { BotApiEmulator, type ChatViewMessage } from "./bot-api-emulator.ts";
 import { FakeWaClient } from "./fake-whatsapp.ts";
 import { reviewPage } from "./review.ts";

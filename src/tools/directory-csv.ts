@@ -14,7 +14,7 @@ import { projectRoot } from "../paths.ts";
 import { databaseFileFromUrl } from "../db/url.ts";
 import { keyFromEnv, KeySourceError } from "../keys.ts";
 import { createTranslator } from "../core/i18n.ts";
-import { loadSeed } from "../core/services/directory.ts";
+import { loadSeed } from "../core/directory/search.ts";
 import { decodeSpreadsheet, describePlan, MAX_CSV_BYTES, planImport, toCsv } from "../core/directory/csv.ts";
 
 class UsageError extends Error {}

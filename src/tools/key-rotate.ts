@@ -11,7 +11,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { keyCheck } from "../core/services/sealer.ts";
+import { keyCheck } from "../core/safety/sealer.ts";
 import { acquireLock, InstanceLockError } from "../db/lock.ts";
 import { RotationError, rotateKey } from "../db/rotate.ts";
 import { projectRoot } from "../paths.ts";

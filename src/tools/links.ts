@@ -10,9 +10,9 @@ import path from "node:path";
 import QRCode from "qrcode";
 import { projectRoot } from "../paths.ts";
 import { isLocale } from "../config.ts";
-import { loadSeed } from "../core/services/directory.ts";
+import { loadSeed } from "../core/directory/search.ts";
 import { parseStartLink, startLink, type StartLink } from "../core/flows/links.ts";
-import { createDirectory } from "../core/services/directory.ts";
+import { createDirectory } from "../core/directory/search.ts";
 
 interface CampaignFile {
   telegramBot?: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { createWhatsAppChannel, waFailureDetail } from "../../src/channels/whatsapp/index.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
-import { loadDirectory } from "../../src/core/services/directory.ts";
-import { createSealer } from "../../src/core/services/sealer.ts";
+import { loadDirectory } from "../../src/core/directory/search.ts";
+import { createSealer } from "../../src/core/safety/sealer.ts";
 import { createLogger } from "../../src/logger.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
 

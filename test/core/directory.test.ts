@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDirectory, loadDirectory, validateDirectory, type Entry } from "../../src/core/services/directory.ts";
+import { createDirectory, loadDirectory, validateDirectory, type Entry } from "../../src/core/directory/search.ts";
 
 const d = loadDirectory();
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { createOutboxWorker, type DeliverResult } from "../../src/core/reports/outbox.ts";
 import type { OutboxItem, ReportStore } from "../../src/core/reports/types.ts";
-import { createSealer } from "../../src/core/services/sealer.ts";
+import { createSealer } from "../../src/core/safety/sealer.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { tempDir } from "../support/harness.ts";

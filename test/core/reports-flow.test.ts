@@ -7,9 +7,9 @@ import { createTranslator } from "../../src/core/i18n.ts";
 import { isHighRisk, MAX_REPORT_TEXT } from "../../src/core/reports/flow.ts";
 import { createStaffDesk } from "../../src/core/reports/staff.ts";
 import type { ReportStore } from "../../src/core/reports/types.ts";
-import { loadDirectory } from "../../src/core/services/directory.ts";
-import { createSealer } from "../../src/core/services/sealer.ts";
-import { createTownMatcher } from "../../src/core/services/towns.ts";
+import { loadDirectory } from "../../src/core/directory/search.ts";
+import { createSealer } from "../../src/core/safety/sealer.ts";
+import { createTownMatcher } from "../../src/core/directory/towns.ts";
 import { makeAddress, type Input, type Screen } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
@@ -322,7 +322,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
   });
 
   it("a staff reply shown to the reporter is deleted after 30 minutes", async () => {
-    const { runExpiry } = await import("../../src/core/services/housekeeping.ts");
+    const { runExpiry } = await import("../../src/core/safety/housekeeping.ts");
     const { createSqliteStore } = await import("../../src/db/session-store.ts");
     const chat = 1300 + seq++;
     await toTextStep(chat, "ru");
@@ -353,7 +353,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
   });
 
   it("a shown reply that meets a long flood wait: what went out is tracked, the rest waits in the outbox, and once sent it is deleted after 30 minutes too (R3, S8)", async () => {
-    const { runExpiry } = await import("../../src/core/services/housekeeping.ts");
+    const { runExpiry } = await import("../../src/core/safety/housekeeping.ts");
     const chat = 1400 + seq++;
     const address = makeAddress("telegram", chat);
     await toTextStep(chat, "ru");

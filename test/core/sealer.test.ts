@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSealer, randomBytes } from "../../src/core/services/sealer.ts";
+import { createSealer, randomBytes } from "../../src/core/safety/sealer.ts";
 
 describe("sealed values and random bytes", () => {
   it("sealing the same text twice gives two different values that both open, and a changed value does not", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadDirectory } from "../../src/core/services/directory.ts";
-import { createTownMatcher } from "../../src/core/services/towns.ts";
+import { loadDirectory } from "../../src/core/directory/search.ts";
+import { createTownMatcher } from "../../src/core/directory/towns.ts";
 import { editDistance, latinKey } from "../../src/core/text.ts";
 
 const d = loadDirectory();

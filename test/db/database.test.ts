@@ -7,7 +7,7 @@ import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } 
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { createWriter, retrying } from "../../src/db/hot.ts";
 import { createReportStore } from "../../src/db/reports.ts";
-import { createSealer } from "../../src/core/services/sealer.ts";
+import { createSealer } from "../../src/core/safety/sealer.ts";
 import { seedReport } from "../support/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
 import { makeAddress } from "../../src/core/types.ts";

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createDirectoryStore } from "../../src/db/directory.ts";
-import { loadSeed, visibleEntries, type Entry } from "../../src/core/services/directory.ts";
+import { loadSeed, visibleEntries, type Entry } from "../../src/core/directory/search.ts";
 import { tempDir } from "../support/harness.ts";
 import { TEST_KEY } from "../support/keys.ts";
 

@@ -4,7 +4,7 @@
  */
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadDirectory } from "../../src/core/services/directory.ts";
+import { loadDirectory } from "../../src/core/directory/search.ts";
 import { parseStartLink, startLink } from "../../src/core/flows/links.ts";
 import { approvedStaff, buttonsOf, startHarness, type Harness } from "../support/harness.ts";
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { approvedStaff, buttonsOf, startHarness, tempDir, type Harness } from "../support/harness.ts";
-import { localDay } from "../../src/core/services/directory.ts";
+import { localDay } from "../../src/core/directory/search.ts";
 
 const STAFF = -1008880001;
 const SHYMKENT_GROUP = -1008880002;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { BotApiEmulator } from "../support/bot-api-emulator.ts";
 import { chatAtMenu, countRows, pressLabel, startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
-import { runExpiry } from "../../src/core/services/housekeeping.ts";
+import { runExpiry } from "../../src/core/safety/housekeeping.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
 
 const COVER = "Список покупок: хлеб, молоко, яблоки.";

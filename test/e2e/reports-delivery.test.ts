@@ -126,7 +126,7 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     const r = await seedReport(h.app.reports, makeAddress("telegram", 8004), STAFF);
     await emu.waitFor(() => cardsFor(h!, r.code).length > 0, 5000, "card");
     // Two rows sealed with some other key (a restore from the wrong place, a changed file).
-    const { createSealer } = await import("../../src/core/services/sealer.ts");
+    const { createSealer } = await import("../../src/core/safety/sealer.ts");
     const stranger = createSealer(Buffer.alloc(32, 99));
     for (const i of [1, 2])
       await h.app.db.prisma.outbox.create({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runAutoErase, runRetention } from "../../src/core/services/housekeeping.ts";
+import { runAutoErase, runRetention } from "../../src/core/safety/housekeeping.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/logger.ts";

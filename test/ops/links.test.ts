@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { distTool } from "../support/dist.ts";
 import { projectRoot } from "../../src/paths.ts";
 import { parseStartLink } from "../../src/core/flows/links.ts";
-import { loadDirectory } from "../../src/core/services/directory.ts";
+import { loadDirectory } from "../../src/core/directory/search.ts";
 import { tempDir } from "../support/harness.ts";
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { expect } from "vitest";
 import { pressLabel, stepper, type Harness } from "./harness.ts";
 import type { ReportStore, NewReport } from "../../src/core/reports/types.ts";
-import { newReportCode } from "../../src/core/services/sealer.ts";
+import { newReportCode } from "../../src/core/safety/sealer.ts";
 import type { Address } from "../../src/core/types.ts";
 
 export async function seedReport(

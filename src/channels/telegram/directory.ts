@@ -7,9 +7,9 @@
 import type { Bot, Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { DirectoryDesk, DirResult, DirView } from "../../core/directory/desk.ts";
-import type { DirectoryStore } from "../../db/directory.ts";
+import type { DirectoryStore } from "../../core/directory/store.ts";
 import type { StaffActor } from "../../core/reports/staff.ts";
-import type { Sealer } from "../../core/services/sealer.ts";
+import type { Sealer } from "../../core/safety/sealer.ts";
 import type { DeliverResult } from "../../core/reports/outbox.ts";
 import type { OutboxItem } from "../../core/reports/types.ts";
 import { describeError, type Logger } from "../../logger.ts";

@@ -10,17 +10,17 @@
  */
 import { GrammyError, InputFile, type Bot, type Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
-import type { Sealer } from "../../core/services/sealer.ts";
+import type { Sealer } from "../../core/safety/sealer.ts";
 import type { DeskButton, StaffActor, StaffDesk } from "../../core/reports/staff.ts";
 import type { OutboxItem, ReportStore } from "../../core/reports/types.ts";
-import { normalizeCode } from "../../core/services/sealer.ts";
+import { normalizeCode } from "../../core/safety/sealer.ts";
 import type { DeliverResult } from "../../core/reports/outbox.ts";
 import { describeError, type Logger } from "../../logger.ts";
 import { answerOnce } from "./answer.ts";
 import { isNotModified, toChannelError } from "./errors.ts";
 import { createTelegramDirectory } from "./directory.ts";
 import type { DirectoryDesk } from "../../core/directory/desk.ts";
-import type { DirectoryStore } from "../../db/directory.ts";
+import type { DirectoryStore } from "../../core/directory/store.ts";
 
 export const MEMBER_CACHE_MS = 60_000;
 const DATA = /^s:([a-z_0-9]{2,20}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{8})$/;

@@ -13,7 +13,7 @@ import {
   type Entry,
   type EntryStatus,
   type Place,
-} from "../services/directory.ts";
+} from "./search.ts";
 import { parsePhones, parseServices } from "./desk.ts";
 
 export const COLUMNS = [

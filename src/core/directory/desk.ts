@@ -15,7 +15,7 @@ import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
 import type { StaffActor } from "../reports/staff.ts";
 import type { OutboxPayload } from "../reports/types.ts";
-import type { ChangeRecord, DirectoryStore, Prompt } from "../../db/directory.ts";
+import type { ChangeRecord, DirectoryStore, Prompt } from "./store.ts";
 import { formatEntry, townOf } from "../flows/near.ts";
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
 import {
@@ -31,7 +31,7 @@ import {
   type Directory,
   type Entry,
   type EntryStatus,
-} from "../services/directory.ts";
+} from "./search.ts";
 
 export interface DirButton {
   label: string;

@@ -1,8 +1,8 @@
 /** What every flow receives, and what it returns. */
 import type { Config, Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
-import type { Directory } from "../services/directory.ts";
-import type { TownMatcher } from "../services/towns.ts";
+import type { Directory } from "../directory/search.ts";
+import type { TownMatcher } from "../directory/towns.ts";
 import type { DialogState, SessionRecord } from "../store.ts";
 import type { ChannelName, Country, Option, OutMessage } from "../types.ts";
 

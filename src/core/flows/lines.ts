@@ -1,6 +1,6 @@
 /** Emergency numbers, trust lines and the hotline card, always from the sourced directory. */
 import type { T } from "../i18n.ts";
-import { ROUTE_LINE_IDS, type Directory, type Entry } from "../services/directory.ts";
+import { ROUTE_LINE_IDS, type Directory, type Entry } from "../directory/search.ts";
 import { COUNTRIES, type Country } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";
 

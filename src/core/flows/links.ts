@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { isLocale, type Locale } from "../../config.ts";
 import { projectRoot } from "../../paths.ts";
-import type { Directory } from "../services/directory.ts";
+import type { Directory } from "../directory/search.ts";
 import type { Country } from "../types.ts";
 
 export interface StartLink {

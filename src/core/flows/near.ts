@@ -12,7 +12,7 @@ import {
   type Entry,
   type Hit,
   type Place,
-} from "../services/directory.ts";
+} from "../directory/search.ts";
 import { COUNTRIES, type Country, type Option, type OutMessage } from "../types.ts";
 import { allNumbers, numbersOf, routeLine } from "./lines.ts";
 import { menuOption, text, type FlowCtx, type View } from "./context.ts";

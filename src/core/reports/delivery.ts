@@ -7,7 +7,7 @@
 import type { Channel } from "../channel.ts";
 import type { Translator } from "../i18n.ts";
 import type { Store } from "../store.ts";
-import type { Eraser } from "../services/eraser.ts";
+import type { Eraser } from "../safety/exit.ts";
 import { splitAddress, type ChannelName, type Screen } from "../types.ts";
 import { confirmView } from "./flow.ts";
 import type { DeliverResult } from "./outbox.ts";

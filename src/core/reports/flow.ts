@@ -6,8 +6,8 @@
 import crypto from "node:crypto";
 import { crashPoint } from "../../crash-points.ts";
 import type { Locale } from "../../config.ts";
-import { entryName, pickerRegions, placeName, type Entry } from "../services/directory.ts";
-import { newReportCode, normalizeCode } from "../services/sealer.ts";
+import { entryName, pickerRegions, placeName, type Entry } from "../directory/search.ts";
+import { newReportCode, normalizeCode } from "../safety/sealer.ts";
 import type { Address, ChannelName, Country, Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
 import { menuOption, text, type FlowCtx, type View } from "../flows/context.ts";

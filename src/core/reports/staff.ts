@@ -8,7 +8,7 @@
  */
 import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
-import { entryName, placeName, type Directory, type Entry } from "../services/directory.ts";
+import { entryName, placeName, type Directory, type Entry } from "../directory/search.ts";
 import { statsSvg, svgToPng, type ChartData } from "./chart.ts";
 import {
   CONTACT_HOURS,

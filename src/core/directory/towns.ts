@@ -2,7 +2,7 @@
  * Finds a town or region from what a person typed, in Kazakh, Kyrgyz, Russian
  * or Latin spelling, tolerating small typos ("Шимкент", "Almati").
  */
-import type { Place } from "./directory.ts";
+import type { Place } from "./search.ts";
 import { editDistance, latinKey, normalize } from "../text.ts";
 
 // Words around a name that say what it is, in the three languages and Latin.
