@@ -6,14 +6,7 @@
  * and every row it refuses with the reason and its row number.
  */
 import type { Translator } from "../i18n.ts";
-import {
-  needsSecondPerson,
-  ENTRY_STATUSES,
-  phoneDigits,
-  type Entry,
-  type EntryStatus,
-  type Place,
-} from "./search.ts";
+import { needsSecondPerson, ENTRY_STATUSES, phoneDigits, type Entry, type EntryStatus, type Place } from "./search.ts";
 import { parsePhones, parseServices } from "./desk.ts";
 
 export const COLUMNS = [
