@@ -11,16 +11,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LOCALES, type Locale } from "../config.ts";
+import { startApp } from "../app.ts";
+import { LOCALES, loadConfig, type Locale } from "../config.ts";
 import type { Channel } from "../core/channel.ts";
-import { createDialog } from "../core/dialog.ts";
-import { createTranslator, type T, type Translator } from "../core/i18n.ts";
-import { loadDirectory } from "../core/directory/search.ts";
-import { createTownMatcher } from "../core/directory/towns.ts";
+import type { T, Translator } from "../core/i18n.ts";
 import { makeAddress, type ChannelName, type Input, type Screen } from "../core/types.ts";
-import { openDatabase } from "../db/open.ts";
-import { createReportStore } from "../db/reports.ts";
-import { createSqliteStore } from "../db/session-store.ts";
 import { createLogger } from "../logger.ts";
 import { renderWa } from "../channels/whatsapp/render.ts";
 
@@ -86,42 +81,30 @@ function recording(tr: Translator, used: Set<string>): Translator {
 }
 
 async function walker(channel: ChannelName, locale: Locale, dir: string) {
-  const db = await openDatabase(path.join(dir, `${channel}-${locale}.db`), crypto.randomBytes(32));
   const used = new Set<string>();
-  const base = createTranslator();
-  const translator = recording(base, used);
-  const directory = loadDirectory();
   const rec = new RecordingChannel(channel);
-  const store = createSqliteStore(db);
-  const dialog = createDialog({
-    store,
-    translator,
-    directory,
-    towns: createTownMatcher(directory.places),
-    channels: { [channel]: rec },
-    logger: createLogger({ level: "error", write: () => undefined }),
-    now: () => new Date(),
-    config: {
-      nearRadiusKm: 150,
-      defaultLocale: "ru",
-      coverText: {},
-      messageTrackHours: 47.5,
-      deleteRetryMaxSeconds: 300,
-      chatUpdatesPerMinute: 1_000_000,
-    },
-    reports: {
-      reports: createReportStore(db, db.sealer),
-      staffChatFor: () => -1,
-      deliverNow: async () => undefined,
-      caseWordAfterHours: 24,
-      reportsPerDay: 1000,
-      directoryChat: -1,
-      staffLocale: locale,
-      sign: (v) => db.sealer.sign(`k:${v}`),
-      kick: () => undefined,
-      defer: async () => undefined,
+  // The app as the service builds it, with recording channels in the adapters' place: a staff group
+  // is configured so reports are offered, and nothing reaches Telegram.
+  const config = loadConfig({
+    BOT_TOKEN: "123456:screen-crawler-recording-channel",
+    DATABASE_URL: `file:${path.join(dir, `${channel}-${locale}.db`)}`,
+    ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
+    SYNC_BOT_PROFILE: "false",
+    ADMIN_CHAT_ID: "-1001000000001",
+    STAFF_LOCALE: locale,
+    REPORTS_PER_DAY: "1000",
+    CHAT_UPDATES_PER_MINUTE: "1000000",
+  });
+  let base!: Translator;
+  const app = await startApp(config, createLogger({ level: "error", write: () => undefined }), {
+    jobs: false,
+    channels: { telegram: channel === "telegram" ? rec : new RecordingChannel("telegram"), [channel]: rec },
+    translator: (made) => {
+      base = made;
+      return recording(made, used);
     },
   });
+  const { dialog, store } = app;
   let chat = 1;
   let msg = 1;
   const address = () => makeAddress(channel, chat);
@@ -175,7 +158,7 @@ async function walker(channel: ChannelName, locale: Locale, dir: string) {
     const state = (await store.getSession(address()))?.state;
     return { shown, keys: [...used], options: state?.options ?? [] };
   };
-  return { visit, close: () => db.close() };
+  return { visit, close: () => app.stop() };
 }
 
 /** Walks every screen within reach of the menu in every language and on both channels. */

@@ -17,7 +17,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { loadConfig, isLocale, type Locale } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { startApp, type App } from "../main.ts";
+import { startApp, type App } from "../app.ts";
 import { loadSeed, placeName } from "../core/directory/search.ts";
 import { BotApiEmulator, type ChatViewMessage } from "./bot-api-emulator.ts";
 import { FakeWaClient } from "./fake-whatsapp.ts";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
-import { staffChatsOf } from "../../src/main.ts";
+import { staffChatsOf } from "../../src/app.ts";
 
 const STAFF = -1004440001;
 const KEY = Buffer.alloc(32, 4).toString("base64");

@@ -7,7 +7,7 @@ import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../.
 import { projectRoot } from "../../src/paths.ts";
 import { FakeWaClient } from "../support/fake-whatsapp.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
-import type { StartOptions } from "../../src/main.ts";
+import type { StartOptions } from "../../src/app.ts";
 
 const STAFF = -1005550001;
 const KEY = Buffer.alloc(32, 6).toString("base64");

@@ -18,7 +18,7 @@ import { backupDatabase, BackupKeyError, countRows, purgeSetAside, verifyBackup 
 import { DatabaseStartError, prepareDatabaseFile } from "../../src/db/open.ts";
 import { projectRoot } from "../../src/paths.ts";
 import { createLogger } from "../../src/logger.ts";
-import { startApp } from "../../src/main.ts";
+import { startApp } from "../../src/app.ts";
 import { chatAtMenu, pressLabel, startHarness, stepper, tempDir, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 

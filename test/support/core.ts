@@ -1,21 +1,20 @@
 /**
- * The dialog core with a recording fake channel and the real Prisma store on a
+ * The app as src/app.ts builds it, with a recording fake channel in Telegram's place, on a
  * temporary SQLite file. For flow tests that need no HTTP.
  */
 import { ChannelError } from "../../src/core/channel.ts";
 import { TEST_KEY } from "./keys.ts";
 import path from "node:path";
 import type { Channel } from "../../src/core/channel.ts";
-import { createDialog, type Dialog } from "../../src/core/dialog.ts";
-import { createTranslator, type Translator } from "../../src/core/i18n.ts";
-import { loadDirectory, type Directory } from "../../src/core/directory/search.ts";
-import { createTownMatcher } from "../../src/core/directory/towns.ts";
+import { startApp } from "../../src/app.ts";
+import type { Dialog } from "../../src/core/dialog.ts";
+import type { Translator } from "../../src/core/i18n.ts";
+import type { Directory } from "../../src/core/directory/search.ts";
 import type { Store } from "../../src/core/store.ts";
 import { makeAddress, type Input, type Screen, type TrackedRef } from "../../src/core/types.ts";
-import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
-import { createSqliteStore } from "../../src/db/session-store.ts";
+import type { OpenedDatabase } from "../../src/db/open.ts";
 import { createLogger } from "../../src/logger.ts";
-import type { Locale } from "../../src/config.ts";
+import { loadConfig, type Locale } from "../../src/config.ts";
 import { tempDir } from "./harness.ts";
 
 export interface Sent {
@@ -100,30 +99,24 @@ export interface CoreHarness {
 let counter = 1;
 
 export async function createCoreHarness(): Promise<CoreHarness> {
-  const db = await openDatabase(path.join(tempDir(), "core.db"), TEST_KEY);
-  const store = createSqliteStore(db);
-  const translator = createTranslator();
-  const directory = loadDirectory();
   const logs: string[] = [];
   const now = { value: new Date("2026-11-25T10:00:00Z") };
   const channel = new FakeChannel(() => now.value);
-  const dialog = createDialog({
-    store,
-    translator,
-    directory,
-    towns: createTownMatcher(directory.places),
-    channels: { telegram: channel },
-    logger: createLogger({ level: "debug", write: (l) => logs.push(l) }),
-    now: () => now.value,
-    config: {
-      nearRadiusKm: 150,
-      defaultLocale: "ru",
-      coverText: {},
-      messageTrackHours: 47.5,
-      deleteRetryMaxSeconds: 300,
-      chatUpdatesPerMinute: 1000000,
-    },
+  // The whole app as main.ts builds it, with the recording channel in Telegram's place and no staff groups.
+  const config = loadConfig({
+    BOT_TOKEN: "123456:core-harness-recording-channel",
+    DATABASE_URL: `file:${path.join(tempDir(), "core.db")}`,
+    ENCRYPTION_KEY: TEST_KEY.toString("base64"),
+    SYNC_BOT_PROFILE: "false",
+    CHAT_UPDATES_PER_MINUTE: "1000000",
   });
+  const app = await startApp(config, createLogger({ level: "debug", write: (l) => logs.push(l) }), {
+    jobs: false,
+    now: () => now.value,
+    channels: { telegram: channel },
+  });
+  const { dialog, store, db, translator } = app;
+  const directory = app.directory.live;
   const h: CoreHarness = {
     dialog,
     channel,
@@ -159,9 +152,7 @@ export async function createCoreHarness(): Promise<CoreHarness> {
         throw new Error(`no option "${label}" among ${state?.options.map((o) => o.label).join(" | ")}`);
       return h.input(chat, { type: "option", token: `${state.nonce}.${i}` });
     },
-    close: async () => {
-      await db.close();
-    },
+    close: () => app.stop(),
   };
   return h;
 }

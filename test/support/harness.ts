@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
-import { startApp, type App, type StartOptions } from "../../src/main.ts";
+import { startApp, type App, type StartOptions } from "../../src/app.ts";
 import { BotApiEmulator } from "./bot-api-emulator.ts";
 import { TEST_KEY } from "./keys.ts";
 

@@ -211,10 +211,9 @@ export function visibleEntries(stored: Entry[], now: Date): Entry[] {
  * A directory whose entries can be replaced while the bot runs (staff edits, an import): every
  * reader holds this one object, and each call answers from the latest entries.
  */
-export function createLiveDirectory(
-  entries: Entry[],
-  places: Place[],
-): Directory & { replace(entries: Entry[]): void } {
+export type LiveDirectory = Directory & { replace(entries: Entry[]): void };
+
+export function createLiveDirectory(entries: Entry[], places: Place[]): LiveDirectory {
   let cur = createDirectory(entries, places);
   return {
     get entries() {

@@ -1,0 +1,59 @@
+/** WhatsApp as the app runs it: the real client or a test's, and what an outage means. */
+import type { Config } from "../config.ts";
+import type { LiveDirectory } from "../core/directory/search.ts";
+import type { Translator } from "../core/i18n.ts";
+import type { Sealer } from "../core/safety/sealer.ts";
+import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "../channels/whatsapp/index.ts";
+import { createWhatsAppClient } from "../channels/whatsapp/client.ts";
+import type { Logger } from "../logger.ts";
+
+export interface WhatsAppStartOptions {
+  /** A whatsapp-web.js client to use instead of the real one (tests pass a fake). */
+  whatsappClient?: {
+    client: WaClientLike;
+    makeLocation: (lat: number, lon: number, name: string, address: string) => unknown;
+  };
+  /** Called when WhatsApp, the only channel, is down; by default the process exits non-zero so the service manager restarts it (R6). */
+  onFatal?: (reason: string) => void;
+  /** Offline time before WhatsApp counts as down (tests shorten it). */
+  whatsappOfflineLimitMs?: number;
+  /** Waits between WhatsApp reconnects (tests shorten them). */
+  whatsappReconnectDelaysMs?: number[];
+}
+
+/** A channel that cannot go on ends the process non-zero, so the service manager restarts it (R6). */
+function defaultFatal(reason: string): never {
+  process.stderr.write(`Qorgau is stopping: ${reason}\n`);
+  process.exit(3);
+}
+
+/** WhatsApp, with its outage policy: a failure stays in its channel (decision 8). */
+export async function startWhatsApp(
+  config: Config,
+  opts: WhatsAppStartOptions,
+  parts: { translator: Translator; directory: LiveDirectory; sealer: Sealer; logger: Logger; now: () => Date },
+  notify: (dedupeKey: string, reason: string) => void,
+): Promise<WhatsAppChannel> {
+  /** When the current WhatsApp outage began: staff are told once per outage. */
+  let downSince: Date | undefined;
+  const wa = opts.whatsappClient ?? (await createWhatsAppClient(config));
+  return createWhatsAppChannel({
+    ...wa,
+    ...parts,
+    sendDelayMs: config.whatsappSendDelayMs,
+    revokeHours: config.whatsappRevokeHours,
+    telegramHandle: config.telegramHandle,
+    offlineLimitMs: opts.whatsappOfflineLimitMs,
+    reconnectDelaysMs: opts.whatsappReconnectDelaysMs,
+    // With Telegram on, WhatsApp reconnects by itself and staff hear it once per outage; alone,
+    // the process ends so the service manager restarts it.
+    onDown: (reason) => {
+      if (!config.telegramEnabled) return (opts.onFatal ?? defaultFatal)(reason);
+      downSince ??= parts.now();
+      notify(`notice:whatsapp_down:${downSince.getTime()}`, reason);
+    },
+    onUp: () => {
+      downSince = undefined;
+    },
+  });
+}
