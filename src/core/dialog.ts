@@ -39,17 +39,10 @@ import {
 } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
-import {
-  codeTyped,
-  reportAct,
-  reportLocation,
-  reportMedia,
-  reportStatusView,
-  reportText,
-  startReport,
-  type ReportCtx,
-  type ReportDeps,
-} from "./reports/flow.ts";
+import { reportAct, reportLocation, reportMedia, reportText } from "./reports/act.ts";
+import type { ReportCtx, ReportDeps } from "./reports/context.ts";
+import { startReport } from "./reports/draft.ts";
+import { codeTyped, reportStatusView } from "./reports/mine.ts";
 
 /** A campaign payload in a first WhatsApp message: "#kk_KZ_kz-shymkent_poster1". */
 const WA_LINK = /(?:^|\s)#([A-Za-z0-9_-]{2,64})(?=\s|$)/;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { LOCALES, type Locale } from "../../src/config.ts";
 import { createDialog, type Dialog } from "../../src/core/dialog.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
-import { isHighRisk, MAX_REPORT_TEXT } from "../../src/core/reports/flow.ts";
+import { isHighRisk, MAX_REPORT_TEXT } from "../../src/core/reports/context.ts";
 import { createStaffDesk } from "../../src/core/reports/staff.ts";
 import type { ReportStore } from "../../src/core/reports/types.ts";
 import { loadDirectory } from "../../src/core/directory/search.ts";

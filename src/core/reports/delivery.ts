@@ -9,7 +9,7 @@ import type { Translator } from "../i18n.ts";
 import type { Store } from "../store.ts";
 import type { Eraser } from "../safety/exit.ts";
 import { splitAddress, type ChannelName, type Screen } from "../types.ts";
-import { confirmView } from "./flow.ts";
+import { confirmView } from "./draft.ts";
 import type { DeliverResult } from "./outbox.ts";
 import { contactWindow } from "./staff.ts";
 import type { OutboxItem, ReportStore } from "./types.ts";
