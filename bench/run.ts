@@ -14,7 +14,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BotApiEmulator } from "../test/support/bot-api-emulator.ts";
+import { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 import { projectRoot } from "../src/paths.ts";
 
 interface Options {

@@ -19,8 +19,8 @@ import { loadConfig, isLocale, type Locale } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { startApp, type App } from "../app.ts";
 import { loadSeed, placeName } from "../core/directory/search.ts";
-import { BotApiEmulator, type ChatViewMessage } from "./bot-api-emulator.ts";
-import { FakeWaClient } from "./fake-whatsapp.ts";
+import { BotApiEmulator, type ChatViewMessage } from "./fakes/bot-api-emulator.ts";
+import { FakeWaClient } from "./fakes/fake-whatsapp.ts";
 import { reviewPage } from "./review.ts";
 import { crawlScreens, type CrawledScreen } from "./screens.ts";
 

@@ -4,7 +4,7 @@ import { createTranslator } from "../../src/core/i18n.ts";
 import { loadDirectory } from "../../src/core/directory/search.ts";
 import { createSealer } from "../../src/core/safety/sealer.ts";
 import { createLogger } from "../../src/logger.ts";
-import { FakeWaClient } from "../support/fake-whatsapp.ts";
+import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 
 const sealer = createSealer(Buffer.alloc(32, 8));
 

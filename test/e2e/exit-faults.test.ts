@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { BotApiEmulator } from "../support/bot-api-emulator.ts";
+import { BotApiEmulator } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { chatAtMenu, countRows, pressLabel, startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 import { runExpiry } from "../../src/core/safety/housekeeping.ts";

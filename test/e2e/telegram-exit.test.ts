@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
-import { DELETE_WINDOW_MS } from "../support/bot-api-emulator.ts";
+import { DELETE_WINDOW_MS } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { chatAtMenu, startHarness, type Harness } from "../support/harness.ts";
 
 let h: Harness | undefined;

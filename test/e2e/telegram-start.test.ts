@@ -33,7 +33,7 @@ describe("telegram: /start → language → menu", () => {
 
 describe("telegram: start-up problems are explained", () => {
   it("a token the Bot API rejects stops the bot with a clear message", async () => {
-    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { BotApiEmulator } = await import("../../src/playground/fakes/bot-api-emulator.ts");
     const { loadConfig } = await import("../../src/config.ts");
     const { startApp } = await import("../../src/app.ts");
     const { createLogger } = await import("../../src/logger.ts");
@@ -61,7 +61,7 @@ describe("telegram: an operator who follows .env.example", () => {
     const fs = await import("node:fs");
     const path = await import("node:path");
     const { parseEnv } = await import("node:util");
-    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { BotApiEmulator } = await import("../../src/playground/fakes/bot-api-emulator.ts");
     const { loadConfig } = await import("../../src/config.ts");
     const { startApp } = await import("../../src/app.ts");
     const { createLogger } = await import("../../src/logger.ts");

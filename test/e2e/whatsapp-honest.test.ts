@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCALES, type Locale } from "../../src/config.ts";
 import { createTranslator } from "../../src/core/i18n.ts";
-import { FakeWaClient } from "../support/fake-whatsapp.ts";
+import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 import { startHarness, type Harness } from "../support/harness.ts";
 
 const tr = createTranslator();

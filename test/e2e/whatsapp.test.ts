@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { menuNumber, parseWa } from "../../src/channels/whatsapp/parse.ts";
 import { createWhatsAppClient, ensureSessionDir, WhatsAppSetupError } from "../../src/channels/whatsapp/client.ts";
 import { projectRoot } from "../../src/paths.ts";
-import { FakeWaClient } from "../support/fake-whatsapp.ts";
+import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import type { StartOptions } from "../../src/app.ts";
 

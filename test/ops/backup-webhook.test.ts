@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 describe("file modes under the service unit's UMask=0077", () => {
   it("the database, its log, its folder and a backup are readable by the service user only", async () => {
-    const { BotApiEmulator } = await import("../support/bot-api-emulator.ts");
+    const { BotApiEmulator } = await import("../../src/playground/fakes/bot-api-emulator.ts");
     const { killAllBots, startBotProcess } = await import("../support/process.ts");
     const emu = await new BotApiEmulator().start();
     try {

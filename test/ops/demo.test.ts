@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const demo = (lang: string) =>
   run(
     path.join(projectRoot, "node_modules", ".bin", "tsx"),
-    [path.join(projectRoot, "test", "demo.ts"), "--lang", lang],
+    [path.join(projectRoot, "scripts", "demo.ts"), "--lang", lang],
     { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" }, timeout: 60_000 },
   );
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { BotApiEmulator } from "../support/bot-api-emulator.ts";
+import { BotApiEmulator } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { countRows, pressLabel, tempDir } from "../support/harness.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";
 

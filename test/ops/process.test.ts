@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BotApiEmulator } from "../support/bot-api-emulator.ts";
+import { BotApiEmulator } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { tempDir } from "../support/harness.ts";
 import { projectRoot } from "../../src/paths.ts";
 import { killAllBots, startBotProcess } from "../support/process.ts";

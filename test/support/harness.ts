@@ -9,7 +9,7 @@ import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startApp, type App, type StartOptions } from "../../src/app.ts";
-import { BotApiEmulator } from "./bot-api-emulator.ts";
+import { BotApiEmulator } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { TEST_KEY } from "./keys.ts";
 
 export interface Harness {

@@ -6,8 +6,8 @@
  */
 import { LOCALES, isLocale, type Locale } from "../src/config.ts";
 import { createTranslator } from "../src/core/i18n.ts";
-import { approvedStaff, pressLabel, startHarness } from "./support/harness.ts";
-import type { BotApiEmulator } from "./support/bot-api-emulator.ts";
+import { approvedStaff, pressLabel, startHarness } from "../test/support/harness.ts";
+import type { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 
 const CHAT = 42;
 const STAFF = -1000000042;

@@ -4,7 +4,7 @@
  * person on the phone.
  */
 import { EventEmitter } from "node:events";
-import type { WaClientLike, WaMessageLike } from "../channels/whatsapp/index.ts";
+import type { WaClientLike, WaMessageLike } from "../../channels/whatsapp/index.ts";
 
 export interface FakeSent {
   chatId: string;
