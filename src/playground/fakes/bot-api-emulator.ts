@@ -4,16 +4,10 @@
  * holds: people who write, press and share, staff groups and their members, scripted faults, and
  * waits on what the bot sent. The server half is telegram-server.ts.
  */
-import {
-  TelegramServer,
-  type ChatViewMessage,
-  type EmuCall,
-  type Fault,
-  type Override,
-  type UserSpec,
-} from "./telegram-server.ts";
+import { TelegramServer } from "./telegram-server.ts";
+import type { ChatViewMessage, EmuCall, Fault, Override, UserSpec } from "./telegram-types.ts";
 
-export { DELETE_WINDOW_MS, type ChatViewMessage, type EmuCall, type UserSpec } from "./telegram-server.ts";
+export { DELETE_WINDOW_MS, type ChatViewMessage, type EmuCall, type UserSpec } from "./telegram-types.ts";
 
 export class BotApiEmulator extends TelegramServer {
   // ----- scripting -----

@@ -5,59 +5,16 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-
-export interface EmuCall {
-  method: string;
-  payload: Record<string, any>;
-  at: number;
-}
-
-export interface StoredMessage {
-  id: number;
-  fromBot: boolean;
-  date: number; // ms
-  deleted: boolean;
-  text?: string;
-  markup?: unknown;
-  /** What made the message: the bot's call (method and payload), or the user's fields. */
-  method?: string;
-  payload?: Record<string, any>;
-}
-
-/** A message as a chat shows it now (the playground draws these). */
-export interface ChatViewMessage {
-  id: number;
-  fromBot: boolean;
-  date: number;
-  text?: string;
-  /** The current inline keyboard or reply keyboard, as sent or last edited. */
-  markup?: any;
-  /** sendMessage, sendVenue, sendLocation, sendPhoto; "user" for the person's own. */
-  method: string;
-  payload: Record<string, any>;
-}
-
-export type Fault = { error_code: number; description: string; retry_after?: number; migrate_to_chat_id?: number };
-export interface Override {
-  method: string;
-  times: number;
-  fault?: Fault;
-  delayMs?: number;
-  /** Close the connection without an answer, as a network that drops a request does. */
-  drop?: boolean;
-  when?: (payload: Record<string, any>) => boolean;
-  /** A fault that lasts until this time (ms, Date.now()) instead of a number of calls. */
-  until?: number;
-}
-
-export const DELETE_WINDOW_MS = 48 * 3600_000;
-
-export interface UserSpec {
-  id?: number;
-  languageCode?: string;
-  firstName?: string;
-  username?: string;
-}
+import { chatInfo, chatMember, profileCall } from "./bot-info.ts";
+import { parseMultipart } from "./multipart.ts";
+import {
+  type EmuCall,
+  type StoredMessage,
+  type Fault,
+  type Override,
+  DELETE_WINDOW_MS,
+  type UserSpec,
+} from "./telegram-types.ts";
 
 export class TelegramServer {
   readonly token = "123456789:AAEmulatorTokenForTestsOnly_0123456";
@@ -216,41 +173,17 @@ export class TelegramServer {
 
   /** A multipart request as grammY sends an upload: fields as JSON where they are JSON, `attach://` names resolved to the files. */
   protected async multipart(body: Buffer, type: string): Promise<Record<string, any>> {
-    // Parsed by hand: undici's FormData (Node 20) refuses the stream grammY writes.
-    const boundary = Buffer.from(`--${/boundary=([^;]+)/.exec(type)![1]!.trim()}`);
-    const out: Record<string, any> = {};
-    const files = new Map<string, { name: string; bytes: Buffer }>();
-    let at = body.indexOf(boundary);
-    while (at >= 0) {
-      const start = at + boundary.length;
-      const next = body.indexOf(boundary, start);
-      if (next < 0) break;
-      const part = body.subarray(start, next);
-      const headEnd = part.indexOf("\r\n\r\n");
-      if (headEnd >= 0) {
-        const head = part.subarray(0, headEnd).toString("utf8");
-        let value = part.subarray(headEnd + 4);
-        if (value.subarray(-2).toString() === "\r\n") value = value.subarray(0, -2);
-        const name = /name="([^"]*)"/.exec(head)?.[1] ?? "";
-        const filename = /filename="?([^"\r\n;]*)"?/.exec(head)?.[1];
-        if (filename !== undefined) files.set(name, { name: filename, bytes: Buffer.from(value) });
-        else {
-          const v = value.toString("utf8");
-          out[name] = /^[[{]|^(true|false)$/.test(v) ? JSON.parse(v) : v;
-        }
-      }
-      at = next;
-    }
-    for (const [k, v] of Object.entries(out)) {
+    const { fields, files } = parseMultipart(body, type);
+    for (const [k, v] of Object.entries(fields)) {
       const ref =
         typeof v === "string" && v.startsWith("attach://") ? files.get(v.slice("attach://".length)) : undefined;
       if (ref) {
         const id = `upload-${this.uploads.size + 1}`;
         this.uploads.set(id, ref);
-        out[k] = id;
+        fields[k] = id;
       }
     }
-    return out;
+    return fields;
   }
 
   // ----- HTTP -----
@@ -428,19 +361,11 @@ export class TelegramServer {
       }
       case "getMyName":
       case "getMyDescription":
-      case "getMyShortDescription": {
-        const field =
-          method === "getMyName" ? "name" : method === "getMyDescription" ? "description" : "short_description";
-        return { [field]: this.profile[p.language_code ?? ""]?.[field] ?? "" };
-      }
+      case "getMyShortDescription":
       case "setMyName":
       case "setMyDescription":
-      case "setMyShortDescription": {
-        const field =
-          method === "setMyName" ? "name" : method === "setMyDescription" ? "description" : "short_description";
-        (this.profile[p.language_code ?? ""] ??= {})[field] = p[field];
-        return true;
-      }
+      case "setMyShortDescription":
+        return profileCall(this.profile, method, p);
       case "sendMessage": {
         const text = String(p.text ?? "");
         if (!text.trim()) throw { error_code: 400, description: "Bad Request: message text is empty" };
@@ -483,35 +408,10 @@ export class TelegramServer {
         }
         return true;
       }
-      case "getChatMember": {
-        const status = this.members.get(chatId)?.get(Number(p.user_id)) ?? "left";
-        const user = { id: Number(p.user_id), is_bot: false, first_name: `Staff${p.user_id}` };
-        return status === "administrator"
-          ? {
-              status,
-              user,
-              can_be_edited: false,
-              is_anonymous: false,
-              can_manage_chat: true,
-              can_delete_messages: true,
-              can_manage_video_chats: false,
-              can_restrict_members: false,
-              can_promote_members: false,
-              can_change_info: false,
-              can_invite_users: false,
-              can_post_stories: false,
-              can_edit_stories: false,
-              can_delete_stories: false,
-            }
-          : { status, user, ...(status === "creator" ? { is_anonymous: false } : {}) };
-      }
+      case "getChatMember":
+        return chatMember(this.members.get(chatId)?.get(Number(p.user_id)) ?? "left", Number(p.user_id));
       case "getChat":
-        return {
-          id: chatId,
-          type: chatId < 0 ? "supergroup" : "private",
-          title: "Staff",
-          has_protected_content: this.protectedChats.has(chatId) || undefined,
-        };
+        return chatInfo(chatId, this.protectedChats.has(chatId));
       case "deleteMessage":
         if (!this.deleteOne(chatId, Number(p.message_id)))
           throw { error_code: 400, description: "Bad Request: message can't be deleted" };
