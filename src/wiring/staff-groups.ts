@@ -3,7 +3,7 @@
  * have moved them; and the desks and report routing that follow from that.
  */
 import type { Config } from "../config.ts";
-import { createTelegramStaff, type TelegramStaffDeps } from "../channels/telegram/staff.ts";
+import { createTelegramStaff, type TelegramStaffDeps } from "../channels/telegram/staff/index.ts";
 import type { Logger } from "../logger.ts";
 import type { Dialog } from "../core/dialog.ts";
 import { createDirectoryDesk, type DirectoryDesk } from "../core/directory/desk.ts";
