@@ -6,6 +6,7 @@
  * the adapter before it calls in here; whether the person is on the group's
  * staff roster, and a supervisor, comes with the actor (decision 11).
  */
+import type { StaffButton, StaffView } from "../staff-view.ts";
 import type { Locale } from "../../config.ts";
 import type { T, Translator } from "../i18n.ts";
 import { entryName, placeName, type Directory, type Entry } from "../directory/search.ts";
@@ -33,15 +34,8 @@ export interface CardOptions {
   withText: boolean;
 }
 
-export interface DeskButton {
-  action: string;
-  label: string;
-}
-
-export interface DeskView {
-  text: string;
-  buttons: DeskButton[][];
-}
+export type DeskButton = StaffButton;
+export type DeskView = StaffView;
 
 export type DeskResult =
   | { kind: "answer"; answer: string }
