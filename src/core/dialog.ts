@@ -4,14 +4,12 @@
  * town names, and last a friendly catch-all that always offers the menu (S11).
  */
 import type { Config, Locale } from "../config.ts";
-import { isLocale } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { describeError } from "../logger.ts";
 import { ChannelError, type Channel } from "./channel.ts";
-import { hasDangerWords, isExitWord } from "./keywords.ts";
+import { isExitWord } from "./keywords.ts";
 import type { SessionRecord, Store } from "./store.ts";
 import { STATE_VERSION } from "./store.ts";
-import { normalize } from "./text.ts";
 import { randomBytes } from "./safety/sealer.ts";
 import {
   splitAddress,
@@ -26,29 +24,17 @@ import {
 import type { FlowCtx, FlowDeps, View } from "./flows/context.ts";
 import { createEraser, type Eraser } from "./safety/exit.ts";
 import { createChatPace } from "./safety/pace.ts";
-import { cardView, dangerView, linesView } from "./flows/lines.ts";
 import { countedSource, loadCampaignSources, parseStartLink, type StartLink } from "./flows/links.ts";
-import {
-  locationResultsView,
-  moreResultsView,
-  nearView,
-  placeResultsView,
-  regionChosenView,
-  regionsView,
-  RESULTS_PER_PAGE,
-} from "./flows/near.ts";
-import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
-import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
-import { reportAct, reportLocation, reportMedia, reportText } from "./reports/act.ts";
+import { placeResultsView } from "./flows/near.ts";
+import { countryView, menuView, welcomeView } from "./flows/start.ts";
 import type { ReportCtx, ReportDeps } from "./reports/context.ts";
-import { startReport } from "./reports/draft.ts";
-import { codeTyped, reportStatusView } from "./reports/mine.ts";
+import { route, type Router } from "./router.ts";
 
 /** A campaign payload in a first WhatsApp message: "#kk_KZ_kz-shymkent_poster1". */
 const WA_LINK = /(?:^|\s)#([A-Za-z0-9_-]{2,64})(?=\s|$)/;
 
 /** Longest text the bot tries to understand; longer ones get a kind "too long" reply. */
-export const MAX_TEXT = 4096;
+export { MAX_TEXT } from "./router.ts";
 
 export interface DialogDeps extends FlowDeps {
   store: Store;
@@ -256,7 +242,7 @@ export function createDialog(deps: DialogDeps): Dialog {
         ? linkedStartView(ctxFor(session), link)
         : firstContact
           ? welcomeView(ctxFor(session))
-          : await route(session, input);
+          : await route(router, session, input);
     } catch (err) {
       logger.error("dialog.failed", { channel: channelName, state: session.state?.screen, ...describeError(err) });
       view = menuView(ctxFor(session), ctxFor(session).t("fallback.error"));
@@ -387,160 +373,7 @@ export function createDialog(deps: DialogDeps): Dialog {
   function reportCtx(session: SessionRecord): ReportCtx | null {
     return rd ? { ...ctxFor(session), rd, address: session.address } : null;
   }
-
-  async function route(session: SessionRecord, input: Input): Promise<View> {
-    const ctx = ctxFor(session);
-    const { t } = ctx;
-    const rctx = reportCtx(session);
-    switch (input.type) {
-      case "command":
-        switch (input.command) {
-          case "start":
-            return welcomeView(ctx);
-          case "report":
-            return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
-          case "language":
-            return languageView(ctx);
-          case "menu":
-          case "help":
-            return menuView(ctx);
-          default:
-            return menuView(ctx, t("fallback.unknownCommand"));
-        }
-      case "option": {
-        if (input.token.startsWith("k:")) {
-          // A knock's button: a signed report id, valid whatever screen came since.
-          const [, id, sig] = input.token.split(":");
-          if (rctx && id && sig && deps.reports!.sign(id) === sig) return reportStatusView(rctx, id);
-          return menuView(ctx, t("fallback.stale"));
-        }
-        const [nonce, index] = input.token.split(".");
-        const state = session.state;
-        const option =
-          state && nonce === state.nonce && /^\d{1,2}$/.test(index ?? "") ? state.options[Number(index)] : undefined;
-        return option ? act(session, option.id) : menuView(ctx, t("fallback.stale"));
-      }
-      case "location":
-        if (!Number.isFinite(input.lat) || !Number.isFinite(input.lon)) return menuView(ctx, t("fallback.text"));
-        return (
-          (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon)
-        );
-      case "media":
-        return (rctx && (await reportMedia(rctx, input))) || menuView(ctx, t("fallback.media"));
-      case "text": {
-        const raw = input.text;
-        const inReport = !!session.state?.screen.startsWith("report:");
-        const danger = hasDangerWords(raw);
-        const chosen = resolveOption(session, raw);
-        if (chosen) return act(session, chosen);
-        // In the report flow text is an answer (long texts get their own kind reply there).
-        if (rctx && inReport) {
-          const v = await reportText(rctx, raw, danger);
-          if (v) return v;
-        }
-        if (raw.length > MAX_TEXT) return menuView(ctx, t("fallback.tooLong"));
-        if (danger) return dangerView(ctx);
-        if (rctx) {
-          const v = await codeTyped(rctx, raw);
-          if (v) return v;
-        }
-        if (raw.length <= 60) {
-          const place = deps.towns.match(raw);
-          if (place) return placeResultsView(ctx, place);
-          if (session.state?.screen.startsWith("near"))
-            return { ...nearView(ctx), messages: [{ kind: "text", text: t("near.notFound") }], askLocation: false };
-        }
-        return menuView(ctx, t("fallback.text"));
-      }
-    }
-  }
-
-  /** A typed answer to the options last shown: the number (WhatsApp menus) or the label. */
-  function resolveOption(session: SessionRecord, raw: string): string | null {
-    const options = session.state?.options ?? [];
-    const s = normalize(raw).replace(/[\u20E3\uFE0F]/g, "");
-    if (/^\d{1,2}$/.test(s)) return options[Number(s) - 1]?.id ?? null;
-    // The words of an option, without its emoji or punctuation ("Телефоны доверия" for "☎ Телефоны доверия").
-    const words = (x: string) =>
-      normalize(x)
-        .replace(/[^\p{L}\p{N}]+/gu, " ")
-        .trim();
-    const w = words(raw);
-    if (!w) return null;
-    const hit = options.find((o) => words(o.label) === w);
-    return hit?.id ?? null;
-  }
-
-  async function act(session: SessionRecord, id: string): Promise<View> {
-    const [head, arg, arg2] = id.split(":");
-    const ctx = ctxFor(session);
-    const { t } = ctx;
-    const rctx = reportCtx(session);
-    if (head === "report") return rctx ? startReport(rctx) : menuView(ctx, t("report.unavailable"));
-    if (head === "r")
-      return (
-        (rctx && (await reportAct(rctx, id))) || menuView(ctx, rctx ? t("fallback.stale") : t("report.unavailable"))
-      );
-    switch (head) {
-      case "menu":
-        return menuView(ctx);
-      case "danger":
-        return dangerView(ctx);
-      case "lines":
-        return linesView(ctx);
-      case "card":
-        return cardView(ctx);
-      case "near":
-        if (arg === "regions") return regionsView(ctx, 0);
-        if (arg === "country" && (arg2 === "KZ" || arg2 === "KG")) {
-          session.country = arg2;
-          return regionsView(ctx, 0);
-        }
-        return nearView(ctx);
-      case "regions":
-        return regionsView(ctx, Number(arg) || 0);
-      case "region":
-        return regionChosenView(ctx, arg ?? "") ?? regionsView(ctx, 0);
-      case "town": {
-        const place = deps.directory.place(arg ?? "");
-        return place ? placeResultsView(ctx, place) : regionsView(ctx, 0);
-      }
-      case "more": {
-        const st = session.state;
-        if (!st?.results) return menuView(ctx);
-        const offset = (st.offset ?? 0) + RESULTS_PER_PAGE;
-        if (offset >= st.results.length) return menuView(ctx, t("near.noMore"));
-        return moreResultsView(ctx, st.results, offset, st.title ?? t("near.titleHere"), !!st.fromLocation, st.placeId);
-      }
-      case "safety":
-        return arg === "hide" || arg === "plan" || arg === "take" ? safetyTopicView(ctx, arg) : safetyView(ctx);
-      case "settings":
-        if (arg === "erase") return eraseView(ctx);
-        if (arg === "language") return languageView(ctx);
-        if (arg === "country") return countryView(ctx);
-        return settingsView(ctx);
-      case "erase": {
-        const minutes = Number(arg);
-        session.autoEraseMinutes = minutes > 0 ? minutes : null;
-        return settingsView(ctx, minutes > 0 ? t("settings.eraseSet", { count: minutes }) : t("settings.eraseCleared"));
-      }
-      case "lang": {
-        if (!isLocale(arg)) return languageView(ctx);
-        session.locale = arg;
-        session.country ??= countryForLocale(arg);
-        const next = ctxFor(session);
-        const lead = next.t("language.set");
-        return session.country
-          ? menuView(next, lead)
-          : { ...countryView(next), messages: [{ kind: "text", text: `${lead}\n\n${next.t("country.ask")}` }] };
-      }
-      case "country":
-        if (arg === "KZ" || arg === "KG") session.country = arg;
-        return menuView(ctx);
-      default:
-        return menuView(ctx, t("fallback.stale"));
-    }
-  }
+  const router: Router = { ctxFor, reportCtx, deps };
 
   async function deliverDeferred(
     address: Address,
