@@ -1,0 +1,70 @@
+/** Drafts of reports being written, and the outbox: queued deliveries and their states. */
+import type { Draft, ReportStore } from "../../core/reports/types.ts";
+
+import { type ReportContext, dt, OutboxRow } from "./context.ts";
+
+export function outboxPart(
+  c: ReportContext,
+): Pick<
+  ReportStore,
+  | "getDraft"
+  | "saveDraft"
+  | "deleteDraft"
+  | "enqueue"
+  | "due"
+  | "pendingByKeys"
+  | "isPending"
+  | "markSent"
+  | "markRetry"
+  | "markDead"
+  | "markHeld"
+  | "retryNow"
+  | "pendingCount"
+> {
+  const { prisma, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
+  return {
+    async getDraft(address) {
+      const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
+      const plain = d && safeOpen(d.data_enc);
+      return plain
+        ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft)
+        : null;
+    },
+    async saveDraft(address, draft, at) {
+      const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
+      await write(() => q.saveDraft.run(sealer.chatKey(address), dataEnc, dt(at)));
+    },
+    async deleteDraft(address) {
+      await write(() => q.deleteDraft.run(sealer.chatKey(address)));
+    },
+    async enqueue(items, at) {
+      await queued(() => enqueueTx(items, at));
+    },
+    async due(now, limit, skipTargets = []) {
+      return readable(q.due.all(dt(now), JSON.stringify(skipTargets), limit) as OutboxRow[]);
+    },
+    async pendingByKeys(keys) {
+      // Usually one key (a confirmation): a plain lookup, without JSON to parse.
+      return readable((keys.length === 1 ? q.byKey.all(keys[0]) : q.byKeys.all(JSON.stringify(keys))) as OutboxRow[]);
+    },
+    async isPending(id) {
+      return q.isPending.get(id) === 1;
+    },
+    async markSent(id, messageId, at) {
+      await queued(() => q.sent.run(messageId, dt(at), id));
+    },
+    async markRetry(id, next, error) {
+      await queued(() => q.retry.run(dt(next), error.slice(0, 100), id));
+    },
+    async markDead(id, error) {
+      await queued(() => q.dead.run(error.slice(0, 100), id));
+    },
+    async markHeld(id) {
+      await queued(() => q.held.run(id));
+    },
+    async retryNow(target, at) {
+      await prisma.outbox.updateMany({ where: { target, status: "pending" }, data: { nextAttemptAt: at } });
+    },
+    pendingCount: () => prisma.outbox.count({ where: { status: "pending" } }),
+  };
+}

@@ -1,0 +1,163 @@
+/** The way back to a reporter, kept sealed: the case word, holds and locks after an exit, contact stopped or resumed, and the conversation. */
+import { caseWordEquals } from "../../core/safety/sealer.ts";
+import type { ReportStore } from "../../core/reports/types.ts";
+import type { Address } from "../../core/types.ts";
+
+import { type ReportContext, RelayRow, dt, when } from "./context.ts";
+
+export function relaysPart(
+  c: ReportContext,
+): Pick<
+  ReportStore,
+  | "tryCaseWord"
+  | "unlockRelay"
+  | "noteVerified"
+  | "withdrawContact"
+  | "resumeContact"
+  | "relayAddress"
+  | "relayInfo"
+  | "holdRelays"
+  | "touchRelays"
+  | "addMessage"
+  | "messages"
+  | "markRead"
+> {
+  const {
+    prisma,
+    walSync,
+    write,
+    sealer,
+    safeOpen,
+    queue,
+    audit,
+    q,
+    heldHashes,
+    releaseTx,
+    queued,
+    reserveTry,
+    ownerWrong,
+  } = c;
+  return {
+    async tryCaseWord(reportId, word, at, address) {
+      // The try is reserved in one write before scrypt runs, so parallel guesses can never pass
+      // the allowance; the word is checked only with a reservation in hand.
+      const owner = address !== undefined && q.relayHash.get(reportId) === sealer.hash(address);
+      const turn = await queued(() => reserveTry(reportId, owner, at));
+      if (turn.refused) return turn.refused;
+      const right = await caseWordEquals(word, turn.hash);
+      if (right) {
+        // Her own right word gives her allowance back; other chats' checks stay counted.
+        if (owner) await write(() => q.wordOk.run(reportId));
+        return "ok";
+      }
+      if (!owner) return "wrong";
+      return await queued(() => ownerWrong(reportId, at));
+    },
+    async unlockRelay(reportId, at) {
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      if (!r?.locked_at && !r?.held_since) return false;
+      await queued(() => {
+        q.unlock.run(dt(at), reportId);
+        q.release.run(dt(at), reportId);
+      });
+      return true;
+    },
+    async noteVerified(reportId, at) {
+      await prisma.relay.updateMany({ where: { reportId }, data: { lastInboundAt: at } });
+    },
+    async withdrawContact(reportId) {
+      const r = await prisma.report.findUnique({ where: { id: reportId }, select: { contact: true } });
+      if (!r || r.contact === "none") return;
+      await prisma.report.update({ where: { id: reportId }, data: { contact: "none", contactBefore: r.contact } });
+    },
+    async resumeContact(reportId, at, entry, outbox) {
+      return prisma.$transaction(async (tx) => {
+        const r = await tx.report.findUnique({
+          where: { id: reportId },
+          select: { contact: true, contactBefore: true },
+        });
+        if (!r || r.contact !== "none" || !r.contactBefore) return false;
+        await tx.report.update({
+          where: { id: reportId },
+          data: { contact: r.contactBefore, contactBefore: null, updatedAt: at },
+        });
+        await queue(tx, outbox, at, reportId);
+        await audit(tx, entry, at);
+        return true;
+      });
+    },
+    // Read for every confirmation and knock: on this connection, like the report itself.
+    async relayAddress(reportId) {
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      return r ? (safeOpen(r.handle_enc) as Address | null) : null;
+    },
+    async relayInfo(reportId) {
+      const r = q.relay.get(reportId) as RelayRow | undefined;
+      return r
+        ? { heldSince: when(r.held_since), lockedAt: when(r.locked_at), lastInboundAt: new Date(r.last_inbound_at) }
+        : null;
+    },
+    async holdRelays(address, at) {
+      const hash = sealer.hash(address);
+      const rows = q.relaysOf.all(hash) as Array<{ report_id: string }>;
+      if (rows.length) {
+        // Quick exit waits for this: committed at once (safe from a kill) is enough; the disk follows within a second.
+        await write.now(() => {
+          q.hold.run(dt(at), dt(at), hash);
+          heldHashes.add(hash);
+        });
+        walSync().catch(() => undefined);
+      }
+      return rows.map((r) => r.report_id);
+    },
+    async touchRelays(address, at) {
+      // Every inbound message passes here: a read only for a chat with something held.
+      if (!heldHashes.size) return [];
+      const hash = sealer.hash(address);
+      if (!heldHashes.has(hash)) return [];
+      const rows = q.relaysOf.all(hash) as Array<{
+        report_id: string;
+        held_since: string | null;
+        locked_at: string | null;
+      }>;
+      // A locked report stays held: only its case word lifts it (decision 10).
+      const held = rows.filter((r) => r.held_since && !r.locked_at).map((r) => r.report_id);
+      const stillLocked = rows.some((r) => r.held_since && r.locked_at);
+      if (!rows.some((r) => r.held_since)) heldHashes.delete(hash); // its relays were purged or unlocked meanwhile
+      if (!held.length) return [];
+      try {
+        await queued(() => releaseTx(hash, held, at, stillLocked));
+      } catch (err) {
+        heldHashes.add(hash); // still held: the next message tries again
+        throw err;
+      }
+      return held;
+    },
+    async addMessage(reportId, direction, body, at, entry, outbox) {
+      return prisma.$transaction(async (tx) => {
+        const m = await tx.reportMessage.create({
+          data: { reportId, direction, bodyEnc: sealer.seal(body), createdAt: at },
+        });
+        await audit(tx, entry, at);
+        await queue(tx, outbox(m.id), at, reportId);
+        return m.id;
+      });
+    },
+    async messages(reportId) {
+      const rows = await prisma.reportMessage.findMany({ where: { reportId }, orderBy: { id: "asc" } });
+      return rows.map((m) => ({
+        id: m.id,
+        direction: m.direction as "in" | "out",
+        body: safeOpen(m.bodyEnc) ?? "",
+        readAt: m.readAt,
+        createdAt: m.createdAt,
+      }));
+    },
+    async markRead(reportId, at) {
+      await prisma.reportMessage.updateMany({
+        where: { reportId, direction: "out", readAt: null },
+        data: { readAt: at },
+      });
+    },
+  };
+}
