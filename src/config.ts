@@ -125,8 +125,10 @@ export function restoreKeepDays(env: Env, problems?: string[]): number {
   return 7;
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const problems: string[] = [];
+type Problems = string[];
+
+/** Reads variables for loadConfig, noting each bad one in `problems` with how to fix it. */
+function envReader(env: Env, problems: Problems) {
   const str = (name: string) => {
     const v = env[name]?.trim();
     return v ? v : undefined;
@@ -150,6 +152,30 @@ export function loadConfig(env: Env = process.env): Config {
     return fallback;
   };
 
+  /** A Telegram chat id, such as -1001234567890. */
+  const chatId = (name: string): number | null => {
+    const raw = str(name);
+    if (raw === undefined) return null;
+    if (/^-?\d+$/.test(raw)) return Number(raw);
+    problems.push(`${name} must be a Telegram chat id such as -1001234567890, got "${raw}"`);
+    return null;
+  };
+  // Checked here, with node-cron's own parser, before anything runs: a bad one used to surface only
+  // after the migrations, without the variable's name.
+  const cronOf = (name: string, fallback: string) => {
+    const v = str(name) ?? fallback;
+    if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v))
+      problems.push(
+        `${name} must be a cron expression such as "${fallback}" (minute hour day month weekday), got "${v}"`,
+      );
+    return v;
+  };
+  return { str, num, bool, chatId, cronOf };
+}
+type Reader = ReturnType<typeof envReader>;
+
+/** Which channels run, and how Telegram is reached. */
+function channelSettings({ str, bool }: Reader, problems: Problems) {
   const telegramEnabled = bool("TELEGRAM_ENABLED", true);
   const whatsappEnabled = bool("WHATSAPP_ENABLED", false);
   if (!telegramEnabled && !whatsappEnabled)
@@ -172,31 +198,11 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(
       `TELEGRAM_PROXY must be an http(s) proxy URL such as http://proxy.local:3128, got "${telegramProxy}"`,
     );
+  return { telegramEnabled, whatsappEnabled, botToken, telegramApiRoot, telegramProxy };
+}
 
-  let databaseFile = "";
-  try {
-    databaseFile = databaseFileFromUrl(str("DATABASE_URL"));
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-
-  let adminChatId: number | null = null;
-  const adminRaw = str("ADMIN_CHAT_ID");
-  if (adminRaw !== undefined) {
-    if (!/^-?\d+$/.test(adminRaw))
-      problems.push(`ADMIN_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${adminRaw}"`);
-    else adminChatId = Number(adminRaw);
-  }
-
-  const localeRaw = str("DEFAULT_LOCALE") ?? "ru";
-  if (!isLocale(localeRaw)) problems.push(`DEFAULT_LOCALE must be one of ${LOCALES.join(", ")}, got "${localeRaw}"`);
-
-  const coverText: Partial<Record<Locale, string>> = {};
-  for (const l of LOCALES) {
-    const v = str(`COVER_TEXT_${l.toUpperCase()}`);
-    if (v) coverText[l] = v.slice(0, 200);
-  }
-
+/** The cron jobs' zone, and the zone staff groups that are not a region's read dates in. */
+function timeZones({ str }: Reader, problems: Problems) {
   const cronTimezone = str("CRON_TIMEZONE") ?? "UTC";
   try {
     new Intl.DateTimeFormat("en", { timeZone: cronTimezone });
@@ -211,11 +217,11 @@ export function loadConfig(env: Env = process.env): Config {
   } catch {
     staffTimeZone = null;
   }
+  return { cronTimezone, staffTimeZone };
+}
 
-  const logLevel = (str("LOG_LEVEL") ?? "info") as Config["logLevel"];
-  if (!["debug", "info", "warn", "error"].includes(logLevel))
-    problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
-
+/** The sealing key: ENCRYPTION_KEY, required in production; elsewhere a development key is made. */
+function keySettings({ str }: Reader, problems: Problems) {
   let encryptionKey = Buffer.alloc(0);
   let encryptionKeyGenerated = false;
   const keyRaw = str("ENCRYPTION_KEY");
@@ -230,15 +236,11 @@ export function loadConfig(env: Env = process.env): Config {
   } else {
     encryptionKeyGenerated = true;
   }
+  return { encryptionKey, encryptionKeyGenerated };
+}
 
-  let directoryChatId: number | null = null;
-  const directoryRaw = str("DIRECTORY_CHAT_ID");
-  if (directoryRaw !== undefined) {
-    if (!/^-?\d+$/.test(directoryRaw))
-      problems.push(`DIRECTORY_CHAT_ID must be a Telegram chat id such as -1001234567890, got "${directoryRaw}"`);
-    else directoryChatId = Number(directoryRaw);
-  }
-
+/** Supervisors, region groups and the staff language. */
+function staffSettings({ str }: Reader, problems: Problems) {
   const staffSupervisors: number[] = [];
   for (const part of (str("STAFF_SUPERVISORS") ?? "")
     .split(",")
@@ -264,20 +266,11 @@ export function loadConfig(env: Env = process.env): Config {
   const staffLocaleRaw = str("STAFF_LOCALE") ?? "ru";
   if (!isLocale(staffLocaleRaw))
     problems.push(`STAFF_LOCALE must be one of ${LOCALES.join(", ")}, got "${staffLocaleRaw}"`);
-  // Checked here, with node-cron's own parser, before anything runs: a bad one used to surface only
-  // after the migrations, without the variable's name.
-  const cronOf = (name: string, fallback: string) => {
-    const v = str(name) ?? fallback;
-    if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v))
-      problems.push(
-        `${name} must be a cron expression such as "${fallback}" (minute hour day month weekday), got "${v}"`,
-      );
-    return v;
-  };
-  const digestCron = cronOf("DIGEST_CRON", "0 9 * * *");
-  const directoryCheckCron = cronOf("DIRECTORY_CHECK_CRON", "0 10 * * 1");
-  const backupCron = cronOf("BACKUP_CRON", "30 3 * * *");
+  return { staffSupervisors, regionChats, staffLocale: isLocale(staffLocaleRaw) ? staffLocaleRaw : ("ru" as Locale) };
+}
 
+/** WhatsApp's session folder, the Telegram handle WhatsApp texts name, and webhook mode. */
+function outsideSettings({ str }: Reader, problems: Problems, whatsappEnabled: boolean) {
   const whatsappDataDir = path.resolve(str("WA_DATA_DIR") ?? path.join(os.homedir(), ".qorgau", "whatsapp"));
   if (whatsappEnabled && (whatsappDataDir + path.sep).startsWith(projectRoot + path.sep)) {
     problems.push(`WA_DATA_DIR must be outside the project folder (${projectRoot}): it holds a live WhatsApp session`);
@@ -298,15 +291,55 @@ export function loadConfig(env: Env = process.env): Config {
         "WEBHOOK_SECRET must be 32 to 256 characters of A-Z a-z 0-9 _ - (make one with  openssl rand -hex 32)",
       );
   }
+  return { whatsappDataDir, telegramHandle, webhookUrl, webhookSecret };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const r = envReader(env, problems);
+  const { str, num, bool, chatId, cronOf } = r;
+  const channels = channelSettings(r, problems);
+
+  let databaseFile = "";
+  try {
+    databaseFile = databaseFileFromUrl(str("DATABASE_URL"));
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+
+  const adminChatId = chatId("ADMIN_CHAT_ID");
+
+  const localeRaw = str("DEFAULT_LOCALE") ?? "ru";
+  if (!isLocale(localeRaw)) problems.push(`DEFAULT_LOCALE must be one of ${LOCALES.join(", ")}, got "${localeRaw}"`);
+
+  const coverText: Partial<Record<Locale, string>> = {};
+  for (const l of LOCALES) {
+    const v = str(`COVER_TEXT_${l.toUpperCase()}`);
+    if (v) coverText[l] = v.slice(0, 200);
+  }
+
+  const logLevel = (str("LOG_LEVEL") ?? "info") as Config["logLevel"];
+  if (!["debug", "info", "warn", "error"].includes(logLevel))
+    problems.push(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
+
+  const zones = timeZones(r, problems);
+  const keys = keySettings(r, problems);
+  const directoryChatId = chatId("DIRECTORY_CHAT_ID");
+  const staff = staffSettings(r, problems);
+  const digestCron = cronOf("DIGEST_CRON", "0 9 * * *");
+  const directoryCheckCron = cronOf("DIRECTORY_CHECK_CRON", "0 10 * * 1");
+  const backupCron = cronOf("BACKUP_CRON", "30 3 * * *");
+  const outside = outsideSettings(r, problems, channels.whatsappEnabled);
 
   const config: Config = {
-    botToken,
-    telegramApiRoot,
-    telegramProxy,
+    ...channels,
+    ...zones,
+    ...keys,
+    ...staff,
+    ...outside,
     databaseFile,
     adminChatId,
     directoryChatId: directoryChatId ?? adminChatId,
-    staffSupervisors,
     defaultLocale: isLocale(localeRaw) ? localeRaw : "ru",
     coverText,
     syncBotProfile: bool("SYNC_BOT_PROFILE", true),
@@ -314,14 +347,8 @@ export function loadConfig(env: Env = process.env): Config {
     messageTrackHours: num("MESSAGE_TRACK_HOURS", 47.5, 1, 48),
     deleteRetryMaxSeconds: num("DELETE_RETRY_MAX_SECONDS", 300, 1, 3600),
     nearRadiusKm: num("NEAR_RADIUS_KM", 150, 5, 2000),
-    cronTimezone,
-    staffTimeZone,
     logLevel,
     production: str("NODE_ENV") === "production",
-    encryptionKey,
-    encryptionKeyGenerated,
-    regionChats,
-    staffLocale: isLocale(staffLocaleRaw) ? staffLocaleRaw : "ru",
     relayRetentionDays: num("RELAY_RETENTION_DAYS", 30, 0, 365),
     reportTextDays: num("REPORT_TEXT_DAYS", 90, 1, 3650),
     escalateUrgentMinutes: num("ESCALATE_URGENT_MINUTES", 10, 1, 24 * 60),
@@ -333,19 +360,13 @@ export function loadConfig(env: Env = process.env): Config {
     caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
     digestCron,
     directoryCheckCron,
-    telegramEnabled,
-    whatsappEnabled,
-    whatsappDataDir,
     chromePath: str("CHROME_PATH") ?? "/usr/bin/chromium",
     whatsappSendDelayMs: num("WA_SEND_DELAY_MS", 1200, 0, 60_000),
     whatsappRevokeHours: num("WA_REVOKE_HOURS", 48, 0, 60),
-    telegramHandle,
     backupDir: path.resolve(projectRoot, str("BACKUP_DIR") ?? path.join("data", "backups")),
     backupKeep: num("BACKUP_KEEP", 7, 1, 365),
     backupCron,
     restoreKeepDays: restoreKeepDays(env, problems),
-    webhookUrl,
-    webhookSecret,
     webhookPort: num("WEBHOOK_PORT", 8443, 1, 65535),
     webhookHost: str("WEBHOOK_HOST") ?? "127.0.0.1",
     healthPort: num("HEALTH_PORT", 0, 0, 65535),
