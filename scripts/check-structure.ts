@@ -9,30 +9,15 @@
  * - no import cycles among the files of `src/` (type-only imports included: a cycle of types is
  *   still a knot a reader must untie).
  *
- * Files and functions that broke a size limit before it was set are listed in
- * `scripts/structure-baseline.json` with their size then: they may shrink, never grow, and no new
- * file or function may join them. `-- --write-baseline` rewrites that list from today's code
- * (to record what a change shrank). Prints each breach, then one line of figures; exits 1 on any
- * breach. `npm run check:structure`.
+ * Prints each breach, then one line of figures; exits 1 on any breach. `npm run check:structure`.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_FILE_LINES = 450;
-const BASELINE_FILE = join(root, "scripts", "structure-baseline.json");
-/** Known breaches of the size limits, by "file" or "file function", with the size they had. */
-const baseline: Record<string, number> = process.argv.includes("--write-baseline")
-  ? {}
-  : JSON.parse(readFileSync(BASELINE_FILE, "utf8"));
-const oversize: Record<string, number> = {};
-/** A size over its limit breaks the rules unless the baseline allows that size for it. */
-function tooBig(key: string, size: number): boolean {
-  oversize[key] = size;
-  return !(key in baseline) || size > baseline[key]!;
-}
 const MAX_FUNCTION_LINES = 150;
 const NESTED_COUNTED_APART = 8;
 
@@ -180,15 +165,11 @@ for (const path of files) {
   const rel = relative(root, path);
   const lineCount = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
   if (lineCount > longestFile.lines) longestFile = { path: rel, lines: lineCount };
-  if (lineCount > MAX_FILE_LINES && tooBig(rel, lineCount))
-    breaches.push(
-      `${rel}: ${lineCount} lines (at most ${MAX_FILE_LINES}${rel in baseline ? `; ${baseline[rel]} before` : ""})`,
-    );
+  if (lineCount > MAX_FILE_LINES) breaches.push(`${rel}: ${lineCount} lines (at most ${MAX_FILE_LINES})`);
   const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
   for (const fn of measureFunctions(source)) {
     if (fn.own > longestFunction.own) longestFunction = { where: `${rel}:${fn.line} ${fn.name}`, own: fn.own };
-    const key = `${rel} ${fn.name}`;
-    if (fn.own > MAX_FUNCTION_LINES && tooBig(key, fn.own)) {
+    if (fn.own > MAX_FUNCTION_LINES) {
       breaches.push(
         `${rel}:${fn.line} ${fn.name}: ${fn.own} lines of its own (${fn.whole} in all; at most ${MAX_FUNCTION_LINES})`,
       );
@@ -210,17 +191,10 @@ for (const path of files) {
 const knots = cycles(graph);
 for (const knot of knots) breaches.push(`import cycle: ${knot.map((p) => relative(root, p)).join(" ↔ ")}`);
 
-if (process.argv.includes("--write-baseline")) {
-  writeFileSync(BASELINE_FILE, JSON.stringify(oversize, null, 2) + "\n");
-  console.log(
-    `wrote ${Object.keys(oversize).length} known breaches of the size limits to ${relative(root, BASELINE_FILE)}`,
-  );
-}
-const knownOversize = Object.keys(oversize).length;
 for (const breach of breaches) console.log(breach);
 console.log(
   `${files.length} files; longest ${longestFile.path} (${longestFile.lines} lines); ` +
     `longest function ${longestFunction.where} (${longestFunction.own} lines of its own); ` +
-    `${knots.length} import cycles; ${knownOversize} known oversize (structure-baseline.json); ${breaches.length} breaches`,
+    `${knots.length} import cycles; ${breaches.length} breaches`,
 );
 process.exit(breaches.length > 0 ? 1 : 0);

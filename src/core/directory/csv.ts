@@ -231,54 +231,9 @@ export function planImport(text: string, current: Entry[], places: Place[], tran
     const e = id ? byId.get(id) : undefined;
     if (!e) {
       // A service the directory does not have yet.
-      const country = get("country") ?? "";
-      const regionId = get("region_id") ?? "";
-      const cityId = get("city_id") ?? "";
-      const name = get("name_ru") ?? "";
-      if (!name) problems.push("a new service needs name_ru");
-      if (country !== "KZ" && country !== "KG")
-        problems.push(`a new service needs country KZ or KG (got "${country}")`);
-      const region = placeById.get(regionId);
-      if (!region || region.kind === "city" || region.country !== country)
-        problems.push(`region_id "${regionId}" is not a region of ${country || "the country"} in the gazetteer`);
-      const city = cityId ? placeById.get(cityId) : undefined;
-      if (cityId && (!city || city.country !== country))
-        problems.push(`city_id "${cityId}" is not a town of ${country} in the gazetteer`);
-      if (id && !/^(kz|kg)-[a-z0-9-]{2,40}$/.test(id))
-        problems.push(`a new id must look like kz-town-name (got "${id}")`);
-      if (problems.length) return plan.refused.push({ row, reason: problems.join("; ") });
-      const newId = id || `${country.toLowerCase()}-${regionId.replace(/^(kz|kg)-/, "")}-${row}`;
-      plan.added.push({
-        row,
-        entry: {
-          id: newId,
-          country,
-          scope: city ? "city" : "region",
-          entry_type: get("entry_type") || "crisis_center",
-          region_id: regionId,
-          city_id: cityId || (region!.kind === "city_republican" ? regionId : null),
-          city_ru: city?.name_ru ?? null,
-          city_local: city?.name_local ?? null,
-          name_ru: name,
-          name_local: get("name_local") || null,
-          name_local_lang: get("name_local") ? (country === "KZ" ? "kk" : "ky") : null,
-          services: (values.services as string[] | undefined) ?? [],
-          phones: ((values.phones as string[] | undefined) ?? []).map((n) => ({ as_published: n })),
-          unverified_contacts: [],
-          address: (values.address as string | null | undefined) ?? null,
-          address_note: null,
-          hours: null,
-          hours_text: (values.hours as string | null | undefined) ?? null,
-          is_24_7: null,
-          lat: null,
-          lon: null,
-          sources: [],
-          latest_source_date: null,
-          confidence: "added by staff",
-          status_note: null,
-          status: (values.status as EntryStatus | undefined) ?? "open",
-        },
-      });
+      const entry = newEntry(row, id, get, values, placeById, problems);
+      if (!entry) return plan.refused.push({ row, reason: problems.join("; ") });
+      plan.added.push({ row, entry });
       return;
     }
     if (problems.length) return plan.refused.push({ row, reason: problems.join("; ") });
@@ -350,4 +305,58 @@ export function describePlan(plan: ImportPlan): string[] {
     );
   for (const r of plan.refused) lines.push(`row ${r.row} refused: ${r.reason}`);
   return lines;
+}
+
+/** A row for a service the directory does not have yet: checked against the gazetteer, then made an entry (null: see problems). */
+function newEntry(
+  row: number,
+  id: string,
+  get: (col: string) => string | undefined,
+  values: Partial<Record<Editable, unknown>>,
+  placeById: Map<string, Place>,
+  problems: string[],
+): Entry | null {
+  const country = get("country") ?? "";
+  const regionId = get("region_id") ?? "";
+  const cityId = get("city_id") ?? "";
+  const name = get("name_ru") ?? "";
+  if (!name) problems.push("a new service needs name_ru");
+  if (country !== "KZ" && country !== "KG") problems.push(`a new service needs country KZ or KG (got "${country}")`);
+  const region = placeById.get(regionId);
+  if (!region || region.kind === "city" || region.country !== country)
+    problems.push(`region_id "${regionId}" is not a region of ${country || "the country"} in the gazetteer`);
+  const city = cityId ? placeById.get(cityId) : undefined;
+  if (cityId && (!city || city.country !== country))
+    problems.push(`city_id "${cityId}" is not a town of ${country} in the gazetteer`);
+  if (id && !/^(kz|kg)-[a-z0-9-]{2,40}$/.test(id)) problems.push(`a new id must look like kz-town-name (got "${id}")`);
+  if (problems.length) return null;
+  const newId = id || `${country.toLowerCase()}-${regionId.replace(/^(kz|kg)-/, "")}-${row}`;
+  return {
+    id: newId,
+    country,
+    scope: city ? "city" : "region",
+    entry_type: get("entry_type") || "crisis_center",
+    region_id: regionId,
+    city_id: cityId || (region!.kind === "city_republican" ? regionId : null),
+    city_ru: city?.name_ru ?? null,
+    city_local: city?.name_local ?? null,
+    name_ru: name,
+    name_local: get("name_local") || null,
+    name_local_lang: get("name_local") ? (country === "KZ" ? "kk" : "ky") : null,
+    services: (values.services as string[] | undefined) ?? [],
+    phones: ((values.phones as string[] | undefined) ?? []).map((n) => ({ as_published: n })),
+    unverified_contacts: [],
+    address: (values.address as string | null | undefined) ?? null,
+    address_note: null,
+    hours: null,
+    hours_text: (values.hours as string | null | undefined) ?? null,
+    is_24_7: null,
+    lat: null,
+    lon: null,
+    sources: [],
+    latest_source_date: null,
+    confidence: "added by staff",
+    status_note: null,
+    status: (values.status as EntryStatus | undefined) ?? "open",
+  };
 }
