@@ -178,7 +178,7 @@ export function createDialog(deps: DialogDeps): Dialog {
     }
     // A flood from one chat (30 × /start in 3 s) gets one calm notice, then silence until it slows
     // down; its messages are tracked all the same, so a quick exit still deletes them.
-    const verdict = pace.take(address, Date.now());
+    const verdict = pace.take(address, deps.now().getTime());
     if (verdict !== "ok") {
       logger.info("dialog.paced", { channel: channelName, reason: verdict });
       if (verdict === "notice")
