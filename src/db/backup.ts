@@ -10,6 +10,7 @@
  * File: "QORGAU-BACKUP 1\n", the key check value and "\n", a 12-byte nonce,
  * the ciphertext, and the 16-byte tag.
  */
+import { sqlDate } from "./dates.ts";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -192,7 +193,7 @@ export function verifyBackup(
 export function lockAfterRestore(file: string, at: Date): number {
   const db = new Database(file, { fileMustExist: true });
   try {
-    const stamp = at.toISOString().replace("Z", "+00:00");
+    const stamp = sqlDate(at);
     return db.transaction(() => {
       const n = db
         .prepare("UPDATE relays SET held_since = coalesce(held_since, ?), locked_at = coalesce(locked_at, ?)")

@@ -3,6 +3,7 @@
  * to Prisma's own _prisma_migrations table with the same checksum, so
  * `prisma migrate deploy` and `prisma migrate status` agree with what ran here.
  */
+import { sqlDate } from "./dates.ts";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -40,12 +41,12 @@ export function applyMigrations(db: Database.Database, dir = MIGRATIONS_DIR): st
         throw new Error(`migration ${name} was changed after it was applied; add a new migration instead`);
       continue;
     }
-    const started = new Date().toISOString();
+    const started = sqlDate(new Date());
     db.transaction(() => {
       db.exec(sql);
       db.prepare(
         `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
-      ).run(crypto.randomUUID(), checksum, new Date().toISOString(), name, started);
+      ).run(crypto.randomUUID(), checksum, sqlDate(new Date()), name, started);
     })();
     applied.push(name);
   }

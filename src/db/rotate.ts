@@ -7,6 +7,7 @@
  * `meta` before it starts, so a start with either key afterwards is told which
  * key opens the file.
  */
+import { sqlDate } from "./dates.ts";
 import Database from "better-sqlite3";
 import { createSealer, keyCheck } from "../core/safety/sealer.ts";
 import { checkKey, KeyMismatchError, sealKeys, unlockKeys, type RotationRecord } from "./keyring.ts";
@@ -105,7 +106,7 @@ export function rotateKey(
       db.prepare("UPDATE meta SET value = ? WHERE key = 'data_keys'").run(sealKeys(keys, newKey));
       db.prepare(
         "INSERT INTO audit_log (at, actor, action, report_id, result) VALUES (?, 'system', 'key_rotate', NULL, 'ok')",
-      ).run(at.toISOString().replace("Z", "+00:00"));
+      ).run(sqlDate(at));
       crashPoint("rotate_mid");
     })();
     crashPoint("rotate_committed");

@@ -6,6 +6,7 @@
  * group-committing `write` (see hot.ts); the purges of the nightly job through
  * `retrying`, alone.
  */
+import { sqlDate } from "./dates.ts";
 import { prepareSessionStatements } from "./session-statements.ts";
 import { isLocale } from "../config.ts";
 import type { SessionRecord, Store } from "../core/store.ts";
@@ -16,7 +17,7 @@ import { retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
-const iso = (d: Date) => d.toISOString();
+const iso = sqlDate;
 const date = (s: string) => new Date(s);
 
 /**

@@ -12,6 +12,7 @@
  * retention go through Prisma. The benchmark put Prisma's per-query cost at
  * most of the bot's CPU on the reporter's path (bench/README.md).
  */
+import { fromSql, sqlDate } from "../dates.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { prepareReportStatements } from "./statements.ts";
 import { type HotDb, type WalSync, type Writer } from "../hot.ts";
@@ -45,9 +46,9 @@ export const CASE_WORD_TRIES = 5;
 /** Case words a day checked for one report from all other chats together. */
 export const OTHER_CHAT_CHECKS = 10;
 
-/** DateTime as Prisma's SQLite adapter writes it, so both sides compare and read the same text. */
-export const dt = (d: Date) => d.toISOString().replace("Z", "+00:00");
-export const when = (s: string | null): Date | null => (s === null ? null : new Date(s));
+/** Dates in the database, in its one text form (db/dates.ts). */
+export const dt = sqlDate;
+export const when = fromSql;
 
 export type ReportRow = {
   id: string;
