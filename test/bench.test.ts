@@ -11,6 +11,8 @@ describe("the benchmark (issue 5)", () => {
       memoryUsers: 20,
       burst: 4,
       burstSeconds: 2,
+      everydayUsers: 3,
+      pauseMs: 100,
     });
     const byName = Object.fromEntries(lines.map((l) => [l.config, l]));
     for (const name of ["bare-grammy-echo", "bare-grammy-echo-own-client", "qorgau-scripts"]) {
@@ -38,6 +40,16 @@ describe("the benchmark (issue 5)", () => {
       updates_per_s_share: expect.any(Number),
       reply_p99_ratio: expect.any(Number),
       targets: expect.stringMatching(/500 users/),
+    });
+    // The everyday run: people who pause between steps, the default pace on, beside the bare bot.
+    for (const name of ["bare-grammy-echo-everyday", "qorgau-everyday"]) {
+      expect(byName[name]!.errors, name).toBe(0);
+      expect(byName[name]!.reply_ms_p99, name).toBeGreaterThan(0);
+    }
+    expect(byName["qorgau-vs-bare-grammy-echo-everyday"]).toMatchObject({
+      reply_p99_ratio: expect.any(Number),
+      timeouts: 0,
+      target_everyday_met: expect.any(Boolean),
     });
     expect(byName["qorgau-distinct-users"]!.errors).toBe(0);
     expect(byName["qorgau-report-burst"]).toMatchObject({ reports: 4, throttled_429: 0, errors: 0 });
