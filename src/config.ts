@@ -160,8 +160,7 @@ function envReader(env: Env, problems: Problems) {
     problems.push(`${name} must be a Telegram chat id such as -1001234567890, got "${raw}"`);
     return null;
   };
-  // Checked here, with node-cron's own parser, before anything runs: a bad one used to surface only
-  // after the migrations, without the variable's name.
+  // Checked here, with node-cron's own parser, before anything runs, so a bad one is named at once.
   const cronOf = (name: string, fallback: string) => {
     const v = str(name) ?? fallback;
     if (!/^(\S+\s+){4,5}\S+$/.test(v) || !validateCron(v))

@@ -1,6 +1,7 @@
 /**
- * What the core needs from storage. `src/db/store.ts` implements it on Prisma;
- * the core never imports Prisma.
+ * The chat and exit storage port: sessions, tracked message ids, quick exits in progress, timed
+ * deletions, update dedupe, campaign counts and retention. `src/db/session-store.ts` implements it
+ * on the message connection; the core never imports the database.
  */
 import type { Locale } from "../config.ts";
 import type { Address, Country, Option, TrackedRef } from "./types.ts";

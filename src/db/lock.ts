@@ -3,9 +3,9 @@
  * pid written in a file: a small SQLite file beside the database, opened in
  * exclusive locking mode and written once, keeps its file lock for as long as
  * the process lives, and the kernel lets go of it when the process dies,
- * however it dies. So a stale lock cannot exist (a pid that, after a reboot,
- * belongs to another program used to be taken for a running Qorgau), and of
- * two starts at once exactly one gets it.
+ * however it dies. So a stale lock cannot exist (a pid in a file may, after a
+ * reboot, belong to another program), and of two starts at once exactly one
+ * gets it.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -359,7 +359,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
             return;
           }
           // Telegram sends a Content-Length; a body without one, or larger than any update, is refused
-          // before it is read (a 40 MB body used to be read whole, into memory).
+          // before it is read, so a stranger cannot make the bot hold a large body in memory.
           const length = Number(req.headers["content-length"]);
           if (!req.headers["content-length"] || !Number.isFinite(length)) {
             res.writeHead(411, { connection: "close" }).end();

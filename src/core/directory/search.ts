@@ -1,6 +1,7 @@
 /**
- * The crisis-center and hotline directory: sourced data shipped in src/data
- * (see src/data/SOURCES.md), validated at start, searched by distance or town.
+ * The crisis-center and hotline directory and how it is searched, by distance or town. The sourced
+ * data in src/data (see src/data/SOURCES.md) seeds the directory in the database, which staff keep
+ * true (desk.ts); the seed is validated at start.
  *
  * Honesty rules (issue 2, D3): only `phones` are ever shown, never
  * `unverified_contacts`; entries whose town is unknown are never "near";

@@ -18,7 +18,7 @@ export async function onMessage(s: StaffContext, ctx: Context) {
   // Only commands and replies to the bot's own messages are ours; the rest is staff chatter (P6).
   if (!cmd && !toBot) return;
   // A channel or an anonymous admin writes as a chat (sender_chat), not as a person: no one can be
-  // checked or named, so it is not a staff action (issue 14). It used to throw on every such update.
+  // checked or named, so it is not a staff action (issue 14).
   if (!msg.from || msg.sender_chat) {
     logger.info("staff.not_a_person", { reason: msg.sender_chat ? "sender_chat" : "no from" });
     return;
