@@ -491,7 +491,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   // Everyday load: people who read and think, about a second between steps (0.5-1.5 s), the
   // default per-chat pace on (a second Qorgau on its own database, as it runs in production). What
   // counts here is the tail and that nobody goes unanswered, beside the bare bot under the same load.
-  {
+  if (o.everydayUsers > 0) {
     const pause = () => o.pauseMs * (0.5 + Math.random());
     const bare = await startBot(bareFile, o.delay, {});
     const everydayDir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-everyday-"));
