@@ -256,6 +256,8 @@ async function drive(
   let nextUser = 0;
   const person = async (u: number) => {
     const chat = firstChat + u;
+    // People who pause also arrive at their own moment, not all in the same millisecond.
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs()));
     for (const [i, step] of script.entries()) {
       const before = emu.sent(chat).length;
       const started = performance.now();
