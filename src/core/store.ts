@@ -59,13 +59,34 @@ export interface PendingExit {
   taken: boolean;
 }
 
-export interface Store {
+/** Chats: sessions, the ids of their messages, update dedupe, campaign counts and retention. */
+export interface ChatStore {
   getSession(address: Address): Promise<SessionRecord | null>;
   /** Saves the session and, in the same transaction, tracks these message ids (one commit per screen). */
   saveSession(session: SessionRecord, refs?: TrackedRef[]): Promise<void>;
   trackMessages(address: Address, refs: TrackedRef[]): Promise<void>;
   /** Ids tracked for the chat's current conversation (not those a wipe already took). */
   trackedMessages(address: Address): Promise<TrackedRef[]>;
+  /** Sessions whose auto-erase time has passed. */
+  dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
+  /**
+   * Records an update id; false if it was already seen (R1: redelivered updates do nothing twice).
+   * `urgent` (a quick exit) commits at once instead of with the turn's other writes.
+   */
+  firstSeen(key: string, at: Date, urgent?: boolean): Promise<boolean>;
+  /** A campaign source seen on this day (issue 17): an aggregate counter, tied to no chat. */
+  countSource(source: string, at: Date): Promise<void>;
+  /** Visits per source on the days from `since` up to (not including) the day of `until`. */
+  sourceCounts(since: Date, until?: Date): Promise<Record<string, number>>;
+  /** Retention (P7): forgets idle sessions and message ids too old to delete. */
+  purgeExpired(
+    now: Date,
+    limits: { sessionTtlHours: number; messageTrackHours: number },
+  ): Promise<{ sessions: number; messages: number }>;
+}
+
+/** Quick exits in progress (S2, decision 9): marked, worked through in passes, finished only when every id is gone and the cover sent. */
+export interface ExitStore {
   /**
    * Starts a wipe (S2): its marker, committed at once after every write queued before it (a message
    * tracked as it arrived is in). `cover` is owed from now; the chat's tracked ids are the wipe's
@@ -94,13 +115,10 @@ export interface Store {
   pendingExits(): Promise<PendingExit[]>;
   /** Whether a wipe of this chat is still under way (a button on a message it is deleting is not answered). */
   hasPendingExit(address: Address): Promise<boolean>;
-  /** Sessions whose auto-erase time has passed. */
-  dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
-  /**
-   * Records an update id; false if it was already seen (R1: redelivered updates do nothing twice).
-   * `urgent` (a quick exit) commits at once instead of with the turn's other writes.
-   */
-  firstSeen(key: string, at: Date, urgent?: boolean): Promise<boolean>;
+}
+
+/** Messages to delete at a set time (a shown staff reply after 30 minutes, S8). */
+export interface TimedDeleteStore {
   /** Messages to delete at a set time (S8). */
   scheduleDelete(address: Address, messageIds: string[], at: Date): Promise<void>;
   /** Due deletions, grouped by chat; `done` forgets them, `later` keeps them for the next run. */
@@ -108,13 +126,7 @@ export interface Store {
   doneDeletes(address: Address, ids: string[]): Promise<void>;
   /** Deletions that failed for now are tried again at `at`. */
   laterDeletes(address: Address, ids: string[], at: Date): Promise<void>;
-  /** A campaign source seen on this day (issue 17): an aggregate counter, tied to no chat. */
-  countSource(source: string, at: Date): Promise<void>;
-  /** Visits per source on the days from `since` up to (not including) the day of `until`. */
-  sourceCounts(since: Date, until?: Date): Promise<Record<string, number>>;
-  /** Retention (P7): forgets idle sessions and message ids too old to delete. */
-  purgeExpired(
-    now: Date,
-    limits: { sessionTtlHours: number; messageTrackHours: number },
-  ): Promise<{ sessions: number; messages: number }>;
 }
+
+/** Everything the dialog stores about chats, as db/session-store.ts implements it: the ports above, together. */
+export interface Store extends ChatStore, ExitStore, TimedDeleteStore {}

@@ -7,7 +7,7 @@ import type { Logger } from "../../logger.ts";
 import { describeError } from "../../logger.ts";
 import { ChannelError } from "../channel.ts";
 import { crashPoint } from "../../crash-points.ts";
-import type { OutboxItem, ReportStore } from "./types.ts";
+import type { OutboxItem, OutboxStore } from "./types.ts";
 
 export type DeliverResult =
   /**
@@ -20,7 +20,7 @@ export type DeliverResult =
   | { status: "dead"; reason: string };
 
 export interface OutboxDeps {
-  reports: ReportStore;
+  reports: OutboxStore;
   deliver(item: OutboxItem): Promise<DeliverResult>;
   /** Called once when an item is given up, so staff can be told. */
   onDead?(item: OutboxItem, reason: string): Promise<void>;

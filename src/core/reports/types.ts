@@ -144,7 +144,8 @@ export interface AuditEntry {
 export type TakeResult =
   { ok: true; report: ReportRecord } | { ok: false; reason: "taken" | "closed" | "missing"; report?: ReportRecord };
 
-export interface ReportStore {
+/** Reports: committed with their outbox rows, read, acted on by staff, counted, and purged. */
+export interface ReportQueue {
   /**
    * One transaction: the report, its relay, its first outbox rows and an audit entry (R1, R2), and
    * the chat's draft removed (R7): a kill just after it can never offer to resume a report already sent.
@@ -161,6 +162,49 @@ export interface ReportStore {
   ofAddress(address: Address): Promise<ReportRecord[]>;
   /** How many reports this chat sent since then (the daily cap). */
   sentFrom(address: Address, since: Date): Promise<number>;
+  /** Conditional updates: each returns the new record, or why not. */
+  take(
+    id: string,
+    staff: { id: number; name: string },
+    at: Date,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<TakeResult>;
+  update(
+    id: string,
+    change: { status: Status; referredTo?: string | null; outcome?: Outcome | null; from: Status[] },
+    at: Date,
+    audit: AuditEntry,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<TakeResult>;
+  setCard(reportId: string, messageId: number): Promise<void>;
+  open(staffChatIds?: number[]): Promise<ReportRecord[]>;
+  /** Counts since then; `byDay` by the day of creation in `timeZone` (urgent or high risk, and the others). */
+  stats(
+    since: Date,
+    staffChatIds?: number[],
+    timeZone?: string,
+  ): Promise<{
+    byStatus: Record<string, number>;
+    byKind: Record<string, number>;
+    byRegion: Record<string, number>;
+    byDay: Record<string, { urgent: number; other: number }>;
+    total: number;
+  }>;
+  closedSince(since: Date, staffChatIds: number[]): Promise<number>;
+  notePing(
+    id: string,
+    at: Date,
+    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
+  ): Promise<boolean>;
+  /** Retention (P7). */
+  purge(
+    now: Date,
+    limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number },
+  ): Promise<Record<string, number>>;
+}
+
+/** The way back to a reporter, kept sealed: the case word, holds and locks after an exit, contact, and the conversation. */
+export interface RelayStore {
   /**
    * Checks a typed case word (scrypt off the event loop). Wrong words are counted on the report,
    * from whichever chat: after 5 in a day it is "locked" for a day, staff see it on the card.
@@ -191,21 +235,6 @@ export interface ReportStore {
   touchRelays(address: Address, at: Date): Promise<string[]>;
   /** The reporter used the case (read it after the word or within the time, or added to it): the silence clock restarts. */
   noteVerified(reportId: string, at: Date): Promise<void>;
-
-  /** Conditional updates: each returns the new record, or why not. */
-  take(
-    id: string,
-    staff: { id: number; name: string },
-    at: Date,
-    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
-  ): Promise<TakeResult>;
-  update(
-    id: string,
-    change: { status: Status; referredTo?: string | null; outcome?: Outcome | null; from: Status[] },
-    at: Date,
-    audit: AuditEntry,
-    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
-  ): Promise<TakeResult>;
   /** Adds a message and queues its delivery, in one transaction. */
   addMessage(
     reportId: string,
@@ -217,26 +246,19 @@ export interface ReportStore {
   ): Promise<number>;
   messages(reportId: string): Promise<ReportMessageRecord[]>;
   markRead(reportId: string, at: Date): Promise<void>;
-  setCard(reportId: string, messageId: number): Promise<void>;
+}
+
+/** Staff groups: the messages of a report's thread, and groups Telegram moved to a new id. */
+export interface StaffGroupStore {
   addStaffThread(chatId: number, messageId: number, reportId: string, at: Date): Promise<void>;
   threadOf(chatId: number, messageId: number): Promise<string | null>;
-  audit(entry: AuditEntry, at: Date): Promise<void>;
-  open(staffChatIds?: number[]): Promise<ReportRecord[]>;
-  /** Counts since then; `byDay` by the day of creation in `timeZone` (urgent or high risk, and the others). */
-  stats(
-    since: Date,
-    staffChatIds?: number[],
-    timeZone?: string,
-  ): Promise<{
-    byStatus: Record<string, number>;
-    byKind: Record<string, number>;
-    byRegion: Record<string, number>;
-    byDay: Record<string, { urgent: number; other: number }>;
-    total: number;
-  }>;
-  closedSince(since: Date, staffChatIds: number[]): Promise<number>;
-  /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
-  requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
+  /** A staff group got a new id (ST6): reports, queue and threads follow it. */
+  moveStaffChat(from: number, to: number, at: Date): Promise<void>;
+  chatMoves(): Promise<Map<number, number>>;
+}
+
+/** Who may act in a staff group (decision 11), and what someone who leaves held. */
+export interface RosterStore {
   /** The staff roster of a group (decision 11). */
   roster(staffChatId: number): Promise<RosterEntry[]>;
   /** Someone in the group who is not on the roster yet: listed as pending (a no-op if known). Returns their status. */
@@ -252,6 +274,17 @@ export interface ReportStore {
     by: { id: number; name: string },
     at: Date,
   ): Promise<{ name: string; requeued: string[] } | null>;
+  /** Reports a departed staff member held go back to the queue (ST3). Returns their ids. */
+  requeueHeldBy(staffId: number, staffChatId: number, at: Date): Promise<string[]>;
+}
+
+/** The append-only, content-free log of staff actions and security events (ST5). */
+export interface AuditLog {
+  audit(entry: AuditEntry, at: Date): Promise<void>;
+}
+
+/** "A number did not work": when and for which entry, nothing about the person. */
+export interface SignalLog {
   /**
    * "A number did not work" for this directory entry: recorded (which entry, when; nothing about the
    * person) with the staff notice `notice(count)` in one commit. Returns the signals of 30 days.
@@ -261,16 +294,17 @@ export interface ReportStore {
     at: Date,
     notice: (count: number) => Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
   ): Promise<number>;
-  notePing(
-    id: string,
-    at: Date,
-    outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
-  ): Promise<boolean>;
+}
 
+/** Reports being written: sealed, one per chat, kept 24 hours (R7). */
+export interface DraftStore {
   getDraft(address: Address): Promise<Draft | null>;
   saveDraft(address: Address, draft: Draft, at: Date): Promise<void>;
   deleteDraft(address: Address): Promise<void>;
+}
 
+/** The transactional outbox (R2): queued deliveries and their states. */
+export interface OutboxStore {
   enqueue(items: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>, at: Date): Promise<void>;
   /** Pending rows that are due, oldest first, leaving out targets that must wait (paced). */
   due(now: Date, limit: number, skipTargets?: string[]): Promise<OutboxItem[]>;
@@ -285,14 +319,8 @@ export interface ReportStore {
   pendingCount(): Promise<number>;
   /** Everything pending for a target is due now (a paused staff group is back). */
   retryNow(target: string, at: Date): Promise<void>;
-
-  /** A staff group got a new id (ST6): reports, queue and threads follow it. */
-  moveStaffChat(from: number, to: number, at: Date): Promise<void>;
-  chatMoves(): Promise<Map<number, number>>;
-
-  /** Retention (P7). */
-  purge(
-    now: Date,
-    limits: { relayDays: number; textDays: number; draftHours: number; auditDays: number },
-  ): Promise<Record<string, number>>;
 }
+
+/** Everything the report features store, as db/reports.ts implements it: the ports above, together. */
+export interface ReportStore
+  extends ReportQueue, RelayStore, StaffGroupStore, RosterStore, AuditLog, SignalLog, DraftStore, OutboxStore {}

@@ -3,7 +3,7 @@
  * timestamps, so a late, missed or repeated run handles each item once (O1).
  */
 import type { Locale } from "../../config.ts";
-import type { Store } from "../store.ts";
+import type { ChatStore, TimedDeleteStore } from "../store.ts";
 import type { Channel } from "../channel.ts";
 import { splitAddress, type Address, type ChannelName } from "../types.ts";
 
@@ -12,7 +12,7 @@ import { splitAddress, type Address, type ChannelName } from "../types.ts";
  * minutes of silence, as if they had pressed exit.
  */
 export async function runAutoErase(deps: {
-  store: Store;
+  store: Pick<ChatStore, "dueAutoErase">;
   now: () => Date;
   wipe: (address: Address, locale: Locale, reason: string) => Promise<void>;
 }): Promise<number> {
@@ -26,7 +26,7 @@ export async function runAutoErase(deps: {
  * message ids once Telegram no longer lets them be deleted.
  */
 export async function runRetention(deps: {
-  store: Store;
+  store: Pick<ChatStore, "purgeExpired">;
   now: () => Date;
   limits: { sessionTtlHours: number; messageTrackHours: number };
 }): Promise<{ sessions: number; messages: number }> {
@@ -39,7 +39,7 @@ export async function runRetention(deps: {
  * later, until it is finished or too old to delete.
  */
 export async function runExpiry(deps: {
-  store: Store;
+  store: TimedDeleteStore;
   now: () => Date;
   channels: Partial<Record<ChannelName, Channel>>;
 }): Promise<number> {
