@@ -1,10 +1,17 @@
 /** Presses on report cards (and the roster's buttons): signed data checked, the person checked, then the desk acts. */
-import type { Context } from "grammy";
+import { Composer, type Context } from "grammy";
 import { describeError } from "../../../logger.ts";
 import { answerOnce } from "../answer.ts";
 import { isNotModified } from "../errors.ts";
 import { DATA, ROSTER, type StaffContext } from "./context.ts";
 import { onRosterPress } from "./roster.ts";
+
+/** Presses on a staff group's buttons: report cards and the roster's approve and remove. */
+export function staffCards(s: StaffContext): Composer<Context> {
+  const c = new Composer<Context>();
+  c.on("callback_query:data", (ctx) => onCallback(s, ctx));
+  return c;
+}
 
 export async function onCallback(s: StaffContext, ctx: Context) {
   const { deps, bot, desk, reports, sealer, logger, staffChats, keyboard, staffActor, isProtected } = s;

@@ -10,11 +10,11 @@
  */
 import type { OutboxItem } from "../../../core/reports/types.ts";
 import { describeError } from "../../../logger.ts";
-import { onCallback } from "./cards.ts";
-import { onMessage } from "./commands.ts";
+import { staffCards } from "./cards.ts";
+import { staffCommands } from "./commands.ts";
 import { createStaffContext, type StaffContext, type TelegramStaffDeps } from "./context.ts";
 import { deliver } from "./deliver.ts";
-import { onChatMember, onMyChatMember } from "./roster.ts";
+import { staffRoster } from "./roster.ts";
 
 export { MEMBER_CACHE_MS, PROTECTION_CACHE_MS, splitText, type TelegramStaffDeps } from "./context.ts";
 
@@ -27,14 +27,10 @@ export function createTelegramStaff(deps: TelegramStaffDeps) {
     if (dir)
       bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("d:") === true).on("callback_query:data", dir.onCallback);
     const staff = bot.filter((ctx) => ctx.chat !== undefined && staffChats.has(ctx.chat.id));
-    staff.on("callback_query:data", (ctx) => onCallback(s, ctx));
-    staff.on("message", (ctx) => onMessage(s, ctx));
-    staff.on("chat_member", (ctx) => onChatMember(s, ctx));
-    staff.on("my_chat_member", (ctx) => onMyChatMember(s, ctx));
+    // One composer per concern, in this order.
+    staff.use(staffCards(s), staffCommands(s), staffRoster(s));
     // Staff buttons pressed anywhere else (forwarded cards, forged updates) are refused once.
-    bot
-      .filter((ctx) => ctx.callbackQuery?.data?.startsWith("s:") === true)
-      .on("callback_query:data", (ctx) => onCallback(s, ctx));
+    bot.filter((ctx) => ctx.callbackQuery?.data?.startsWith("s:") === true).use(staffCards(s));
   }
 
   return {

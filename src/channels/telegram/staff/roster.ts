@@ -3,13 +3,21 @@
  * that only a supervisor's press counts; joins wait for approval, and someone who leaves loses
  * their role at once, their reports going back to the queue (ST3). Also the bot's own standing.
  */
-import type { Context } from "grammy";
+import { Composer, type Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { describeError } from "../../../logger.ts";
 import { isNotModified } from "../errors.ts";
 import type { StaffContext } from "./context.ts";
 
 /** /staff: the roster of this group, with approve and remove buttons (only a supervisor's press counts). */
+/** Members joining and leaving a staff group, and the bot's own standing there. */
+export function staffRoster(s: StaffContext): Composer<Context> {
+  const c = new Composer<Context>();
+  c.on("chat_member", (ctx) => onChatMember(s, ctx));
+  c.on("my_chat_member", (ctx) => onMyChatMember(s, ctx));
+  return c;
+}
+
 export async function rosterView(
   s: StaffContext,
   chatId: number,
