@@ -2,7 +2,7 @@
 import { crashPoint } from "../../crash-points.ts";
 import type { Locale } from "../../config.ts";
 import { placeName } from "../directory/search.ts";
-import type { Address, Country, Option } from "../types.ts";
+import type { Address, Option } from "../types.ts";
 import { type FlowCtx } from "../flows/context.ts";
 import { type Draft, type ReportStore } from "./types.ts";
 
@@ -59,18 +59,4 @@ export function isHighRisk(answers: string | null): boolean {
   if (!answers) return false;
   const yes = [...answers].filter((a) => a === "y").length;
   return yes >= 3 || answers[1] === "y" || answers[3] === "y";
-}
-
-/** "30.11 14:05" in the reporter's country time. */
-export function formatWhen(d: Date, country: Country | null): string {
-  const zone = country === "KG" ? "Asia/Bishkek" : "Asia/Almaty";
-  return new Intl.DateTimeFormat("ru-RU", {
-    timeZone: zone,
-    day: "2-digit",
-    month: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  })
-    .format(d)
-    .replace(",", "");
 }

@@ -1,7 +1,7 @@
 /** Staff groups: the messages of a report's thread, the audit log, the roster, and groups Telegram moved. */
 import type { ReportStore } from "../../core/reports/types.ts";
 
-import { type ReportContext } from "./context.ts";
+import { type ReportContext, type Tx } from "./context.ts";
 
 export function staffPart(
   c: ReportContext,
@@ -18,6 +18,23 @@ export function staffPart(
   | "chatMoves"
 > {
   const { prisma, write, queue, audit, auditSql } = c;
+  /** Reports someone held go back to the queue: their cards are edited, and each is audited. */
+  const requeue = async (tx: Tx, ids: string[], chatId: number, at: Date, why: string) => {
+    if (ids.length)
+      await tx.report.updateMany({
+        where: { id: { in: ids } },
+        data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at },
+      });
+    for (const id of ids) {
+      const edit = {
+        dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`,
+        target: `staff:${chatId}`,
+        payload: { type: "card_edit" as const, reportId: id },
+      };
+      await queue(tx, [edit], at, id);
+      await audit(tx, { actor: "system", action: "requeue", reportId: id, result: why }, at);
+    }
+  };
   return {
     async addStaffThread(chatId, messageId, reportId, at) {
       await prisma.staffThread.upsert({
@@ -80,26 +97,7 @@ export function staffPart(
           select: { id: true },
         });
         const ids = held.map((r) => r.id);
-        if (ids.length)
-          await tx.report.updateMany({
-            where: { id: { in: ids } },
-            data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at },
-          });
-        for (const id of ids) {
-          await queue(
-            tx,
-            [
-              {
-                dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`,
-                target: `staff:${chatId}`,
-                payload: { type: "card_edit", reportId: id },
-              },
-            ],
-            at,
-            id,
-          );
-          await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff removed" }, at);
-        }
+        await requeue(tx, ids, chatId, at, "staff removed");
         return { name: row.name, requeued: ids };
       });
     },
@@ -112,27 +110,7 @@ export function staffPart(
       });
       const ids = held.map((r) => r.id);
       if (!ids.length) return [];
-      await prisma.$transaction(async (tx) => {
-        await tx.report.updateMany({
-          where: { id: { in: ids } },
-          data: { status: "new", takenBy: null, takenByName: null, takenAt: null, updatedAt: at },
-        });
-        for (const id of ids) {
-          await queue(
-            tx,
-            [
-              {
-                dedupeKey: `card_edit:${id}:requeue:${at.getTime()}`,
-                target: `staff:${chatId}`,
-                payload: { type: "card_edit", reportId: id },
-              },
-            ],
-            at,
-            id,
-          );
-          await audit(tx, { actor: "system", action: "requeue", reportId: id, result: "staff left" }, at);
-        }
-      });
+      await prisma.$transaction((tx) => requeue(tx, ids, chatId, at, "staff left"));
       return ids;
     },
     async moveStaffChat(from, to, at) {
