@@ -396,6 +396,24 @@ function line(
   return rec;
 }
 
+/** Qorgau as built, with the start script's environment and flags, on its own database in `dir`. */
+function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): Promise<Started> {
+  return startBot(
+    path.join(projectRoot, "dist", "src", "main.mjs"),
+    delay,
+    {
+      DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
+      SYNC_BOT_PROFILE: "false",
+      ADMIN_CHAT_ID: String(STAFF),
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+      LOG_LEVEL: "error",
+      CHAT_UPDATES_PER_MINUTE: String(chatUpdatesPerMinute),
+      ...startCommand().env,
+    },
+    startCommand().flags,
+  );
+}
+
 export async function runBench(o: Options): Promise<Array<Record<string, unknown>>> {
   build();
   const results: Array<Record<string, unknown>> = [];
@@ -415,22 +433,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     { config: "bare-grammy-echo-own-client", bot: await startBot(bareFile, o.delay, { BARE_FETCH: "qorgau" }) },
   ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-"));
-  const qorgau = await startBot(
-    path.join(projectRoot, "dist", "src", "main.mjs"),
-    o.delay,
-    {
-      DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
-      SYNC_BOT_PROFILE: "false",
-      ADMIN_CHAT_ID: String(STAFF),
-      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
-      LOG_LEVEL: "error",
-      // Simulated people answer at machine speed: the per-chat pace would silence them (its cost, a
-      // map lookup per update, stays in the figures).
-      CHAT_UPDATES_PER_MINUTE: "1000000",
-      ...startCommand().env,
-    },
-    startCommand().flags,
-  );
+  // Simulated people answer at machine speed: the per-chat pace would silence them (its cost, a map
+  // lookup per update, stays in the figures).
+  const qorgau = await startQorgau(dir, o.delay, 1_000_000);
   qorgau.emu.protectedChats.add(STAFF);
   const rounds = new Map<string, Array<Record<string, unknown>>>();
   const measure = async (config: string, b: Started, firstChat: number, script: Step[]) => {
@@ -497,21 +502,8 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     const pause = () => o.pauseMs * (0.5 + Math.random());
     const bare = await startBot(bareFile, o.delay, {});
     const everydayDir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-everyday-"));
-    const paced = await startBot(
-      path.join(projectRoot, "dist", "src", "main.mjs"),
-      o.delay,
-      {
-        DATABASE_URL: `file:${path.join(everydayDir, "bench.db")}`,
-        SYNC_BOT_PROFILE: "false",
-        ADMIN_CHAT_ID: String(STAFF),
-        ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
-        LOG_LEVEL: "error",
-        // The default pace (60 a minute), scaled with the pause when a shorter run compresses time.
-        CHAT_UPDATES_PER_MINUTE: String(Math.round((60 * 1000) / o.pauseMs)),
-        ...startCommand().env,
-      },
-      startCommand().flags,
-    );
+    // The default pace (60 a minute), scaled with the pause when a shorter run compresses time.
+    const paced = await startQorgau(everydayDir, o.delay, Math.round((60 * 1000) / o.pauseMs));
     paced.emu.protectedChats.add(STAFF);
     const everyday = { ...o, users: o.everydayUsers };
     const runOne = async (config: string, b: Started, script: Step[]) => {
