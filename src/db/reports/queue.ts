@@ -24,7 +24,7 @@ export function queuePart(
   | "purge"
   | "noteSignal"
 > {
-  const { prisma, walSync, write, sealer, toRecord, queue, audit, q, submitTx, byId, settled } = c;
+  const { prisma, walSync, write, sealer, toRecord, queue, queued, audit, q, submitTx, byId, settled } = c;
   return {
     async submit(r, address, outbox, at) {
       // scrypt off the event loop, before the (synchronous) transaction.
@@ -140,7 +140,8 @@ export function queuePart(
         where: { status: "closed", closedAt: { lt: closedBefore(limits.relayDays) } },
         select: { id: true },
       });
-      const relays = await prisma.relay.deleteMany({ where: { reportId: { in: closedForRelay.map((r) => r.id) } } });
+      // Relays and drafts are written on the message connection only (db/README.md).
+      const relays = await queued(() => q.purgeRelays.run(JSON.stringify(closedForRelay.map((r) => r.id))));
       const oldClosed = await prisma.report.findMany({
         where: { status: "closed", closedAt: { lt: closedBefore(limits.textDays) }, textEnc: { not: null } },
         select: { id: true },
@@ -154,19 +155,17 @@ export function queuePart(
       const threads = await prisma.staffThread.deleteMany({ where: { reportId: { in: ids } } });
       // Signals about directory numbers are kept a year, for the checks of the directory.
       await prisma.directorySignal.deleteMany({ where: { at: { lt: new Date(t - 365 * DAY) } } });
-      const drafts = await prisma.reportDraft.deleteMany({
-        where: { updatedAt: { lt: new Date(t - limits.draftHours * 3600_000) } },
-      });
+      const drafts = await queued(() => q.purgeDrafts.run(dt(new Date(t - limits.draftHours * 3600_000))));
       const outbox = await prisma.outbox.deleteMany({
         where: { status: { in: ["sent", "dead"] }, createdAt: { lt: new Date(t - 7 * DAY) } },
       });
       const audits = await prisma.auditLog.deleteMany({ where: { at: { lt: new Date(t - limits.auditDays * DAY) } } });
       const counts = {
-        relays: relays.count,
+        relays: relays.changes,
         texts: texts.count,
         messages: messages.count,
         threads: threads.count,
-        drafts: drafts.count,
+        drafts: drafts.changes,
         outbox: outbox.count,
         audit: audits.count,
       };

@@ -63,7 +63,7 @@ export function relaysPart(
       return true;
     },
     async noteVerified(reportId, at) {
-      await prisma.relay.updateMany({ where: { reportId }, data: { lastInboundAt: at } });
+      await queued(() => q.verified.run(dt(at), reportId));
     },
     async withdrawContact(reportId) {
       const r = await prisma.report.findUnique({ where: { id: reportId }, select: { contact: true } });

@@ -52,6 +52,9 @@ export function prepareReportStatements(hot: HotDb) {
       "INSERT INTO report_drafts (chat, data_enc, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat) DO UPDATE SET data_enc = excluded.data_enc, updated_at = excluded.updated_at",
     ),
     deleteDraft: hot.prepare("DELETE FROM report_drafts WHERE chat = ?"),
+    purgeDrafts: hot.prepare("DELETE FROM report_drafts WHERE updated_at < ?"),
+    verified: hot.prepare("UPDATE relays SET last_inbound_at = ? WHERE report_id = ?"),
+    purgeRelays: hot.prepare("DELETE FROM relays WHERE report_id IN (SELECT value FROM json_each(?))"),
     // Urgent, then high-risk cards go before everything else due (a flood of junk reports must not
     // hold a real urgent card behind it for half an hour); otherwise in the order written.
     due: hot.prepare(
