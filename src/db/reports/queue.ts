@@ -1,9 +1,9 @@
 /** The report queue: submitting, reading, staff actions on a report, figures, retention. */
 import { hashCaseWord } from "../../core/safety/sealer.ts";
-import type { ReportStore } from "../../core/reports/types.ts";
+import type { AuditEntry, ReportStore } from "../../core/reports/types.ts";
 import { crashPoint } from "../../crash-points.ts";
 
-import { type ReportContext, DAY, dt, ReportRow } from "./context.ts";
+import { type ReportContext, type QueueItem, DAY, dt, ReportRow } from "./context.ts";
 
 export function queuePart(
   c: ReportContext,
@@ -24,7 +24,83 @@ export function queuePart(
   | "purge"
   | "noteSignal"
 > {
-  const { prisma, walSync, write, sealer, toRecord, queue, queued, audit, q, submitTx, byId, settled } = c;
+  const {
+    auditSql,
+    byId,
+    hot,
+    prisma,
+    q,
+    queue,
+    queueSql,
+    queued,
+    sealer,
+    settled,
+    submitTx,
+    toRecord,
+    walSync,
+    write,
+  } = c;
+  // Staff actions on a report, on the message connection like every other write of reports, the
+  // outbox and the audit log (db/README.md). Each is one transaction with its audit and outbox rows.
+  const w = {
+    claim: hot.prepare(
+      "UPDATE reports SET status = 'taken', taken_by = ?, taken_by_name = ?, taken_at = ?, updated_at = ? WHERE id = ? AND status = 'new'",
+    ),
+    setCard: hot.prepare("UPDATE reports SET card_message_id = ? WHERE id = ?"),
+    ping: hot.prepare("UPDATE reports SET ping_count = ?, last_ping_at = ? WHERE id = ?"),
+    purgeTexts: hot.prepare(
+      "UPDATE reports SET text_enc = NULL, case_word_hash = NULL, text_purged_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+    ),
+    purgeOutbox: hot.prepare("DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?"),
+    purgeAudit: hot.prepare("DELETE FROM audit_log WHERE at < ?"),
+  };
+  const exists = (id: string) => q.report.get(id) !== undefined;
+  // The claim is a conditional update: of two staff pressing at once, exactly one changes the row (ST4).
+  const takeTx = hot.transaction(
+    (id: string, staff: { id: number; name: string }, at: Date, outbox: QueueItem[]): boolean | null => {
+      const won = w.claim.run(staff.id, staff.name, dt(at), dt(at), id).changes === 1;
+      if (!won && !exists(id)) return null;
+      auditSql({ actor: `staff:${staff.id}`, action: "take", reportId: id, result: won ? "ok" : "lost" }, at);
+      if (won) queueSql(outbox, at, id);
+      return won;
+    },
+  );
+  /** Columns a status change sets, by the change's fields. */
+  const updateSql = new Map<string, ReturnType<typeof hot.prepare>>();
+  const updateTx = hot.transaction(
+    (
+      id: string,
+      change: Parameters<ReportStore["update"]>[1],
+      at: Date,
+      entry: AuditEntry,
+      outbox: QueueItem[],
+    ): boolean | null => {
+      const set: Record<string, unknown> = { status: change.status, updated_at: dt(at) };
+      if (change.referredTo !== undefined) set.referred_to = change.referredTo;
+      if (change.outcome !== undefined) set.outcome = change.outcome;
+      if (change.status === "closed") set.closed_at = dt(at);
+      if (change.status === "new")
+        Object.assign(set, { taken_by: null, taken_by_name: null, taken_at: null, closed_at: null, outcome: null });
+      const cols = Object.keys(set);
+      const sql = `UPDATE reports SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id AND status IN (SELECT value FROM json_each(@from))`;
+      let stmt = updateSql.get(sql);
+      if (!stmt) updateSql.set(sql, (stmt = hot.prepare(sql)));
+      const done = stmt.run({ ...set, id, from: JSON.stringify(change.from) }).changes === 1;
+      if (!done && !exists(id)) return null;
+      auditSql({ ...entry, result: done ? entry.result : "refused" }, at);
+      if (done) queueSql(outbox, at, id);
+      return done;
+    },
+  );
+  const pingTx = hot.transaction((id: string, at: Date, outbox: QueueItem[]): boolean => {
+    const r = q.report.get(id) as ReportRow | undefined;
+    if (!r || r.status !== "new") return false;
+    w.ping.run(r.ping_count + 1, dt(at), id);
+    queueSql(outbox, at, id);
+    auditSql({ actor: "system", action: "escalate", reportId: id, result: `ping ${r.ping_count + 1}` }, at);
+    return true;
+  });
+
   return {
     async submit(r, address, outbox, at) {
       // scrypt off the event loop, before the (synchronous) transaction.
@@ -47,41 +123,15 @@ export function queuePart(
       return (q.reportsOf.all(sealer.hash(address)) as ReportRow[]).map(toRecord);
     },
     async take(id, staff, at, outbox) {
-      const won = await prisma.$transaction(async (tx) => {
-        // The claim is a conditional update: of two staff pressing at once, exactly one changes the row (ST4).
-        const res = await tx.report.updateMany({
-          where: { id, status: "new" },
-          data: { status: "taken", takenBy: BigInt(staff.id), takenByName: staff.name, takenAt: at, updatedAt: at },
-        });
-        if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
-        await audit(
-          tx,
-          { actor: `staff:${staff.id}`, action: "take", reportId: id, result: res.count === 1 ? "ok" : "lost" },
-          at,
-        );
-        if (res.count === 1) await queue(tx, outbox, at, id);
-        return res.count === 1;
-      });
+      const won = await queued(() => takeTx(id, staff, at, outbox));
       return settled(id, won);
     },
     async update(id, change, at, entry, outbox) {
-      const done = await prisma.$transaction(async (tx) => {
-        const data: Record<string, unknown> = { status: change.status, updatedAt: at };
-        if (change.referredTo !== undefined) data.referredTo = change.referredTo;
-        if (change.outcome !== undefined) data.outcome = change.outcome;
-        if (change.status === "closed") data.closedAt = at;
-        if (change.status === "new")
-          Object.assign(data, { takenBy: null, takenByName: null, takenAt: null, closedAt: null, outcome: null });
-        const res = await tx.report.updateMany({ where: { id, status: { in: change.from } }, data });
-        if (res.count !== 1 && !(await tx.report.count({ where: { id } }))) return null;
-        await audit(tx, { ...entry, result: res.count ? entry.result : "refused" }, at);
-        if (res.count) await queue(tx, outbox, at, id);
-        return res.count === 1;
-      });
+      const done = await queued(() => updateTx(id, change, at, entry, outbox));
       return settled(id, done);
     },
     async setCard(reportId, messageId) {
-      await prisma.report.update({ where: { id: reportId }, data: { cardMessageId: messageId } });
+      await queued(() => w.setCard.run(messageId, reportId));
     },
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(
@@ -124,14 +174,7 @@ export function queuePart(
       });
     },
     async notePing(id, at, outbox) {
-      return prisma.$transaction(async (tx) => {
-        const r = await tx.report.findUnique({ where: { id } });
-        if (!r || r.status !== "new") return false;
-        await tx.report.update({ where: { id }, data: { pingCount: r.pingCount + 1, lastPingAt: at } });
-        await queue(tx, outbox, at, id);
-        await audit(tx, { actor: "system", action: "escalate", reportId: id, result: `ping ${r.pingCount + 1}` }, at);
-        return true;
-      });
+      return queued(() => pingTx(id, at, outbox));
     },
     async purge(now, limits) {
       const t = now.getTime();
@@ -147,40 +190,30 @@ export function queuePart(
         select: { id: true },
       });
       const ids = oldClosed.map((r) => r.id);
-      const texts = await prisma.report.updateMany({
-        where: { id: { in: ids } },
-        data: { textEnc: null, caseWordHash: null, textPurgedAt: now },
-      });
+      const texts = await queued(() => w.purgeTexts.run(dt(now), JSON.stringify(ids)));
       const messages = await prisma.reportMessage.deleteMany({ where: { reportId: { in: ids } } });
       const threads = await prisma.staffThread.deleteMany({ where: { reportId: { in: ids } } });
       // Signals about directory numbers are kept a year, for the checks of the directory.
       await prisma.directorySignal.deleteMany({ where: { at: { lt: new Date(t - 365 * DAY) } } });
       const drafts = await queued(() => q.purgeDrafts.run(dt(new Date(t - limits.draftHours * 3600_000))));
-      const outbox = await prisma.outbox.deleteMany({
-        where: { status: { in: ["sent", "dead"] }, createdAt: { lt: new Date(t - 7 * DAY) } },
-      });
-      const audits = await prisma.auditLog.deleteMany({ where: { at: { lt: new Date(t - limits.auditDays * DAY) } } });
+      const outbox = await queued(() => w.purgeOutbox.run(dt(new Date(t - 7 * DAY))));
+      const audits = await queued(() => w.purgeAudit.run(dt(new Date(t - limits.auditDays * DAY))));
       const counts = {
         relays: relays.changes,
-        texts: texts.count,
+        texts: texts.changes,
         messages: messages.count,
         threads: threads.count,
         drafts: drafts.changes,
-        outbox: outbox.count,
-        audit: audits.count,
+        outbox: outbox.changes,
+        audit: audits.changes,
       };
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (total)
-        await prisma.auditLog.create({
-          data: {
-            at: now,
-            actor: "system",
-            action: "retention_purge",
-            result: Object.entries(counts)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(" "),
-          },
-        });
+      if (total) {
+        const result = Object.entries(counts)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ");
+        await queued(() => auditSql({ actor: "system", action: "retention_purge", reportId: null, result }, now));
+      }
       return counts;
     },
   };
