@@ -21,7 +21,8 @@ export function outboxPart(
   | "retryNow"
   | "pendingCount"
 > {
-  const { prisma, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
+  const { prisma, hot, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
+  const retryNow = hot.prepare("UPDATE outbox SET next_attempt_at = ? WHERE target = ? AND status = 'pending'");
   return {
     async getDraft(address) {
       const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
@@ -63,7 +64,7 @@ export function outboxPart(
       await queued(() => q.held.run(id));
     },
     async retryNow(target, at) {
-      await prisma.outbox.updateMany({ where: { target, status: "pending" }, data: { nextAttemptAt: at } });
+      await queued(() => retryNow.run(dt(at), target));
     },
     pendingCount: () => prisma.outbox.count({ where: { status: "pending" } }),
   };

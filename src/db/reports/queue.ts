@@ -24,22 +24,7 @@ export function queuePart(
   | "purge"
   | "noteSignal"
 > {
-  const {
-    auditSql,
-    byId,
-    hot,
-    prisma,
-    q,
-    queue,
-    queueSql,
-    queued,
-    sealer,
-    settled,
-    submitTx,
-    toRecord,
-    walSync,
-    write,
-  } = c;
+  const { auditSql, byId, hot, prisma, q, queueSql, queued, sealer, settled, submitTx, toRecord, walSync, write } = c;
   // Staff actions on a report, on the message connection like every other write of reports, the
   // outbox and the audit log (db/README.md). Each is one transaction with its audit and outbox rows.
   const w = {
@@ -53,7 +38,19 @@ export function queuePart(
     ),
     purgeOutbox: hot.prepare("DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?"),
     purgeAudit: hot.prepare("DELETE FROM audit_log WHERE at < ?"),
+    purgeMessages: hot.prepare("DELETE FROM report_messages WHERE report_id IN (SELECT value FROM json_each(?))"),
+    purgeThreads: hot.prepare("DELETE FROM staff_threads WHERE report_id IN (SELECT value FROM json_each(?))"),
+    purgeSignals: hot.prepare("DELETE FROM directory_signals WHERE at < ?"),
+    signal: hot.prepare("INSERT INTO directory_signals (entry_id, at) VALUES (?, ?)"),
+    signals: hot.prepare("SELECT count(*) FROM directory_signals WHERE entry_id = ? AND at >= ?").pluck(),
   };
+  /** "A number did not work" with the staff notice of how many said so in 30 days, in one commit. */
+  const signalTx = hot.transaction((entryId: string, at: Date, notice: (count: number) => QueueItem[]): number => {
+    w.signal.run(entryId, dt(at));
+    const n = Number(w.signals.get(entryId, dt(new Date(at.getTime() - 30 * DAY))));
+    queueSql(notice(n), at);
+    return n;
+  });
   const exists = (id: string) => q.report.get(id) !== undefined;
   // The claim is a conditional update: of two staff pressing at once, exactly one changes the row (ST4).
   const takeTx = hot.transaction(
@@ -164,14 +161,7 @@ export function queuePart(
         where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } },
       }),
     async noteSignal(entryId, at, notice) {
-      return prisma.$transaction(async (tx) => {
-        await tx.directorySignal.create({ data: { entryId, at } });
-        const n = await tx.directorySignal.count({
-          where: { entryId, at: { gte: new Date(at.getTime() - 30 * DAY) } },
-        });
-        await queue(tx, notice(n), at);
-        return n;
-      });
+      return queued(() => signalTx(entryId, at, notice));
     },
     async notePing(id, at, outbox) {
       return queued(() => pingTx(id, at, outbox));
@@ -191,18 +181,20 @@ export function queuePart(
       });
       const ids = oldClosed.map((r) => r.id);
       const texts = await queued(() => w.purgeTexts.run(dt(now), JSON.stringify(ids)));
-      const messages = await prisma.reportMessage.deleteMany({ where: { reportId: { in: ids } } });
-      const threads = await prisma.staffThread.deleteMany({ where: { reportId: { in: ids } } });
-      // Signals about directory numbers are kept a year, for the checks of the directory.
-      await prisma.directorySignal.deleteMany({ where: { at: { lt: new Date(t - 365 * DAY) } } });
+      const [messages, threads] = await queued(() => [
+        w.purgeMessages.run(JSON.stringify(ids)),
+        w.purgeThreads.run(JSON.stringify(ids)),
+        // Signals about directory numbers are kept a year, for the checks of the directory.
+        w.purgeSignals.run(dt(new Date(t - 365 * DAY))),
+      ]);
       const drafts = await queued(() => q.purgeDrafts.run(dt(new Date(t - limits.draftHours * 3600_000))));
       const outbox = await queued(() => w.purgeOutbox.run(dt(new Date(t - 7 * DAY))));
       const audits = await queued(() => w.purgeAudit.run(dt(new Date(t - limits.auditDays * DAY))));
       const counts = {
         relays: relays.changes,
         texts: texts.changes,
-        messages: messages.count,
-        threads: threads.count,
+        messages: messages!.changes,
+        threads: threads!.changes,
         drafts: drafts.changes,
         outbox: outbox.changes,
         audit: audits.changes,

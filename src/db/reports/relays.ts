@@ -1,9 +1,9 @@
 /** The way back to a reporter, kept sealed: the case word, holds and locks after an exit, contact stopped or resumed, and the conversation. */
 import { caseWordEquals } from "../../core/safety/sealer.ts";
-import type { ReportStore } from "../../core/reports/types.ts";
+import type { AuditEntry, ReportStore } from "../../core/reports/types.ts";
 import type { Address } from "../../core/types.ts";
 
-import { type ReportContext, RelayRow, dt, when } from "./context.ts";
+import { type ReportContext, type QueueItem, RelayRow, dt, when } from "./context.ts";
 
 export function relaysPart(
   c: ReportContext,
@@ -28,8 +28,9 @@ export function relaysPart(
     write,
     sealer,
     safeOpen,
-    queue,
-    audit,
+    hot,
+    queueSql,
+    auditSql,
     q,
     heldHashes,
     releaseTx,
@@ -37,6 +38,49 @@ export function relaysPart(
     reserveTry,
     ownerWrong,
   } = c;
+  // Contact stopped and resumed, and the conversation: on the message connection, like every write
+  // of reports, the outbox and the audit log (db/README.md).
+  const w = {
+    contact: hot.prepare(
+      "UPDATE reports SET contact = ?, contact_before = ?, updated_at = coalesce(?, updated_at) WHERE id = ?",
+    ),
+    message: hot.prepare(
+      "INSERT INTO report_messages (report_id, direction, body_enc, created_at) VALUES (?, ?, ?, ?)",
+    ),
+    markRead: hot.prepare(
+      "UPDATE report_messages SET read_at = ? WHERE report_id = ? AND direction = 'out' AND read_at IS NULL",
+    ),
+  };
+  type ContactRow = { contact: string; contact_before: string | null };
+  const withdrawTx = hot.transaction((reportId: string) => {
+    const r = q.report.get(reportId) as ContactRow | undefined;
+    if (!r || r.contact === "none") return;
+    w.contact.run("none", r.contact, null, reportId);
+  });
+  const resumeTx = hot.transaction((reportId: string, at: Date, entry: AuditEntry, outbox: QueueItem[]) => {
+    const r = q.report.get(reportId) as ContactRow | undefined;
+    if (!r || r.contact !== "none" || !r.contact_before) return false;
+    w.contact.run(r.contact_before, null, dt(at), reportId);
+    queueSql(outbox, at, reportId);
+    auditSql(entry, at);
+    return true;
+  });
+  const messageTx = hot.transaction(
+    (
+      reportId: string,
+      direction: "in" | "out",
+      sealed: string,
+      at: Date,
+      entry: AuditEntry,
+      outbox: (messageId: number) => QueueItem[],
+    ) => {
+      const id = Number(w.message.run(reportId, direction, sealed, dt(at)).lastInsertRowid);
+      auditSql(entry, at);
+      queueSql(outbox(id), at, reportId);
+      return id;
+    },
+  );
+
   return {
     async tryCaseWord(reportId, word, at, address) {
       // The try is reserved in one write before scrypt runs, so parallel guesses can never pass
@@ -66,25 +110,10 @@ export function relaysPart(
       await queued(() => q.verified.run(dt(at), reportId));
     },
     async withdrawContact(reportId) {
-      const r = await prisma.report.findUnique({ where: { id: reportId }, select: { contact: true } });
-      if (!r || r.contact === "none") return;
-      await prisma.report.update({ where: { id: reportId }, data: { contact: "none", contactBefore: r.contact } });
+      await queued(() => withdrawTx(reportId));
     },
     async resumeContact(reportId, at, entry, outbox) {
-      return prisma.$transaction(async (tx) => {
-        const r = await tx.report.findUnique({
-          where: { id: reportId },
-          select: { contact: true, contactBefore: true },
-        });
-        if (!r || r.contact !== "none" || !r.contactBefore) return false;
-        await tx.report.update({
-          where: { id: reportId },
-          data: { contact: r.contactBefore, contactBefore: null, updatedAt: at },
-        });
-        await queue(tx, outbox, at, reportId);
-        await audit(tx, entry, at);
-        return true;
-      });
+      return queued(() => resumeTx(reportId, at, entry, outbox));
     },
     // Read for every confirmation and knock: on this connection, like the report itself.
     async relayAddress(reportId) {
@@ -134,14 +163,8 @@ export function relaysPart(
       return held;
     },
     async addMessage(reportId, direction, body, at, entry, outbox) {
-      return prisma.$transaction(async (tx) => {
-        const m = await tx.reportMessage.create({
-          data: { reportId, direction, bodyEnc: sealer.seal(body), createdAt: at },
-        });
-        await audit(tx, entry, at);
-        await queue(tx, outbox(m.id), at, reportId);
-        return m.id;
-      });
+      const sealed = sealer.seal(body);
+      return queued(() => messageTx(reportId, direction, sealed, at, entry, outbox));
     },
     async messages(reportId) {
       const rows = await prisma.reportMessage.findMany({ where: { reportId }, orderBy: { id: "asc" } });
@@ -154,10 +177,7 @@ export function relaysPart(
       }));
     },
     async markRead(reportId, at) {
-      await prisma.reportMessage.updateMany({
-        where: { reportId, direction: "out", readAt: null },
-        data: { readAt: at },
-      });
+      await queued(() => w.markRead.run(dt(at), reportId));
     },
   };
 }
