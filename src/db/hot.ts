@@ -3,8 +3,9 @@
  * better-sqlite3 statements, each transaction synchronous (it never stays
  * open across an `await`).
  *
- * Prisma has its own connection to the same file, and its interactive
- * transactions do stay open across awaits. SQLite's own busy handler would
+ * Prisma has its own connection to the same file (it writes the directory's
+ * tables, db/README.md), and its interactive transactions do stay open across
+ * awaits. SQLite's own busy handler would
  * sleep inside this one thread while Prisma's transaction, which needs this
  * thread to finish, waits too: a stall until the timeout. So this connection
  * does not wait in SQLite; `retrying` gives the event loop back and tries

@@ -4,9 +4,8 @@
  * messages, drafts and the way back to a reporter are sealed before they are written; the
  * reporter's address is stored only sealed and as a keyed hash.
  *
- * What a reporter's messages and the outbox touch (drafts, submit, relays, the queue, report reads)
- * runs on prepared statements on the message connection, each transaction synchronous; staff
- * actions, jobs and retention go through Prisma (see db/hot.ts for why).
+ * Every write runs on prepared statements on the message connection, each transaction synchronous;
+ * Prisma only reads here (db/README.md says who writes which table, db/hot.ts why).
  */
 import type { ReportStore } from "../core/reports/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";

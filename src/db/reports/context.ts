@@ -6,11 +6,9 @@
  * back to a reporter are sealed before they are written; the reporter's
  * address is stored only sealed and as a keyed hash.
  *
- * What a reporter's messages and the outbox touch (drafts, submit, relays,
- * the queue, report reads) runs on prepared statements on the message
- * connection, each transaction synchronous; staff actions, jobs and
- * retention go through Prisma. The benchmark put Prisma's per-query cost at
- * most of the bot's CPU on the reporter's path (bench/README.md).
+ * Every write runs on prepared statements on the message connection, each
+ * transaction synchronous (db/README.md: one writer per table); Prisma only
+ * reads here (lists, figures, the conversation).
  */
 import { fromSql, sqlDate } from "../dates.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
@@ -29,7 +27,6 @@ import type {
 } from "../../core/reports/types.ts";
 import type { Address, ChannelName, Country } from "../../core/types.ts";
 
-export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 export type QueueItem = { dedupeKey: string; target: string; payload: OutboxPayload };
 
 export const DAY = 86_400_000;
@@ -134,7 +131,7 @@ export function createReportContext(
     }
   };
 
-  /** The outbox row of a queued item: the payload sealed, due at once. Both connections write this shape. */
+  /** The outbox row of a queued item: the payload sealed, due at once. */
   const outboxRow = (i: QueueItem, at: Date, reportId?: string) => ({
     dedupeKey: i.dedupeKey,
     kind: i.payload.type,
@@ -144,15 +141,6 @@ export function createReportContext(
     nextAttemptAt: at,
     createdAt: at,
   });
-  const queue = async (tx: Tx, items: QueueItem[], at: Date, reportId?: string) => {
-    for (const i of items)
-      await tx.outbox.upsert({ where: { dedupeKey: i.dedupeKey }, create: outboxRow(i, at, reportId), update: {} });
-  };
-  const audit = (tx: Tx, e: AuditEntry, at: Date) =>
-    tx.auditLog.create({
-      data: { at, actor: e.actor, action: e.action, reportId: e.reportId ?? null, result: e.result },
-    });
-
   // The reporter's path and the outbox, on the message connection.
   const q = prepareReportStatements(hot);
 
@@ -328,8 +316,6 @@ export function createReportContext(
     toRecord,
     safeOpen,
     outboxRow,
-    queue,
-    audit,
     q,
     heldHashes,
     queueSql,
