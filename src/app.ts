@@ -90,10 +90,11 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const groups = staffGroups(config, await reports.chatMoves());
   let outbox: OutboxWorker | undefined;
   const kick = () => outbox?.kick();
-  const notice = (chat: number | undefined, dedupeKey: string, key: string, vars?: Record<string, string>) => {
-    if (chat === undefined) return Promise.resolve();
-    return reports.enqueue([staffNotice(chat, dedupeKey, key, vars)], now()).then(kick);
-  };
+  /** A content-free notice to a staff group (none without Telegram), sent once per dedupe key. */
+  const queueNotice = (chat: number | undefined, item: (chat: number) => Parameters<typeof reports.enqueue>[0][0]) =>
+    chat === undefined ? Promise.resolve() : reports.enqueue([item(chat)], now()).then(kick);
+  const notice = (chat: number | undefined, dedupeKey: string, key: string) =>
+    queueNotice(chat, (c) => staffNotice(c, dedupeKey, key));
 
   let stoppingForGood = false;
   /** Telegram will not go on: one clear line, the orderly stop (drain, outbox, database), then exit. */
@@ -122,10 +123,8 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   if (telegram) channels.telegram = telegram.channel;
   const whatsapp =
     config.whatsappEnabled && !opts.channels?.whatsapp
-      ? await startWhatsApp(config, opts, { translator, directory, sealer, logger, now }, (dedupeKey, reason) =>
-          notice(groups.chats[0], dedupeKey, "staff.notice.whatsappDown", { reason }).catch((err) =>
-            logger.error("whatsapp.notice_failed", describeError(err)),
-          ),
+      ? await startWhatsApp(config, opts, { translator, directory, sealer, logger, now }, (item) =>
+          queueNotice(groups.chats[0], item),
         )
       : undefined;
   if (whatsapp) channels.whatsapp = whatsapp.channel;

@@ -5,7 +5,8 @@ import type { Translator } from "../core/i18n.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "../channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "../channels/whatsapp/client.ts";
-import type { Logger } from "../logger.ts";
+import { describeError, type Logger } from "../logger.ts";
+import { channelDownNotices, type staffNotice } from "../core/reports/routes.ts";
 
 export interface WhatsAppStartOptions {
   /** A whatsapp-web.js client to use instead of the real one (tests pass a fake). */
@@ -32,10 +33,10 @@ export async function startWhatsApp(
   config: Config,
   opts: WhatsAppStartOptions,
   parts: { translator: Translator; directory: LiveDirectory; sealer: Sealer; logger: Logger; now: () => Date },
-  notify: (dedupeKey: string, reason: string) => void,
+  /** Queues a notice to the staff group outages are told to (none without Telegram). */
+  queueNotice: (item: (chat: number) => ReturnType<typeof staffNotice>) => Promise<void>,
 ): Promise<WhatsAppChannel> {
-  /** When the current WhatsApp outage began: staff are told once per outage. */
-  let downSince: Date | undefined;
+  const outage = channelDownNotices("whatsapp", parts.now);
   const wa = opts.whatsappClient ?? (await createWhatsAppClient(config));
   return createWhatsAppChannel({
     ...wa,
@@ -45,15 +46,14 @@ export async function startWhatsApp(
     telegramHandle: config.telegramHandle,
     offlineLimitMs: opts.whatsappOfflineLimitMs,
     reconnectDelaysMs: opts.whatsappReconnectDelaysMs,
-    // With Telegram on, WhatsApp reconnects by itself and staff hear it once per outage; alone,
-    // the process ends so the service manager restarts it.
+    // With Telegram on, WhatsApp reconnects by itself and staff hear it (once per outage, see
+    // channelDownNotices); alone, the process ends so the service manager restarts it.
     onDown: (reason) => {
       if (!config.telegramEnabled) return (opts.onFatal ?? defaultFatal)(reason);
-      downSince ??= parts.now();
-      notify(`notice:whatsapp_down:${downSince.getTime()}`, reason);
+      queueNotice((chat) => outage.down(chat, reason)).catch((err) =>
+        parts.logger.error("whatsapp.notice_failed", describeError(err)),
+      );
     },
-    onUp: () => {
-      downSince = undefined;
-    },
+    onUp: () => outage.up(),
   });
 }

@@ -2,7 +2,7 @@
  * Where each outbox row goes, and what staff hear when one cannot go. An outbox target names its
  * kind before the colon: `relay:<report>` (a staff reply to the person who reported), `answer:<chat
  * key>` (an answer that waited out a long flood wait) and `staff:<group>` (cards, replies, notices).
- * Also the notices the app raises itself: WhatsApp down, a staff group that Telegram moved.
+ * Also the notices the app raises itself: a channel down, a staff group that Telegram moved.
  */
 import type { Dialog } from "../dialog.ts";
 import type { Address } from "../types.ts";
@@ -102,4 +102,21 @@ export function createOutboxRoutes(deps: OutboxRouteDeps) {
   }
 
   return { deliver, minIntervalMs, onDead };
+}
+
+/**
+ * Staff hear of a channel's outage once per outage (decision 8): every "down" of one outage carries
+ * the same dedupe key, taken from when it began; "up" ends the outage.
+ */
+export function channelDownNotices(channel: string, now: () => Date) {
+  let since: Date | undefined;
+  return {
+    down(chat: number, reason: string) {
+      since ??= now();
+      return staffNotice(chat, `notice:${channel}_down:${since.getTime()}`, `staff.notice.${channel}Down`, { reason });
+    },
+    up() {
+      since = undefined;
+    },
+  };
 }
