@@ -67,7 +67,7 @@ export async function createWhatsAppClient(config: Pick<Config, "whatsappDataDir
     },
   });
   return {
-    client: client as unknown as WaClientLike,
+    client,
     makeLocation: (lat, lon, name, address) => new wa.Location(lat, lon, { name, address }),
   };
 }

@@ -28,7 +28,7 @@ export interface WaMessageLike {
   delete(everyone?: boolean): Promise<void>;
 }
 
-/** The part of whatsapp-web.js's Client the adapter uses; tests pass a fake with the same shape. */
+/** The part of whatsapp-web.js's Client the adapter uses (checked against the library in library-types.ts); tests pass a fake with the same shape. */
 export interface WaClientLike {
   on(event: string, listener: (...args: any[]) => void): unknown;
   sendMessage(chatId: string, content: unknown): Promise<WaMessageLike>;
