@@ -128,7 +128,9 @@ export function queuePart(
       return settled(id, done);
     },
     async setCard(reportId, messageId) {
-      await queued(() => w.setCard.run(messageId, reportId));
+      // Committed with the writes of this turn, not waiting for the disk: the outbox row's "sent",
+      // which follows, waits for a sync that covers it too.
+      await write(() => w.setCard.run(messageId, reportId));
     },
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(

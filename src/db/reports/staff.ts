@@ -103,7 +103,9 @@ export function staffPart(
   });
   return {
     async addStaffThread(chatId, messageId, reportId, at) {
-      await queued(() => w.thread.run(chatId, messageId, reportId, dt(at)));
+      // A staff reply to this message may come at once: committed with this turn's writes, not
+      // after the disk (the outbox row's "sent" that follows waits for a sync that covers it).
+      await write(() => w.thread.run(chatId, messageId, reportId, dt(at)));
     },
     async threadOf(chatId, messageId) {
       const t = await prisma.staffThread.findUnique({

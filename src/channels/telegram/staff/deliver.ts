@@ -24,8 +24,11 @@ export async function deliver(s: StaffContext, item: OutboxItem): Promise<Delive
         reply_markup: keyboard(r.id, view.buttons),
         protect_content: true,
       });
-      await reports.setCard(r.id, sent.message_id);
-      await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
+      // In one commit: a reply to the card may come as soon as it is shown.
+      await Promise.all([
+        reports.setCard(r.id, sent.message_id),
+        reports.addStaffThread(chatId, sent.message_id, r.id, deps.now()),
+      ]);
       return { status: "sent", messageId: sent.message_id };
     }
     if (p.type === "card_edit") {
