@@ -90,7 +90,11 @@ async function komekCard(h: Harness, chat: number, user: number): Promise<Sent> 
   let n = emu.sent(chat).length;
   emu.groupMessage(chat, user, "/centers Шымкент");
   const list = await emu.waitFor(
-    () => emu.sent(chat).slice(n).find((m) => m.text?.startsWith("Найдено по «Шымкент»")),
+    () =>
+      emu
+        .sent(chat)
+        .slice(n)
+        .find((m) => m.text?.startsWith("Найдено по «Шымкент»")),
     5000,
     "the list",
   );
@@ -98,7 +102,11 @@ async function komekCard(h: Harness, chat: number, user: number): Promise<Sent> 
   n = emu.sent(chat).length;
   emu.press(chat, list.id, data(list, /Комек/), { id: user });
   return emu.waitFor(
-    () => emu.sent(chat).slice(n).find((m) => buttonsOf(m.payload).length > 0),
+    () =>
+      emu
+        .sent(chat)
+        .slice(n)
+        .find((m) => buttonsOf(m.payload).length > 0),
     5000,
     "the card",
   );
