@@ -141,6 +141,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
       sealer,
       directory: { desk: directoryDesk, store: directoryStore },
       protectionCacheMs: opts.staffProtectionCacheMs,
+      fetchMedia: whatsapp?.fetchMedia,
       logger,
       now,
       kick,

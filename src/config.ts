@@ -70,6 +70,8 @@ export interface Config {
   reportsPerDay: number;
   /** After this many hours of silence the case word is asked before a report is shown (S12). */
   caseWordAfterHours: number;
+  /** The longest voice note a report takes, in seconds (issue 26). */
+  voiceMaxSeconds: number;
   /** Cron expression of the daily digest to staff chats. */
   digestCron: string;
   /** When the directory's verification round posts due entries to staff (issue 16, D3). */
@@ -357,6 +359,7 @@ export function loadConfig(env: Env = process.env): Config {
     chatUpdatesPerMinute: num("CHAT_UPDATES_PER_MINUTE", 60, 5, 1000000),
     reportsPerDay: num("REPORTS_PER_DAY", 3, 1, 1000),
     caseWordAfterHours: num("CASE_WORD_AFTER_HOURS", 12, 1, 24 * 30),
+    voiceMaxSeconds: num("VOICE_MAX_SECONDS", 300, 10, 1200),
     digestCron,
     directoryCheckCron,
     chromePath: str("CHROME_PATH") ?? "/usr/bin/chromium",

@@ -36,3 +36,20 @@ export class ChannelError extends Error {
   /** Messages of the screen that went out before the failure: they are tracked like any other (S2). */
   sent: SentRef[] = [];
 }
+
+/**
+ * A photo or a voice note a channel fetched for staff (issue 26), already stripped of what could
+ * name her phone or place: pictures re-encoded without EXIF, GPS or author.
+ */
+export interface MediaFile {
+  kind: "photo" | "voice";
+  bytes: Buffer;
+  /** What the bytes are: "image/jpeg", "audio/ogg", "audio/mpeg" or "audio/mp4". */
+  mime: string;
+}
+
+/**
+ * Fetches a file by the reference its channel put into an `Input`. Resolves null when the file is
+ * gone for good or cannot be sent as it must be; throws when a later try may work.
+ */
+export type FetchMedia = (ref: string) => Promise<MediaFile | null>;

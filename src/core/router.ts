@@ -23,7 +23,8 @@ import {
 } from "./flows/near.ts";
 import { eraseView, safetyTopicView, safetyView, settingsView } from "./flows/safety.ts";
 import { countryForLocale, countryView, languageView, menuView, welcomeView } from "./flows/start.ts";
-import { reportAct, reportLocation, reportMedia, reportText } from "./reports/act.ts";
+import { reportAct, reportLocation, reportText } from "./reports/act.ts";
+import { reportMedia, voiceOutsideView } from "./reports/media.ts";
 import type { ReportCtx } from "./reports/context.ts";
 import { startReport } from "./reports/draft.ts";
 import { codeTyped, reportStatusView } from "./reports/mine.ts";
@@ -77,7 +78,12 @@ export async function route(r: Router, session: SessionRecord, input: Input): Pr
         (rctx && (await reportLocation(rctx, input.lat, input.lon))) || locationResultsView(ctx, input.lat, input.lon)
       );
     case "media":
-      return (rctx && (await reportMedia(rctx, input))) || menuView(ctx, t("fallback.media"));
+      return (
+        (rctx && (await reportMedia(rctx, input))) ||
+        (input.media === "voice"
+          ? voiceOutsideView(ctx, (rctx?.rd.staffChatFor(null) ?? null) !== null)
+          : menuView(ctx, t("fallback.media")))
+      );
     case "text": {
       const raw = input.text;
       const inReport = !!session.state?.screen.startsWith("report:");

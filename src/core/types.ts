@@ -28,8 +28,11 @@ export type Input =
   /** A pressed button: `token` is what the adapter put into it. */
   | { type: "option"; token: string }
   | { type: "location"; lat: number; lon: number }
-  /** `ref`: the platform's reference to the file (Telegram file_id); `image`: a file that is a picture. */
-  | { type: "media"; media: MediaKind; ref?: string; image?: boolean };
+  /**
+   * `ref`: the channel's reference to the file (a Telegram file_id, a sealed WhatsApp message id);
+   * `seconds`: a voice note's length.
+   */
+  | { type: "media"; media: MediaKind; ref?: string; seconds?: number };
 
 export interface Incoming {
   address: Address;

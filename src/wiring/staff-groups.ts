@@ -101,6 +101,7 @@ export function reportDepsFor(
       clearTimeout(timer);
     },
     caseWordAfterHours: config.caseWordAfterHours,
+    voiceMaxSeconds: config.voiceMaxSeconds,
     reportsPerDay: config.reportsPerDay,
     directoryChat: groups.directoryChat,
     staffLocale: config.staffLocale,

@@ -198,7 +198,6 @@ describe("words of danger bring the emergency block at once (S11)", () => {
 describe("bad input gets a kind reply and the menu (issue 2)", () => {
   const cases: Array<[string, (c: number) => Promise<unknown>, string]> = [
     ["a sticker", (c) => h.input(c, { type: "media", media: "sticker" }), "fallback.media"],
-    ["a voice note", (c) => h.input(c, { type: "media", media: "voice" }), "fallback.media"],
     ["a photo", (c) => h.input(c, { type: "media", media: "photo" }), "fallback.media"],
     ["a 5,000-character message", (c) => h.text(c, "а".repeat(5000)), "fallback.tooLong"],
     ["markup characters", (c) => h.text(c, "<b>*_[```]</b>"), "fallback.text_telegram"],
@@ -219,6 +218,23 @@ describe("bad input gets a kind reply and the menu (issue 2)", () => {
       expect(h.channel.lastLabels()).toContain(tr(l, "menu.near"));
     }
   });
+
+  it.each(LOCALES)(
+    "a voice note outside a report, in %s: the menu where reports are not taken, the emergency block on the danger screen (issue 26)",
+    async (l) => {
+      const chat = await inState("menu", l);
+      await h.input(chat, { type: "media", media: "voice", ref: "v", seconds: 9 });
+      expect(h.channel.lastText()).toContain(tr(l, "fallback.media"));
+      expect(h.channel.lastLabels()).toContain(tr(l, "menu.near"));
+
+      const inDanger = await inState("danger", l);
+      await h.input(inDanger, { type: "media", media: "voice", ref: "v", seconds: 9 });
+      const said = h.channel.lastText();
+      expect(said).toContain(tr(l, "fallback.voiceDanger"));
+      // The emergency numbers of the danger screen, again, after the line.
+      for (const n of ["112", "102"]) expect(said).toContain(n);
+    },
+  );
 
   it("10,000 random strings never produce an error text, and always offer the menu", async () => {
     const chat = await inState("menu", "ru");

@@ -27,9 +27,9 @@ async function readyChat(languageCode = "ru"): Promise<number> {
 
 describe("telegram: bad input gets a short kind reply and the menu", () => {
   const cases: Array<[string, (chat: number) => unknown, string]> = [
-    ["a sticker", (c) => h.emu.sendSticker(c), "Фото, голосовые и стикеры я не читаю."],
-    ["a voice note", (c) => h.emu.sendVoice(c), "Фото, голосовые и стикеры я не читаю."],
-    ["a photo", (c) => h.emu.sendPhoto(c), "Фото, голосовые и стикеры я не читаю."],
+    ["a sticker", (c) => h.emu.sendSticker(c), "Фото, голосовые и стикеры здесь я не читаю."],
+    ["a voice note", (c) => h.emu.sendVoice(c), "Фото, голосовые и стикеры здесь я не читаю."],
+    ["a photo", (c) => h.emu.sendPhoto(c), "Фото, голосовые и стикеры здесь я не читаю."],
     ["a 5,000-character message", (c) => h.emu.sendText(c, "ы".repeat(5000)), "Сообщение очень длинное"],
     [
       "markup characters",

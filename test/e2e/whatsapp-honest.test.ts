@@ -101,7 +101,7 @@ describe("whatsapp: every screen is free of Telegram words", () => {
       texts.push(...limits);
       // The limits of erasing come first once per chat; the crawl may have shown them already.
       if (limits.join("").includes(tr.t(l, "report.understood"))) texts.push(...(await exchange(jid, "1")));
-      for (const step of ["2", "5", "6", "2", "Шымкент", "Соседку бьют третий день.", "2", "подсолнух"])
+      for (const step of ["2", "5", "6", "2", "Шымкент", "Соседку бьют третий день.", "1", "2", "подсолнух"])
         texts.push(...(await exchange(jid, step)));
       const sent = await exchange(jid, "1");
       texts.push(...sent);
@@ -120,8 +120,8 @@ describe("whatsapp: every screen is free of Telegram words", () => {
           .map((re) => `${re} in «${t.slice(0, 80)}»`),
       );
       expect(found).toEqual([]);
-      // No photos offered: WhatsApp photos are not relayed.
-      expect(footerless.join("\n")).not.toContain(tr.t(l, "report.askPhotos", { max: 5 }).slice(0, 20));
+      // Photos and voices are offered in WhatsApp's words (issue 26).
+      expect(footerless.join("\n")).toContain(tr.t(l, "report.askPhotos_whatsapp", { max: 5, voices: 3 }));
     },
     90_000,
   );

@@ -43,7 +43,14 @@ export async function seedReport(
 export async function fileReport(
   h: Harness,
   chat: number,
-  opts: { text: string; about?: string; contact?: string; caseWord?: string; photo?: string },
+  opts: {
+    text: string;
+    about?: string;
+    contact?: string;
+    caseWord?: string;
+    photo?: string;
+    voice?: { fileId: string; seconds: number };
+  },
 ) {
   const { emu } = h;
   const step = stepper(emu, chat);
@@ -63,6 +70,8 @@ export async function fileReport(
   if (opts.photo) {
     await step(() => emu.sendPhoto(chat, {}, opts.photo), 2);
   }
+  let voiceMessage: number | undefined;
+  if (opts.voice) await step(() => (voiceMessage = emu.sendVoice(chat, {}, opts.voice)), 2);
   await step(() => pressLabel(emu, chat, "Дальше"));
   if ((opts.about ?? "С другим взрослым") === "Со мной") await step(() => pressLabel(emu, chat, "Пропустить"));
   await step(() => pressLabel(emu, chat, opts.contact ?? "Да, в любое время"));
@@ -76,5 +85,5 @@ export async function fileReport(
   const got = await step(() => pressLabel(emu, chat, "📨 Отправить"), 2);
   const confirm = got.find((m) => m.text?.startsWith("Получено."))!;
   const code = /Код вашего обращения: (\S+)/.exec(confirm.text!)![1]!;
-  return { code, confirm };
+  return { code, confirm, voiceMessage };
 }

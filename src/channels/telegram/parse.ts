@@ -17,17 +17,13 @@ export function parseMessage(msg: Message, botUsername?: string): Input {
   const loc = msg.location ?? msg.venue?.location;
   if (loc) return { type: "location", lat: loc.latitude, lon: loc.longitude };
   if (msg.sticker) return { type: "media", media: "sticker" };
-  if (msg.voice || msg.video_note) return { type: "media", media: "voice" };
+  if (msg.voice) return { type: "media", media: "voice", ref: msg.voice.file_id, seconds: msg.voice.duration };
   if (msg.photo) return { type: "media", media: "photo", ref: msg.photo.at(-1)?.file_id };
-  if (msg.video || msg.animation) return { type: "media", media: "video" };
+  // A round video shows a face: not taken as a voice.
+  if (msg.video || msg.animation || msg.video_note) return { type: "media", media: "video" };
   if (msg.audio) return { type: "media", media: "audio" };
-  if (msg.document)
-    return {
-      type: "media",
-      media: "document",
-      ref: msg.document.file_id,
-      image: !!msg.document.mime_type?.startsWith("image/"),
-    };
+  // Files keep their metadata (the place a picture was taken, a recording's author): never taken (P3).
+  if (msg.document) return { type: "media", media: "document" };
   if (msg.contact) return { type: "media", media: "contact" };
   if (msg.poll) return { type: "media", media: "poll" };
   return { type: "media", media: "other" };

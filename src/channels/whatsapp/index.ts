@@ -11,7 +11,7 @@
  * clear the chat on the phone, and never that everything was deleted (S7).
  */
 import type { Locale } from "../../config.ts";
-import type { Channel } from "../../core/channel.ts";
+import type { Channel, MediaFile } from "../../core/channel.ts";
 import { ChannelError } from "../../core/channel.ts";
 import type { Dialog } from "../../core/dialog.ts";
 import type { Translator } from "../../core/i18n.ts";
@@ -21,11 +21,16 @@ import { COUNTRIES, makeAddress, type Input, type Option, type SentRef, type Tra
 import { describeError, type Logger } from "../../logger.ts";
 import { menuNumber, parseWa, type WaIncoming } from "./parse.ts";
 import { renderWa } from "./render.ts";
+import { toStaffMedia } from "./media.ts";
 
 /** The part of whatsapp-web.js's Message the adapter uses. */
 export interface WaMessageLike {
   id: { _serialized: string };
+  /** "chat", "image", "ptt", "audio", … */
+  type: string;
   delete(everyone?: boolean): Promise<void>;
+  /** The file of a photo or a voice note, base64; undefined while WhatsApp cannot give it. */
+  downloadMedia(): Promise<{ mimetype: string; data: string } | undefined>;
 }
 
 /** The part of whatsapp-web.js's Client the adapter uses (checked against the library in library-types.ts); tests pass a fake with the same shape. */
@@ -217,10 +222,15 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
       if (opt) input = { type: "option", token: opt.id };
     }
     proactive.delete(jid);
+    const messageId = refOf(msg.id._serialized);
+    // A photo or a voice note is kept by WhatsApp: the core keeps only the sealed message id, and the
+    // file is downloaded when it goes to staff (fetchMedia).
+    if (input.type === "media" && (input.media === "photo" || input.media === "voice"))
+      input = { ...input, ref: messageId };
     const incoming = {
       address: makeAddress("whatsapp", keyOf(jid)),
       input,
-      messageId: refOf(msg.id._serialized),
+      messageId,
       languageHint: languageHint(jid),
     };
     // Noted before the chat's queue: a message that then waits behind a quick exit is not answered.
@@ -305,8 +315,19 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     } else if (state === "connected") goOffline(s);
   });
 
+  /** A photo or a voice note of a report, downloaded and made fit for staff (media.ts). */
+  async function fetchMedia(ref: string): Promise<MediaFile | null> {
+    const msg = await client.getMessageById(sealer.openStable(ref));
+    if (!msg) return null;
+    const media = await msg.downloadMedia();
+    // Not given yet (the phone is offline, the file is still uploading): tried again later.
+    if (!media) throw new Error("whatsapp: media not available yet");
+    return toStaffMedia(msg.type, media);
+  }
+
   return {
     channel,
+    fetchMedia,
     state: () => state,
     attach(d: Dialog) {
       dialog = d;

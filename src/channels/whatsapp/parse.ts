@@ -17,6 +17,8 @@ export interface WaIncoming {
   location?: { latitude: number | string; longitude: number | string };
   id: { _serialized: string };
   timestamp?: number;
+  /** A voice note's or recording's length in seconds (the library gives a string). */
+  duration?: string | number;
 }
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -95,7 +97,8 @@ export function menuNumber(text: string): number | null {
 const PERSON_SENT: Record<string, MediaKind> = {
   image: "photo",
   ptt: "voice",
-  audio: "audio",
+  // A recording sent from the phone's own recorder: spoken like a voice note, and taken as one.
+  audio: "voice",
   sticker: "sticker",
   video: "video",
   document: "document",
@@ -139,7 +142,11 @@ export function parseWa(msg: WaIncoming): Input | null {
       // call_log, protocol, revoked, reactions, group notices, …) are not a person writing: they get
       // no answer, and after a quick exit they must not bring one (S6).
       const kind = PERSON_SENT[msg.type];
-      return kind ? { type: "media", media: kind } : null;
+      if (!kind) return null;
+      const seconds = Number(msg.duration);
+      return kind === "voice" && Number.isFinite(seconds)
+        ? { type: "media", media: kind, seconds }
+        : { type: "media", media: kind };
     }
   }
 }

@@ -6,15 +6,7 @@ import { dangerView } from "../flows/lines.ts";
 import { menuView } from "../flows/start.ts";
 import { ABOUT, CONTACT, REPORT_KINDS, type Contact, type Draft } from "./types.ts";
 import { beginCallback, numberFailed, numbersView, startCallback } from "../directory/signals.ts";
-import {
-  MAX_PHOTOS,
-  MAX_REPORT_TEXT,
-  MIN_CASE_WORD,
-  RISK_QUESTIONS,
-  type ReportCtx,
-  saveDraft,
-  wordRequired,
-} from "./context.ts";
+import { MAX_REPORT_TEXT, MIN_CASE_WORD, RISK_QUESTIONS, type ReportCtx, saveDraft, wordRequired } from "./context.ts";
 import { advance, beginDraft, limitsView, stepView, submit, whereRegionsView } from "./draft.ts";
 import {
   ANSWER_WINDOW_MINUTES,
@@ -71,7 +63,7 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
   switch (act) {
     case "about":
       if (!ABOUT.includes(arg as never)) return stepView(ctx, d);
-      next = advance({ ...d, about: arg as Draft["about"] }, ctx.channel);
+      next = advance({ ...d, about: arg as Draft["about"] });
       break;
     case "kind": {
       const k = arg as Draft["kinds"][number];
@@ -81,15 +73,15 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     }
     case "kinds":
       if (!d.kinds.length) return stepView(ctx, d, [text(t("report.pickOne"))]);
-      next = advance(d, ctx.channel);
+      next = advance(d);
       break;
     case "danger":
-      next = advance({ ...d, urgent: arg === "yes" }, ctx.channel);
+      next = advance({ ...d, urgent: arg === "yes" });
       // Danger now: the emergency numbers first, then the next question (the report is marked urgent).
       if (arg === "yes") lead = dangerView(ctx).messages;
       break;
     case "where":
-      if (arg === "skip") next = advance({ ...d, regionId: null }, ctx.channel);
+      if (arg === "skip") next = advance({ ...d, regionId: null });
       else {
         await saveDraft(ctx, d);
         return whereRegionsView(ctx, d, 0);
@@ -105,28 +97,28 @@ export async function reportAct(ctx: ReportCtx, id: string): Promise<View | null
     case "wregion": {
       const p = ctx.deps.directory.place(arg ?? "");
       if (!p) return whereRegionsView(ctx, d, 0);
-      next = advance({ ...d, regionId: p.id, country: p.country as Country }, ctx.channel);
+      next = advance({ ...d, regionId: p.id, country: p.country as Country });
       break;
     }
     case "risk":
       if (arg === "start") next = { ...d, step: "risk", risk: "" };
-      else if (arg === "skip") next = advance({ ...d, step: "risk" }, ctx.channel);
+      else if (arg === "skip") next = advance({ ...d, step: "risk" });
       else {
         const risk = (d.risk ?? "") + (arg === "y" ? "y" : "n");
-        next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }, ctx.channel) : { ...d, risk };
+        next = risk.length >= RISK_QUESTIONS ? advance({ ...d, risk, step: "risk" }) : { ...d, risk };
       }
       if (arg === "skip" && (next.risk ?? "").length < RISK_QUESTIONS) next = { ...next, risk: undefined };
       break;
     case "contact":
       if (!CONTACT.includes(arg as Contact)) return stepView(ctx, d);
-      next = advance({ ...d, contact: arg as Contact }, ctx.channel);
+      next = advance({ ...d, contact: arg as Contact });
       break;
     case "caseword":
       if (wordRequired(d)) return stepView(ctx, d);
-      next = advance({ ...d, caseWord: null }, ctx.channel);
+      next = advance({ ...d, caseWord: null });
       break;
     case "photos":
-      next = advance(d, ctx.channel);
+      next = advance(d);
       break;
     case "send":
       return submit(ctx, d);
@@ -162,7 +154,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     if (body.length > MAX_REPORT_TEXT)
       return stepView(ctx, d, [text(t("report.tooLong", { max: MAX_REPORT_TEXT, count: body.length }))]);
     // Describing what happened often names violence; that marks the report urgent instead of interrupting it.
-    const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger }, ctx.channel);
+    const next = advance({ ...d, text: body, urgent: d.urgent || hasDanger });
     await saveDraft(ctx, next);
     return stepView(ctx, next, hasDanger && !d.urgent ? dangerView(ctx).messages : undefined);
   }
@@ -172,7 +164,7 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
       return stepView(ctx, d, [text(t("report.caseWordBad", { min: MIN_CASE_WORD }))]);
     // A word shaped like a report code would be the first thing someone who saw the code tries.
     if (normalizeCode(word)) return stepView(ctx, d, [text(t("report.caseWordLikeCode"))]);
-    const next = advance({ ...d, caseWord: word }, ctx.channel);
+    const next = advance({ ...d, caseWord: word });
     await saveDraft(ctx, next);
     return stepView(ctx, next);
   }
@@ -180,35 +172,12 @@ export async function reportText(ctx: ReportCtx, raw: string, hasDanger: boolean
     const place = ctx.deps.towns.match(raw);
     if (!place) return stepView(ctx, d, [text(t("near.notFound"))]);
     const regionId = place.kind === "city" ? (place.region_id ?? place.id) : place.id;
-    const next = advance({ ...d, regionId, country: place.country as Country }, ctx.channel);
+    const next = advance({ ...d, regionId, country: place.country as Country });
     await saveDraft(ctx, next);
     return stepView(ctx, next);
   }
   // Words of danger in the middle of the form: the emergency block, then the same question to continue (S11).
   return stepView(ctx, d, hasDanger ? dangerView(ctx).messages : [text(t("report.useButtons"))]);
-}
-
-/** A photo, voice note or sticker sent inside the flow: say what is accepted, keep the place (C#3). */
-export async function reportMedia(
-  ctx: ReportCtx,
-  media: { media: string; ref?: string; image?: boolean },
-): Promise<View | null> {
-  if (!ctx.session.state?.screen.startsWith("report:")) return null;
-  const { t } = ctx;
-  const d = await ctx.rd.reports.getDraft(ctx.address);
-  if (!d) return null;
-  if (d.step === "photos" || d.step === "text") {
-    // A picture sent as a file keeps its EXIF data, GPS included: it is not taken (P3).
-    if (media.media === "document" && media.image) return stepView(ctx, d, [text(t("report.photoAsFile"))]);
-    if (media.media === "photo" && media.ref) {
-      const photos = d.photos ?? [];
-      if (photos.length >= MAX_PHOTOS) return stepView(ctx, d, [text(t("report.photoLimit", { max: MAX_PHOTOS }))]);
-      const next = { ...d, photos: [...photos, media.ref] };
-      await saveDraft(ctx, next);
-      return stepView(ctx, next, [text(t("report.photoAdded", { count: next.photos.length, max: MAX_PHOTOS }))]);
-    }
-  }
-  return stepView(ctx, d, [text(t("report.textOnly"))]);
 }
 
 export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): Promise<View | null> {
@@ -218,10 +187,7 @@ export async function reportLocation(ctx: ReportCtx, lat: number, lon: number): 
   const near = ctx.deps.directory.nearestPlace(lat, lon);
   const place = near && near.km <= 400 ? near.place : null;
   const regionId = place ? (place.kind === "city" ? (place.region_id ?? place.id) : place.id) : null;
-  const next = advance(
-    { ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null },
-    ctx.channel,
-  );
+  const next = advance({ ...d, regionId, country: (place?.country as Country | undefined) ?? d.country ?? null });
   await saveDraft(ctx, next);
   return stepView(ctx, next);
 }

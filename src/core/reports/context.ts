@@ -11,6 +11,8 @@ export const RISK_QUESTIONS = 5;
 /** A case word is at least this long, and required whenever staff may contact the reporter (decision 10). */
 export const MIN_CASE_WORD = 5;
 export const MAX_PHOTOS = 5;
+/** Voice notes one report may carry (issue 26); their longest length is configured (VOICE_MAX_SECONDS). */
+export const MAX_VOICES = 3;
 /** How long a shown staff reply stays in the chat (S8). */
 export const SHOWN_REPLY_MINUTES = 30;
 
@@ -21,6 +23,8 @@ export interface ReportDeps {
   /** Tries to deliver these outbox rows now (bounded), so the confirmation follows the commit at once. */
   deliverNow(dedupeKeys: string[]): Promise<void>;
   caseWordAfterHours: number;
+  /** The longest voice note a report takes, in seconds (VOICE_MAX_SECONDS). */
+  voiceMaxSeconds: number;
   /** Reports one chat may send in 24 hours (REPORTS_PER_DAY). */
   reportsPerDay: number;
   /** Where "a number did not work" goes (DIRECTORY_CHAT_ID, else the admin chat); null: nowhere. */

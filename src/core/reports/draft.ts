@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import { pickerRegions, placeName } from "../directory/search.ts";
 import { newReportCode } from "../safety/sealer.ts";
-import type { ChannelName, Option, OutMessage } from "../types.ts";
+import type { Option, OutMessage } from "../types.ts";
 import { COUNTRIES } from "../types.ts";
 import { text, type FlowCtx, type View } from "../flows/context.ts";
 import { numbersOf } from "../flows/lines.ts";
@@ -15,6 +15,7 @@ import { PAGE_SIZE } from "../flows/near.ts";
 import { ABOUT, CONTACT, REPORT_KINDS, type Draft, type ReportRecord } from "./types.ts";
 import {
   MAX_PHOTOS,
+  MAX_VOICES,
   MAX_REPORT_TEXT,
   MIN_CASE_WORD,
   RISK_QUESTIONS,
@@ -139,13 +140,18 @@ export function stepView(ctx: ReportCtx, d: Draft, lead?: OutMessage[]): View {
         };
       case "text":
         return {
-          messages: [text(t("report.askText", { max: MAX_REPORT_TEXT }))],
+          // Before the first voice note: a voice can be recognised, and who will hear it (issue 26).
+          messages: [
+            text(
+              `${t("report.askText", { max: MAX_REPORT_TEXT })}\n\n${t("report.voiceNote", { voices: MAX_VOICES })}`,
+            ),
+          ],
           options: [cancel(t)],
           state: { screen: "report:text" },
         };
       case "photos":
         return {
-          messages: [text(t("report.askPhotos", { max: MAX_PHOTOS }))],
+          messages: [text(t("report.askPhotos", { max: MAX_PHOTOS, voices: MAX_VOICES }))],
           options: [{ id: "r:photos:done", label: t("report.photosDone") }, cancel(t)],
           columns: 1,
           state: { screen: "report:photos" },
@@ -239,9 +245,10 @@ export function reviewView(ctx: ReportCtx, d: Draft): View {
     `${t("report.reviewContact")}: ${t(`report.contact.${d.contact ?? "none"}`)}`,
     `${t("report.reviewCaseWord")}: ${d.caseWord ? t("report.caseWordSet") : t("report.notGiven")}`,
     ...(d.photos?.length ? [`${t("report.reviewPhotos")}: ${d.photos.length}`] : []),
+    ...(d.voices?.length ? [t("report.reviewVoices", { count: d.voices.length })] : []),
     "",
     `${t("report.reviewText")}:`,
-    d.text ?? "",
+    d.text ?? "—",
   ];
   return {
     messages: [text(lines.join("\n"))],
@@ -253,15 +260,13 @@ export function reviewView(ctx: ReportCtx, d: Draft): View {
 }
 
 /** The step after the current one, given the answers so far and where the person is. */
-export function advance(d: Draft, channel: ChannelName): Draft {
+export function advance(d: Draft): Draft {
   const order =
     d.request === "callback"
       ? ["about", "contact", "caseword", "review"]
       : ["about", "kinds", "danger", "where", "text", "photos", "riskAsk", "contact", "caseword", "review"];
   // The danger questions ("risk") are one step of the order, however many are answered.
   let i = order.indexOf(d.step === "risk" ? "riskAsk" : d.step) + 1;
-  // Photos are offered only where they are relayed with their metadata stripped: Telegram's photos.
-  if (order[i] === "photos" && channel !== "telegram") i++;
   if (order[i] === "riskAsk" && d.about !== "self") i++;
   return { ...d, step: order[i] ?? "review" };
 }
@@ -297,14 +302,16 @@ export function whereRegionsView(ctx: ReportCtx, d: Draft, page: number): View {
 export async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
   const { t, rd } = ctx;
   const story = d.request !== "callback";
-  if (!d.about || (story && !d.text) || (story && !d.kinds.length) || !d.contact || (wordRequired(d) && !d.caseWord))
+  // A story is typed or spoken: a voice note stands for the text (issue 26).
+  const told = !!d.text || !!d.voices?.length;
+  if (!d.about || (story && !told) || (story && !d.kinds.length) || !d.contact || (wordRequired(d) && !d.caseWord))
     return stepView(ctx, {
       ...d,
       step: !d.about
         ? "about"
         : story && !d.kinds.length
           ? "kinds"
-          : story && !d.text
+          : story && !told
             ? "text"
             : !d.contact
               ? "contact"
@@ -335,6 +342,7 @@ export async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
         riskAnswers: risk,
         text: d.text ?? "",
         photos: d.photos ?? [],
+        voices: d.voices ?? [],
         contact: d.contact,
         caseWord: d.caseWord ?? null,
         staffChatId,
@@ -343,11 +351,23 @@ export async function submit(ctx: ReportCtx, d: Draft): Promise<View> {
       ctx.address,
       [
         { dedupeKey: `card:${id}`, target: `staff:${staffChatId}`, payload: { type: "card", reportId: id } },
-        // Photos follow their card, each as a photo (Telegram already stripped their metadata).
+        // Photos and voice notes follow their card, each as a photo or a voice, never a forward (P2).
         ...(d.photos ?? []).map((ref, i, all) => ({
           dedupeKey: `photo:${id}:${i}`,
           target: `staff:${staffChatId}`,
           payload: { type: "to_staff_photo" as const, reportId: id, ref, index: i + 1, count: all.length },
+        })),
+        ...(d.voices ?? []).map((v, i, all) => ({
+          dedupeKey: `voice:${id}:${i}`,
+          target: `staff:${staffChatId}`,
+          payload: {
+            type: "to_staff_voice" as const,
+            reportId: id,
+            ref: v.ref,
+            seconds: v.seconds,
+            index: i + 1,
+            count: all.length,
+          },
         })),
         { dedupeKey: confirmKey, target: `relay:${id}`, payload: { type: "confirm", reportId: id } },
       ],

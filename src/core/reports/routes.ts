@@ -14,7 +14,7 @@ export const TARGET = { relay: "relay:", answer: "answer:", staff: "staff:" } as
 export type Deliver = (item: OutboxItem) => Promise<DeliverResult>;
 
 export interface OutboxRouteDeps {
-  reports: Pick<ReportStore, "byId" | "enqueue">;
+  reports: Pick<ReportStore, "byId" | "enqueue" | "mediaMissing">;
   now: () => Date;
   /** To the person who reported (a staff reply, a status). */
   toReporter: Deliver;
@@ -72,6 +72,12 @@ export function createOutboxRoutes(deps: OutboxRouteDeps) {
         ? undefined
         : (item.payload as { reportId?: string }).reportId;
     const r = reportId ? await reports.byId(reportId) : null;
+    // A photo or a voice note that will not arrive: its card says how many (issue 26).
+    if (r && !item.unreadable && (item.payload.type === "to_staff_photo" || item.payload.type === "to_staff_voice")) {
+      await reports.mediaMissing(r.id, now());
+      deps.kick();
+      return;
+    }
     // A reporter who blocked the bot or deleted the chat: staff hear it once, and retries stop (R2).
     if (reason === "blocked") {
       if (r && item.target.startsWith(TARGET.relay)) {

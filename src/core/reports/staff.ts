@@ -130,6 +130,8 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       t("staff.card.where", { where: place ? placeName(place, deps.staffLocale) : t("staff.unknownRegion") }),
       t("staff.card.contact", { contact: t(`staff.contact.${r.contact}`) }),
       ...(r.photos ? [t("staff.card.photos", { count: r.photos })] : []),
+      ...(r.voices ? [t("staff.card.voices", { count: r.voices })] : []),
+      ...(r.mediaMissing ? [t("staff.card.mediaMissing", { count: r.mediaMissing })] : []),
       // Content-free: too many wrong case words from her chat, or too many tries from others (decision 10).
       ...(r.wordLockedUntil && r.wordLockedUntil > deps.now() ? [t("staff.card.wordLocked")] : []),
       ...(r.othersLimitedUntil && r.othersLimitedUntil > deps.now() ? [t("staff.card.othersLimited")] : []),

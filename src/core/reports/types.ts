@@ -32,14 +32,21 @@ export interface Draft {
   regionId?: string | null;
   country?: Country | null;
   text?: string;
-  /** References to photos sent as photos (Telegram file ids). */
+  /** References to photos sent as photos (a Telegram file id, a sealed WhatsApp message id). */
   photos?: string[];
+  /** Voice notes, by the same kind of reference, with their length. */
+  voices?: VoiceRef[];
   risk?: string; // "y" / "n" per answered question
   contact?: Contact;
   caseWord?: string | null;
   /** "callback": only "please write to me" (issue 16), asked where a service publishes no phone. */
   request?: "callback";
   updatedAt?: string;
+}
+
+export interface VoiceRef {
+  ref: string;
+  seconds: number;
 }
 
 /** What a report is, as written and as read back. */
@@ -64,12 +71,16 @@ export interface NewReport extends ReportFields {
   riskAnswers: string | null;
   text: string;
   photos?: string[];
+  voices?: VoiceRef[];
   caseWord: string | null;
 }
 
 export interface ReportRecord extends ReportFields {
   text: string | null;
   photos: number;
+  voices: number;
+  /** Photos and voice notes given up on (they could not be fetched or sent): the card says how many. */
+  mediaMissing: number;
   /** The reporter stopped contact and may undo it (with the case word). */
   contactStopped: boolean;
   hasCaseWord: boolean;
@@ -107,6 +118,7 @@ export type OutboxPayload =
   | { type: "knock"; reportId: string }
   | { type: "to_staff"; reportId: string; messageId: number }
   | { type: "to_staff_photo"; reportId: string; ref: string; index: number; count: number }
+  | { type: "to_staff_voice"; reportId: string; ref: string; index: number; count: number; seconds: number }
   /** `chart`: sent as the stats chart of the group with the text as its caption (the digest, issue 17). */
   | { type: "notice"; key: string; vars?: Record<string, string | number>; reportId?: string; chart?: boolean }
   /** A directory card for staff (issue 16): a phone waiting for confirmation (change id), or an entry due for its check. */
@@ -177,6 +189,8 @@ export interface ReportQueue {
     outbox: Array<{ dedupeKey: string; target: string; payload: OutboxPayload }>,
   ): Promise<TakeResult>;
   setCard(reportId: string, messageId: number): Promise<void>;
+  /** One photo or voice note will not arrive: counted on the report, and its card edited to say so (one commit). */
+  mediaMissing(reportId: string, at: Date): Promise<void>;
   open(staffChatIds?: number[]): Promise<ReportRecord[]>;
   /** Counts since then; `byDay` by the day of creation in `timeZone` (urgent or high risk, and the others). */
   stats(

@@ -60,6 +60,8 @@ export type ReportRow = {
   high_risk: number;
   text_enc: string | null;
   photos: number;
+  voices: number;
+  media_missing: number;
   contact: string;
   contact_before: string | null;
   request: string | null;
@@ -100,6 +102,8 @@ export function createReportContext(
     highRisk: !!r.high_risk,
     text: r.text_enc ? safeOpen(r.text_enc) : null,
     photos: r.photos,
+    voices: r.voices,
+    mediaMissing: r.media_missing,
     contact: r.contact as ReportRecord["contact"],
     contactStopped: r.contact === "none" && !!r.contact_before,
     request: r.request === "callback" ? "callback" : null,
@@ -174,6 +178,7 @@ export function createReportContext(
         riskAnswers: r.riskAnswers,
         textEnc: sealer.seal(r.text),
         photos: r.photos?.length ?? 0,
+        voices: r.voices?.length ?? 0,
         contact: r.contact,
         caseWordHash,
         staffChatId: r.staffChatId,

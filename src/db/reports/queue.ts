@@ -17,6 +17,7 @@ export function queuePart(
   | "take"
   | "update"
   | "setCard"
+  | "mediaMissing"
   | "open"
   | "stats"
   | "closedSince"
@@ -32,6 +33,7 @@ export function queuePart(
       "UPDATE reports SET status = 'taken', taken_by = ?, taken_by_name = ?, taken_at = ?, updated_at = ? WHERE id = ? AND status = 'new'",
     ),
     setCard: hot.prepare("UPDATE reports SET card_message_id = ? WHERE id = ?"),
+    mediaMissing: hot.prepare("UPDATE reports SET media_missing = media_missing + 1 WHERE id = ?"),
     ping: hot.prepare("UPDATE reports SET ping_count = ?, last_ping_at = ? WHERE id = ?"),
     purgeTexts: hot.prepare(
       "UPDATE reports SET text_enc = NULL, case_word_hash = NULL, text_purged_at = ? WHERE id IN (SELECT value FROM json_each(?))",
@@ -131,6 +133,26 @@ export function queuePart(
       // Committed with the writes of this turn, not waiting for the disk: the outbox row's "sent",
       // which follows, waits for a sync that covers it too.
       await write(() => w.setCard.run(messageId, reportId));
+    },
+    async mediaMissing(reportId, at) {
+      await queued(() =>
+        hot.transaction(() => {
+          if (!w.mediaMissing.run(reportId).changes) return;
+          const edit = { type: "card_edit" as const, reportId };
+          const r = byId(reportId)!;
+          queueSql(
+            [
+              {
+                dedupeKey: `card_edit:${reportId}:missing:${r.mediaMissing}`,
+                target: `staff:${r.staffChatId}`,
+                payload: edit,
+              },
+            ],
+            at,
+            reportId,
+          );
+        })(),
+      );
     },
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(

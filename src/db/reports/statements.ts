@@ -14,8 +14,8 @@ export function prepareReportStatements(hot: HotDb) {
        ORDER BY urgent DESC, high_risk DESC, created_at ASC LIMIT 50`,
     ),
     insertReport: hot.prepare(
-      `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, contact, case_word_hash, staff_chat_id, request, created_at, updated_at)
-       VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @contact, @caseWordHash, @staffChatId, @request, @at, @at)`,
+      `INSERT INTO reports (id, code, channel, locale, country, region_id, about, kinds, urgent, high_risk, risk_answers, text_enc, photos, voices, contact, case_word_hash, staff_chat_id, request, created_at, updated_at)
+       VALUES (@id, @code, @channel, @locale, @country, @regionId, @about, @kinds, @urgent, @highRisk, @riskAnswers, @textEnc, @photos, @voices, @contact, @caseWordHash, @staffChatId, @request, @at, @at)`,
     ),
     insertRelay: hot.prepare(
       "INSERT INTO relays (report_id, handle_enc, handle_hash, last_inbound_at, created_at) VALUES (?, ?, ?, ?, ?)",

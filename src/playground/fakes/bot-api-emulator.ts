@@ -71,8 +71,13 @@ export class BotApiEmulator extends TelegramServer {
       u,
     );
   }
-  sendVoice(chatId: number, u: UserSpec = {}): number {
-    return this.userMessage(chatId, { voice: { file_id: "v", file_unique_id: "v", duration: 3 } }, u);
+  sendVoice(chatId: number, u: UserSpec = {}, voice: { fileId?: string; seconds?: number } = {}): number {
+    const id = voice.fileId ?? "v";
+    return this.userMessage(
+      chatId,
+      { voice: { file_id: id, file_unique_id: id, duration: voice.seconds ?? 3, mime_type: "audio/ogg" } },
+      u,
+    );
   }
   sendPhoto(chatId: number, u: UserSpec = {}, fileId = "p"): number {
     return this.userMessage(
@@ -168,12 +173,19 @@ export class BotApiEmulator extends TelegramServer {
   /** A staff member writes in a group, optionally as a reply to one of the bot's messages. */
   groupMessage(chatId: number, userId: number, text: string, replyTo?: number): number {
     const cmd = /^\/[a-z_]+(@\w+)?/i.exec(text);
+    const fields = { text, ...(cmd ? { entities: [{ type: "bot_command", offset: 0, length: cmd[0].length }] } : {}) };
+    return this.groupPost(chatId, userId, fields, replyTo);
+  }
+  /** A staff member records a voice note in a group, optionally as a reply. */
+  groupVoice(chatId: number, userId: number, replyTo?: number): number {
+    return this.groupPost(chatId, userId, { voice: { file_id: "sv", file_unique_id: "sv", duration: 4 } }, replyTo);
+  }
+  private groupPost(chatId: number, userId: number, fields: Record<string, unknown>, replyTo?: number): number {
     const target = replyTo === undefined ? undefined : this.chat(chatId).messages.get(replyTo);
     return this.userMessage(
       chatId,
       {
-        text,
-        ...(cmd ? { entities: [{ type: "bot_command", offset: 0, length: cmd[0].length }] } : {}),
+        ...fields,
         ...(replyTo !== undefined
           ? {
               reply_to_message: {

@@ -43,13 +43,36 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
     this.sent.push(rec);
     return this.wrap(rec);
   }
-  async getMessageById(id: string) {
+  /** The person's photos and voice notes, by message id, as WhatsApp would let the bot download them. */
+  files = new Map<string, { type: string; mimetype: string; data: Buffer }>();
+  /** The next this many downloads give nothing, as while the phone is offline. */
+  failDownloads = 0;
+  /** How often a file was asked for. */
+  downloads = 0;
+  async getMessageById(id: string): Promise<WaMessageLike | null> {
     const rec = this.sent.find((s) => s.id === id);
-    return rec ? this.wrap(rec) : null;
+    if (rec) return this.wrap(rec);
+    const file = this.files.get(id);
+    if (!file) return null;
+    return {
+      id: { _serialized: id },
+      type: file.type,
+      delete: async () => undefined,
+      downloadMedia: async () => {
+        this.downloads++;
+        if (this.failDownloads > 0) {
+          this.failDownloads--;
+          return undefined;
+        }
+        return { mimetype: file.mimetype, data: file.data.toString("base64") };
+      },
+    };
   }
   private wrap(rec: FakeSent): WaMessageLike {
     return {
       id: { _serialized: rec.id },
+      type: "chat",
+      downloadMedia: async () => undefined,
       delete: async (everyone?: boolean) => {
         if (this.failDeletes > 0) {
           this.failDeletes--;
@@ -83,6 +106,18 @@ export class FakeWaClient extends EventEmitter implements WaClientLike {
   }
   media(jid: string, type: string) {
     return this.msg(jid, { type });
+  }
+  /** A photo as the person sends it from the gallery: the bytes as they are, metadata included. */
+  photo(jid: string, jpeg: Buffer) {
+    const id = this.msg(jid, { type: "image", hasMedia: true });
+    this.files.set(id, { type: "image", mimetype: "image/jpeg", data: jpeg });
+    return id;
+  }
+  /** A voice note held to record (`ptt`), Opus in OGG as WhatsApp records it. */
+  voice(jid: string, ogg: Buffer, seconds: number) {
+    const id = this.msg(jid, { type: "ptt", hasMedia: true, duration: String(seconds) });
+    this.files.set(id, { type: "ptt", mimetype: "audio/ogg; codecs=opus", data: ogg });
+    return id;
   }
   group(jid: string, body: string) {
     return this.msg(jid, { type: "chat", body, author: "77010000000@c.us" });

@@ -379,12 +379,15 @@ export class TelegramServer {
       case "sendLocation":
         return botMessage({ location: { latitude: p.latitude, longitude: p.longitude } });
       case "sendPhoto":
-        if (typeof p.photo !== "string")
-          throw { error_code: 400, description: "Bad Request: the emulator takes photos by file_id only" };
-        return botMessage({
-          photo: [{ file_id: p.photo, file_unique_id: p.photo, width: 90, height: 90 }],
-          caption: p.caption,
-        });
+      case "sendVoice": {
+        // By file id, or an upload (multipart() gave it an id): never a URL.
+        const file = method === "sendPhoto" ? p.photo : p.voice;
+        if (typeof file !== "string") throw { error_code: 400, description: `Bad Request: no file in ${method}` };
+        const [unique, caption] = [{ file_id: file, file_unique_id: file }, p.caption];
+        return method === "sendPhoto"
+          ? botMessage({ photo: [{ ...unique, width: 90, height: 90 }], caption })
+          : botMessage({ voice: { ...unique, duration: Number(p.duration ?? 1) }, caption });
+      }
       case "editMessageText": {
         const m = this.chat(chatId).messages.get(Number(p.message_id));
         if (!m || m.deleted) throw { error_code: 400, description: "Bad Request: message to edit not found" };

@@ -126,8 +126,13 @@ async function onReply(s: StaffContext, ctx: Context, actor: StaffActor) {
     return;
   }
   if (!text.trim()) {
-    await reports.audit({ actor: `staff:${actor.id}`, action: "reply", reportId, result: "not text" }, deps.now());
-    await answer(desk.t("staff.replyTextOnly"));
+    // A voice from staff could be played aloud beside the person she hides from: only text goes (issue 26).
+    const voice = !!(msg.voice || msg.audio || msg.video_note);
+    await reports.audit(
+      { actor: `staff:${actor.id}`, action: "reply", reportId, result: voice ? "voice" : "not text" },
+      deps.now(),
+    );
+    await answer(desk.t(voice ? "staff.replyNoVoice" : "staff.replyTextOnly"));
     return;
   }
   const note = await desk.reply(reportId, actor, chatId, text);

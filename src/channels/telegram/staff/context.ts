@@ -5,6 +5,7 @@
  */
 import { InputFile, type Bot } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
+import type { FetchMedia } from "../../../core/channel.ts";
 import type { DirectoryDesk } from "../../../core/directory/desk.ts";
 import type { DirectoryStore } from "../../../core/directory/store.ts";
 import type { DeskButton, StaffActor, StaffDesk } from "../../../core/reports/staff.ts";
@@ -40,6 +41,8 @@ export interface TelegramStaffDeps {
   protectionCacheMs?: number;
   /** The directory desk (issue 16): /centers, entry cards, confirmations, checks. */
   directory?: { desk: DirectoryDesk; store: DirectoryStore };
+  /** Photos and voice notes of reports from other channels (WhatsApp), fetched when they go out (issue 26). */
+  fetchMedia?: FetchMedia;
 }
 
 /** Splits text into parts of at most `max` characters on grapheme boundaries. */

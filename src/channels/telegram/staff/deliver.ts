@@ -1,5 +1,5 @@
 /** Delivers one outbox item aimed at a staff group: a card, its edit, the reporter's words or photos, a notice. */
-import { GrammyError } from "grammy";
+import { GrammyError, InputFile } from "grammy";
 import type { DeliverResult } from "../../../core/reports/outbox.ts";
 import type { OutboxItem } from "../../../core/reports/types.ts";
 import { isNotModified, toChannelError } from "../errors.ts";
@@ -73,24 +73,7 @@ export async function deliver(s: StaffContext, item: OutboxItem): Promise<Delive
       }
       return { status: "sent", messageId: first };
     }
-    if (p.type === "to_staff_photo") {
-      const r = await reports.byId(p.reportId);
-      if (!r) return { status: "dead", reason: "no report" };
-      if (!r.cardMessageId && item.attempts < 5) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
-      // A photo is the report too: it waits until the group restricts saving content (P4).
-      if (!(await isProtected(chatId)))
-        return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
-      // By file id: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
-      const sent = await bot.api.sendPhoto(chatId, p.ref, {
-        caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),
-        protect_content: true,
-        ...(r.cardMessageId
-          ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } }
-          : {}),
-      });
-      await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
-      return { status: "sent", messageId: sent.message_id };
-    }
+    if (p.type === "to_staff_photo" || p.type === "to_staff_voice") return await deliverMedia(s, chatId, item, p);
     if (p.type === "notice") {
       const text = desk.notice(p.key, p.vars ?? {});
       const chart = p.chart ? await chartOf([chatId]) : null;
@@ -115,3 +98,55 @@ export async function deliver(s: StaffContext, item: OutboxItem): Promise<Delive
     throw toChannelError(err);
   }
 }
+
+type MediaPayload = Extract<OutboxItem["payload"], { type: "to_staff_photo" | "to_staff_voice" }>;
+
+/**
+ * A photo or a voice note, under its card, labelled with the report's code only (issue 26). Telegram's
+ * own files go by file id; another channel's are fetched now, stripped by that channel, and uploaded.
+ */
+async function deliverMedia(
+  s: StaffContext,
+  chatId: number,
+  item: OutboxItem,
+  p: MediaPayload,
+): Promise<DeliverResult> {
+  const { deps, bot, desk, reports, isProtected } = s;
+  const r = await reports.byId(p.reportId);
+  if (!r) return { status: "dead", reason: "no report" };
+  if (!r.cardMessageId && item.attempts < 5) return { status: "later", at: new Date(deps.now().getTime() + 2000) };
+  // A photo or a voice is the report too: it waits until the group restricts saving content (P4).
+  if (!(await isProtected(chatId)))
+    return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
+  let file: string | InputFile = p.ref;
+  if (r.channel !== "telegram") {
+    if (!deps.fetchMedia) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
+    // Thrown: tried again like any send. Null: gone for good, and the card will count it.
+    const got = await deps.fetchMedia(p.ref);
+    if (!got || got.kind !== (p.type === "to_staff_photo" ? "photo" : "voice"))
+      return { status: "dead", reason: "media unavailable" };
+    file = new InputFile(got.bytes, got.kind === "photo" ? "photo.jpg" : `voice.${EXTENSION[got.mime] ?? "ogg"}`);
+  }
+  const common = {
+    protect_content: true,
+    ...(r.cardMessageId
+      ? { reply_parameters: { message_id: r.cardMessageId, allow_sending_without_reply: true } }
+      : {}),
+  };
+  // By file id or as new bytes: a new send from the bot, never a forward, so nothing links back to the reporter (P2).
+  const sent =
+    p.type === "to_staff_photo"
+      ? await bot.api.sendPhoto(chatId, file, {
+          caption: desk.t("staff.photoCaption", { code: r.code, k: p.index, n: p.count }),
+          ...common,
+        })
+      : await bot.api.sendVoice(chatId, file, {
+          caption: desk.t("staff.voiceCaption", { code: r.code, k: p.index, n: p.count }),
+          ...(p.seconds ? { duration: p.seconds } : {}),
+          ...common,
+        });
+  await reports.addStaffThread(chatId, sent.message_id, r.id, deps.now());
+  return { status: "sent", messageId: sent.message_id };
+}
+
+const EXTENSION: Record<string, string> = { "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a" };
