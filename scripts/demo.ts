@@ -8,6 +8,10 @@ import { LOCALES, isLocale, type Locale } from "../src/config.ts";
 import { createTranslator } from "../src/core/i18n.ts";
 import { approvedStaff, pressLabel, startHarness } from "../test/support/harness.ts";
 import type { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
+import { FakeWaClient } from "../src/playground/fakes/fake-whatsapp.ts";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
 
 const CHAT = 42;
 const STAFF = -1000000042;
@@ -32,6 +36,9 @@ function printNew(emu: BotApiEmulator, chat: number, from: number): number {
   const msgs = emu.sent(chat).slice(from);
   for (const m of msgs) {
     if (m.method === "sendVenue") out(`  🤖 [map pin: ${m.payload.title} — ${m.payload.address}]`);
+    else if (m.method === "sendVoice")
+      out(`  🤖 [voice note, ${m.payload.duration ?? "?"} s] ${m.payload.caption ?? ""}`);
+    else if (m.method === "sendPhoto") out(`  🤖 [photo] ${m.payload.caption ?? ""}`);
     else
       out(
         (m.text ?? "")
@@ -53,6 +60,18 @@ function printNew(emu: BotApiEmulator, chat: number, from: number): number {
   return from + msgs.length;
 }
 
+/** Bytes standing for a recorded voice note (Opus in OGG): the demo prints, nobody plays it. */
+const VOICE = Buffer.concat([Buffer.from("OggS"), Buffer.alloc(256, 1)]);
+/** A photo as a phone camera writes it: a GPS position in its EXIF block. */
+function cameraPhoto(): Promise<Buffer> {
+  return sharp({ create: { width: 480, height: 360, channels: 3, background: { r: 120, g: 90, b: 60 } } })
+    .jpeg()
+    .withExif({
+      IFD3: { GPSLatitudeRef: "N", GPSLatitude: "43/1 14/1 0/1", GPSLongitudeRef: "E", GPSLongitude: "76/1 53/1 0/1" },
+    })
+    .toBuffer();
+}
+
 function langArg(argv: string[]): Locale {
   const i = argv.indexOf("--lang");
   const v = i >= 0 ? argv[i + 1] : "ru";
@@ -66,14 +85,19 @@ function langArg(argv: string[]): Locale {
 async function main() {
   const l = langArg(process.argv.slice(2));
   const t = createTranslator().forChannel(l, "telegram");
+  const wa = new FakeWaClient();
   const h = await startHarness({
     env: {
+      WHATSAPP_ENABLED: "true",
+      WA_SEND_DELAY_MS: "0",
+      WA_DATA_DIR: path.join(os.tmpdir(), "qorgau-demo-wa"),
       ADMIN_CHAT_ID: String(STAFF),
       STAFF_SUPERVISORS: String(STAFF_MEMBER),
       STAFF_LOCALE: l,
       GROUP_MESSAGES_PER_MINUTE: "6000",
     },
     setup: (emu) => emu.protectedChats.add(STAFF),
+    start: { whatsappClient: { client: wa, makeLocation: (lat, lon, name, address) => ({ lat, lon, name, address }) } },
   });
   const { emu } = h;
   await approvedStaff(h, STAFF, STAFF_MEMBER);
@@ -115,6 +139,8 @@ async function main() {
     await tap(n, t("report.no"));
     await step(n, `types «${TOWN[l]}»`, () => emu.sendText(n, TOWN[l]));
     await step(n, `types «${STORY[l]}»`, () => emu.sendText(n, STORY[l]));
+    await step(n, "records a voice note (42 s)", () => emu.sendVoice(n, {}, { fileId: "demo-voice", seconds: 42 }), 2);
+    await step(n, "sends a photo of the door", () => emu.sendPhoto(n, {}, "demo-photo"), 2);
     await tap(n, t("report.photosDone"));
     await tap(n, t("report.contact.any"));
     await step(n, "types a case word", () => emu.sendText(n, "chernika"));
@@ -141,6 +167,40 @@ async function main() {
     );
     await step(n, "(staff reply to the card)", () => emu.groupMessage(STAFF, STAFF_MEMBER, REPLY[l], card.id));
     await tap(n, t("report.read"));
+
+    out("\n━━━ On WhatsApp, a survivor speaks her report and shows the door ━━━");
+    const jid = "77010000042@c.us";
+    let waSeen = 0;
+    const say = async (label: string, act: () => unknown, expect = 1) => {
+      out(`\n👤 ${label}`);
+      act();
+      const got = await wa.waitFor(jid, waSeen, expect);
+      waSeen += got.length;
+      for (const m of got) out(`  🤖 ${(m.text ?? "").split("\n").join("\n     ")}`);
+    };
+    const types = (text: string, expect = 1) => say(`types «${text}»`, () => wa.text(jid, text), expect);
+    await types("/start", 2);
+    await types(t("language.name"));
+    if (l === "ru") await types(t("country.KZ"));
+    await types(t("menu.report").replace(/^\S+\s/, ""));
+    for (const n of ["1", "2", "1", "6", "2"]) await types(n);
+    await types(TOWN[l]);
+    await say("holds the microphone and speaks (37 s)", () => wa.voice(jid, VOICE, 37), 2);
+    const jpeg = await cameraPhoto();
+    await say("sends a photo from the camera (its EXIF holds where it was taken)", () => wa.photo(jid, jpeg), 2);
+    for (const n of ["1", "1", "1"]) await types(n);
+    await types("1", 2);
+    out("\n━━━ The staff group ━━━");
+    await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.method === "sendVoice").length >= 2, 15_000, "the voice");
+    await emu.waitFor(() => emu.sent(STAFF).filter((m) => m.method === "sendPhoto").length >= 2, 15_000, "the photo");
+    seen.set(STAFF, printNew(emu, STAFF, seen.get(STAFF) ?? 0));
+    const photo = emu
+      .sent(STAFF)
+      .filter((m) => m.method === "sendPhoto")
+      .at(-1)!;
+    const bytes = emu.uploads.get(photo.payload.photo)!.bytes;
+    const gps = bytes.includes(Buffer.from("Exif\0\0")) ? "still there" : "none";
+    out(`\n(the photo reached staff as ${bytes.length} bytes of JPEG, re-encoded by the bot; EXIF and GPS: ${gps})`);
   } finally {
     await h.stop();
   }

@@ -15,6 +15,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import sharp from "sharp";
 import { loadConfig, isLocale, type Locale } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { startApp, type App } from "../app.ts";
@@ -39,7 +40,7 @@ interface World {
   app: App;
   dir: string;
   /** What the WhatsApp person typed (the fake client keeps only what the bot sent). */
-  waTyped: Array<{ id: string; at: number; text: string }>;
+  waTyped: Array<{ id: string; at: number; text: string; media?: "voice" | "photo" }>;
 }
 
 export interface Playground {
@@ -90,6 +91,20 @@ async function makeWorld(lang: Locale): Promise<World> {
   return { emu, wa, app, dir, waTyped: [] };
 }
 
+/** Bytes standing for a recorded voice note: the playground's staff group shows it, nobody plays it. */
+const SAMPLE_VOICE = Buffer.concat([Buffer.from("OggS"), Buffer.alloc(256, 1)]);
+let sample: Promise<Buffer> | undefined;
+/** A photo as a phone camera writes it, with a GPS position in its EXIF block, for the bot to strip. */
+function samplePhoto(): Promise<Buffer> {
+  sample ??= sharp({ create: { width: 480, height: 360, channels: 3, background: { r: 120, g: 90, b: 60 } } })
+    .jpeg()
+    .withExif({
+      IFD3: { GPSLatitudeRef: "N", GPSLatitude: "42/1 18/1 0/1", GPSLongitudeRef: "E", GPSLongitude: "69/1 36/1 0/1" },
+    })
+    .toBuffer();
+  return sample;
+}
+
 async function dropWorld(w: World) {
   await w.app.stop();
   await w.emu.stop();
@@ -117,9 +132,11 @@ function tgMessage(m: ChatViewMessage) {
         ? "venue"
         : m.method === "sendLocation" || p.location
           ? "location"
-          : m.method === "sendPhoto"
-            ? "photo"
-            : "text",
+          : m.method === "sendVoice" || p.voice
+            ? "voice"
+            : m.method === "sendPhoto" || p.photo
+              ? "photo"
+              : "text",
     venue: m.method === "sendVenue" ? { title: p.title, address: p.address } : null,
     inline:
       markup?.inline_keyboard?.map((row) => row.map((b) => ({ text: b.text, data: b.callback_data ?? "" }))) ?? null,
@@ -152,6 +169,7 @@ function waMessages(w: World) {
     order: Number(t.id.split("_").pop()),
     fromBot: false,
     text: t.text,
+    media: t.media ?? null,
     location: null,
     deleted: false,
   }));
@@ -162,6 +180,7 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
   let lang: Locale = opts.lang ?? "ru";
   let w = await makeWorld(lang);
   let resetting: Promise<void> | null = null;
+  let files = 0;
   const page = fs.readFileSync(PAGE, "utf8");
   // The composed screens for the review page: walked once, in the background, from this checkout's code and texts.
   let screens: CrawledScreen[] = [];
@@ -222,6 +241,10 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
         e.press(chat, body.messageId, body.data, { languageCode: lang });
       else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon))
         e.sendLocation(chat, body.lat, body.lon, { languageCode: lang });
+      // A voice note and a photo as the person would send them: here, by a made-up file id (issue 26).
+      else if (body.action === "voice")
+        e.sendVoice(chat, { languageCode: lang }, { fileId: `playground-voice-${++files}`, seconds: 7 });
+      else if (body.action === "photo") e.sendPhoto(chat, { languageCode: lang }, `playground-photo-${++files}`);
       else throw new BadRequest("unknown telegram action");
       return { ok: true };
     }
@@ -244,8 +267,12 @@ export async function startPlayground(opts: { port?: number; lang?: Locale } = {
         id = w.wa.text(WA_JID, body.text.slice(0, 4096));
       else if (body.action === "location" && Number.isFinite(body.lat) && Number.isFinite(body.lon))
         id = w.wa.location(WA_JID, body.lat, body.lon);
+      // WhatsApp's files are downloaded by the bot: a short recording, and a camera photo with its GPS.
+      else if (body.action === "voice") id = w.wa.voice(WA_JID, SAMPLE_VOICE, 7);
+      else if (body.action === "photo") id = w.wa.photo(WA_JID, await samplePhoto());
       else throw new BadRequest("unknown whatsapp action");
-      w.waTyped.push({ id, at: Date.now(), text: body.action === "text" ? body.text.slice(0, 4096) : "📍" });
+      const media = body.action === "voice" || body.action === "photo" ? (body.action as "voice" | "photo") : undefined;
+      w.waTyped.push({ id, at: Date.now(), text: body.action === "text" ? body.text.slice(0, 4096) : "📍", media });
       return { ok: true };
     }
     throw new NotFound();

@@ -125,9 +125,15 @@ async function step(box: string, act: () => Promise<unknown>) {
   await act();
   await page.waitForFunction((sel, k) => document.querySelectorAll(`${sel} .msg:not(.me)`).length > k, {}, box, n);
 }
-/** The Telegram phone from /start to the menu, in Russian and Kazakhstan. */
+/** The Telegram phone from START to the menu, in Russian and Kazakhstan. */
 async function toMenu() {
-  await type("#tg-input", "/start");
+  // A new chat opens as Telegram shows it: empty, with one START button (issue 26).
+  await settle();
+  expect(await page.$eval("#tg-start", (b) => [b.textContent, getComputedStyle(b).display])).toEqual([
+    "НАЧАТЬ",
+    "block",
+  ]);
+  await page.click("#tg-start");
   await click("#tg-messages", "Русский");
   await click("#tg-messages", /Казахстан/);
 }
@@ -136,7 +142,9 @@ const texts = (box: string) => page.$$eval(`${box} .msg`, (els) => els.map((e) =
 describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () => {
   it("a survivor: /start, language, country, help near Shymkent from a picked place, then quick exit empties the chat to the cover", async () => {
     await page.goto(pg.url);
-    expect(await page.$eval("#banner", (b) => b.textContent)).toContain("PLAYGROUND");
+    // The page's own words are in the chosen language too.
+    expect(await page.$eval("#banner", (b) => b.textContent)).toContain("ПЕСОЧНИЦА");
+    expect(await page.$eval("#who-survivor", (b) => b.textContent)).toBe("Пострадавшая");
     await toMenu();
     await click("#tg-messages", "📍 Помощь рядом");
     await sees("#tg-messages", "Чтобы найти помощь рядом");
@@ -183,7 +191,7 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await sees("#staff-toast", `Вы взяли ${code}`);
     await click("#staff-messages", "💬 Ответить");
     await page.waitForFunction(() =>
-      [...document.querySelectorAll("#staff-messages .msg")].at(-1)?.textContent?.includes("↩ reply"),
+      [...document.querySelectorAll("#staff-messages .msg")].at(-1)?.textContent?.includes("↩ ответить"),
     );
     const prompts = await page.$$("#staff-messages .msg .reply");
     await prompts.at(-1)!.click();
@@ -201,7 +209,9 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await page.goto(pg.url);
     await page.select("#lang", "kk");
     await page.waitForFunction(() => document.querySelectorAll("#tg-messages .msg").length === 0);
-    await type("#tg-input", "/start");
+    expect(await page.$eval("#reset", (b) => b.textContent)).toBe("↺ Басынан");
+    expect(await page.$eval("#tg-start", (b) => b.textContent)).toBe("БАСТАУ");
+    await page.click("#tg-start");
     await sees("#tg-messages", "Сәлеметсіз бе. Мұнда бәрі жасырын.");
     await shot("6-kazakh");
 
@@ -215,6 +225,65 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await page.waitForFunction(() => [...document.querySelectorAll("#wa-messages .msg.deleted")].length > 0);
     await shot("7-whatsapp-after-exit");
   }, 90_000);
+
+  it("a voice note and a photo from Telegram and from WhatsApp reach the staff group under their cards; English labels only the page (issue 26)", async () => {
+    await page.goto(pg.url);
+    await page.select("#lang", "ru");
+    await page.waitForFunction(() => document.querySelectorAll("#tg-messages .msg").length === 0);
+    await toMenu();
+    await click("#tg-messages", "✍ Рассказать, что случилось");
+    await click("#tg-messages", "Понятно, дальше");
+    await click("#tg-messages", "С другим взрослым");
+    await click("#tg-messages", /Бьют/);
+    await click("#tg-messages", "Готово ✔");
+    await step("#tg-messages", () => click("#tg-messages", "Нет"));
+    await step("#tg-messages", () => type("#tg-input", "Шымкент"));
+    // Spoken, not typed; then a photo.
+    await step("#tg-messages", async () => (await settle(), page.click("#tg-voice")));
+    await sees("#tg-messages", "Голосовое добавлено (1 из 3).");
+    await step("#tg-messages", async () => (await settle(), page.click("#tg-photo")));
+    await sees("#tg-messages", "Фото добавлено (1 из 5).");
+    await click("#tg-messages", "Дальше");
+    await click("#tg-messages", "Нет, не связываться");
+    await click("#tg-messages", "Пропустить");
+    await click("#tg-messages", "📨 Отправить");
+    await sees("#tg-messages", /Код вашего обращения: \S+/);
+    const tgCode = /Код вашего обращения: (\S+)/.exec((await texts("#tg-messages")).join("\n"))![1]!;
+    await sees("#staff-messages", `🎙 ▶ ━━━━━━ 🎙 ${tgCode}, голосовое 1/1`);
+    await sees("#staff-messages", `🖼 📷 ${tgCode}, фото 1/1`);
+
+    await page.click("#view-wa");
+    for (const said of [
+      "привет",
+      "Русский",
+      "Казахстан",
+      "рассказать, что случилось",
+      "1",
+      "2",
+      "5",
+      "6",
+      "2",
+      "Шымкент",
+    ])
+      await step("#wa-messages", () => type("#wa-input", said));
+    await step("#wa-messages", async () => (await settle(), page.click("#wa-voice")));
+    await step("#wa-messages", async () => (await settle(), page.click("#wa-photo")));
+    await sees("#wa-messages", "Фото добавлено (1 из 5).");
+    for (const said of ["1", "1", "1"]) await step("#wa-messages", () => type("#wa-input", said));
+    await type("#wa-input", "1");
+    await sees("#wa-messages", /Код вашего обращения: \S+/);
+    const waCode = /Код вашего обращения: (\S+)/.exec((await texts("#wa-messages")).join("\n"))![1]!;
+    // Downloaded from WhatsApp by the bot, its EXIF removed, and sent to the group as a voice and a photo.
+    await sees("#staff-messages", `🎙 ${waCode}, голосовое 1/1`, 20_000);
+    await sees("#staff-messages", `📷 ${waCode}, фото 1/1`, 20_000);
+    await shot("9-voices-and-photos");
+
+    await page.select("#lang", "en");
+    expect(await page.$eval("#banner", (b) => b.textContent)).toContain("PLAYGROUND");
+    expect(await page.$eval("#reset", (b) => b.textContent)).toBe("↺ Reset");
+    // The bot's conversation is untouched: English is the page's, not the bot's.
+    expect((await texts("#staff-messages")).join("\n")).toContain(waCode);
+  }, 120_000);
 
   it("the review page shows every locale key of every language exactly once, each with its key", async () => {
     await page.goto(`${pg.url}review`);

@@ -192,6 +192,8 @@ describe("voices and pictures from WhatsApp (issue 26)", () => {
 
     const card = await emu.waitFor(() => cardOf(h!, code), 5000, "the card");
     expect(card.text).toContain("Голосовые: 1 (ниже)");
+    // Spoken, not typed: the card says where the story is.
+    expect(card.text).toContain("Текст:\n(рассказано голосом: голосовые ниже)");
     const voice = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.method === "sendVoice"), 15_000, "voice");
     expect(emu.uploads.get(voice.payload.voice)!.bytes.equals(OGG)).toBe(true);
     expect(voice.payload.caption).toBe(`🎙 ${code}, голосовое 1/1`);

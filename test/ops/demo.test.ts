@@ -22,6 +22,11 @@ describe("npm run demo (issue 17)", () => {
     expect(stdout).toContain("Қауіпсіздік"); // the menu, in Kazakh
     expect(stdout).toMatch(/📝 .*өтініші/); // the staff card, in the staff language asked for
     expect(stdout).toContain("Сізге жаңа хабар келді.");
+    // Voices and pictures from both channels reach staff (issue 26); WhatsApp's photo without its EXIF.
+    expect(stdout).toMatch(/🤖 \[voice note, 42 s\] 🎙 \S+, дауыстық хабар 1\/1/);
+    expect(stdout).toMatch(/🤖 \[voice note, 37 s\] 🎙 \S+, дауыстық хабар 1\/1/);
+    expect(stdout).toMatch(/🤖 \[photo\] 📷 \S+, фото 1\/1/);
+    expect(stdout).toContain("EXIF and GPS: none");
   }, 90_000);
 
   it("refuses a language it does not have", async () => {

@@ -141,7 +141,10 @@ export function createStaffDesk(deps: StaffDeskDeps) {
       ...(r.request === "callback"
         ? [t("staff.card.callbackText")]
         : opts.withText
-          ? [t("staff.card.text"), r.text ?? t("staff.card.textErased")]
+          ? [
+              t("staff.card.text"),
+              r.text || (r.text === "" && r.voices ? t("staff.card.spoken") : t("staff.card.textErased")),
+            ]
           : [t("staff.card.textWithheld")]),
     ];
     return { text: lines.join("\n"), buttons: buttonsFor(r) };
