@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { backupDatabase, decryptBackup } from "../../src/db/backup.ts";
 import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 import { approvedStaff, startHarness, tempDir, type Harness } from "../support/harness.ts";
@@ -64,6 +64,16 @@ describe("voices and pictures from Telegram (issue 26)", () => {
     const photo = await emu.waitFor(() => emu.sent(STAFF).find((m) => m.method === "sendPhoto"), 5000, "photo");
     expect(photo.payload.photo).toBe(PHOTO_ID);
 
+    // Delivered, the references are forgotten: not even sealed ones stay in the queue.
+    await vi.waitFor(async () => {
+      const rows = await h!.app.db.prisma.outbox.findMany({
+        where: { kind: { in: ["to_staff_photo", "to_staff_voice"] } },
+      });
+      expect(rows.map((r) => [r.kind, r.status, r.payloadEnc])).toEqual([
+        ["to_staff_photo", "sent", ""],
+        ["to_staff_voice", "sent", ""],
+      ]);
+    });
     // The database, its log and a backup (sealed, and opened with the key) hold neither file id.
     const backup = backupDatabase(h.dbFile, path.join(h.dir, "backups"), new Date(), 7, TEST_KEY).file;
     const opened = path.join(tempDir(), "opened.db");

@@ -1,6 +1,13 @@
 /** The prepared statements of the reporter's path and the outbox, on the message connection. */
 import type { HotDb } from "../hot.ts";
 
+/**
+ * A photo or a voice note delivered or given up on leaves no reference behind: its sealed file id or
+ * WhatsApp message id is blanked in the same write (issue 26).
+ */
+const FORGET_MEDIA =
+  "payload_enc = CASE WHEN kind IN ('to_staff_photo', 'to_staff_voice') THEN '' ELSE payload_enc END";
+
 export function prepareReportStatements(hot: HotDb) {
   return {
     report: hot.prepare("SELECT * FROM reports WHERE id = ?"),
@@ -70,10 +77,12 @@ export function prepareReportStatements(hot: HotDb) {
     ),
     isPending: hot.prepare("SELECT 1 FROM outbox WHERE id = ? AND status = 'pending'").pluck(),
     sent: hot.prepare(
-      "UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+      `UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, attempts = attempts + 1, ${FORGET_MEDIA} WHERE id = ?`,
     ),
     retry: hot.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?"),
-    dead: hot.prepare("UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?"),
+    dead: hot.prepare(
+      `UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1, ${FORGET_MEDIA} WHERE id = ?`,
+    ),
     held: hot.prepare("UPDATE outbox SET status = 'held' WHERE id = ?"),
     heldHashes: hot.prepare("SELECT DISTINCT handle_hash FROM relays WHERE held_since IS NOT NULL").pluck(),
   };
