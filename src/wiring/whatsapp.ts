@@ -5,6 +5,7 @@ import type { Translator } from "../core/i18n.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "../channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "../channels/whatsapp/client.ts";
+import { canCleanPhotos } from "../channels/whatsapp/media.ts";
 import { describeError, type Logger } from "../logger.ts";
 import { channelDownNotices, type staffNotice } from "../core/reports/routes.ts";
 
@@ -38,6 +39,12 @@ export async function startWhatsApp(
 ): Promise<WhatsAppChannel> {
   const outage = channelDownNotices("whatsapp", parts.now);
   const wa = opts.whatsappClient ?? (await createWhatsAppClient(config));
+  // Photos from WhatsApp reach staff only re-encoded (issue 26): without sharp they are counted as not arrived.
+  if (!(await canCleanPhotos()))
+    parts.logger.error("whatsapp.photos_disabled", {
+      reason:
+        "the optional package sharp is not installed: WhatsApp photos will not reach staff; run npm ci without --omit=optional",
+    });
   return createWhatsAppChannel({
     ...wa,
     ...parts,

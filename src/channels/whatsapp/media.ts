@@ -4,14 +4,32 @@
  * Telegram plays it as a voice (Opus in OGG, MP3, M4A), MP3 tags removed. Nothing is transcribed,
  * analysed or kept: the bytes live only while one delivery runs.
  */
-import sharp from "sharp";
 import type { MediaFile } from "../../core/channel.ts";
+
+/**
+ * sharp, an optional package like whatsapp-web.js itself: loaded on the first WhatsApp photo, so a
+ * Telegram-only production install (`npm ci --omit=optional`) never needs it.
+ */
+async function loadSharp() {
+  return (await import("sharp")).default;
+}
+
+/** Whether pictures can be re-encoded here; WhatsApp's start says so when they cannot. */
+export async function canCleanPhotos(): Promise<boolean> {
+  try {
+    await loadSharp();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The longest side of a photo staff receive: enough to read a face or a bruise, and small to send. */
 const MAX_SIDE = 2560;
 
 /** A picture as new JPEG bytes, turned upright first (the EXIF orientation is the last thing read from it). */
 export async function cleanPhoto(bytes: Buffer): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(bytes, { failOn: "none" })
     .rotate()
     .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: "inside", withoutEnlargement: true })
@@ -52,6 +70,7 @@ export async function toStaffMedia(type: string, media: { mimetype: string; data
     try {
       return { kind: "photo", bytes: await cleanPhoto(bytes), mime: "image/jpeg" };
     } catch {
+      // Not a picture sharp can read, or sharp not installed: never sent as it came (it would keep its EXIF).
       return null;
     }
   }
