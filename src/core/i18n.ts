@@ -111,17 +111,24 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
   };
   // Texts without variables never change once loaded: each is looked up once (the benchmark
   // found i18next's lookup among the larger costs of a message).
-  const plain = new Map<string, string>();
+  // By locale, then key: a lookup builds no string (it runs tens of times per update).
+  const byLocale = <V>() => new Map<Locale, Map<string, V>>();
+  const at = <V>(m: Map<Locale, Map<string, V>>, l: Locale) => {
+    let inner = m.get(l);
+    if (!inner) m.set(l, (inner = new Map()));
+    return inner;
+  };
+  const plain = byLocale<string>();
   // Texts with variables: split once into text and names, filled by hand when i18next would do no
   // more than put the values in (no plural, no options, only strings and numbers).
-  const templates = new Map<string, Template | null>();
+  const templates = byLocale<Template | null>();
   const templateOf = (locale: Locale, key: string): Template | null => {
-    const memo = `${locale}\u0000${key}`;
-    let tpl = templates.get(memo);
+    const mine = at(templates, locale);
+    let tpl = mine.get(key);
     if (tpl === undefined) {
       // Only the locale's own text: a missing one goes through i18next, which falls back and reports it.
       const raw = inst.getResource(locale, "translation", key);
-      templates.set(memo, (tpl = typeof raw === "string" ? compile(raw) : null));
+      mine.set(key, (tpl = typeof raw === "string" ? compile(raw) : null));
     }
     return tpl;
   };
@@ -130,8 +137,8 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
       const filled = fill(templateOf(locale, key), vars);
       if (filled !== undefined) return filled;
     }
-    const memo = vars ? undefined : `${locale}\u0000${key}`;
-    const hit = memo ? plain.get(memo) : undefined;
+    const memo = vars ? undefined : at(plain, locale);
+    const hit = memo?.get(key);
     if (hit !== undefined) return hit;
     // A counted text exists as its plural forms (key_one, key_other…), which i18next picks by count.
     const has = (l: Locale) =>
@@ -143,7 +150,7 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
       if (!has("ru")) return String(fixedT(locale)("common.unavailable"));
     }
     const out = String(fixedT(locale)(key, vars ?? {}));
-    if (memo) plain.set(memo, out);
+    memo?.set(key, out);
     return out;
   };
   // Keys that exist per channel, by their shared name, found once in the reference locale.
@@ -157,10 +164,17 @@ export function createTranslator(resources = loadResources(), onMissing?: (key: 
     }
   };
   walk(resources.ru ?? {}, "");
+  const channelT = byLocale<T>();
   return {
     t,
     fixed: (l) => (key, vars) => t(l, key, vars),
-    forChannel: (l, channel) => (key, vars) => t(l, perChannel.has(key) ? `${key}_${channel}` : key, vars),
+    forChannel: (l, channel) => {
+      // One function per language and channel, made once: every flow context asks for one.
+      const mine = at(channelT, l);
+      let f = mine.get(channel);
+      if (!f) mine.set(channel, (f = (key, vars) => t(l, perChannel.has(key) ? `${key}_${channel}` : key, vars)));
+      return f;
+    },
     all: (key) => LOCALES.map((l) => t(l, key)),
     negotiate(code, fallback) {
       const base = code?.toLowerCase().split(/[-_]/)[0];

@@ -101,12 +101,32 @@ export function createSealer(key: Buffer, dataKeys?: DataKeys): Sealer {
     openStable: (sealed) => gcmOpen(data.stableEnc, sealed),
     seal: (plain) => gcmSeal(encKey, plain, randomBytes(12)),
     open: (sealed) => gcmOpen(encKey, sealed),
-    hash: (value) => crypto.createHmac("sha256", hashKey).update(value).digest("base64url"),
-    chatKey: (address) => crypto.createHmac("sha256", data.chat).update(address).digest("base64url").slice(0, 32),
+    hash: memo((value) => crypto.createHmac("sha256", hashKey).update(value).digest("base64url")),
+    chatKey: memo((address) => crypto.createHmac("sha256", data.chat).update(address).digest("base64url").slice(0, 32)),
     sign: (value, length = 8) =>
       crypto.createHmac("sha256", data.sign).update(value).digest("base64url").slice(0, length),
     check: keyCheck(key),
     subkey: (purpose) => hkdf(key, `qorgau ${purpose}`),
+  };
+}
+
+/**
+ * The keyed hashes of the chats seen lately: one update asks for its chat's key several times (its
+ * tracking, its session, its draft, its relays), and the HMAC was among the larger costs of an update
+ * (bench/README.md). Bounded; the oldest forgotten first. It holds what the session cache already
+ * holds (addresses), nothing more.
+ */
+const MEMO_SIZE = 4096;
+function memo(f: (value: string) => string): (value: string) => string {
+  const seen = new Map<string, string>();
+  return (value) => {
+    let out = seen.get(value);
+    if (out === undefined) {
+      out = f(value);
+      if (seen.size >= MEMO_SIZE) seen.delete(seen.keys().next().value!);
+      seen.set(value, out);
+    }
+    return out;
   };
 }
 
