@@ -137,6 +137,17 @@ async function toMenu() {
   await click("#tg-messages", "Русский");
   await click("#tg-messages", /Казахстан/);
 }
+/** From START to the report's story step: about another adult, hitting, no danger now, Shymkent. */
+async function toStory() {
+  await toMenu();
+  await click("#tg-messages", "✍ Рассказать, что случилось");
+  await click("#tg-messages", "Понятно, дальше");
+  await click("#tg-messages", "С другим взрослым");
+  await click("#tg-messages", /Бьют/);
+  await click("#tg-messages", "Готово ✔");
+  await step("#tg-messages", () => click("#tg-messages", "Нет"));
+  await step("#tg-messages", () => type("#tg-input", "Шымкент"));
+}
 const texts = (box: string) => page.$$eval(`${box} .msg`, (els) => els.map((e) => e.textContent ?? ""));
 
 describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () => {
@@ -167,14 +178,7 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
   it("a neighbour's report reaches the staff group; staff take it and reply; the neighbour reads the reply", async () => {
     await page.goto(pg.url);
     await page.click("#who-neighbour");
-    await toMenu();
-    await click("#tg-messages", "✍ Рассказать, что случилось");
-    await click("#tg-messages", "Понятно, дальше");
-    await click("#tg-messages", "С другим взрослым");
-    await click("#tg-messages", /Бьют/);
-    await click("#tg-messages", "Готово ✔");
-    await step("#tg-messages", () => click("#tg-messages", "Нет"));
-    await step("#tg-messages", () => type("#tg-input", "Шымкент"));
+    await toStory();
     await step("#tg-messages", () => type("#tg-input", "За стеной кричит соседка, слышны удары. PLAYGROUND-1"));
     await click("#tg-messages", "Дальше");
     await step("#tg-messages", () => click("#tg-messages", "Да, в любое время"));
@@ -230,14 +234,7 @@ describe.skipIf(!HAVE && !REQUIRED)("the playground in Chromium (issue 17)", () 
     await page.goto(pg.url);
     await page.select("#lang", "ru");
     await page.waitForFunction(() => document.querySelectorAll("#tg-messages .msg").length === 0);
-    await toMenu();
-    await click("#tg-messages", "✍ Рассказать, что случилось");
-    await click("#tg-messages", "Понятно, дальше");
-    await click("#tg-messages", "С другим взрослым");
-    await click("#tg-messages", /Бьют/);
-    await click("#tg-messages", "Готово ✔");
-    await step("#tg-messages", () => click("#tg-messages", "Нет"));
-    await step("#tg-messages", () => type("#tg-input", "Шымкент"));
+    await toStory();
     // Spoken, not typed; then a photo.
     await step("#tg-messages", async () => (await settle(), page.click("#tg-voice")));
     await sees("#tg-messages", "Голосовое добавлено (1 из 3).");

@@ -113,10 +113,10 @@ export function createSealer(key: Buffer, dataKeys?: DataKeys): Sealer {
 /**
  * The keyed hashes of the chats seen lately: one update asks for its chat's key several times (its
  * tracking, its session, its draft, its relays), and the HMAC was among the larger costs of an update
- * (bench/README.md). Bounded; the oldest forgotten first. It holds what the session cache already
- * holds (addresses), nothing more.
+ * (bench/README.md). Bounded, enough for the chats in flight at once; the oldest forgotten first. It
+ * holds what the session cache already holds (addresses), nothing more.
  */
-const MEMO_SIZE = 4096;
+const MEMO_SIZE = 1024;
 function memo(f: (value: string) => string): (value: string) => string {
   const seen = new Map<string, string>();
   return (value) => {

@@ -120,7 +120,8 @@ async function deliverMedia(
     return { status: "later", at: new Date(deps.now().getTime() + PROTECTION_CACHE_MS) };
   let file: string | InputFile = p.ref;
   if (r.channel !== "telegram") {
-    if (!deps.fetchMedia) return { status: "later", at: new Date(deps.now().getTime() + 60_000) };
+    // That channel is not running here (WhatsApp turned off since): nothing can fetch it, and the card says so.
+    if (!deps.fetchMedia) return { status: "dead", reason: "no channel to fetch from" };
     // Thrown: tried again like any send. Null: gone for good, and the card will count it.
     const got = await deps.fetchMedia(p.ref);
     if (!got || got.kind !== (p.type === "to_staff_photo" ? "photo" : "voice"))
