@@ -83,7 +83,18 @@ const danger = [...new Set(Object.values(DANGER_WORDS).flat())].map((w) => ({
 export function isExitWord(text: string, buttonLabels: readonly string[] = []): boolean {
   const s = skeleton(text);
   if (!s) return false;
-  return exitSet.has(s) || buttonLabels.some((l) => skeleton(l) === s);
+  return exitSet.has(s) || buttonLabels.some((l) => labelSkeleton(l) === s);
+}
+
+/** The exit button's labels are a handful of fixed texts: each folded once, not on every message. */
+const labelSkeletons = new Map<string, string>();
+function labelSkeleton(label: string): string {
+  let s = labelSkeletons.get(label);
+  if (s === undefined) {
+    s = skeleton(label);
+    if (labelSkeletons.size < 64) labelSkeletons.set(label, s);
+  }
+  return s;
 }
 
 export function hasDangerWords(text: string): boolean {

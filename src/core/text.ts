@@ -29,13 +29,14 @@ const HOMOGLYPHS: Record<string, string> = {
   i: "і",
 };
 
+const LOOKALIKE = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`, "g");
+
 /** For keywords only: folds mixed-script look-alikes ("cтоп" with a Latin c) together. */
 export function skeleton(s: string): string {
+  // One pass per rule, no array of characters: it runs on every typed message, twice or more.
   return normalize(s)
     .replace(/[^\p{L}\p{N} ]/gu, "")
-    .split("")
-    .map((ch) => HOMOGLYPHS[ch] ?? ch)
-    .join("");
+    .replace(LOOKALIKE, (ch) => HOMOGLYPHS[ch]!);
 }
 
 const CYR_TO_LAT: Record<string, string> = {
