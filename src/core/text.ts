@@ -149,9 +149,11 @@ export function editDistance(a: string, b: string, max = 3): number {
  * word or phrase; with `prefix`, it only has to begin a word ("убива" finds
  * "убивает").
  */
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+const isWordChar = (c: string | undefined) => c !== undefined && WORD_CHAR.test(c);
+
 export function hasWord(hay: string, word: string, prefix = false): boolean {
   if (!word) return false;
-  const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
   for (let i = hay.indexOf(word); i >= 0; i = hay.indexOf(word, i + 1)) {
     if (isWordChar(hay[i - 1])) continue;
     if (prefix || !isWordChar(hay[i + word.length])) return true;

@@ -1,8 +1,18 @@
+/**
+ * Where the bot allocates (what the garbage collector then pays for): 200 people through the
+ * survivor's script, in process on the emulator, with V8's sampling heap profiler keeping the
+ * objects already collected too (a plain --heap-prof keeps only the live ones). Writes
+ * OUT (default alloc.heapprofile), readable in Chrome's DevTools (Memory → Load). Usage:
+ * `npx tsx bench/alloc-profile.ts [OUT]`.
+ */
 import inspector from "node:inspector/promises";
 import fs from "node:fs";
-import { pressLabel, startHarness } from "../../test/support/harness.ts";
+import { pressLabel, startHarness } from "../test/support/harness.ts";
 
-const h = await startHarness({ env: { ADMIN_CHAT_ID: "-100777", GROUP_MESSAGES_PER_MINUTE: "6000" }, setup: (e) => e.protectedChats.add(-100777) });
+const h = await startHarness({
+  env: { ADMIN_CHAT_ID: "-100777", GROUP_MESSAGES_PER_MINUTE: "6000" },
+  setup: (e) => e.protectedChats.add(-100777),
+});
 const { emu } = h;
 emu.record = false;
 const s = new inspector.Session();
@@ -35,11 +45,15 @@ async function person(chat: number) {
 }
 // warm up
 await Promise.all(Array.from({ length: 20 }, (_, i) => person(90000 + i)));
-await s.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+await s.post("HeapProfiler.startSampling", {
+  samplingInterval: 4096,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+} as any);
 const t0 = Date.now();
 await Promise.all(Array.from({ length: 200 }, (_, i) => person(100000 + i)));
 const { profile } = (await s.post("HeapProfiler.stopSampling")) as any;
-fs.writeFileSync("/tmp/q/alloc.heapprofile", JSON.stringify(profile));
+fs.writeFileSync(process.argv[2] ?? "alloc.heapprofile", JSON.stringify(profile));
 console.log("ms", Date.now() - t0);
 await h.stop();
 process.exit(0);
