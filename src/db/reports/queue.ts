@@ -100,6 +100,23 @@ export function queuePart(
     return true;
   });
 
+  /** One photo or voice note more that will not arrive, and its card's edit, in one commit. */
+  const missingTx = hot.transaction((reportId: string, at: Date) => {
+    if (!w.mediaMissing.run(reportId).changes) return;
+    const r = byId(reportId)!;
+    const edit = { type: "card_edit" as const, reportId };
+    queueSql(
+      [
+        {
+          dedupeKey: `card_edit:${reportId}:missing:${r.mediaMissing}`,
+          target: `staff:${r.staffChatId}`,
+          payload: edit,
+        },
+      ],
+      at,
+      reportId,
+    );
+  });
   return {
     async submit(r, address, outbox, at) {
       // scrypt off the event loop, before the (synchronous) transaction.
@@ -135,24 +152,7 @@ export function queuePart(
       await write(() => w.setCard.run(messageId, reportId));
     },
     async mediaMissing(reportId, at) {
-      await queued(() =>
-        hot.transaction(() => {
-          if (!w.mediaMissing.run(reportId).changes) return;
-          const edit = { type: "card_edit" as const, reportId };
-          const r = byId(reportId)!;
-          queueSql(
-            [
-              {
-                dedupeKey: `card_edit:${reportId}:missing:${r.mediaMissing}`,
-                target: `staff:${r.staffChatId}`,
-                payload: edit,
-              },
-            ],
-            at,
-            reportId,
-          );
-        })(),
-      );
+      await queued(() => missingTx(reportId, at));
     },
     async open(chats) {
       return (q.openReports.all({ all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as ReportRow[]).map(
