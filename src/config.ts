@@ -82,6 +82,8 @@ export interface Config {
   whatsappDataDir: string;
   /** The system Chromium that puppeteer drives; nothing downloads a browser. */
   chromePath: string;
+  /** ffmpeg, to convert WhatsApp recordings that are not Opus in OGG into voice notes (issue 26). */
+  ffmpegPath: string;
   /** Least time between two messages to one WhatsApp chat (ban risk, W2). */
   whatsappSendDelayMs: number;
   /** The bot's own WhatsApp messages younger than this are revoked on exit (S7). */
@@ -363,6 +365,7 @@ export function loadConfig(env: Env = process.env): Config {
     digestCron,
     directoryCheckCron,
     chromePath: str("CHROME_PATH") ?? "/usr/bin/chromium",
+    ffmpegPath: str("FFMPEG_PATH") ?? "/usr/bin/ffmpeg",
     whatsappSendDelayMs: num("WA_SEND_DELAY_MS", 1200, 0, 60_000),
     whatsappRevokeHours: num("WA_REVOKE_HOURS", 48, 0, 60),
     backupDir: path.resolve(projectRoot, str("BACKUP_DIR") ?? path.join("data", "backups")),

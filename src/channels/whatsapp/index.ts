@@ -53,6 +53,8 @@ export interface WhatsAppChannelDeps {
   sendDelayMs: number;
   revokeHours: number;
   telegramHandle: string | null;
+  /** ffmpeg, to make a voice note of a recording in another format (FFMPEG_PATH). */
+  ffmpegPath?: string;
   now?: () => Date;
   /**
    * WhatsApp stopped working (it would not start, the login failed, it disconnected or stayed
@@ -322,7 +324,7 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps) {
     const media = await msg.downloadMedia();
     // Not given yet (the phone is offline, the file is still uploading): tried again later.
     if (!media) throw new Error("whatsapp: media not available yet");
-    return toStaffMedia(msg.type, media);
+    return toStaffMedia(msg.type, media, { ffmpeg: deps.ffmpegPath });
   }
 
   return {

@@ -1,9 +1,14 @@
 /**
  * WhatsApp's photos and voice notes, made fit to reach staff (issue 26). A picture is decoded and
- * encoded anew, so no EXIF, GPS, XMP or author block can survive; a voice note goes as it came when
- * Telegram plays it as a voice (Opus in OGG, MP3, M4A), MP3 tags removed. Nothing is transcribed,
- * analysed or kept: the bytes live only while one delivery runs.
+ * encoded anew, so no EXIF, GPS, XMP or author block can survive. A voice note (Opus in OGG, as
+ * Telegram expects) goes as it came; any other recording is converted to Opus in OGG by ffmpeg,
+ * its tags dropped, or without ffmpeg goes as MP3 without its tags or as M4A, and otherwise not at
+ * all. Nothing is transcribed, analysed or kept: the bytes live only while one delivery runs.
  */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { MediaFile } from "../../core/channel.ts";
 
 /**
@@ -60,11 +65,60 @@ export function stripId3(bytes: Buffer): Buffer {
   return out;
 }
 
+/** Whether recordings can be converted here (FFMPEG_PATH); WhatsApp's start says so when they cannot. */
+export function canConvertAudio(ffmpeg: string | undefined): ffmpeg is string {
+  return !!ffmpeg && fs.existsSync(ffmpeg);
+}
+
+/** The largest recording handed to ffmpeg, and the longest it may take (a stranger's file: bounded). */
+const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
+const CONVERT_TIMEOUT_MS = 60_000;
+
+/**
+ * Any recording as Opus in OGG, mono, speech bitrate, with no metadata carried over. ffmpeg reads it
+ * from a file (an M4A's index may sit at its end, out of reach of a pipe): a private folder, removed
+ * as soon as ffmpeg is done, whatever happened.
+ */
+export async function toOpus(ffmpeg: string, bytes: Buffer): Promise<Buffer> {
+  if (bytes.length > MAX_AUDIO_BYTES) throw new Error("recording too large");
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "qorgau-audio-"));
+  try {
+    const input = path.join(dir, "in");
+    await fs.promises.writeFile(input, bytes, { mode: 0o600 });
+    return await new Promise<Buffer>((resolve, reject) => {
+      const args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", input, "-map", "0:a:0"];
+      args.push("-map_metadata", "-1", "-vn", "-ac", "1", "-c:a", "libopus", "-b:a", "32k");
+      args.push("-application", "voip", "-f", "ogg", "pipe:1");
+      const child = spawn(ffmpeg, args, { stdio: ["ignore", "pipe", "ignore"] });
+      const out: Buffer[] = [];
+      let size = 0;
+      const timer = setTimeout(() => child.kill("SIGKILL"), CONVERT_TIMEOUT_MS);
+      child.stdout.on("data", (d: Buffer) => {
+        size += d.length;
+        if (size > MAX_AUDIO_BYTES) child.kill("SIGKILL");
+        else out.push(d);
+      });
+      child.on("error", (err) => (clearTimeout(timer), reject(err)));
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        if (code === 0 && size > 0 && size <= MAX_AUDIO_BYTES) resolve(Buffer.concat(out));
+        else reject(new Error(`ffmpeg could not convert the recording (exit ${code})`));
+      });
+    });
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * What WhatsApp gave for one message, as staff will receive it; null when it cannot be sent as it
- * must be (an audio format Telegram does not play as a voice, a picture that does not decode).
+ * must be (a recording neither Telegram nor ffmpeg can make a voice of, a picture that does not decode).
  */
-export async function toStaffMedia(type: string, media: { mimetype: string; data: string }): Promise<MediaFile | null> {
+export async function toStaffMedia(
+  type: string,
+  media: { mimetype: string; data: string },
+  opts: { ffmpeg?: string } = {},
+): Promise<MediaFile | null> {
   const bytes = Buffer.from(media.data, "base64");
   if (type === "image") {
     try {
@@ -76,8 +130,17 @@ export async function toStaffMedia(type: string, media: { mimetype: string; data
   }
   if (type === "ptt" || type === "audio") {
     const mime = voiceMime(media.mimetype);
-    if (!mime) return null;
-    return { kind: "voice", bytes: mime === "audio/mpeg" ? stripId3(bytes) : bytes, mime };
+    if (mime === "audio/ogg") return { kind: "voice", bytes, mime };
+    // Converted where needed: another format, or tags (title, artist) a phone's recorder wrote.
+    if (canConvertAudio(opts.ffmpeg)) {
+      try {
+        return { kind: "voice", bytes: await toOpus(opts.ffmpeg, bytes), mime: "audio/ogg" };
+      } catch {
+        return null;
+      }
+    }
+    if (mime === "audio/mpeg") return { kind: "voice", bytes: stripId3(bytes), mime };
+    return mime ? { kind: "voice", bytes, mime } : null;
   }
   return null;
 }
