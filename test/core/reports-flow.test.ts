@@ -360,6 +360,32 @@ describe("report flow: voice notes (issue 26)", () => {
     ]);
   });
 
+  it("a photo or a voice at a step that takes none is not kept, and she is told where they are taken", async () => {
+    const chat = 1180 + seq++;
+    await send(chat, "/start");
+    await press(chat, "lang:ru");
+    await press(chat, "country:KZ");
+    await press(chat, "report");
+    await press(chat, "r:go");
+    await press(chat, "r:about:other");
+    const address = makeAddress("telegram", chat);
+    for (const media of [
+      { type: "media", media: "photo", ref: "p-early" },
+      { type: "media", media: "voice", ref: "v-early", seconds: 4 },
+    ] as const) {
+      const said = await send(chat, media);
+      expect(said).toContain(tr.t("ru", "report.mediaOnlyInStory"));
+      expect(said).toContain(tr.t("ru", "report.askKinds"));
+    }
+    const d = (await reports.getDraft(address))!;
+    expect([d.step, d.photos, d.voices]).toEqual(["kinds", undefined, undefined]);
+    // A request to be written to has no story: files are not asked for there at all.
+    await reports.saveDraft(address, { ...d, step: "contact", request: "callback" }, now.value);
+    const inRequest = await send(chat, { type: "media", media: "photo", ref: "p-request" });
+    expect(inRequest).toContain(tr.t("ru", "report.mediaNotInRequest"));
+    expect((await reports.getDraft(address))!.photos).toBeUndefined();
+  });
+
   it("a photo at the story step is kept, and the story is still asked for", async () => {
     const chat = 1150 + seq++;
     await toTextStep(chat, "ru");

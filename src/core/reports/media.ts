@@ -23,7 +23,9 @@ export async function reportMedia(ctx: ReportCtx, media: MediaInput): Promise<Vi
   const d = await ctx.rd.reports.getDraft(ctx.address);
   if (!d) return null;
   const say = (key: string, vars?: Record<string, unknown>): OutMessage[] => [text(t(key, vars))];
-  if (!TAKES_MEDIA.has(d.step) || d.request === "callback") return stepView(ctx, d, say("report.mediaNotTaken"));
+  // Said as it is at this step: a request to be written to takes no files, the other steps point to the story.
+  if (d.request === "callback") return stepView(ctx, d, say("report.mediaNotInRequest"));
+  if (!TAKES_MEDIA.has(d.step)) return stepView(ctx, d, say("report.mediaOnlyInStory"));
   // A picture or a recording sent as a file keeps its metadata (place, author): it is not taken (P3).
   if (media.media === "document" || media.media === "audio") return stepView(ctx, d, say("report.fileRefused"));
   if (media.media === "photo" && media.ref) {
