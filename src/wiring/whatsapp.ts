@@ -5,7 +5,7 @@ import type { Translator } from "../core/i18n.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
 import { createWhatsAppChannel, type WaClientLike, type WhatsAppChannel } from "../channels/whatsapp/index.ts";
 import { createWhatsAppClient } from "../channels/whatsapp/client.ts";
-import { canCleanPhotos, canConvertAudio } from "../channels/whatsapp/media.ts";
+import { canCleanPhotos, canConvertAudio, removeLeftoverRecordings } from "../channels/whatsapp/media.ts";
 import { describeError, type Logger } from "../logger.ts";
 import { channelDownNotices, type staffNotice } from "../core/reports/routes.ts";
 
@@ -45,6 +45,9 @@ export async function startWhatsApp(
       reason:
         "the optional package sharp is not installed: WhatsApp photos will not reach staff; run npm ci without --omit=optional",
     });
+  const leftover = await removeLeftoverRecordings();
+  if (leftover)
+    parts.logger.warn("whatsapp.recordings_removed", { count: leftover, reason: "left by a stop mid-conversion" });
   if (!canConvertAudio(config.ffmpegPath))
     parts.logger.warn("whatsapp.audio_unconverted", {
       reason: `no ffmpeg at FFMPEG_PATH (${config.ffmpegPath}): recordings other than voice notes go to staff as MP3 without tags or M4A, others not at all; apt-get install -y ffmpeg`,

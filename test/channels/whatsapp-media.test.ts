@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { toStaffMedia } from "../../src/channels/whatsapp/media.ts";
+import { removeLeftoverRecordings, toStaffMedia } from "../../src/channels/whatsapp/media.ts";
 
 const FFMPEG = process.env.FFMPEG_PATH ?? "/usr/bin/ffmpeg";
 /** CI installs ffmpeg and requires these tests (.ci/run sets it); elsewhere they wait for ffmpeg to be installed. */
@@ -98,5 +98,15 @@ describe("WhatsApp files on their way to staff (issue 26)", () => {
     expect((await sharp(got!.bytes).metadata()).exif).toBeUndefined();
     expect(got!.bytes.includes(Buffer.from("Aigerim"))).toBe(false);
     expect(await toStaffMedia("image", { mimetype: "image/jpeg", data: b64(Buffer.from("not a picture")) })).toBeNull();
+  });
+
+  it("a recording left on the disk by a kill mid-conversion is removed at the next start, and nothing else", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-tmp-"));
+    const left = path.join(tmp, "qorgau-audio-Ab12Cd");
+    fs.mkdirSync(left, { mode: 0o700 });
+    fs.writeFileSync(path.join(left, "in"), Buffer.from("OggS her voice"), { mode: 0o600 });
+    fs.writeFileSync(path.join(tmp, "someone-else"), "kept");
+    expect(await removeLeftoverRecordings(tmp)).toBe(1);
+    expect(fs.readdirSync(tmp)).toEqual(["someone-else"]);
   });
 });

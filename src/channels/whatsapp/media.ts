@@ -12,8 +12,8 @@ import path from "node:path";
 import type { MediaFile } from "../../core/channel.ts";
 
 /**
- * sharp, an optional package like whatsapp-web.js itself: loaded on the first WhatsApp photo, so a
- * Telegram-only production install (`npm ci --omit=optional`) never needs it.
+ * sharp, an optional package like whatsapp-web.js itself: loaded only where WhatsApp runs (its start
+ * checks it is there), so a Telegram-only production install (`npm ci --omit=optional`) never needs it.
  */
 async function loadSharp() {
   return (await import("sharp")).default;
@@ -70,6 +70,23 @@ export function canConvertAudio(ffmpeg: string | undefined): ffmpeg is string {
   return !!ffmpeg && fs.existsSync(ffmpeg);
 }
 
+/** The private folders a conversion writes a recording into for ffmpeg: `<tmp>/qorgau-audio-XXXXXX`. */
+const AUDIO_DIR_PREFIX = "qorgau-audio-";
+
+/**
+ * Recordings a conversion left behind because the process was killed while ffmpeg read them: removed
+ * when WhatsApp starts, so her voice does not stay on the disk past a crash.
+ */
+export async function removeLeftoverRecordings(tmp = os.tmpdir()): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.promises.readdir(tmp).catch(() => [] as string[])) {
+    if (!name.startsWith(AUDIO_DIR_PREFIX)) continue;
+    await fs.promises.rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => undefined);
+    removed++;
+  }
+  return removed;
+}
+
 /** The largest recording handed to ffmpeg, and the longest it may take (a stranger's file: bounded). */
 const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
 const CONVERT_TIMEOUT_MS = 60_000;
@@ -81,7 +98,7 @@ const CONVERT_TIMEOUT_MS = 60_000;
  */
 export async function toOpus(ffmpeg: string, bytes: Buffer): Promise<Buffer> {
   if (bytes.length > MAX_AUDIO_BYTES) throw new Error("recording too large");
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "qorgau-audio-"));
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), AUDIO_DIR_PREFIX));
   try {
     const input = path.join(dir, "in");
     await fs.promises.writeFile(input, bytes, { mode: 0o600 });
