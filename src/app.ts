@@ -83,7 +83,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const { db, key, releaseLock } = await openStorage(config, logger, opts.jobs !== false);
   // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
   const store = createSqliteStore(db);
-  const directoryStore = createDirectoryStore(db.prisma);
+  const directoryStore = createDirectoryStore(db);
   const directory = await syncDirectory(directoryStore, seed, logger, now);
   const sealer = db.sealer;
   const reports = createReportStore(db, sealer);

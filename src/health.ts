@@ -20,7 +20,7 @@ export async function startHealth(
     let db = "ok";
     let pending = -1;
     try {
-      await parts.db.prisma.$queryRawUnsafe("SELECT 1");
+      parts.db.hot.prepare("SELECT 1").get();
       pending = await parts.reports.pendingCount();
     } catch {
       db = "failing";

@@ -6,8 +6,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { checkKey, hideAddresses, KeyMismatchError, unlockKeys } from "./keyring.ts";
 import { nativeModuleProblem } from "./native.ts";
@@ -23,8 +21,10 @@ export class DatabaseStartError extends Error {
 const errCode = (err: unknown) => (err as { code?: string }).code ?? (err as Error).name;
 
 export interface OpenedDatabase {
-  prisma: PrismaClient;
-  /** The connection of the per-message tables (see hot.ts). */
+  /**
+   * The bot's one connection (see hot.ts): every table is read and written here. Prisma is the
+   * schema and its migrations (prisma/); its client is not loaded by the bot (db/README.md).
+   */
   hot: HotDb;
   /** Resolves once everything the message connection committed before the call is on the disk. */
   walSync: WalSync;
@@ -41,7 +41,7 @@ export interface OpenedDatabase {
 export const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
 
 /**
- * Runs checks and migrations on a short-lived raw connection, before Prisma opens its own. The key
+ * Runs checks and migrations on a short-lived raw connection, before the bot's own opens. The key
  * is checked before anything is written (a wrong key changes nothing); addresses an older version
  * kept in clear become chat keys.
  */
@@ -114,18 +114,9 @@ export async function openDatabase(
   opts: { fdatasync?: Parameters<typeof createWalSync>[2] } = {},
 ): Promise<OpenedDatabase> {
   const { applied, sealer } = prepareDatabaseFile(file, key);
-  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
-  const prisma = new PrismaClient({ adapter });
-  try {
-    await verifyPragmas(prisma);
-  } catch (err) {
-    await prisma.$disconnect();
-    throw err;
-  }
   const hot = openHotConnection(file);
   const walSync = createWalSync(hot, file, opts.fdatasync);
   return {
-    prisma,
     hot,
     walSync,
     write: createWriter(hot),
@@ -135,7 +126,6 @@ export async function openDatabase(
     close: async () => {
       await walSync.close();
       hot.close();
-      await prisma.$disconnect();
     },
   };
 }
@@ -168,35 +158,4 @@ function openHotConnection(file: string): HotDb {
     throw new DatabaseStartError("the message connection is not in WAL mode");
   }
   return db;
-}
-
-const WANTED: Array<[string, string, string]> = [
-  ["busy_timeout", String(BUSY_TIMEOUT_MS), String(BUSY_TIMEOUT_MS)],
-  ["synchronous", "FULL", "2"],
-  ["foreign_keys", "ON", "1"],
-  // Deleted rows are overwritten, so a wiped chat or an erased report leaves nothing in free pages.
-  ["secure_delete", "ON", "1"],
-  ["journal_size_limit", String(JOURNAL_SIZE_LIMIT), String(JOURNAL_SIZE_LIMIT)],
-];
-
-/** Sets the per-connection PRAGMAs on Prisma's own connection and reads every value back. */
-export async function verifyPragmas(prisma: PrismaClient): Promise<Record<string, string>> {
-  const seen: Record<string, string> = {};
-  for (const [name, value, expected] of WANTED) {
-    // PRAGMAs that return rows must go through $queryRawUnsafe (A3.6).
-    await prisma.$queryRawUnsafe(`PRAGMA ${name} = ${value}`);
-    seen[name] = await readPragma(prisma, name);
-    if (seen[name] !== expected) throw new DatabaseStartError(`PRAGMA ${name} is ${seen[name]}, expected ${expected}`);
-  }
-  seen.journal_mode = await readPragma(prisma, "journal_mode");
-  if (seen.journal_mode !== "wal")
-    throw new DatabaseStartError(`PRAGMA journal_mode is ${seen.journal_mode}, expected wal`);
-  return seen;
-}
-
-async function readPragma(prisma: PrismaClient, name: string): Promise<string> {
-  const rows = await prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`);
-  const first = rows[0] ?? {};
-  const v = Object.values(first)[0];
-  return typeof v === "bigint" ? v.toString() : String(v);
 }

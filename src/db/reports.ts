@@ -9,7 +9,6 @@
  */
 import type { ReportStore } from "../core/reports/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { HotDb, WalSync, Writer } from "./hot.ts";
 import { createReportContext } from "./reports/context.ts";
 import { outboxPart } from "./reports/outbox.ts";
@@ -19,10 +18,7 @@ import { staffPart } from "./reports/staff.ts";
 
 export { CASE_WORD_TRIES, OTHER_CHAT_CHECKS } from "./reports/context.ts";
 
-export function createReportStore(
-  db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync; write: Writer },
-  sealer: Sealer,
-): ReportStore {
+export function createReportStore(db: { hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer): ReportStore {
   const c = createReportContext(db, sealer);
   return { ...queuePart(c), ...relaysPart(c), ...staffPart(c), ...outboxPart(c) };
 }

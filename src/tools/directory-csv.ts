@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     const dbFile = databaseFileFromUrl(process.env.DATABASE_URL);
     const db = await openDatabase(dbFile, keyFromEnv(process.env));
     try {
-      const store = createDirectoryStore(db.prisma);
+      const store = createDirectoryStore(db);
       const seed = loadSeed();
       // As the bot does at start: a database made by an older version gets the file's entries first.
       await store.syncSeed(seed.entries, new Date());

@@ -17,6 +17,7 @@ import { createSqliteStore } from "../../src/db/session-store.ts";
 import { createLogger } from "../../src/logger.ts";
 import { FakeChannel } from "../support/core.ts";
 import { tempDir } from "../support/harness.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -100500;
 let db: OpenedDatabase;
@@ -85,7 +86,7 @@ async function send(chat: number, input: Input | string, hint = "ru") {
   return channel.lastText();
 }
 async function press(chat: number, labelOrId: string) {
-  const s = await db.prisma.session.findUnique({
+  const s = await prismaOf(db).session.findUnique({
     where: { address: db.sealer.chatKey(makeAddress("telegram", chat)) },
   });
   const state = JSON.parse(db.sealer.open(s!.state)) as {
@@ -168,7 +169,7 @@ describe("report flow (issue 3)", () => {
     );
     await send(chat, "/exit");
     expect(await reports.getDraft(makeAddress("telegram", chat))).toBeNull();
-    const audit = await db.prisma.auditLog.findMany({ where: { action: "quick_exit" } });
+    const audit = await prismaOf(db).auditLog.findMany({ where: { action: "quick_exit" } });
     expect(audit.length).toBeGreaterThan(0);
   });
 
@@ -195,9 +196,9 @@ describe("report flow (issue 3)", () => {
       staffChatId: STAFF,
       text: "Күйөөм мени коркутат.",
     });
-    const rows = await db.prisma.outbox.findMany({ where: { reportId: mine[0]!.id } });
+    const rows = await prismaOf(db).outbox.findMany({ where: { reportId: mine[0]!.id } });
     expect(rows.map((r) => r.kind).sort()).toEqual(["card", "confirm"]);
-    const raw = await db.prisma.report.findUnique({ where: { id: mine[0]!.id } });
+    const raw = await prismaOf(db).report.findUnique({ where: { id: mine[0]!.id } });
     expect(raw!.caseWordHash).not.toContain("алмурут");
     expect(raw!.textEnc).not.toContain("Күйөөм");
     expect(await reports.tryCaseWord(mine[0]!.id, "  АЛМУРУТ ", now.value)).toBe("ok");
@@ -328,7 +329,7 @@ describe("report flow: voice notes (issue 26)", () => {
       await press(chat, "r:send");
       const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
       expect([r.voices, r.photos, r.text]).toEqual([3, 1, ""]);
-      const rows = await db.prisma.outbox.findMany({ where: { reportId: r.id }, orderBy: { id: "asc" } });
+      const rows = await prismaOf(db).outbox.findMany({ where: { reportId: r.id }, orderBy: { id: "asc" } });
       expect(rows.map((x) => x.kind)).toEqual([
         "card",
         "to_staff_photo",
@@ -414,7 +415,7 @@ describe("report flow: photos (issue 3, P3) and shown replies (S8)", () => {
     await press(chat, "r:send");
     const r = (await reports.ofAddress(makeAddress("telegram", chat)))[0]!;
     expect(r.photos).toBe(2);
-    const rows = await db.prisma.outbox.findMany({ where: { reportId: r.id }, orderBy: { id: "asc" } });
+    const rows = await prismaOf(db).outbox.findMany({ where: { reportId: r.id }, orderBy: { id: "asc" } });
     expect(rows.map((x) => x.kind)).toEqual(["card", "to_staff_photo", "to_staff_photo", "confirm"]);
     // The file ids are sealed in the queue like everything else.
     expect(rows.some((x) => x.payloadEnc.includes("file-A"))).toBe(false);
@@ -560,7 +561,7 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(await reports.relayInfo(r.id)).toMatchObject({ lockedAt: null, heldSince: null });
     // One word typed, one scrypt check of it, one audit entry.
     expect(checks).toBe(1);
-    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "unlock", result: "ok" } })).toBe(1);
+    expect(await prismaOf(db).auditLog.count({ where: { reportId: r.id, action: "unlock", result: "ok" } })).toBe(1);
   });
 
   /** A chat that saw the code and is at the menu, ready to type it. */
@@ -626,8 +627,10 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(card).toContain(tr.t("ru", "staff.card.othersLimited"));
     expect(card).not.toContain(tr.t("ru", "staff.card.wordLocked"));
     for (const w of words) expect(card).not.toContain(w);
-    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_others_limited" } })).toBe(1);
-    expect(await db.prisma.outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
+    expect(await prismaOf(db).auditLog.count({ where: { reportId: r.id, action: "case_word_others_limited" } })).toBe(
+      1,
+    );
+    expect(await prismaOf(db).outbox.count({ where: { reportId: r.id, kind: "card_edit" } })).toBe(1);
     // A day later other chats are checked again.
     now.value = new Date(now.value.getTime() + 25 * 3600_000);
     expect(await reports.tryCaseWord(r.id, "подсолнух", now.value, makeAddress("telegram", 9_100_001))).toBe("ok");
@@ -651,7 +654,7 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
     expect(replies.join("\n")).not.toContain("ZZ-OWN");
     const locked = (await reports.byId(r.id))!;
     expect(locked.wordLockedUntil!.getTime()).toBeGreaterThan(now.value.getTime());
-    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
+    expect(await prismaOf(db).auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
     const desk = createStaffDesk({
       reports,
       directory: loadDirectory(),
@@ -687,9 +690,9 @@ describe("reports after a quick exit, and the case word (issue 13, decision 10)"
       ),
     );
     expect(burst.every((x) => x === "wrong" || x === "locked")).toBe(true);
-    const row = (await db.prisma.report.findUnique({ where: { id: r.id } }))!;
+    const row = (await prismaOf(db).report.findUnique({ where: { id: r.id } }))!;
     expect(row.wordFailures).toBe(5);
-    expect(await db.prisma.auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
+    expect(await prismaOf(db).auditLog.count({ where: { reportId: r.id, action: "case_word_locked" } })).toBe(1);
     expect(await reports.tryCaseWord(r.id, "подсолнух", now.value, makeAddress("telegram", chat))).toBe("locked");
   });
 

@@ -14,6 +14,7 @@ import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { tempDir } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -100777;
 let db: OpenedDatabase;
@@ -42,7 +43,7 @@ const desk = () =>
     kick: () => undefined,
   });
 const pings = async (id: string) =>
-  db.prisma.outbox.count({ where: { reportId: id, kind: "notice", dedupeKey: { startsWith: "ping:" } } });
+  prismaOf(db).outbox.count({ where: { reportId: id, kind: "notice", dedupeKey: { startsWith: "ping:" } } });
 
 describe("escalation under a fake clock (R8, O1)", () => {
   it("pings an urgent report after 10 minutes and a normal one after 12 hours, each once per threshold, and never after a claim", async () => {
@@ -74,7 +75,7 @@ describe("escalation under a fake clock (R8, O1)", () => {
     expect(await run(12 * HOUR)).toBe(1); // only the normal one now
     expect(await pings(urgent.id)).toBe(2);
     expect(await pings(normal.id)).toBe(1);
-    const notice = await db.prisma.outbox.findFirst({
+    const notice = await prismaOf(db).outbox.findFirst({
       where: { reportId: normal.id, dedupeKey: { startsWith: "ping:" } },
     });
     expect(notice!.target).toBe(`staff:${STAFF}`);
@@ -85,7 +86,7 @@ describe("escalation under a fake clock (R8, O1)", () => {
     const at = new Date("2026-11-26T04:00:00Z");
     expect(await runDigest({ reports, chats, now: () => at, kick: () => undefined })).toBe(2);
     await runDigest({ reports, chats, now: () => new Date(at.getTime() + HOUR), kick: () => undefined });
-    const rows = await db.prisma.outbox.findMany({ where: { dedupeKey: { startsWith: "digest:" } } });
+    const rows = await prismaOf(db).outbox.findMany({ where: { dedupeKey: { startsWith: "digest:" } } });
     expect(rows).toHaveLength(2);
   });
 
@@ -108,7 +109,7 @@ describe("escalation under a fake clock (R8, O1)", () => {
       kick: () => undefined,
       sources: (since, until) => store.sourceCounts(since, until),
     });
-    const row = (await db.prisma.outbox.findFirst({ where: { dedupeKey: "digest:-100779:2026-11-28" } }))!;
+    const row = (await prismaOf(db).outbox.findFirst({ where: { dedupeKey: "digest:-100779:2026-11-28" } }))!;
     const payload = JSON.parse(sealer.open(row.payloadEnc)) as { key: string; vars: Record<string, unknown> };
     expect(payload.key).toBe("staff.notice.digestSources");
     expect(payload.vars.sources).toBe("poster1 2, tv 1");
@@ -138,7 +139,7 @@ describe("retention (P7)", () => {
     expect(after.text).toBeNull();
     expect(after.status).toBe("closed");
     expect((await reports.stats(t0, [STAFF])).byStatus.closed).toBeGreaterThanOrEqual(1);
-    const purges = await db.prisma.auditLog.findMany({ where: { action: "retention_purge" } });
+    const purges = await prismaOf(db).auditLog.findMany({ where: { action: "retention_purge" } });
     expect(purges.length).toBeGreaterThanOrEqual(2);
   });
 });
@@ -213,7 +214,7 @@ describe("escalation tiers (R8)", () => {
         kick: () => undefined,
       });
     const count = (prefix: string, id: string) =>
-      db.prisma.outbox.count({ where: { reportId: id, dedupeKey: { startsWith: prefix } } });
+      prismaOf(db).outbox.count({ where: { reportId: id, dedupeKey: { startsWith: prefix } } });
     await run(HOUR);
     expect(await count("supervisors:", waiting.id)).toBe(0);
     await run(2 * HOUR);

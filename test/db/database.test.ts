@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DatabaseStartError, openDatabase, verifyPragmas, type OpenedDatabase } from "../../src/db/open.ts";
+import { DatabaseStartError, openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { createWriter, retrying } from "../../src/db/hot.ts";
 import { createReportStore } from "../../src/db/reports.ts";
@@ -12,6 +12,7 @@ import { seedReport } from "../support/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
 import { makeAddress } from "../../src/core/types.ts";
 import { tempDir } from "../support/harness.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 let db: OpenedDatabase | undefined;
 afterEach(async () => {
@@ -20,18 +21,6 @@ afterEach(async () => {
 });
 
 describe("database start-up (D1, D5)", () => {
-  it("sets and reads back busy_timeout, WAL, synchronous=FULL, foreign keys and secure_delete", async () => {
-    db = await openDatabase(path.join(tempDir(), "a.db"), TEST_KEY);
-    expect(await verifyPragmas(db.prisma)).toEqual({
-      busy_timeout: "5000",
-      synchronous: "2",
-      foreign_keys: "1",
-      secure_delete: "1",
-      journal_size_limit: "4194304",
-      journal_mode: "wal",
-    });
-  });
-
   it("applies migrations once, in a way prisma migrate recognises", async () => {
     const file = path.join(tempDir(), "b.db");
     db = await openDatabase(file, TEST_KEY);
@@ -65,13 +54,14 @@ describe("database start-up (D1, D5)", () => {
   });
 });
 
-describe("the message connection beside Prisma's (D1, D2)", () => {
-  it("reads its PRAGMAs back; Prisma's connection, for staff actions and jobs, stays FULL (D1)", async () => {
+describe("the message connection beside another writer (D1, D2)", () => {
+  it("reads its PRAGMAs back: WAL, synchronous=NORMAL with the log synced off the thread, foreign keys, secure_delete (D1)", async () => {
     db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
     expect(
-      ["synchronous", "foreign_keys", "secure_delete", "journal_mode"].map((p) => db!.hot.pragma(p, { simple: true })),
-    ).toEqual([1, 1, 1, "wal"]);
-    expect((await verifyPragmas(db.prisma)).synchronous).toBe("2");
+      ["synchronous", "foreign_keys", "secure_delete", "journal_mode", "journal_size_limit"].map((p) =>
+        db!.hot.pragma(p, { simple: true }),
+      ),
+    ).toEqual([1, 1, 1, "wal", 4194304]);
   });
 
   it("a report is on the disk before the reporter is told: submit waits for a sync of the log begun after its commit", async () => {
@@ -148,7 +138,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // A Prisma transaction that writes, then waits on the event loop before it commits (as a staff action's does).
-    const staff = db.prisma.$transaction(async (tx) => {
+    const staff = prismaOf(db).$transaction(async (tx) => {
       await tx.auditLog.create({ data: { at, actor: "staff:1", action: "take", result: "ok" } });
       await held;
     });
@@ -175,7 +165,7 @@ describe("the message connection beside Prisma's (D1, D2)", () => {
     await saving;
     clearInterval(ticker);
     expect((await store.getSession(address))?.country).toBe("KZ");
-    expect(await db.prisma.auditLog.count({ where: { actor: "staff:1" } })).toBe(1);
+    expect(await prismaOf(db).auditLog.count({ where: { actor: "staff:1" } })).toBe(1);
   });
 
   it("a write still locked out after its budget fails with the busy error, so the caller says 'not saved yet'", async () => {

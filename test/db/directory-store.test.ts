@@ -24,7 +24,7 @@ describe("the directory store", () => {
   it("is seeded with every entry and field of the file, sources included; a second start adds nothing", async () => {
     const file = path.join(tempDir(), "d.db");
     db = await openDatabase(file, TEST_KEY);
-    const store = createDirectoryStore(db.prisma);
+    const store = createDirectoryStore(db);
     expect(await store.syncSeed(seed, at)).toEqual({ added: seed.length, updated: 0 });
     const all = await store.all();
     expect(all.length).toBe(seed.length);
@@ -38,12 +38,12 @@ describe("the directory store", () => {
     expect(komek.sources.length).toBeGreaterThan(0);
     await db.close();
     db = await openDatabase(file, TEST_KEY);
-    expect(await createDirectoryStore(db.prisma).syncSeed(seed, at)).toEqual({ added: 0, updated: 0 });
+    expect(await createDirectoryStore(db).syncSeed(seed, at)).toEqual({ added: 0, updated: 0 });
   });
 
   it("a new file updates what staff never touched and keeps what they changed", async () => {
     db = await openDatabase(path.join(tempDir(), "e.db"), TEST_KEY);
-    const store = createDirectoryStore(db.prisma);
+    const store = createDirectoryStore(db);
     await store.syncSeed(seed, at);
     const moved = (await store.change(
       {
@@ -71,7 +71,7 @@ describe("the directory store", () => {
 
   it("adding or removing a number waits for a supervisor, and its author cannot confirm it", async () => {
     db = await openDatabase(path.join(tempDir(), "f.db"), TEST_KEY);
-    const store = createDirectoryStore(db.prisma);
+    const store = createDirectoryStore(db);
     await store.syncSeed(seed, at);
     const add = (await store.change(
       {
@@ -116,7 +116,7 @@ describe("the directory store", () => {
 
   it("closing or moving a service and changing its hours or address wait for a second person; services, reopening and checks apply at once", async () => {
     db = await openDatabase(path.join(tempDir(), "h.db"), TEST_KEY);
-    const store = createDirectoryStore(db.prisma);
+    const store = createDirectoryStore(db);
     await store.syncSeed(seed, at);
     const change = (field: "status" | "hours" | "address" | "services", after: unknown) =>
       store.change({ entryId: "kz-shy-komek", field, after, source: "s", by: "staff:1" }, at);
@@ -142,7 +142,7 @@ describe("the directory store", () => {
 
   it("two supervisors deciding the same new phone at once: exactly one decision counts", async () => {
     db = await openDatabase(path.join(tempDir(), "g.db"), TEST_KEY);
-    const store = createDirectoryStore(db.prisma);
+    const store = createDirectoryStore(db);
     await store.syncSeed(seed, at);
     const c = (await store.change(
       { entryId: "kz-shy-komek", field: "phones", after: ["+7 700 000 0001"], source: "s", by: "staff:1" },

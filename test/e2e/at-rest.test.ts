@@ -14,6 +14,7 @@ import { makeAddress } from "../../src/core/types.ts";
 import { pressLabel, startHarness, tempDir, type Harness, approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
 import { TEST_KEY } from "../support/keys.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1009990001;
 const ALICE = 5501;
@@ -114,7 +115,7 @@ describe("nothing at rest links a person to a report (P1, issue 14)", () => {
       "results",
     );
     const stateNow = async () => {
-      const session = await h!.app.db.prisma.session.findUnique({
+      const session = await prismaOf(h!.app.db).session.findUnique({
         where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", CHAT)) },
       });
       return h!.app.db.sealer.open(session!.state);

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { approvedStaff, buttonsOf, pressLabel, startHarness, stepper, type Harness } from "../support/harness.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const MAIN = -1004440100;
 const OSH = -1004440200;
@@ -108,15 +109,15 @@ describe("ask them to write to me (issue 16)", () => {
       "notice",
     );
     expect(first.text).toMatch(/\(150\)\. Сигналов за 30 дней: 1\. Проверьте его\.$/);
-    expect(await h.app.db.prisma.directorySignal.count()).toBe(1);
+    expect(await prismaOf(h.app.db).directorySignal.count()).toBe(1);
     // A second person in the same hour: counted, and the group is not told twice within the hour.
     await signal(4602, "Гульмира");
-    expect(await h.app.db.prisma.directorySignal.count()).toBe(2);
+    expect(await prismaOf(h.app.db).directorySignal.count()).toBe(2);
     await h.idle();
     await h.app.outbox.drain();
     expect(emu.sent(DIRECTORY).filter((m) => m.text?.startsWith("☎ У кого-то не сработал номер"))).toHaveLength(1);
     // The next hour's notice carries the count.
-    const { entryId } = (await h.app.db.prisma.directorySignal.findFirst())!;
+    const { entryId } = (await prismaOf(h.app.db).directorySignal.findFirst())!;
     await h.app.reports.noteSignal(entryId, new Date(), (n) => [
       {
         dedupeKey: `signal:${entryId}:next-hour`,

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { approvedStaff, buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1005550001;
 const ALICE = 5551;
@@ -119,7 +120,7 @@ describe("a conversation with staff (issue 14)", () => {
     emu.groupMessage(STAFF, ALICE, "И ещё: вы в безопасности сейчас?", note.id);
     const [knock] = await emu.waitForSent(chat, n, 1);
     expect(knock!.text).toBe("У вас новое сообщение. Нажмите, чтобы прочитать.");
-    expect(await h!.app.db.prisma.reportMessage.count({ where: { direction: "out" } })).toBe(2);
+    expect(await prismaOf(h!.app.db).reportMessage.count({ where: { direction: "out" } })).toBe(2);
 
     n = emu.sent(STAFF).length;
     emu.groupMessage(STAFF, ALICE, "/queue");
@@ -189,7 +190,7 @@ describe("a conversation with staff (issue 14)", () => {
     n = emu.sent(chat).length;
     emu.groupMessage(STAFF, ALICE, "Мы снова на связи.", card.id);
     await emu.waitForSent(chat, n, 1);
-    const audit = (await h!.app.db.prisma.auditLog.findMany()).map((a) => `${a.action} ${a.result}`);
+    const audit = (await prismaOf(h!.app.db).auditLog.findMany()).map((a) => `${a.action} ${a.result}`);
     expect(audit).toEqual(
       expect.arrayContaining(["contact_withdrawn ok", "contact_resumed denied", "contact_resumed ok"]),
     );

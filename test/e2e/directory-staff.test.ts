@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { approvedStaff, buttonsOf, startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { localDay } from "../../src/core/directory/search.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1008880001;
 const SHYMKENT_GROUP = -1008880002;
@@ -218,11 +219,11 @@ describe("the directory in chat (issue 16)", () => {
     expect(komek).not.toContain("Телефон не опубликован");
 
     // Who, when, from what: the history and the audit.
-    const changes = await h.app.db.prisma.directoryChange.findMany({ where: { entryId: "kz-shy-komek" } });
+    const changes = await prismaOf(h.app.db).directoryChange.findMany({ where: { entryId: "kz-shy-komek" } });
     expect(changes.map((c) => [c.field, c.state, c.by, c.decidedBy])).toEqual([
       ["phones", "applied", `staff:${EDITOR}`, `staff:${BOSS}`],
     ]);
-    const audit = (await h.app.db.prisma.auditLog.findMany()).map((a) => `${a.actor} ${a.action} ${a.result}`);
+    const audit = (await prismaOf(h.app.db).auditLog.findMany()).map((a) => `${a.actor} ${a.action} ${a.result}`);
     expect(audit).toEqual(
       expect.arrayContaining([
         `staff:${OUTSIDER} denied directory: not a member`,
@@ -337,7 +338,7 @@ describe("the directory in chat (issue 16)", () => {
       await answerTo(h, emu.press(BISHKEK_GROUP, card.id, data(card, "✅ Проверено сегодня"), { id: EDITOR })),
     ).toBe("Эта служба в другом регионе: её правят группа справочника или руководитель");
     expect((await h.app.directory.store.history("kz-shy-komek")).filter((c) => c.field !== "seed")).toEqual([]);
-    expect((await h.app.db.prisma.auditLog.findMany()).map((a) => a.result)).toContain(
+    expect((await prismaOf(h.app.db).auditLog.findMany()).map((a) => a.result)).toContain(
       "directory edit kz-shy-komek: another region",
     );
     // A supervisor in the same group may.
@@ -398,7 +399,7 @@ describe("the directory in chat (issue 16)", () => {
     const { emu } = h;
     await approvedStaff(h, SHYMKENT_GROUP, EDITOR);
     // A survivor said a number of Bakytty Zhanuya did not work: it comes first.
-    await h.app.db.prisma.directorySignal.create({ data: { entryId: "kz-shy-bakytty-zhanuya", at: new Date() } });
+    await prismaOf(h.app.db).directorySignal.create({ data: { entryId: "kz-shy-bakytty-zhanuya", at: new Date() } });
 
     const queued = await h.app.directory.desk.checkRound();
     expect(queued).toBeGreaterThan(3);
@@ -450,9 +451,9 @@ describe("the directory in chat (issue 16)", () => {
     h = await harness();
     const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
     const setPhone = async (checked: string) => {
-      const row = await h!.app.db.prisma.directoryEntry.findUniqueOrThrow({ where: { id: "kz-shy-komek" } });
+      const row = await prismaOf(h!.app.db).directoryEntry.findUniqueOrThrow({ where: { id: "kz-shy-komek" } });
       const e = JSON.parse(row.data);
-      await h!.app.db.prisma.directoryEntry.update({
+      await prismaOf(h!.app.db).directoryEntry.update({
         where: { id: "kz-shy-komek" },
         data: { data: JSON.stringify({ ...e, phones: [{ as_published: NEW_PHONE, checked }] }) },
       });

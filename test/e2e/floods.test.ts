@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { chatAtMenu, pressLabel, startHarness, type Harness } from "../support/harness.ts";
 import { fileReport, seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1006660001;
 let h: Harness | undefined;
@@ -72,7 +73,7 @@ describe("floods (issue 14)", () => {
     expect(capped!.text).toMatch(
       /^Из этого чата сегодня уже отправлено обращений: 1\. Это предел на сутки, завтра можно написать снова\. Если опасно сейчас — звоните: 112, 102, 111\./,
     );
-    expect(await h.app.db.prisma.report.count()).toBe(1);
+    expect(await prismaOf(h.app.db).report.count()).toBe(1);
     // Another chat is not affected.
     await chatAtMenu(emu, 6603);
   });
@@ -123,7 +124,7 @@ describe("floods (issue 14)", () => {
     await h.app.outbox.drain();
     expect(emu.sent(kept).length).toBe(before.kept);
     // Queued keyed by the chat key: the outbox row does not name the chat.
-    const rows = await h.app.db.prisma.outbox.findMany({ where: { kind: "answer" } });
+    const rows = await prismaOf(h.app.db).outbox.findMany({ where: { kind: "answer" } });
     expect(rows).toHaveLength(2);
     // As a value of its own ("telegram:6801", "chat_id":6801), not inside a random key or a sealed text,
     // where four digits turn up by chance now and then.

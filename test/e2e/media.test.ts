@@ -14,6 +14,7 @@ import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 import { approvedStaff, startHarness, tempDir, type Harness } from "../support/harness.ts";
 import { TEST_KEY } from "../support/keys.ts";
 import { fileReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1007770001;
 const ALICE = 7701;
@@ -66,7 +67,7 @@ describe("voices and pictures from Telegram (issue 26)", () => {
 
     // Delivered, the references are forgotten: not even sealed ones stay in the queue.
     await vi.waitFor(async () => {
-      const rows = await h!.app.db.prisma.outbox.findMany({
+      const rows = await prismaOf(h!.app.db).outbox.findMany({
         where: { kind: { in: ["to_staff_photo", "to_staff_voice"] } },
       });
       expect(rows.map((r) => [r.kind, r.status, r.payloadEnc])).toEqual([
@@ -220,7 +221,7 @@ describe("voices and pictures from WhatsApp (issue 26)", () => {
     expect(emu.textOf(STAFF, card.id)).not.toContain("Не дошло");
 
     // At rest: neither the voice's nor the photo's bytes, and no WhatsApp message id in clear.
-    await h!.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
+    await prismaOf(h!.app.db).$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     const raw = Buffer.concat(
       [h!.dbFile, `${h!.dbFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)),
     );

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { buttonsOf, pressLabel, startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1009990001;
 const KEY = Buffer.alloc(32, 9).toString("base64");
@@ -53,7 +54,7 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
       .finally(() => clearInterval(ticker));
     for (const c of codes) expect(cardsFor(h, c), c).toHaveLength(1);
     await vi.waitFor(async () =>
-      expect(await h!.app.db.prisma.outbox.count({ where: { status: { not: "sent" } } })).toBe(0),
+      expect(await prismaOf(h!.app.db).outbox.count({ where: { status: { not: "sent" } } })).toBe(0),
     );
     // The failures really happened.
     expect(
@@ -117,7 +118,7 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     await h.app.outbox.drain();
     expect(h.emu.callsOf("sendMessage", chat)).toHaveLength(1);
     expect(h.emu.sent(STAFF).filter((m) => m.text?.includes("не доставлено"))).toHaveLength(1);
-    expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(1);
+    expect(await prismaOf(h.app.db).outbox.count({ where: { status: "dead" } })).toBe(1);
   });
 
   it("a row the outbox cannot open, or gives up on for a reason other than 403, alerts the staff group once, content-free, and is logged (issue 14)", async () => {
@@ -129,7 +130,7 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     const { createSealer } = await import("../../src/core/safety/sealer.ts");
     const stranger = createSealer(Buffer.alloc(32, 99));
     for (const i of [1, 2])
-      await h.app.db.prisma.outbox.create({
+      await prismaOf(h.app.db).outbox.create({
         data: {
           dedupeKey: `bogus:${i}`,
           kind: "knock",
@@ -177,7 +178,7 @@ describe("delivery that loses nothing (R1, R2, ST4)", () => {
     expect(alerts[1]!.text).toContain("bad_request");
     expect(JSON.stringify(alerts)).not.toContain("Соседку");
     expect(JSON.stringify(alerts)).not.toContain("Здравствуйте");
-    expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(3);
+    expect(await prismaOf(h.app.db).outbox.count({ where: { status: "dead" } })).toBe(3);
     expect(h.logs.filter((l) => l.includes('"outbox.dead"'))).toHaveLength(3);
   });
 
@@ -221,7 +222,7 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
       5000,
       "held notice",
     );
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(1));
+    await vi.waitFor(async () => expect(await prismaOf(h!.app.db).outbox.count({ where: { status: "held" } })).toBe(1));
     expect(emu.sent(chat).length).toBe(sentAfterExit);
 
     // Someone else on the phone: /start, the language, «📂 Мои обращения». Nothing about the report.
@@ -242,7 +243,7 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
     await h.idle();
     await h.app.outbox.drain();
     expect(emu.sent(chat).some((m) => m.text === "У вас новое сообщение. Нажмите, чтобы прочитать.")).toBe(false);
-    expect(await h.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(1);
+    expect(await prismaOf(h.app.db).outbox.count({ where: { status: "held" } })).toBe(1);
 
     // The reporter herself: «📂 Мои обращения», then the case word opens it with the reply.
     const n = emu.sent(chat).length;
@@ -253,7 +254,7 @@ describe("after quick exit nothing is sent until the reporter writes again (S6)"
     expect(opened!.text).toContain(r.code);
     expect(opened!.text).toContain("Как вы?");
     // Read now: the held knock is not sent on top of it.
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.outbox.count({ where: { status: "held" } })).toBe(0));
+    await vi.waitFor(async () => expect(await prismaOf(h!.app.db).outbox.count({ where: { status: "held" } })).toBe(0));
     await h.app.outbox.drain();
     expect(emu.sent(chat).some((m) => m.text === "У вас новое сообщение. Нажмите, чтобы прочитать.")).toBe(false);
   });

@@ -3,6 +3,7 @@ import { makeAddress } from "../../src/core/types.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
 import { staffChatsOf } from "../../src/app.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1004440001;
 const KEY = Buffer.alloc(32, 4).toString("base64");
@@ -121,7 +122,7 @@ describe("staff chat safeguards", () => {
     }
     await vi.waitFor(async () =>
       expect(
-        (await h!.app.db.prisma.auditLog.findMany({ where: { actor: "staff:555" } })).map((a) => a.result),
+        (await prismaOf(h!.app.db).auditLog.findMany({ where: { actor: "staff:555" } })).map((a) => a.result),
       ).toEqual(["queue: not approved", "stats: not approved", "report: not approved"]),
     );
 
@@ -174,7 +175,7 @@ describe("routing and moves", () => {
     await emu.waitFor(() => emu.sent(NEW).some((m) => m.text?.includes(r.code)), 5000, "card in the new group");
     await emu.waitFor(() => emu.sent(NEW).some((m) => m.text?.includes("стала супергруппой")), 5000, "notice");
     expect((await h.app.reports.byId(r.id))!.staffChatId).toBe(NEW);
-    expect(await h.app.db.prisma.auditLog.count({ where: { action: "chat_migrated" } })).toBe(1);
+    expect(await prismaOf(h.app.db).auditLog.count({ where: { action: "chat_migrated" } })).toBe(1);
     expect(emu.sent(STAFF)).toEqual([]);
 
     await h.restart();
@@ -295,7 +296,7 @@ describe("the bot's own standing", () => {
     const { emu } = h;
     emu.botStatus(STAFF, "member");
     await vi.waitFor(async () =>
-      expect(await h!.app.db.prisma.auditLog.count({ where: { action: "bot_demoted" } })).toBe(1),
+      expect(await prismaOf(h!.app.db).auditLog.count({ where: { action: "bot_demoted" } })).toBe(1),
     );
     const r = await seedReport(h.app.reports, makeAddress("telegram", 6501), STAFF);
     await h.app.outbox.drain();
@@ -322,7 +323,7 @@ describe("redelivered updates (R1)", () => {
     await h.app.telegram!.bot.handleUpdate(update);
     await h.app.telegram!.bot.handleUpdate(update);
     expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
-    expect(await h.app.db.prisma.processedUpdate.count()).toBeGreaterThanOrEqual(1);
+    expect(await prismaOf(h.app.db).processedUpdate.count()).toBeGreaterThanOrEqual(1);
   });
 
   it("a command from an anonymous admin or a channel (no person to check) is ignored, not a crash (issue 14)", async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { buttonsOf, pressLabel, startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import { fileReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1001234567890;
 const KEY = Buffer.alloc(32, 7).toString("base64");
@@ -126,7 +127,7 @@ describe("reports end to end (issue 3)", () => {
     expect((await h.app.reports.byCode(code))!.status).toBe("closed");
 
     // Every staff action is in the audit log, without content.
-    const audit = await h.app.db.prisma.auditLog.findMany({ orderBy: { id: "asc" } });
+    const audit = await prismaOf(h.app.db).auditLog.findMany({ orderBy: { id: "asc" } });
     expect(audit.map((a) => `${a.actor.split(":")[0]} ${a.action} ${a.result}`)).toEqual(
       expect.arrayContaining([
         "reporter submit ok",
@@ -169,11 +170,11 @@ describe("reports end to end (issue 3)", () => {
 
   it("ordinary chatter in the staff group is neither stored nor answered (P6)", async () => {
     h = await staffHarness();
-    const auditBefore = await h.app.db.prisma.auditLog.count();
+    const auditBefore = await prismaOf(h.app.db).auditLog.count();
     const calls = h.emu.calls.length;
     h.emu.groupMessage(STAFF, ALICE, "Коллеги, кто сегодня дежурит? CANARY-P6");
     await h.idle();
-    expect(await h.app.db.prisma.auditLog.count()).toBe(auditBefore);
+    expect(await prismaOf(h.app.db).auditLog.count()).toBe(auditBefore);
     expect(h.emu.calls.slice(calls).filter((c) => c.method.startsWith("send"))).toEqual([]);
     expect(h.logs.join("\n")).not.toContain("CANARY-P6");
   });
@@ -200,7 +201,7 @@ describe("reports end to end (issue 3)", () => {
     for (const id of ids)
       expect(emu.callsOf("answerCallbackQuery").filter((c) => c.payload.callback_query_id === id)).toHaveLength(1);
     expect((await h.app.reports.byCode(code))!.status).toBe("new");
-    const denied = await h.app.db.prisma.auditLog.count({ where: { action: "denied" } });
+    const denied = await prismaOf(h.app.db).auditLog.count({ where: { action: "denied" } });
     expect(denied).toBe(forged.length);
   });
 
@@ -210,19 +211,19 @@ describe("reports end to end (issue 3)", () => {
     const secret = "Уникальный текст обращения ZQX-4471";
     const { code } = await fileReport(h, chat, { text: secret });
     await h.emu.waitFor(() => cardOf(h!, code), 5000, "card");
-    await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
+    await prismaOf(h.app.db).$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     // The chat's own session and message ids are erased by quick exit; what must not hold it is the report side.
     h.emu.sendText(chat, "/exit");
     await vi.waitFor(async () =>
       expect(
-        await h!.app.db.prisma.session.count({
+        await prismaOf(h!.app.db).session.count({
           where: { address: h!.app.db.sealer.chatKey(makeAddress("telegram", chat)) },
         }),
       ).toBe(0),
     );
     // The wipe is over once its marker is gone (every id deleted): then nothing of the chat is left.
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.exitPending.count()).toBe(0));
-    await h.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
+    await vi.waitFor(async () => expect(await prismaOf(h!.app.db).exitPending.count()).toBe(0));
+    await prismaOf(h.app.db).$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     const raw = Buffer.concat([
       fs.readFileSync(h.dbFile),
       fs.existsSync(`${h.dbFile}-wal`) ? fs.readFileSync(`${h.dbFile}-wal`) : Buffer.alloc(0),

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { approvedStaff, startHarness, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1007770001;
 const BOSS = 7001; // named in STAFF_SUPERVISORS
@@ -96,7 +97,7 @@ describe("staff roster (ST1, decision 11)", () => {
     );
 
     expect(await answerTo(h, emu.press(STAFF, card.id, take, { id: NEWBIE }))).toBe(`Вы взяли ${r.code}`);
-    const audit = (await h.app.db.prisma.auditLog.findMany({ orderBy: { id: "asc" } })).map(
+    const audit = (await prismaOf(h.app.db).auditLog.findMany({ orderBy: { id: "asc" } })).map(
       (a) => `${a.actor} ${a.action} ${a.result}`,
     );
     expect(audit).toEqual(
@@ -130,7 +131,7 @@ describe("staff roster (ST1, decision 11)", () => {
     emu.groupMessage(STAFF, ADMIN, "Я сама отвечу", card.id);
     const [note] = await emu.waitForSent(STAFF, n, 1);
     expect(note!.text).toBe("Это обращение ведёт Staff7003");
-    expect(await h.app.db.prisma.reportMessage.count()).toBe(0);
+    expect(await prismaOf(h.app.db).reportMessage.count()).toBe(0);
     // The supervisor may step in.
     const q = emu.press(STAFF, card.id, close, { id: BOSS });
     await emu.waitFor(

@@ -10,6 +10,7 @@ import { runDigest } from "../../src/core/reports/jobs.ts";
 import { CHART_HEIGHT, CHART_WIDTH } from "../../src/core/reports/chart.ts";
 import { approvedStaff, startHarness, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1008900001;
 const MEMBER = 7301;
@@ -44,7 +45,7 @@ async function withReports() {
   await seedReport(h.app.reports, makeAddress("telegram", 9301), STAFF, { urgent: true });
   await seedReport(h.app.reports, makeAddress("telegram", 9302), STAFF, { regionId: "kz-turkestan" });
   await seedReport(h.app.reports, makeAddress("telegram", 9303), STAFF);
-  await h.app.db.prisma.campaignCount.create({
+  await prismaOf(h.app.db).campaignCount.create({
     data: { day: new Date().toISOString().slice(0, 10), source: "poster-shymkent", n: 4 },
   });
   return h;
@@ -72,7 +73,7 @@ describe("charts for staff (issue 17)", () => {
     let audit: string[] = [];
     for (let i = 0; i < 50 && !audit.includes(`staff:${MEMBER} stats chart`); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      audit = (await app.db.prisma.auditLog.findMany()).map((a) => `${a.actor} ${a.action} ${a.result}`);
+      audit = (await prismaOf(app.db).auditLog.findMany()).map((a) => `${a.actor} ${a.action} ${a.result}`);
     }
     expect(audit).toContain(`staff:${MEMBER} stats chart`);
   });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { DELETE_WINDOW_MS } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { chatAtMenu, startHarness, type Harness } from "../support/harness.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -14,7 +15,7 @@ const HOUR = 3600_000;
 /** Puts an old message into both the emulator's chat and the bot's tracking table. */
 async function seed(h: Harness, chat: number, fromBot: boolean, ageMs: number): Promise<number> {
   const id = h.emu.seedMessage(chat, fromBot, ageMs);
-  await h.app.db.prisma.trackedMessage.create({
+  await prismaOf(h.app.db).trackedMessage.create({
     data: {
       address: h.app.db.sealer.chatKey(makeAddress("telegram", chat)),
       messageId: String(id),
@@ -55,7 +56,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     expect(h.emu.visible(chat)).toEqual([...byAge[49]!, after[0]!.id].sort((a, b) => a - b));
     // Nothing the user said remains in the database.
     const address = makeAddress("telegram", chat);
-    const db = h.app.db.prisma;
+    const db = prismaOf(h.app.db);
     // The marker is cleared just after the cover is sent.
     await vi.waitFor(async () => expect(await db.exitPending.count()).toBe(0));
     expect(await db.session.count({ where: { address: h.app.db.sealer.chatKey(address) } })).toBe(0);
@@ -94,7 +95,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     expect(h.emu.lastSent(chat)!.text).toBe("Список покупок: хлеб, молоко, яблоки.");
     expect(h.emu.callsOf("deleteMessage", chat).length).toBeGreaterThanOrEqual(7);
     // Nothing is left waiting for a retry: every id was settled.
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.exitDelete.count()).toBe(0));
+    await vi.waitFor(async () => expect(await prismaOf(h!.app.db).exitDelete.count()).toBe(0));
   });
 
   it("does not wait behind a slow answer in the same chat, and takes that answer back when it lands (S1)", async () => {
@@ -122,7 +123,7 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     const address = makeAddress("telegram", chat);
     await vi.waitFor(async () =>
       expect(
-        await h!.app.db.prisma.trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } }),
+        await prismaOf(h!.app.db).trackedMessage.count({ where: { address: h!.app.db.sealer.chatKey(address) } }),
       ).toBe(5),
     );
     // The process died right after the wipe's first commit (its marker): nothing deleted, nothing else written.
@@ -133,8 +134,8 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     await h.restart();
     expect(h.emu.visible(chat)).toHaveLength(1);
     expect(h.emu.lastSent(chat)!.text).toBe("Сатып алу тізімі: нан, сүт, алма.");
-    expect(await h.app.db.prisma.exitPending.count()).toBe(0);
-    expect(await h.app.db.prisma.session.count({ where: { address: h.app.db.sealer.chatKey(address) } })).toBe(0);
+    expect(await prismaOf(h.app.db).exitPending.count()).toBe(0);
+    expect(await prismaOf(h.app.db).session.count({ where: { address: h.app.db.sealer.chatKey(address) } })).toBe(0);
   });
 
   it("uses the configured cover text for the user's language", async () => {

@@ -8,6 +8,7 @@ import { projectRoot } from "../../src/paths.ts";
 import { FakeWaClient } from "../../src/playground/fakes/fake-whatsapp.ts";
 import { startHarness, type Harness, approvedStaff } from "../support/harness.ts";
 import type { StartOptions } from "../../src/app.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const STAFF = -1005550001;
 const KEY = Buffer.alloc(32, 6).toString("base64");
@@ -63,12 +64,12 @@ describe("whatsapp: campaign codes (issue 17)", () => {
     expect(got[0]).toMatch(/^Саламатсызбы/);
     expect(got.join("\n")).not.toContain("1 — Кыргызча"); // no language question
     expect(got.at(-1)).toMatch(/^Ош/);
-    expect(await h!.app.db.prisma.campaignCount.findMany()).toEqual([
+    expect(await prismaOf(h!.app.db).campaignCount.findMany()).toEqual([
       { day: new Date().toISOString().slice(0, 10), source: "committee-balykchy", n: 1 },
     ]);
     // Only a first message: later, the same words are ordinary text.
     await say(jid, "#ky_KG_kg-osh-city_committee-balykchy");
-    expect((await h!.app.db.prisma.campaignCount.findFirst())!.n).toBe(1);
+    expect((await prismaOf(h!.app.db).campaignCount.findFirst())!.n).toBe(1);
   });
 });
 
@@ -109,7 +110,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     // Only the harmless cover is left: nothing says that something was hidden (decision 7).
     expect(cover).toBe("Сатып алу тізімі: нан, сүт, алма.");
     expect(wa.sent.filter((s) => s.chatId === jid && s.deletedFor === null).map((s) => s.text)).toEqual([cover]);
-    await vi.waitFor(async () => expect(await h!.app.db.prisma.session.count()).toBe(0));
+    await vi.waitFor(async () => expect(await prismaOf(h!.app.db).session.count()).toBe(0));
   });
 
   it("«3», «2» and «0» within 400 ms while sends are slow: nothing is answered after the cover, and only the cover is left (S6)", async () => {
@@ -240,7 +241,7 @@ describe("whatsapp: the same help, by numbers and by words (issue 4)", () => {
     expect(content).toMatch(/Сотрудник центра · \d\d\.\d\d \d\d:\d\d:\nМы на связи. Чем помочь\?/);
 
     // The WhatsApp number is nowhere in the database in clear.
-    await h!.app.db.prisma.$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
+    await prismaOf(h!.app.db).$queryRawUnsafe("PRAGMA wal_checkpoint(TRUNCATE)");
     const raw = Buffer.concat([
       fs.readFileSync(h!.dbFile),
       fs.existsSync(`${h!.dbFile}-wal`) ? fs.readFileSync(`${h!.dbFile}-wal`) : Buffer.alloc(0),

@@ -21,6 +21,7 @@ import { createLogger } from "../../src/logger.ts";
 import { startApp } from "../../src/app.ts";
 import { chatAtMenu, pressLabel, startHarness, stepper, tempDir, type Harness } from "../support/harness.ts";
 import { seedReport } from "../support/reports.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 const run = promisify(execFile);
 const KEY = Buffer.alloc(32, 21).toString("base64");
@@ -278,7 +279,7 @@ describe("npm run key:rotate", () => {
     }
     expect((await h.app.reports.messages(seeded[0]!.id)).map((m) => m.body)).toEqual(["Мы получили, позвоните нам."]);
     expect(await h.app.reports.getDraft(makeAddress("telegram", 8200))).toMatchObject({ text: "черновик" });
-    expect(await h.app.db.prisma.outbox.count({ where: { status: "dead" } })).toBe(0);
+    expect(await prismaOf(h.app.db).outbox.count({ where: { status: "dead" } })).toBe(0);
     await h.stop();
     h = undefined;
     // The old key is refused, and the refusal names the file that holds the key that opens it.

@@ -8,6 +8,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPlayground, type Playground } from "../../src/playground/server.ts";
+import { prismaOf } from "../support/prisma.ts";
 
 let pg: Playground;
 beforeAll(async () => {
@@ -109,6 +110,6 @@ describe("the playground server", () => {
     expect(reset.lang).toBe("ky");
     expect(reset.telegram.survivor).toEqual([]);
     expect(pg.world().dir).not.toBe(before);
-    expect(await pg.world().app.db.prisma.session.count()).toBe(0);
+    expect(await prismaOf(pg.world().app.db).session.count()).toBe(0);
   });
 });

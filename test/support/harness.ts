@@ -11,6 +11,7 @@ import { createLogger } from "../../src/logger.ts";
 import { startApp, type App, type StartOptions } from "../../src/app.ts";
 import { BotApiEmulator } from "../../src/playground/fakes/bot-api-emulator.ts";
 import { TEST_KEY } from "./keys.ts";
+import { prismaOf } from "./prisma.ts";
 
 export interface Harness {
   emu: BotApiEmulator;
@@ -148,7 +149,7 @@ export async function approvedStaff(
 ): Promise<void> {
   h.emu.setMember(chatId, userId, "member");
   const key = { chatId: BigInt(chatId), userId: BigInt(userId) };
-  await h.app.db.prisma.staffMember.upsert({
+  await prismaOf(h.app.db).staffMember.upsert({
     where: { chatId_userId: key },
     create: { ...key, name, status: "approved", at: new Date() },
     update: { status: "approved" },

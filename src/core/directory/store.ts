@@ -1,7 +1,7 @@
 /**
  * The directory's storage port: what the directory desk, the search and the Telegram directory
  * screens need of stored entries, their change history, and the prompts staff answer by reply.
- * `db/directory.ts` implements it with Prisma.
+ * `db/directory.ts` implements it on the message connection.
  */
 import type { Entry } from "./search.ts";
 

@@ -11,7 +11,6 @@
  * reads here (lists, figures, the conversation).
  */
 import { fromSql, sqlDate } from "../dates.ts";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { prepareReportStatements } from "./statements.ts";
 import { type HotDb, type WalSync, type Writer } from "../hot.ts";
 import { isLocale } from "../../config.ts";
@@ -84,11 +83,8 @@ export type ReportRow = {
   closed_at: string | null;
 };
 export type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
-export function createReportContext(
-  db: { prisma: PrismaClient; hot: HotDb; walSync: WalSync; write: Writer },
-  sealer: Sealer,
-) {
-  const { prisma, hot, walSync, write } = db;
+export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer) {
+  const { hot, walSync, write } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
     id: r.id,
     code: r.code,
@@ -313,7 +309,6 @@ export function createReportContext(
   };
 
   return {
-    prisma,
     hot,
     walSync,
     write,

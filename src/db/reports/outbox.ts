@@ -21,8 +21,9 @@ export function outboxPart(
   | "retryNow"
   | "pendingCount"
 > {
-  const { prisma, hot, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
+  const { hot, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
   const retryNow = hot.prepare("UPDATE outbox SET next_attempt_at = ? WHERE target = ? AND status = 'pending'");
+  const pending = hot.prepare("SELECT count(*) FROM outbox WHERE status = 'pending'").pluck();
   return {
     async getDraft(address) {
       const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
@@ -66,6 +67,6 @@ export function outboxPart(
     async retryNow(target, at) {
       await queued(() => retryNow.run(dt(at), target));
     },
-    pendingCount: () => prisma.outbox.count({ where: { status: "pending" } }),
+    pendingCount: async () => pending.get() as number,
   };
 }

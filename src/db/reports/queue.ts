@@ -3,7 +3,7 @@ import { hashCaseWord } from "../../core/safety/sealer.ts";
 import type { AuditEntry, ReportStore } from "../../core/reports/types.ts";
 import { crashPoint } from "../../crash-points.ts";
 
-import { type ReportContext, type QueueItem, DAY, dt, ReportRow } from "./context.ts";
+import { type ReportContext, type QueueItem, DAY, dt, when, ReportRow } from "./context.ts";
 
 export function queuePart(
   c: ReportContext,
@@ -25,7 +25,7 @@ export function queuePart(
   | "purge"
   | "noteSignal"
 > {
-  const { auditSql, byId, hot, prisma, q, queueSql, queued, sealer, settled, submitTx, toRecord, walSync, write } = c;
+  const { auditSql, byId, hot, q, queueSql, queued, sealer, settled, submitTx, toRecord, walSync, write } = c;
   // Staff actions on a report, on the message connection like every other write of reports, the
   // outbox and the audit log (db/README.md). Each is one transaction with its audit and outbox rows.
   const w = {
@@ -45,6 +45,21 @@ export function queuePart(
     purgeSignals: hot.prepare("DELETE FROM directory_signals WHERE at < ?"),
     signal: hot.prepare("INSERT INTO directory_signals (entry_id, at) VALUES (?, ?)"),
     signals: hot.prepare("SELECT count(*) FROM directory_signals WHERE entry_id = ? AND at >= ?").pluck(),
+    stats: hot.prepare(
+      `SELECT status, kinds, region_id, created_at, urgent, high_risk FROM reports
+       WHERE created_at >= @since AND (@all OR staff_chat_id IN (SELECT value FROM json_each(@chats)))`,
+    ),
+    closedSince: hot
+      .prepare(
+        `SELECT count(*) FROM reports WHERE status = 'closed' AND closed_at >= ?
+         AND staff_chat_id IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck(),
+    closedBefore: hot
+      .prepare(
+        `SELECT id FROM reports WHERE status = 'closed' AND closed_at < @before AND (@any OR text_enc IS NOT NULL)`,
+      )
+      .pluck(),
   };
   /** "A number did not work" with the staff notice of how many said so in 30 days, in one commit. */
   const signalTx = hot.transaction((entryId: string, at: Date, notice: (count: number) => QueueItem[]): number => {
@@ -160,30 +175,32 @@ export function queuePart(
       );
     },
     async stats(since, chats, timeZone = "UTC") {
-      const rows = await prisma.report.findMany({
-        where: { createdAt: { gte: since }, ...(chats ? { staffChatId: { in: chats.map(BigInt) } } : {}) },
-        select: { status: true, kinds: true, regionId: true, createdAt: true, urgent: true, highRisk: true },
-      });
+      type Row = {
+        status: string;
+        kinds: string;
+        region_id: string | null;
+        created_at: string;
+        urgent: number;
+        high_risk: number;
+      };
+      const rows = w.stats.all({ since: dt(since), all: chats ? 0 : 1, chats: JSON.stringify(chats ?? []) }) as Row[];
       const byStatus: Record<string, number> = {};
       const byKind: Record<string, number> = {};
       const byRegion: Record<string, number> = {};
       const byDay: Record<string, { urgent: number; other: number }> = {};
       const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
       for (const r of rows) {
-        const d = (byDay[dayOf.format(r.createdAt)] ??= { urgent: 0, other: 0 });
-        if (r.urgent || r.highRisk) d.urgent++;
+        const d = (byDay[dayOf.format(when(r.created_at)!)] ??= { urgent: 0, other: 0 });
+        if (r.urgent || r.high_risk) d.urgent++;
         else d.other++;
         byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
         for (const k of r.kinds.split(",").filter(Boolean)) byKind[k] = (byKind[k] ?? 0) + 1;
-        const reg = r.regionId ?? "-";
+        const reg = r.region_id ?? "-";
         byRegion[reg] = (byRegion[reg] ?? 0) + 1;
       }
       return { byStatus, byKind, byRegion, byDay, total: rows.length };
     },
-    closedSince: (since, chats) =>
-      prisma.report.count({
-        where: { status: "closed", closedAt: { gte: since }, staffChatId: { in: chats.map(BigInt) } },
-      }),
+    closedSince: async (since, chats) => w.closedSince.get(dt(since), JSON.stringify(chats)) as number,
     async noteSignal(entryId, at, notice) {
       return queued(() => signalTx(entryId, at, notice));
     },
@@ -193,17 +210,9 @@ export function queuePart(
     async purge(now, limits) {
       const t = now.getTime();
       const closedBefore = (days: number) => new Date(t - days * DAY);
-      const closedForRelay = await prisma.report.findMany({
-        where: { status: "closed", closedAt: { lt: closedBefore(limits.relayDays) } },
-        select: { id: true },
-      });
-      // Relays and drafts are written on the message connection only (db/README.md).
-      const relays = await queued(() => q.purgeRelays.run(JSON.stringify(closedForRelay.map((r) => r.id))));
-      const oldClosed = await prisma.report.findMany({
-        where: { status: "closed", closedAt: { lt: closedBefore(limits.textDays) }, textEnc: { not: null } },
-        select: { id: true },
-      });
-      const ids = oldClosed.map((r) => r.id);
+      const closedForRelay = w.closedBefore.all({ before: dt(closedBefore(limits.relayDays)), any: 1 }) as string[];
+      const relays = await queued(() => q.purgeRelays.run(JSON.stringify(closedForRelay)));
+      const ids = w.closedBefore.all({ before: dt(closedBefore(limits.textDays)), any: 0 }) as string[];
       const texts = await queued(() => w.purgeTexts.run(dt(now), JSON.stringify(ids)));
       const [messages, threads] = await queued(() => [
         w.purgeMessages.run(JSON.stringify(ids)),

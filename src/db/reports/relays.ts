@@ -23,7 +23,6 @@ export function relaysPart(
   | "markRead"
 > {
   const {
-    prisma,
     walSync,
     write,
     sealer,
@@ -46,6 +45,9 @@ export function relaysPart(
     ),
     message: hot.prepare(
       "INSERT INTO report_messages (report_id, direction, body_enc, created_at) VALUES (?, ?, ?, ?)",
+    ),
+    messages: hot.prepare(
+      "SELECT id, direction, body_enc, read_at, created_at FROM report_messages WHERE report_id = ? ORDER BY id",
     ),
     markRead: hot.prepare(
       "UPDATE report_messages SET read_at = ? WHERE report_id = ? AND direction = 'out' AND read_at IS NULL",
@@ -167,13 +169,13 @@ export function relaysPart(
       return queued(() => messageTx(reportId, direction, sealed, at, entry, outbox));
     },
     async messages(reportId) {
-      const rows = await prisma.reportMessage.findMany({ where: { reportId }, orderBy: { id: "asc" } });
-      return rows.map((m) => ({
+      type Row = { id: number; direction: string; body_enc: string; read_at: string | null; created_at: string };
+      return (w.messages.all(reportId) as Row[]).map((m) => ({
         id: m.id,
         direction: m.direction as "in" | "out",
-        body: safeOpen(m.bodyEnc) ?? "",
-        readAt: m.readAt,
-        createdAt: m.createdAt,
+        body: safeOpen(m.body_enc) ?? "",
+        readAt: when(m.read_at),
+        createdAt: when(m.created_at)!,
       }));
     },
     async markRead(reportId, at) {

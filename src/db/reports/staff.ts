@@ -17,7 +17,7 @@ export function staffPart(
   | "moveStaffChat"
   | "chatMoves"
 > {
-  const { prisma, hot, write, queued, queueSql, auditSql } = c;
+  const { hot, write, queued, queueSql, auditSql } = c;
   // The roster, threads and moved groups are written on the message connection, in the same
   // transactions as the reports and outbox rows they change (db/README.md).
   const w = {
@@ -33,6 +33,11 @@ export function staffPart(
       "UPDATE staff_members SET status = 'approved', decided_by = ?, at = ? WHERE chat_id = ? AND user_id = ?",
     ),
     remove: hot.prepare("DELETE FROM staff_members WHERE chat_id = ? AND user_id = ?"),
+    threadOf: hot.prepare("SELECT report_id FROM staff_threads WHERE chat_id = ? AND message_id = ?").pluck(),
+    roster: hot.prepare(
+      "SELECT user_id, name, status FROM staff_members WHERE chat_id = ? ORDER BY status ASC, at ASC",
+    ),
+    moves: hot.prepare("SELECT from_id, to_id FROM chat_moves"),
     held: hot
       .prepare("SELECT id FROM reports WHERE taken_by = ? AND staff_chat_id = ? AND status IN ('taken', 'referred')")
       .pluck(),
@@ -108,21 +113,15 @@ export function staffPart(
       await write(() => w.thread.run(chatId, messageId, reportId, dt(at)));
     },
     async threadOf(chatId, messageId) {
-      const t = await prisma.staffThread.findUnique({
-        where: { chatId_messageId: { chatId: BigInt(chatId), messageId } },
-      });
-      return t?.reportId ?? null;
+      return (w.threadOf.get(chatId, messageId) as string | undefined) ?? null;
     },
     async audit(entry, at) {
       await write(() => auditSql(entry, at));
     },
     async roster(chatId) {
-      const rows = await prisma.staffMember.findMany({
-        where: { chatId: BigInt(chatId) },
-        orderBy: [{ status: "asc" }, { at: "asc" }],
-      });
+      const rows = w.roster.all(chatId) as Array<{ user_id: number; name: string; status: string }>;
       return rows.map((r) => ({
-        userId: Number(r.userId),
+        userId: Number(r.user_id),
         name: r.name,
         status: r.status === "approved" ? "approved" : "pending",
       }));
@@ -141,8 +140,8 @@ export function staffPart(
       await queued(() => moveTx(from, to, at));
     },
     async chatMoves() {
-      const rows = await prisma.chatMove.findMany();
-      return new Map(rows.map((r) => [Number(r.fromId), Number(r.toId)]));
+      const rows = w.moves.all() as Array<{ from_id: number; to_id: number }>;
+      return new Map(rows.map((r) => [Number(r.from_id), Number(r.to_id)]));
     },
   };
 }
