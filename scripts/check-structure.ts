@@ -7,7 +7,9 @@
  * - `src/core` and `src/channels` import nothing from `src/db` (the core declares its storage ports,
  *   `db/` implements them);
  * - no import cycles among the files of `src/` (type-only imports included: a cycle of types is
- *   still a knot a reader must untie).
+ *   still a knot a reader must untie);
+ * - nothing in `src/` loads Prisma's client (`@prisma/*` or the generated client; type-only imports
+ *   aside): the bot runs on the message connection alone, and the client was ~40 MB of its memory.
  *
  * Prints each breach, then one line of figures; exits 1 on any breach. `npm run check:structure`.
  */
@@ -90,10 +92,16 @@ function measureFunctions(file: ts.SourceFile): FunctionSize[] {
   return sizes;
 }
 
-function importsOf(file: ts.SourceFile): string[] {
+/** The modules a file imports; with `runtimeOnly`, not those imported only as types (erased when built). */
+function importsOf(file: ts.SourceFile, opts: { runtimeOnly?: boolean } = {}): string[] {
   const specs: string[] = [];
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
+    const typeOnly =
+      (ts.isImportDeclaration(node) && node.importClause?.isTypeOnly === true) ||
+      (ts.isExportDeclaration(node) && node.isTypeOnly);
+    if (opts.runtimeOnly && typeOnly) {
+      // erased at build
+    } else if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
       if (ts.isStringLiteral(node.moduleSpecifier)) specs.push(node.moduleSpecifier.text);
     } else if (
       ts.isCallExpression(node) &&
@@ -173,6 +181,11 @@ for (const path of files) {
       breaches.push(
         `${rel}:${fn.line} ${fn.name}: ${fn.own} lines of its own (${fn.whole} in all; at most ${MAX_FUNCTION_LINES})`,
       );
+    }
+  }
+  for (const spec of importsOf(source, { runtimeOnly: true })) {
+    if (/^@prisma\/|\/generated\/prisma\//.test(spec) && !rel.startsWith("src/generated/")) {
+      breaches.push(`${rel} loads ${spec}: the bot does not load Prisma's client (src/db/README.md)`);
     }
   }
   const targets: string[] = [];

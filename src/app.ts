@@ -81,7 +81,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const made = createTranslator(undefined, (key) => logger.warn("i18n.missing", { reason: key }));
   const translator = opts.translator ? opts.translator(made) : made;
   const { db, key, releaseLock } = await openStorage(config, logger, opts.jobs !== false);
-  // What every message touches runs on prepared statements; staff work and jobs go through Prisma (see src/db/hot.ts).
+  // Every table on the one message connection's prepared statements (src/db/README.md).
   const store = createSqliteStore(db);
   const directoryStore = createDirectoryStore(db);
   const directory = await syncDirectory(directoryStore, seed, logger, now);

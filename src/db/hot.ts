@@ -3,13 +3,14 @@
  * better-sqlite3 statements, each transaction synchronous (it never stays
  * open across an `await`).
  *
- * Prisma has its own connection to the same file (it writes the directory's
- * tables, db/README.md), and its interactive transactions do stay open across
- * awaits. SQLite's own busy handler would
- * sleep inside this one thread while Prisma's transaction, which needs this
- * thread to finish, waits too: a stall until the timeout. So this connection
- * does not wait in SQLite; `retrying` gives the event loop back and tries
- * again with jitter (D2), and Prisma's transaction commits meanwhile. Writes
+ * Another program may hold the file's write lock for a while (an operator's
+ * `sqlite3`, a backup tool, a test's Prisma client, whose interactive
+ * transactions stay open across awaits). SQLite's own busy handler would
+ * sleep inside this one thread meanwhile, and when the other transaction needs
+ * this thread to finish (a client in this process), stall until the timeout.
+ * So this connection does not wait in SQLite; `retrying` gives the event loop
+ * back and tries again with jitter (D2), and the other transaction commits
+ * meanwhile. Writes
  * of one turn of the event loop are committed together (`createWriter`).
  *
  * Durability. An fsync on every commit, in this one thread, was after Prisma

@@ -4,8 +4,8 @@
  * messages, drafts and the way back to a reporter are sealed before they are written; the
  * reporter's address is stored only sealed and as a keyed hash.
  *
- * Every write runs on prepared statements on the message connection, each transaction synchronous;
- * Prisma only reads here (db/README.md says who writes which table, db/hot.ts why).
+ * Every read and write runs on prepared statements on the message connection, each transaction
+ * synchronous (db/README.md, and db/hot.ts for why).
  */
 import type { ReportStore } from "../core/reports/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";

@@ -7,8 +7,7 @@
  * address is stored only sealed and as a keyed hash.
  *
  * Every write runs on prepared statements on the message connection, each
- * transaction synchronous (db/README.md: one writer per table); Prisma only
- * reads here (lists, figures, the conversation).
+ * transaction synchronous (db/README.md), and so does every read.
  */
 import { fromSql, sqlDate } from "../dates.ts";
 import { prepareReportStatements } from "./statements.ts";
