@@ -47,17 +47,57 @@ const refused = (err: HttpError) => {
   return (inner?.code ?? inner?.cause?.code) === "ECONNREFUSED";
 };
 
-export function retryDroppedRequests(delaysMs: number[] = [250, 1000]): Transformer {
-  return async (prev, method, payload, signal) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await prev(method, payload, signal);
-      } catch (err) {
-        // A refused connection is an answer (nothing listens there), not a dropped request: the
-        // outbox retries what it queued, and a wrong TELEGRAM_API_ROOT is named at once at start.
-        if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted || refused(err)) throw err;
-        await new Promise((r) => setTimeout(r, delaysMs[attempt]));
-      }
+export function retryDroppedRequests(delaysMs: number[] = DROPPED_DELAYS_MS): Transformer {
+  return (prev, method, payload, signal) => sendRetryingDropped(prev, method, payload, signal, delaysMs);
+}
+const DROPPED_DELAYS_MS = [250, 1000];
+
+type Call = Parameters<Transformer>;
+
+async function sendRetryingDropped(
+  prev: Call[0],
+  method: Call[1],
+  payload: Call[2],
+  signal: Call[3],
+  delaysMs: number[],
+): Promise<Awaited<ReturnType<Transformer>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await prev(method, payload, signal);
+    } catch (err) {
+      // A refused connection is an answer (nothing listens there), not a dropped request: the
+      // outbox retries what it queued, and a wrong TELEGRAM_API_ROOT is named at once at start.
+      if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted || refused(err)) throw err;
+      await new Promise((r) => setTimeout(r, delaysMs[attempt]));
     }
+  }
+}
+
+/**
+ * Everything the bot sends into a group (staff groups are the only groups it writes to) goes out
+ * with protect_content, whichever code sends it (P4): a card, a note, a chart, a directory prompt.
+ */
+export function protectedPayload<P>(method: string, payload: P): P {
+  const p = payload as { chat_id?: number | string; protect_content?: boolean };
+  const group =
+    typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);
+  if (group && p.protect_content !== true && /^(send(?!ChatAction)|copyMessages?$|forwardMessages?$)/.test(method))
+    return { ...payload, protect_content: true };
+  return payload;
+}
+
+/**
+ * The one layer of the bot's own above grammY's retries: group sends protected (P4), a dropped
+ * request sent again (above), and a failed poll reported (the runner retries polls silently).
+ * One transformer instead of three: each layer is a promise and a closure on every call.
+ */
+export function guardCalls(onPollFailed: (err: unknown) => void): Transformer {
+  return (prev, method, payload, signal) => {
+    const sent = sendRetryingDropped(prev, method, protectedPayload(method, payload), signal, DROPPED_DELAYS_MS);
+    if (method !== "getUpdates") return sent;
+    return sent.catch((err: unknown) => {
+      if (!signal?.aborted) onPollFailed(err);
+      throw err;
+    });
   };
 }

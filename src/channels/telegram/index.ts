@@ -5,7 +5,7 @@
  * exit, which never waits behind them (S1).
  */
 import http from "node:http";
-import { Bot, webhookCallback, type Context, type Transformer } from "grammy";
+import { webhookCallback, type Bot, type Context, type NextFunction } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
@@ -18,7 +18,8 @@ import { describeError, type Logger } from "../../logger.ts";
 import { parseMessage } from "./parse.ts";
 import { renderScreen } from "./render.ts";
 import { syncProfile } from "./profile.ts";
-import { deleteFailure, retryDroppedRequests, toChannelError } from "./errors.ts";
+import { deleteFailure, guardCalls, toChannelError } from "./errors.ts";
+import { QorgauBot } from "./bot.ts";
 import { botApiClient } from "./http.ts";
 import { crashPoint } from "../../crash-points.ts";
 
@@ -74,25 +75,11 @@ export interface TelegramChannel {
   webhookAddress(): { host: string; port: number } | null;
 }
 
-/**
- * Everything the bot sends into a group (staff groups are the only groups it writes to) goes out
- * with protect_content, whichever code sends it (P4): a card, a note, a chart, a directory prompt.
- */
-export const protectGroupSends: Transformer = (prev, method, payload, signal) => {
-  const p = payload as { chat_id?: number | string; protect_content?: boolean };
-  const group =
-    typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);
-  if (group && p.protect_content !== true && /^(send(?!ChatAction)|copyMessages?$|forwardMessages?$)/.test(method)) {
-    return prev(method, { ...payload, protect_content: true } as typeof payload, signal);
-  }
-  return prev(method, payload, signal);
-};
-
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const client = botApiClient(config.telegramApiRoot, config.botToken, { proxy: config.telegramProxy ?? undefined });
-  const bot = new Bot(config.botToken, {
+  const bot = new QorgauBot(config.botToken, {
     client: { apiRoot: config.telegramApiRoot, fetch: client.fetch },
     botInfo: deps.botInfo,
   });
@@ -103,17 +90,8 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   bot.api.config.use(
     autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
-  bot.api.config.use(retryDroppedRequests());
-  bot.api.config.use(protectGroupSends);
-  // The runner retries failed polls silently: each failure is logged here, with safe fields only.
-  bot.api.config.use(async (prev, method, payload, signal) => {
-    try {
-      return await prev(method, payload, signal);
-    } catch (err) {
-      if (method === "getUpdates" && !signal?.aborted) logger.warn("telegram.poll_failed", describeError(err));
-      throw err;
-    }
-  });
+  // Group sends protected, dropped requests sent again, failed polls logged with safe fields only.
+  bot.api.config.use(guardCalls((err) => logger.warn("telegram.poll_failed", describeError(err))));
 
   async function deleteOneByOne(
     chatId: string,
@@ -241,27 +219,17 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       return p;
     };
     const isExitUpdate = (ctx: Context): boolean => parsed(ctx).exit;
-    bot.use(async (_ctx, next) => {
-      const p = next();
-      inflight.add(p);
-      try {
-        await p;
-      } finally {
-        inflight.delete(p);
-      }
-    });
-    // A redelivered update (after a restart or a webhook retry) is dropped before anything runs (R1).
-    if (deps.firstSeen) {
-      const firstSeen = deps.firstSeen;
-      bot.use(async (ctx, next) => {
-        if (await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx))) await next();
-        else logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
-      });
-    }
-    // The core notes every private update the moment it arrives, before the per-chat queue: its
-    // message is tracked at once and an update that then waits behind a quick exit is dropped.
+    // Every update, in one middleware (each layer is a closure and a promise per update): counted in
+    // flight (R5, shutdown waits for it); a redelivered one (after a restart or a webhook retry)
+    // dropped before anything runs (R1); one from a private chat noted by the core the moment it
+    // arrives, before the per-chat queue, so its message is tracked at once and an update that then
+    // waits behind a quick exit is dropped.
     const arrivals = new WeakMap<Context, { incoming: Incoming; arrival: Arrival }>();
-    bot.use(async (ctx, next) => {
+    const firstSeen = deps.firstSeen;
+    const admit = async (ctx: Context, next: NextFunction) => {
+      if (firstSeen && !(await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx)))) {
+        return void logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
+      }
       if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
         const incoming: Incoming = {
           address: makeAddress("telegram", ctx.chat.id),
@@ -272,22 +240,24 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         arrivals.set(ctx, { incoming, arrival: d.arrive(incoming) });
       }
       await next();
+    };
+    bot.use((ctx, next) => {
+      const p = admit(ctx, next);
+      inflight.add(p);
+      return p.finally(() => inflight.delete(p));
     });
     // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
     bot.use(sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))));
-    const priv = bot.chatType("private");
-    priv.on("message", async (ctx) => {
+    // A private message or button press goes to the dialog. A press is answered first: clients show
+    // a spinner until then (A2.1), and every query gets exactly one answer. The screen does not wait
+    // for it: the press is one round trip to Telegram, not two.
+    bot.use(async (ctx, next) => {
       const a = arrivals.get(ctx);
-      if (a) await d.handle(a.incoming, a.arrival);
-    });
-    priv.on("callback_query", async (ctx) => {
-      // Answered first: clients show a spinner until then (A2.1), and every query gets exactly one
-      // answer. The screen does not wait for it: the press is one round trip to Telegram, not two.
+      if (!a) return next();
+      if (!ctx.callbackQuery) return d.handle(a.incoming, a.arrival);
       const answered = ctx
         .answerCallbackQuery()
         .catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
-      const a = arrivals.get(ctx);
-      if (!a) return void (await answered);
       await Promise.all([answered, d.handle(a.incoming, a.arrival)]);
     });
     extra?.();
