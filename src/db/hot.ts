@@ -131,6 +131,18 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
   return Object.assign(write, { now });
 }
 
+/**
+ * A write of several statements that must land together: its own transaction when it runs alone,
+ * and simply part of the batch's when the writer runs it with others (a failure undoes the whole
+ * batch there, and each write runs again alone). better-sqlite3 would make it a savepoint inside
+ * the batch: two statements more (SAVEPOINT, RELEASE) for each of the writes every message makes.
+ * Only for functions that do not catch their own statements' errors.
+ */
+export function atomic<A extends unknown[], R>(db: HotDb, fn: (...args: A) => R): (...args: A) => R {
+  const tx = db.transaction(fn);
+  return (...args: A) => (db.inTransaction ? fn(...args) : tx(...args));
+}
+
 export const WAL_SYNC_MS = 1000;
 
 export interface WalSync {

@@ -13,7 +13,7 @@ import type { SessionRecord, Store } from "../core/store.ts";
 import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country, TrackedRef } from "../core/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
-import { retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
+import { atomic, retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
@@ -91,8 +91,8 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
   const track = (chat: string, refs: TrackedRef[]) => {
     for (const r of refs) q.track.run(chat, r.id, r.fromBot ? 1 : 0, iso(r.at));
   };
-  const trackMany = db.transaction(track);
-  const saveAndTrack = db.transaction((row: Record<string, unknown>, chat: string, refs: TrackedRef[]) => {
+  const trackMany = atomic(db, track);
+  const saveAndTrack = atomic(db, (row: Record<string, unknown>, chat: string, refs: TrackedRef[]) => {
     q.upsertSession.run(row);
     track(chat, refs);
   });
