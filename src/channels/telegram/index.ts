@@ -75,6 +75,14 @@ export interface TelegramChannel {
   webhookAddress(): { host: string; port: number } | null;
 }
 
+const PARSED = Symbol("parsed");
+const ARRIVED = Symbol("arrived");
+/** A context with what the channel learnt of its update on the way in. */
+type Admitted = Context & {
+  [PARSED]?: { input: Input | undefined; exit: boolean };
+  [ARRIVED]?: { incoming: Incoming; arrival: Arrival };
+};
+
 export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel {
   const { config, translator, logger } = deps;
   const now = deps.now ?? (() => new Date());
@@ -208,36 +216,43 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
   function attach(d: Dialog, extra?: () => void) {
     dialog = d;
     // An update parsed once: the dedupe and the per-chat queue ask whether it is a quick exit, and
-    // the message handler takes the parsed input.
-    const seen = new WeakMap<Context, { input: Input | undefined; exit: boolean }>();
-    const parsed = (ctx: Context) => {
-      let p = seen.get(ctx);
+    // the message handler takes the parsed input. Kept on the update's own context (a WeakMap
+    // entry is an ephemeron the collector must trace apart, for every update).
+    const parsed = (ctx: Admitted) => {
+      let p = ctx[PARSED];
       if (!p) {
         const input = inputOf(ctx);
-        seen.set(ctx, (p = { input, exit: !!input && d.isExit(input) }));
+        ctx[PARSED] = p = { input, exit: !!input && d.isExit(input) };
       }
       return p;
     };
     const isExitUpdate = (ctx: Context): boolean => parsed(ctx).exit;
     // Every update, in one middleware (each layer is a closure and a promise per update): counted in
-    // flight (R5, shutdown waits for it); a redelivered one (after a restart or a webhook retry)
-    // dropped before anything runs (R1); one from a private chat noted by the core the moment it
+    // flight (R5, shutdown waits for it); one from a private chat noted by the core the moment it
     // arrives, before the per-chat queue, so its message is tracked at once and an update that then
-    // waits behind a quick exit is dropped.
-    const arrivals = new WeakMap<Context, { incoming: Incoming; arrival: Arrival }>();
+    // waits behind a quick exit is dropped; a redelivered one (after a restart or a webhook retry)
+    // dropped before anything else runs (R1). Its update id and its message id are queued in the
+    // same turn, so they share one commit: at an everyday pace, one commit less per message. A
+    // redelivered message is tracked again, which changes nothing (the same id, kept once).
     const firstSeen = deps.firstSeen;
-    const admit = async (ctx: Context, next: NextFunction) => {
-      if (firstSeen && !(await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx)))) {
-        return void logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
+    const admit = async (ctx: Admitted, next: NextFunction) => {
+      const seen = firstSeen?.(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx));
+      try {
+        if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
+          const incoming: Incoming = {
+            address: makeAddress("telegram", ctx.chat.id),
+            input: parsed(ctx).input!,
+            ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
+            languageHint: ctx.from?.language_code,
+          };
+          ctx[ARRIVED] = { incoming, arrival: d.arrive(incoming) };
+        }
+      } catch (err) {
+        seen?.catch(() => undefined); // the update fails with this error, not an unhandled one
+        throw err;
       }
-      if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
-        const incoming: Incoming = {
-          address: makeAddress("telegram", ctx.chat.id),
-          input: parsed(ctx).input!,
-          ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
-          languageHint: ctx.from?.language_code,
-        };
-        arrivals.set(ctx, { incoming, arrival: d.arrive(incoming) });
+      if (seen && !(await seen)) {
+        return void logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
       }
       await next();
     };
@@ -252,7 +267,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     // a spinner until then (A2.1), and every query gets exactly one answer. The screen does not wait
     // for it: the press is one round trip to Telegram, not two.
     bot.use(async (ctx, next) => {
-      const a = arrivals.get(ctx);
+      const a = (ctx as Admitted)[ARRIVED];
       if (!a) return next();
       if (!ctx.callbackQuery) return d.handle(a.incoming, a.arrival);
       const answered = ctx
