@@ -326,6 +326,42 @@ describe("redelivered updates (R1)", () => {
     expect(await prismaOf(h.app.db).processedUpdate.count()).toBeGreaterThanOrEqual(1);
   });
 
+  it("a message redelivered after her quick exit brings nothing back: no answer, no tracked row, no second wipe (R1, S1)", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
+    const chat = { id: 6602, type: "private" as const, first_name: "T" };
+    const from = { id: 6602, is_bot: false, first_name: "T" };
+    const date = Math.floor(Date.now() / 1000);
+    const said = { update_id: 777101, message: { message_id: 11, date, chat, from, text: "Муж опять бил меня" } };
+    const exit = {
+      update_id: 777102,
+      message: {
+        message_id: 12,
+        date,
+        chat,
+        from,
+        text: "/exit",
+        entities: [{ type: "bot_command" as const, offset: 0, length: 5 }],
+      },
+    };
+    const bot = h.app.telegram!.bot;
+    await bot.handleUpdate(said);
+    await bot.handleUpdate(exit);
+    const db = prismaOf(h.app.db);
+    await vi.waitFor(async () => expect(await db.exitPending.count()).toBe(0));
+    const sends = h.emu.callsOf("sendMessage", 6602).length;
+    const deletes = h.emu.calls.filter((c) => c.method.startsWith("deleteMessage")).length;
+    // Telegram sends the update again after a restart that came before its offset was confirmed.
+    await bot.handleUpdate(said);
+    await h.app.telegram!.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.emu.callsOf("sendMessage", 6602)).toHaveLength(sends);
+    expect(h.emu.calls.filter((c) => c.method.startsWith("deleteMessage"))).toHaveLength(deletes);
+    expect(
+      await db.trackedMessage.count({ where: { address: h.app.db.sealer.chatKey(makeAddress("telegram", 6602)) } }),
+    ).toBe(0);
+    expect(await db.exitPending.count()).toBe(0);
+  });
+
   it("a command from an anonymous admin or a channel (no person to check) is ignored, not a crash (issue 14)", async () => {
     h = await startHarness({
       env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64") },

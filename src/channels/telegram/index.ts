@@ -228,31 +228,24 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     };
     const isExitUpdate = (ctx: Context): boolean => parsed(ctx).exit;
     // Every update, in one middleware (each layer is a closure and a promise per update): counted in
-    // flight (R5, shutdown waits for it); one from a private chat noted by the core the moment it
+    // flight (R5, shutdown waits for it); a redelivered one (after a restart or a webhook retry)
+    // dropped before anything runs (R1); one from a private chat noted by the core the moment it
     // arrives, before the per-chat queue, so its message is tracked at once and an update that then
-    // waits behind a quick exit is dropped; a redelivered one (after a restart or a webhook retry)
-    // dropped before anything else runs (R1). Its update id and its message id are queued in the
-    // same turn, so they share one commit: at an everyday pace, one commit less per message. A
-    // redelivered message is tracked again, which changes nothing (the same id, kept once).
+    // waits behind a quick exit is dropped. The dedupe is awaited first: noting a redelivered
+    // message would track again, in a chat a quick exit has emptied, an id already deleted.
     const firstSeen = deps.firstSeen;
     const admit = async (ctx: Admitted, next: NextFunction) => {
-      const seen = firstSeen?.(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx));
-      try {
-        if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
-          const incoming: Incoming = {
-            address: makeAddress("telegram", ctx.chat.id),
-            input: parsed(ctx).input!,
-            ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
-            languageHint: ctx.from?.language_code,
-          };
-          ctx[ARRIVED] = { incoming, arrival: d.arrive(incoming) };
-        }
-      } catch (err) {
-        seen?.catch(() => undefined); // the update fails with this error, not an unhandled one
-        throw err;
-      }
-      if (seen && !(await seen)) {
+      if (firstSeen && !(await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx)))) {
         return void logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
+      }
+      if (ctx.chat?.type === "private" && (ctx.message || ctx.callbackQuery?.data !== undefined)) {
+        const incoming: Incoming = {
+          address: makeAddress("telegram", ctx.chat.id),
+          input: parsed(ctx).input!,
+          ...(ctx.message ? { messageId: String(ctx.message.message_id) } : {}),
+          languageHint: ctx.from?.language_code,
+        };
+        ctx[ARRIVED] = { incoming, arrival: d.arrive(incoming) };
       }
       await next();
     };
