@@ -12,7 +12,7 @@
  * runtime were about 35 MB of the bot's memory for these few staff writes (bench/README.md).
  */
 import { fromSql, sqlDate as dt } from "./dates.ts";
-import type { HotDb, WalSync, Writer } from "./hot.ts";
+import { durably, type HotDb, type WalSync, type Writer } from "./hot.ts";
 import {
   needsSecondPerson,
   isoDay as day,
@@ -162,11 +162,7 @@ export function createDirectoryStore(db: { hot: HotDb; write: Writer; walSync: W
   const { hot, write, walSync } = db;
   const q = statements(hot);
   /** A change is on the disk before anyone is told it is saved (the message connection syncs its log off the thread). */
-  const durable = async <T>(fn: () => T): Promise<T> => {
-    const out = await write(fn);
-    await walSync();
-    return out;
-  };
+  const durable = durably(write, walSync);
   const rows = (l: unknown[]) => (l as ChangeRow[]).map(changeOf);
   const addChange = (c: {
     entryId: string;

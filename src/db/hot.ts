@@ -143,6 +143,15 @@ export function atomic<A extends unknown[], R>(db: HotDb, fn: (...args: A) => R)
   return (...args: A) => (db.inTransaction ? fn(...args) : tx(...args));
 }
 
+/** A write that must survive power loss before anyone is told: committed with its turn's batch, then on the disk. */
+export function durably(write: Writer, walSync: () => Promise<void>): <T>(fn: () => T) => Promise<T> {
+  return async (fn) => {
+    const out = await write(fn);
+    await walSync();
+    return out;
+  };
+}
+
 export const WAL_SYNC_MS = 1000;
 
 export interface WalSync {

@@ -77,7 +77,7 @@ async function sendRetryingDropped(
  * Everything the bot sends into a group (staff groups are the only groups it writes to) goes out
  * with protect_content, whichever code sends it (P4): a card, a note, a chart, a directory prompt.
  */
-export function protectedPayload<P>(method: string, payload: P): P {
+function protectedPayload<P>(method: string, payload: P): P {
   const p = payload as { chat_id?: number | string; protect_content?: boolean };
   const group =
     typeof p.chat_id === "number" ? p.chat_id < 0 : typeof p.chat_id === "string" && /^[-@]/.test(p.chat_id);

@@ -11,7 +11,7 @@
  */
 import { fromSql, sqlDate } from "../dates.ts";
 import { prepareReportStatements } from "./statements.ts";
-import { type HotDb, type WalSync, type Writer } from "../hot.ts";
+import { durably, type HotDb, type WalSync, type Writer } from "../hot.ts";
 import { isLocale } from "../../config.ts";
 import type { Sealer } from "../../core/safety/sealer.ts";
 import type {
@@ -193,11 +193,7 @@ export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: W
   });
   const enqueueTx = hot.transaction((items: QueueItem[], at: Date) => queueSql(items, at));
   /** A write that is the queue: committed with its turn's batch, and on the disk when it resolves (hot.ts). */
-  const queued = async <T>(fn: () => T): Promise<T> => {
-    const out = await write(fn);
-    await walSync();
-    return out;
-  };
+  const queued = durably(write, walSync);
   const byId = (id: string) => {
     const r = q.report.get(id) as ReportRow | undefined;
     return r ? toRecord(r) : null;
