@@ -56,7 +56,9 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
  * Writes of the message connection, committed together (group commit). A write queued now runs at
  * the end of this turn of the event loop, in one transaction with every other write queued in the
  * same turn: under load the dozens of chats answered in one turn share one BEGIN, one COMMIT, and
- * each page of the log is written once instead of once per chat (bench/README.md). A write that
+ * each page of the log is written once instead of once per chat (bench/README.md). Under load a
+ * commit also waits until `COMMIT_GAP_MS` after the one before, so the writes of the turns between
+ * share it too. A write that
  * fails is undone and rejected alone (the batch runs again write by write). The transaction is
  * synchronous, like every transaction of this connection, and a busy database is retried as a
  * whole by `retrying` before any write ran. The promise resolves after the commit, in queue order.
@@ -74,9 +76,21 @@ export interface Writer {
 type Op = { fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
+/**
+ * Under load, the least time between two commits of the writer (ms): the writes that come meanwhile
+ * wait for the next and share it. At everyday load a turn of the event loop held only two or three
+ * writes, and every commit wrote the pages they share (an index's last page, the log's header)
+ * to the log again, with its own locks and system calls (bench/README.md).
+ * A write that finds the writer idle this long commits at the end of its turn, as before.
+ */
+export const COMMIT_GAP_MS = 3;
+
+export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS, gapMs = COMMIT_GAP_MS): Writer {
   let queue: Op[] = [];
   let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
+  /** When the last batch was taken (performance.now()). */
+  let lastFlush = -Infinity;
   /** The batch before, if it is still waiting out a busy database: batches commit in order. */
   let previous: Promise<void> = Promise.resolve();
   // All of a batch's writes in one transaction. When one fails, the whole batch is undone and each
@@ -110,9 +124,12 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
   };
   const flush = () => {
     scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     const ops = queue;
     if (!ops.length) return;
     queue = [];
+    lastFlush = performance.now();
     previous = previous.then(() => run(ops));
   };
   const write = <T>(fn: () => T) =>
@@ -120,7 +137,9 @@ export function createWriter(db: HotDb, budgetMs = RETRY_BUDGET_MS): Writer {
       queue.push({ fn, resolve, reject });
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        const wait = lastFlush + gapMs - performance.now();
+        if (wait > 0) timer = setTimeout(flush, wait);
+        else setImmediate(flush);
       }
     });
   const now = <T>(fn: () => T) => {

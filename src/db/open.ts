@@ -95,9 +95,10 @@ export function prepareDatabaseFile(file: string, key: Buffer): { applied: strin
       throw new DatabaseStartError(
         `could not switch ${file} to WAL mode (got ${String(mode)}); is it on a network drive?`,
       );
+    // Before the migrations: a table one of them rebuilds leaves its old pages zeroed, not free.
+    raw.pragma("secure_delete = ON");
     const applied = applyMigrations(raw);
     const sealer = createSealer(key, unlockKeys(raw, key));
-    raw.pragma("secure_delete = ON");
     if (hideAddresses(raw, sealer) > 0) raw.pragma("wal_checkpoint(TRUNCATE)");
     return { applied, sealer };
   } catch (err) {
@@ -136,6 +137,11 @@ const HOT_WANTED: Array<[string, string | number]> = [
   ["foreign_keys", 1],
   ["secure_delete", 1],
   ["journal_size_limit", JOURNAL_SIZE_LIMIT],
+  // MEMORY: a batch of many chats' writes keeps the pages it changed in a statement journal, and
+  // past 64 KiB SQLite spilled it to an unlinked temporary file: a fifth of what the bot wrote to
+  // the disk at everyday load (bench/README.md), and copies of those pages that secure_delete
+  // never zeroes.
+  ["temp_store", 2],
 ];
 
 /** The message connection (see hot.ts): its PRAGMAs read back, and no waiting inside SQLite. */
@@ -146,6 +152,7 @@ function openHotConnection(file: string): HotDb {
   db.pragma("foreign_keys = ON");
   db.pragma("secure_delete = ON");
   db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+  db.pragma("temp_store = MEMORY");
   for (const [name, want] of HOT_WANTED) {
     const got = db.pragma(name, { simple: true });
     if (got !== want) {
