@@ -10,6 +10,7 @@ import { applyMigrations } from "./migrate.ts";
 import { checkKey, hideAddresses, KeyMismatchError, unlockKeys } from "./keyring.ts";
 import { nativeModuleProblem } from "./native.ts";
 import { createSealer, type Sealer } from "../core/safety/sealer.ts";
+import { startCheckpoints, type Checkpoints } from "./checkpoints.ts";
 import { createWalSync, createWriter, type HotDb, type WalSync, type Writer } from "./hot.ts";
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -30,6 +31,8 @@ export interface OpenedDatabase {
   walSync: WalSync;
   /** Writes of the message connection, committed together once per turn of the event loop. */
   write: Writer;
+  /** The log's checkpoints, in a worker thread with a connection of its own (checkpoints.ts). */
+  checkpoints: Checkpoints;
   file: string;
   applied: string[];
   /** Seals under ENCRYPTION_KEY with this database's data keys (src/db/keyring.ts). */
@@ -117,14 +120,17 @@ export async function openDatabase(
   const { applied, sealer } = prepareDatabaseFile(file, key);
   const hot = openHotConnection(file);
   const walSync = createWalSync(hot, file, opts.fdatasync);
+  const checkpoints = startCheckpoints(hot, file);
   return {
     hot,
     walSync,
     write: createWriter(hot),
+    checkpoints,
     file,
     applied,
     sealer,
     close: async () => {
+      await checkpoints.close();
       await walSync.close();
       hot.close();
     },

@@ -14,6 +14,7 @@ import { STATE_VERSION, type DialogState } from "../core/store.ts";
 import type { Address, Country, TrackedRef } from "../core/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
 import { atomic, retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
+import type { Checkpoints } from "./checkpoints.ts";
 
 const HOUR = 3600_000;
 // Prisma's adapter stores DateTime as ISO text; this store reads and writes the same form.
@@ -27,12 +28,6 @@ const date = (s: string) => new Date(s);
  * order, so it never holds what the database does not: a wipe drops the entry in its own write.
  */
 export const SESSION_CACHE = 2000;
-
-/**
- * After a wipe, the write-ahead log still holds the wiped pages until a checkpoint: it is
- * checkpointed and truncated this long after the last wipe (one checkpoint for a burst of them).
- */
-export const CHECKPOINT_AFTER_WIPE_MS = 1000;
 
 function parseState(raw: string, sealer: Sealer): DialogState | null {
   try {
@@ -48,7 +43,13 @@ function parseState(raw: string, sealer: Sealer): DialogState | null {
  * only where the bot must reach the chat without being written to: a wipe, a timed deletion, a
  * session with auto-erase on. Dialog states are sealed.
  */
-export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write: Writer; sealer: Sealer }): Store {
+export function createSqliteStore(opened: {
+  hot: HotDb;
+  walSync: WalSync;
+  write: Writer;
+  sealer: Sealer;
+  checkpoints: Checkpoints;
+}): Store {
   const { hot: db, walSync, write, sealer } = opened;
   const key = (address: string) => sealer.chatKey(address);
   const addressOf = (handle: string | null): Address | null => {
@@ -59,25 +60,12 @@ export function createSqliteStore(opened: { hot: HotDb; walSync: WalSync; write:
       return null;
     }
   };
-  let checkpointTimer: NodeJS.Timeout | undefined;
-  let checkpointTries = 0;
-  /** Checkpoints and truncates the log soon, so a wiped chat's pages leave it (the main file's are zeroed by secure_delete). */
-  const checkpointSoon = () => {
-    if (checkpointTimer) return;
-    checkpointTimer = setTimeout(() => {
-      checkpointTimer = undefined;
-      if (!db.open) return;
-      try {
-        const [r] = db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>;
-        // A reader on the other connection kept it from finishing: again shortly, a few times.
-        if (r?.busy && ++checkpointTries < 10) return checkpointSoon();
-      } catch {
-        if (++checkpointTries < 10) return checkpointSoon();
-      }
-      checkpointTries = 0;
-    }, CHECKPOINT_AFTER_WIPE_MS);
-    checkpointTimer.unref();
-  };
+  /**
+   * After a wipe, the write-ahead log still holds the wiped pages until a checkpoint: it is
+   * checkpointed and truncated soon after the last wipe, off the bot's thread (checkpoints.ts); the
+   * main file's are zeroed by secure_delete.
+   */
+  const checkpointSoon = opened.checkpoints.truncateSoon;
 
   const q = prepareSessionStatements(db);
 

@@ -233,6 +233,22 @@ describe("the message connection beside another writer (D1, D2)", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it("the log is checkpointed off the bot's thread: what was written reaches the database file, though the message connection leaves the log alone up to 10,000 pages", async () => {
+    const file = path.join(tempDir(), "k.db");
+    db = await openDatabase(file, TEST_KEY);
+    expect(db.hot.pragma("wal_autocheckpoint", { simple: true })).toBe(10_000);
+    const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, ?)");
+    const before = fs.statSync(file).size;
+    const row = "x".repeat(1500);
+    // Some 3,000 pages through the log (the row and its index entry), in commits of their own.
+    for (let i = 0; i < 800; i++) insert.run(`k${i}`, row);
+    const copied = () => fs.statSync(file).size >= before + 800 * 1500;
+    for (const deadline = Date.now() + 15_000; !copied() && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(copied()).toBe(true);
+    expect(db.hot.prepare("SELECT count(*) FROM processed_updates").pluck().get()).toBe(800);
+  });
+
   it("a quick exit's write does not wait for the gap: it commits at once, with what waited for it", async () => {
     db = await openDatabase(path.join(tempDir(), "n.db"), TEST_KEY);
     const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");

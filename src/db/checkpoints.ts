@@ -1,0 +1,142 @@
+/**
+ * Checkpoints of the write-ahead log, off the bot's thread.
+ *
+ * A checkpoint copies the log's pages into the database file and syncs both files (synchronous=
+ * NORMAL). SQLite ran one on the message connection after every commit that took the log past
+ * 1,000 pages: in the bot's thread, which read and wrote every page and then waited for the disk
+ * twice, about four times a second at everyday load (bench/README.md). Here a connection of its own,
+ * in a worker thread, does it: every `CHECKPOINT_EVERY_MS` when something was committed, without
+ * blocking the bot's writes (PASSIVE); once the log holds `RESTART_AT_PAGES`, so that it is written
+ * from its start again (RESTART); and soon after a wipe, truncated to nothing, so the wiped chat's
+ * pages do not linger in it (TRUNCATE). RESTART and TRUNCATE hold the bot's writes back while they
+ * run: the message connection meets a busy database and `retrying` gives the event loop back.
+ *
+ * The message connection keeps SQLite's own checkpoint at `FALLBACK_PAGES`, in case this thread
+ * falls behind, and at 1,000 pages again if the worker fails.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type { HotDb } from "./hot.ts";
+
+export const CHECKPOINT_EVERY_MS = 250;
+/** A log this long is checkpointed and restarted. SQLite's own default, in pages. */
+export const RESTART_AT_PAGES = 1000;
+/** The message connection's own checkpoint, only if the worker falls this far behind. */
+export const FALLBACK_PAGES = 10_000;
+/** After a wipe, the log is truncated this long after the last one (one truncation for a burst). */
+export const TRUNCATE_AFTER_WIPE_MS = 1000;
+
+type Mode = "PASSIVE" | "RESTART" | "TRUNCATE";
+type Result = { busy: number; log: number; checkpointed: number } | { error: string };
+
+// CommonJS, run with `eval`: the bot is one bundled file, and a worker needs code of its own.
+const WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true, timeout: 2000 });
+db.pragma("synchronous = NORMAL");
+db.pragma("wal_autocheckpoint = 0");
+parentPort.on("message", (mode) => {
+  if (mode === "close") { db.close(); parentPort.close(); return; }
+  try {
+    const r = db.pragma("wal_checkpoint(" + mode + ")")[0];
+    parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.code || err) });
+  }
+});
+`;
+
+export interface Checkpoints {
+  /** Truncates the log soon (after a wipe or a purge): one truncation for a burst of calls. */
+  truncateSoon(): void;
+  close(): Promise<void>;
+}
+
+export function startCheckpoints(db: HotDb, file: string): Checkpoints {
+  const total = db.prepare("SELECT total_changes()").pluck();
+  db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+  const worker = new Worker(WORKER, {
+    eval: true,
+    // It holds a connection and a few numbers: a small heap keeps the bot under its memory target.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
+    workerData: { file, driver: createRequire(import.meta.url).resolve("better-sqlite3") },
+  });
+  worker.unref();
+  let failed = false;
+  const fail = () => {
+    if (failed) return;
+    failed = true;
+    // The bot's own connection checkpoints again, as SQLite does by default.
+    if (db.open) db.pragma("wal_autocheckpoint = 1000");
+  };
+  worker.on("error", fail);
+  worker.on("exit", fail);
+
+  /** One request at a time; each resolves with the worker's answer. */
+  let chain: Promise<unknown> = Promise.resolve();
+  const ask = (mode: Mode): Promise<Result> => {
+    const next = chain.then(
+      () =>
+        new Promise<Result>((resolve) => {
+          if (failed) return resolve({ error: "worker gone" });
+          const onExit = () => resolve({ error: "worker gone" });
+          worker.once("exit", onExit);
+          worker.once("message", (r: Result) => {
+            worker.off("exit", onExit);
+            resolve(r);
+          });
+          worker.postMessage(mode);
+        }),
+    );
+    chain = next;
+    return next;
+  };
+
+  let seen = -1;
+  let busy = false;
+  const tick = async () => {
+    const changes = Number(total.get());
+    if (busy || failed || changes === seen) return;
+    busy = true;
+    seen = changes;
+    try {
+      const r = await ask("PASSIVE");
+      if ("log" in r && r.log >= RESTART_AT_PAGES) await ask("RESTART");
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), CHECKPOINT_EVERY_MS);
+  timer.unref();
+
+  let truncateTimer: NodeJS.Timeout | undefined;
+  let tries = 0;
+  const truncateSoon = () => {
+    if (truncateTimer || failed) return;
+    truncateTimer = setTimeout(() => {
+      truncateTimer = undefined;
+      void ask("TRUNCATE").then((r) => {
+        // A reader kept it from finishing: again shortly, a few times.
+        if (("error" in r || r.busy) && ++tries < 10) return truncateSoon();
+        tries = 0;
+      });
+    }, TRUNCATE_AFTER_WIPE_MS);
+    truncateTimer.unref();
+  };
+
+  return {
+    truncateSoon,
+    async close() {
+      clearInterval(timer);
+      clearTimeout(truncateTimer);
+      truncateTimer = undefined;
+      await chain.catch(() => undefined);
+      if (failed) return;
+      const exited = new Promise((r) => worker.once("exit", r));
+      worker.ref(); // until it has closed its connection: the process waits for that
+      worker.postMessage("close");
+      await exited;
+    },
+  };
+}
