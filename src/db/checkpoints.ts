@@ -33,7 +33,7 @@ type Result = { busy: number; log: number; checkpointed: number } | { error: str
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true, timeout: 2000 });
+const db = new Database(workerData.file, { fileMustExist: true, timeout: 5000 });
 db.pragma("synchronous = NORMAL");
 db.pragma("wal_autocheckpoint = 0");
 parentPort.on("message", (mode) => {
@@ -112,11 +112,20 @@ export function startCheckpoints(db: HotDb, file: string): Checkpoints {
 
   let truncateTimer: NodeJS.Timeout | undefined;
   let tries = 0;
+  /** Without the worker, the message connection truncates the log itself, as it did before it. */
+  const truncateHere = (): Result => {
+    if (!db.open) return { busy: 0, log: 0, checkpointed: 0 };
+    try {
+      return (db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number; log: number; checkpointed: number }>)[0]!;
+    } catch (err) {
+      return { error: String((err as { code?: string }).code ?? err) };
+    }
+  };
   const truncateSoon = () => {
-    if (truncateTimer || failed) return;
+    if (truncateTimer) return;
     truncateTimer = setTimeout(() => {
       truncateTimer = undefined;
-      void ask("TRUNCATE").then((r) => {
+      void (failed ? Promise.resolve(truncateHere()) : ask("TRUNCATE")).then((r) => {
         // A reader kept it from finishing: again shortly, a few times.
         if (("error" in r || r.busy) && ++tries < 10) return truncateSoon();
         tries = 0;

@@ -249,6 +249,20 @@ describe("the message connection beside another writer (D1, D2)", () => {
     expect(db.hot.prepare("SELECT count(*) FROM processed_updates").pluck().get()).toBe(800);
   });
 
+  it("without its worker, the log is still truncated soon after a wipe: by the message connection", async () => {
+    const file = path.join(tempDir(), "t.db");
+    db = await openDatabase(file, TEST_KEY);
+    await db.checkpoints.close(); // the worker is gone, as if it had failed
+    const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
+    for (let i = 0; i < 50; i++) insert.run(`w${i}`);
+    const log = () => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
+    expect(log()).toBeGreaterThan(0);
+    db.checkpoints.truncateSoon();
+    for (const deadline = Date.now() + 10_000; log() > 0 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(log()).toBe(0);
+  });
+
   it("a quick exit's write does not wait for the gap: it commits at once, with what waited for it", async () => {
     db = await openDatabase(path.join(tempDir(), "n.db"), TEST_KEY);
     const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, 'now')");
