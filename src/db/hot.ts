@@ -78,9 +78,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Under load, the least time between two commits of the writer (ms): the writes that come meanwhile
- * wait for the next and share it. At everyday load a turn of the event loop held only two or three
- * writes, and every commit wrote the pages they share (an index's last page, the log's header)
- * to the log again, with its own locks and system calls (bench/README.md).
+ * wait for the next and share it. At everyday load a turn of the event loop held only a few writes
+ * (1,000 commits a second), and every commit wrote the pages they share (an index's last page, the
+ * log's header) to the log again, with its own locks and system calls (bench/README.md).
  * A write that finds the writer idle this long commits at the end of its turn, as before.
  */
 export const COMMIT_GAP_MS = 3;

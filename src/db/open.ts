@@ -29,7 +29,7 @@ export interface OpenedDatabase {
   hot: HotDb;
   /** Resolves once everything the message connection committed before the call is on the disk. */
   walSync: WalSync;
-  /** Writes of the message connection, committed together once per turn of the event loop. */
+  /** Writes of the message connection, committed together (group commit, see hot.ts). */
   write: Writer;
   /** The log's checkpoints, in a worker thread with a connection of its own (checkpoints.ts). */
   checkpoints: Checkpoints;
