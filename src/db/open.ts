@@ -144,7 +144,7 @@ const HOT_WANTED: Array<[string, string | number]> = [
   ["secure_delete", 1],
   ["journal_size_limit", JOURNAL_SIZE_LIMIT],
   // MEMORY: a batch of many chats' writes keeps the pages it changed in a statement journal, and
-  // past 64 KiB SQLite spilled it to an unlinked temporary file: a fifth of what the bot wrote to
+  // past 64 KiB SQLite spilled it to an unlinked temporary file: a quarter of what the bot wrote to
   // the disk at everyday load (bench/README.md), and copies of those pages that secure_delete
   // never zeroes.
   ["temp_store", 2],
