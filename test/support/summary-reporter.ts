@@ -17,7 +17,9 @@ export default class SummaryReporter implements Reporter {
         if (result.state === "passed") passed++;
         else if (result.state === "failed") {
           failed++;
-          named.push(`FAILED ${m.moduleId.replace(`${process.cwd()}/`, "")} > ${t.fullName}: ${firstLine(result.errors?.[0])}`);
+          named.push(
+            `FAILED ${m.moduleId.replace(`${process.cwd()}/`, "")} > ${t.fullName}: ${firstLine(result.errors?.[0])}`,
+          );
         } else skipped++;
       }
       // A file that failed to load has no tests but must still count as a failure.
@@ -34,6 +36,7 @@ export default class SummaryReporter implements Reporter {
 }
 
 function firstLine(error: unknown): string {
-  const message = typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
+  const message =
+    typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
   return message.split("\n")[0].slice(0, 300);
 }
