@@ -38,5 +38,5 @@ export default class SummaryReporter implements Reporter {
 function firstLine(error: unknown): string {
   const message =
     typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
-  return message.split("\n")[0].slice(0, 300);
+  return (message.split("\n")[0] ?? "").slice(0, 300);
 }
