@@ -99,6 +99,11 @@ export interface ExitStore {
    * deletions go with them (S5). `finished`: ids the platform deleted, refused for good, or too old.
    */
   settleExitPass(address: Address, took: TrackedRef[] | null, finished: string[]): Promise<void>;
+  /**
+   * The cover went out: noted as soon as it did, not when the pass is settled, so that a kill during
+   * a later pass (ids that arrived while the first ran) does not send a second cover after the restart.
+   */
+  coverSent(address: Address): Promise<void>;
   /** After a crash before the first pass's commit: every tracked id of the chat joins the backlog. */
   takeAllExitIds(address: Address): Promise<void>;
   /**

@@ -38,6 +38,7 @@ export function prepareSessionStatements(db: HotDb) {
     ),
     taken: db.prepare("UPDATE exit_pending SET ids_taken = 1 WHERE chat = ?"),
     exitRetry: db.prepare("UPDATE exit_pending SET cover = ?, attempts = ?, next_at = ? WHERE chat = ?"),
+    coverSent: db.prepare("UPDATE exit_pending SET cover = 0 WHERE chat = ?"),
     finishExit: db.prepare(
       "DELETE FROM exit_pending WHERE chat = ? AND ids_taken = 1 AND NOT EXISTS (SELECT 1 FROM exit_deletes WHERE chat = ?)",
     ),

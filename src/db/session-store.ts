@@ -225,6 +225,10 @@ export function createSqliteStore(opened: {
       if (took || finished.length) await write(() => settlePass(address, chat, took, finished));
       if (took) checkpointSoon();
     },
+    async coverSent(address) {
+      const chat = key(address);
+      await write(() => q.coverSent.run(chat));
+    },
     async exitRetry(address, left) {
       const chat = key(address);
       await write(() => q.exitRetry.run(left.cover ? 1 : 0, left.attempts, iso(left.nextAt), chat));

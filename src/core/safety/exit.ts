@@ -110,10 +110,18 @@ export function createEraser(deps: EraserDeps): Eraser {
     const live = all.filter((r) => r.at.getTime() >= cutoff);
     const res = live.length ? await channel.deleteMessages(chatId, live) : { done: [], retry: [] };
     // The cover does not wait for the commit that records what was finished (one turn of a busy
-    // event loop); the pass ends when both are done, so the next pass reads a settled backlog.
+    // event loop); the pass ends when both are done, so the next pass reads a settled backlog. Once
+    // sent, the cover is no longer owed, in the database too, before this pass ends: a restart after
+    // a kill in a later pass must not send it twice. (A kill between the send and that commit still
+    // can: the platform has no way to ask whether a message went out.)
     const coverSent = coverOwed
       ? channel.sendCover(chatId, coverTextFor(deps, locale), locale).then(
-          () => true,
+          () =>
+            store.coverSent(address).then(
+              () => true,
+              // Not noted: the pass's settling notes it (the marker is still the wipe's).
+              (err) => (logger.error("exit.cover_note_failed", { channel: name, ...describeError(err) }), true),
+            ),
           (err) => (logger.warn("exit.cover_failed", { channel: name, ...describeError(err) }), false),
         )
       : Promise.resolve(false);

@@ -12,9 +12,9 @@ export { DELETE_WINDOW_MS, type ChatViewMessage, type EmuCall, type UserSpec } f
 export class BotApiEmulator extends TelegramServer {
   // ----- scripting -----
 
-  /** The next `times` calls of `method` (matching `when`) fail with this Bot API error. */
-  fail(method: string, fault: Fault, times = 1, when?: Override["when"]) {
-    this.overrides.push({ method, times, fault, when });
+  /** The next `times` calls of `method` (matching `when`) fail with this Bot API error, after `afterMs` if given. */
+  fail(method: string, fault: Fault, times = 1, when?: Override["when"], afterMs?: number) {
+    this.overrides.push({ method, times, fault, when, delayMs: afterMs });
   }
   /** Every call of `method` (matching `when`) fails with this Bot API error for the next `ms` milliseconds, then works again. */
   failFor(method: string, fault: Fault, ms: number, when?: Override["when"]) {
