@@ -175,8 +175,9 @@ describe("quick exit while Telegram fails (decision 9)", () => {
     const chat = 4106;
     const inChat = (p: Record<string, unknown>) => Number(p.chat_id) === chat;
     await killedMidWipe(chat, async (emu, n) => {
-      // The first pass's deletion is slow and fails; the next one hangs, and the bot is killed in it.
-      emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" }, 1, inChat, 1500);
+      // The first pass's deletion is slow (3 s: her message must reach the bot while it runs, on a
+      // busy machine too) and fails; the next one hangs, and the bot is killed in it.
+      emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" }, 1, inChat, 3000);
       emu.fail("deleteMessages", { error_code: 502, description: "Bad Gateway" }, Infinity, inChat, 20_000);
       emu.sendText(chat, "/exit");
       await emu.waitFor(() => emu.callsOf("deleteMessages", chat).length === 1, 10_000, "the first pass");
