@@ -148,6 +148,7 @@ describe("quick exit while Telegram fails (decision 9)", () => {
       await vi.waitFor(() => expect(count(dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0), {
         timeout: 10_000,
       });
+      expect(emu.sent(chat).filter((m) => m.text === COVER)).toHaveLength(1);
       expect(
         emu
           .sent(chat)
