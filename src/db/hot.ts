@@ -59,9 +59,9 @@ export async function retrying<T>(fn: () => T, budgetMs = RETRY_BUDGET_MS): Prom
  * each page of the log is written once instead of once per chat (bench/README.md). Under load a
  * commit also waits until `COMMIT_GAP_MS` after the one before, so the writes of the turns between
  * share it too. A write that fails is undone and rejected alone (the batch runs again write by
- * write). The transaction is
- * synchronous, like every transaction of this connection, and a busy database is retried as a
- * whole by `retrying` before any write ran. The promise resolves after the commit, in queue order.
+ * write). The transaction is synchronous, like every transaction of this connection, and a busy
+ * database is retried as a whole by `retrying` before any write ran. The promise resolves after
+ * the commit, in queue order.
  */
 export interface Writer {
   <T>(fn: () => T): Promise<T>;
