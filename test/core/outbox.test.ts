@@ -14,6 +14,8 @@ import { createSealer } from "../../src/core/safety/sealer.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { tempDir } from "../support/harness.ts";
+import { seedReport } from "../support/reports.ts";
+import { makeAddress } from "../../src/core/types.ts";
 
 let db: OpenedDatabase;
 let reports: ReportStore;
@@ -189,5 +191,45 @@ describe("the outbox under a queue (R2)", () => {
     const left = await reports.pendingByKeys(["q7:a", "q7:b"]);
     expect(left.map((i) => (i.payload as { key: string }).key)).toEqual(["q7:a"]); // to be tried again
     await reports.markSent(left[0]!.id, 1, new Date());
+  });
+});
+
+describe("which rows a pass of the outbox takes", () => {
+  it("every due row but the paced chats', urgent and high-risk cards first, then in the order written, at most the limit", async () => {
+    const own = await openDatabase(path.join(tempDir(), "outbox-due.db"), TEST_KEY);
+    try {
+      const store = createReportStore(own, createSealer(Buffer.alloc(32, 6)));
+      const at = new Date();
+      await store.enqueue([row("a1", "relay:a")], at);
+      const plain = await seedReport(store, makeAddress("telegram", 1), -1, {}, at); // a card to staff:-1
+      await store.enqueue([row("m1", "relay:m"), row("z1", "relay:z")], at);
+      const pacedUrgent = await seedReport(store, makeAddress("telegram", 2), -2, { urgent: true }, at);
+      const urgent = await seedReport(store, makeAddress("telegram", 3), -1, { urgent: true }, at);
+      const risky = await seedReport(store, makeAddress("telegram", 4), -3, { highRisk: true }, at);
+      await store.enqueue([row("a2", "relay:a")], at);
+      await store.enqueue([row("later", "relay:b")], new Date(at.getTime() + 60_000)); // not due yet
+
+      const card = (r: { id?: string; reportId?: string }) => `card:${r.id ?? r.reportId}`;
+      const name = (i: OutboxItem) =>
+        i.kind === "card" ? card(i.payload as { reportId: string }) : (i.payload as { key: string }).key;
+      // Staff group -2 and the chat "relay:m" wait for their turn (given out of order, one twice).
+      const due = (limit: number) =>
+        store.due(new Date(at.getTime() + 1000), limit, ["staff:-2", "relay:m", "staff:-2"]);
+      expect((await due(100)).map(name)).toEqual([card(urgent), card(risky), "a1", card(plain), "z1", "a2"]);
+      expect((await due(3)).map(name)).toEqual([card(urgent), card(risky), "a1"]);
+      // With nobody waiting, group -2's urgent card is among them again, in its place.
+      expect((await store.due(new Date(at.getTime() + 1000), 100)).map(name)).toEqual([
+        card(pacedUrgent),
+        card(urgent),
+        card(risky),
+        "a1",
+        card(plain),
+        "m1",
+        "z1",
+        "a2",
+      ]);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -9,6 +9,19 @@ const FORGET_MEDIA =
   "payload_enc = CASE WHEN kind IN ('to_staff_photo', 'to_staff_voice') THEN '' ELSE payload_enc END";
 
 export function prepareReportStatements(hot: HotDb) {
+  // The due rows of the targets between two others (a pass leaves out the paced ones: `due` in
+  // outbox.ts), read as a range of the index by target, so a staff group's long queue is not read
+  // while the group waits for its turn. Urgent, then high-risk cards go before everything else due
+  // (a flood of junk reports must not hold a real urgent card behind it for half an hour);
+  // otherwise in the order written. A card whose report is gone comes last.
+  const dueRows = (range: string) =>
+    hot.prepare(
+      `SELECT o.id, o.kind, o.target, o.payload_enc, o.attempts,
+         CASE WHEN o.kind = 'card' THEN coalesce((SELECT r.urgent * 2 + r.high_risk FROM reports r WHERE r.id = o.report_id), -1) ELSE 0 END AS rank
+       FROM outbox o INDEXED BY outbox_status_target_next_attempt_at_idx
+       WHERE o.status = 'pending' AND ${range} AND o.next_attempt_at <= @now
+       ORDER BY rank DESC, o.id LIMIT @limit`,
+    );
   return {
     report: hot.prepare("SELECT * FROM reports WHERE id = ?"),
     reportByCode: hot.prepare("SELECT * FROM reports WHERE code = ?"),
@@ -62,13 +75,8 @@ export function prepareReportStatements(hot: HotDb) {
     purgeDrafts: hot.prepare("DELETE FROM report_drafts WHERE updated_at < ?"),
     verified: hot.prepare("UPDATE relays SET last_inbound_at = ? WHERE report_id = ?"),
     purgeRelays: hot.prepare("DELETE FROM relays WHERE report_id IN (SELECT value FROM json_each(?))"),
-    // Urgent, then high-risk cards go before everything else due (a flood of junk reports must not
-    // hold a real urgent card behind it for half an hour); otherwise in the order written.
-    due: hot.prepare(
-      `SELECT o.id, o.kind, o.target, o.payload_enc, o.attempts FROM outbox o
-       WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.target NOT IN (SELECT value FROM json_each(?))
-       ORDER BY CASE WHEN o.kind = 'card' THEN (SELECT r.urgent * 2 + r.high_risk FROM reports r WHERE r.id = o.report_id) ELSE 0 END DESC, o.id LIMIT ?`,
-    ),
+    dueBetween: dueRows("o.target > @after AND o.target < @before"),
+    dueAfter: dueRows("o.target > @after"),
     byKey: hot.prepare(
       "SELECT id, kind, target, payload_enc, attempts FROM outbox WHERE status = 'pending' AND dedupe_key = ?",
     ),
