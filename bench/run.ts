@@ -6,7 +6,8 @@
  * The bots run as child processes, so their CPU time and peak memory are
  * their own. Prints one JSON line per configuration.
  *
- *   npm run bench                      # 500 users, 30 ms, scripts, 10,000-user memory run, report burst
+ *   npm run bench                      # 500 users, 30 ms, scripts, 10,000-user memory run, report burst,
+ *                                      # an outbox pass with up to 10,000 staff cards queued
  *   npm run bench -- --smoke           # a few users, a few seconds (the test suite runs this)
  *   npm run bench -- --users 200 --delay 50 --burst-seconds 120 --rounds 3
  */
@@ -16,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 import { projectRoot } from "../src/paths.ts";
+import { measureOutboxPass } from "./outbox-pass.ts";
 
 interface Options {
   /** Bare and Qorgau runs alternate this many times; each line reports the round with the median updates/s. */
@@ -30,6 +32,8 @@ interface Options {
   everydayUsers: number;
   /** The everyday run's mean pause between steps, in ms (each pause is 0.5 to 1.5 times it). */
   pauseMs: number;
+  /** The longest staff queue at which a pass of the outbox is timed (bench/outbox-pass.ts). */
+  outboxCards?: number;
   out?: string;
 }
 
@@ -49,6 +53,7 @@ function parseArgs(argv: string[]): Options {
     burstSeconds: Number(get("burst-seconds") ?? (smoke ? 5 : 60)),
     everydayUsers: Number(get("everyday-users") ?? (smoke ? 10 : 1000)),
     pauseMs: Number(get("pause") ?? (smoke ? 100 : 1000)),
+    outboxCards: Number(get("outbox-cards") ?? (smoke ? 100 : 10_000)),
     out: get("out"),
   };
 }
@@ -598,6 +603,8 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     await emu.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  // A pass of the outbox while a staff group's queue is long: on the store itself, in this process.
+  for (const l of await measureOutboxPass(o.outboxCards ?? 100)) print(l);
   if (o.out) fs.writeFileSync(o.out, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
   return results;
 }

@@ -13,6 +13,7 @@ describe("the benchmark (issue 5)", () => {
       burstSeconds: 2,
       everydayUsers: 3,
       pauseMs: 100,
+      outboxCards: 100,
     });
     const byName = Object.fromEntries(lines.map((l) => [l.config, l]));
     for (const name of ["bare-grammy-echo", "bare-grammy-echo-own-client", "qorgau-scripts"]) {
@@ -54,5 +55,9 @@ describe("the benchmark (issue 5)", () => {
     expect(byName["qorgau-distinct-users"]!.errors).toBe(0);
     expect(byName["qorgau-report-burst"]).toMatchObject({ reports: 4, throttled_429: 0, errors: 0 });
     expect(byName["qorgau-shutdown"]).toEqual({ config: "qorgau-shutdown", exit_code: 0 });
+    // A pass of the outbox timed with a staff group's queue waiting and due.
+    expect(byName["outbox-pass"]).toMatchObject({ staff_cards_queued: 100 });
+    expect(byName["outbox-pass"]!.pass_ms_group_waiting).toBeGreaterThan(0);
+    expect(byName["outbox-pass"]!.pass_ms_group_due).toBeGreaterThan(0);
   }, 180_000);
 });
