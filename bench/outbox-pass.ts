@@ -10,10 +10,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createSealer, newReportCode } from "../src/core/safety/sealer.ts";
+import { createSealer } from "../src/core/safety/sealer.ts";
 import { makeAddress } from "../src/core/types.ts";
 import { openDatabase } from "../src/db/open.ts";
 import { createReportStore } from "../src/db/reports.ts";
+import { seedReport } from "../test/support/seed.ts";
 
 const STAFF = -100777;
 
@@ -28,31 +29,11 @@ export async function measureOutboxPass(max = 10_000): Promise<Array<Record<stri
     while (queued < n) {
       const batch = Math.min(200, n - queued);
       await Promise.all(
-        Array.from({ length: batch }, (_, i) => {
-          const id = crypto.randomBytes(12).toString("base64url");
-          return reports.submit(
-            {
-              id,
-              code: newReportCode(),
-              channel: "telegram",
-              locale: "ru",
-              country: "KZ",
-              regionId: "kz-shymkent",
-              about: "other",
-              kinds: ["physical"],
-              urgent: (queued + i) % 50 === 0,
-              highRisk: false,
-              riskAnswers: null,
-              text: "Соседку бьют по ночам.",
-              contact: "any",
-              caseWord: null,
-              staffChatId: STAFF,
-            },
-            makeAddress("telegram", 1_000_000 + queued + i),
-            [{ dedupeKey: `card:${id}`, target: `staff:${STAFF}`, payload: { type: "card", reportId: id } }],
-            new Date(),
-          );
-        }),
+        Array.from({ length: batch }, (_, i) =>
+          seedReport(reports, makeAddress("telegram", 1_000_000 + queued + i), STAFF, {
+            urgent: (queued + i) % 50 === 0,
+          }),
+        ),
       );
       queued += batch;
     }
