@@ -33,7 +33,7 @@ interface Options {
   /** The everyday run's mean pause between steps, in ms (each pause is 0.5 to 1.5 times it). */
   pauseMs: number;
   /** The longest staff queue at which a pass of the outbox is timed (bench/outbox-pass.ts). */
-  outboxCards?: number;
+  outboxCards: number;
   out?: string;
 }
 
@@ -604,7 +604,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     fs.rmSync(dir, { recursive: true, force: true });
   }
   // A pass of the outbox while a staff group's queue is long: on the store itself, in this process.
-  for (const l of await measureOutboxPass(o.outboxCards ?? 100)) print(l);
+  for (const l of await measureOutboxPass(o.outboxCards)) print(l);
   if (o.out) fs.writeFileSync(o.out, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
   return results;
 }
