@@ -12,20 +12,19 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     const named: string[] = [];
     for (const m of modules) {
+      const file = m.moduleId.replace(`${process.cwd()}/`, "");
       for (const t of m.children.allTests()) {
         const result = t.result();
         if (result.state === "passed") passed++;
         else if (result.state === "failed") {
           failed++;
-          named.push(
-            `FAILED ${m.moduleId.replace(`${process.cwd()}/`, "")} > ${t.fullName}: ${firstLine(result.errors?.[0])}`,
-          );
+          named.push(`FAILED ${file} > ${t.fullName}: ${firstLine(result.errors?.[0])}`);
         } else skipped++;
       }
       // A file that failed to load has no tests but must still count as a failure.
       if (m.state() === "failed" && ![...m.children.allTests()].some((t) => t.result().state === "failed")) {
         failed++;
-        named.push(`FAILED ${m.moduleId.replace(`${process.cwd()}/`, "")}: ${firstLine(m.errors()[0])}`);
+        named.push(`FAILED ${file}: ${firstLine(m.errors()[0])}`);
       }
     }
     for (const e of errors) named.push(`FAILED outside a test: ${firstLine(e)}`);
