@@ -238,7 +238,20 @@ interface RunResult {
   failedAt: Record<number, number>;
 }
 
-/** Runs every user through the script in a closed loop, `concurrency` users at a time (all at once by default). */
+/**
+ * People at every stage of the dialog at once, as on an ordinary day: each of `users` starts at a
+ * random moment of the first `warmMs`, goes through the script again and again (a new chat each
+ * time) until `untilMs`, and only the steps begun after `warmMs` are counted.
+ */
+interface Steady {
+  warmMs: number;
+  untilMs: number;
+}
+
+/**
+ * Runs every user through the script in a closed loop, `concurrency` users at a time (all at once by
+ * default); with `steady`, `users` people go round it for a while instead (above).
+ */
 async function drive(
   emu: BotApiEmulator,
   users: number,
@@ -248,6 +261,7 @@ async function drive(
   concurrency = users,
   /** A person's pause after each answer, in ms (none: machine speed). */
   pauseMs?: () => number,
+  steady?: Steady,
 ): Promise<RunResult> {
   const latencies: number[] = [];
   const byStep = new Map<string, number[]>();
@@ -271,12 +285,15 @@ async function drive(
     waiters.get(chat)?.();
   };
   const t0 = performance.now();
+  const counted = (at: number) => !steady || at - t0 >= steady.warmMs;
+  const over = () => !!steady && performance.now() - t0 >= steady.untilMs;
   let nextUser = 0;
   const person = async (u: number) => {
     const chat = firstChat + u;
     // People who pause also arrive at their own moment, not all in the same millisecond.
-    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs()));
+    if (pauseMs && !steady) await new Promise((r) => setTimeout(r, pauseMs()));
     for (const [i, step] of script.entries()) {
+      if (over()) return;
       const before = emu.sent(chat).length;
       const started = performance.now();
       let acted = started;
@@ -286,7 +303,7 @@ async function drive(
         fail(i);
         return;
       }
-      updates += step.sends ?? 1;
+      if (counted(started)) updates += step.sends ?? 1;
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           waiters.delete(chat);
@@ -313,6 +330,10 @@ async function drive(
         fail(i);
         return;
       }
+      if (!counted(started)) {
+        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs()));
+        continue;
+      }
       // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
       latencies.push(performance.now() - acted);
       byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - acted]);
@@ -326,11 +347,16 @@ async function drive(
   };
   await Promise.all(
     Array.from({ length: Math.min(users, concurrency) }, async () => {
-      while (nextUser < users) await person(nextUser++);
+      if (!steady) {
+        while (nextUser < users) await person(nextUser++);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * steady.warmMs));
+      while (!over()) await person(nextUser++);
     }),
   );
   emu.onCall = outer;
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0 - (steady?.warmMs ?? 0)) / 1000;
   // What an exit left behind, once the last answers and retries had a moment to land.
   if (exitChats.length) await new Promise((r) => setTimeout(r, 2000));
   const exitLeftovers = exitChats.filter((chat) => emu.visible(chat).length !== 1).length;
@@ -514,8 +540,14 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   // Everyday load: people who read and think, about a second between steps (0.5-1.5 s), the
   // default per-chat pace on (a second Qorgau on its own database, as it runs in production). What
   // counts here is the tail and that nobody goes unanswered, beside the bare bot under the same load.
+  // People arrive over the time one takes to go through the script, and go round it again with a new
+  // chat: after that first lap, as on an ordinary day, some are starting, some reporting, some
+  // leaving at any moment, and the next lap is measured. (Started together, they all reached "send"
+  // and the quick exit within a few seconds: a burst, which the report burst below measures.)
   if (o.everydayUsers > 0) {
     const pause = () => o.pauseMs * (0.5 + Math.random());
+    const lapMs = Math.max(QORGAU_SCRIPT.length, BARE_SCRIPT.length) * o.pauseMs;
+    const steady = { warmMs: lapMs, untilMs: 2 * lapMs };
     const bare = await startBot(bareFile, o.delay, {});
     const everydayDir = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-bench-everyday-"));
     // The default pace (60 a minute), scaled with the pause when a shorter run compresses time.
@@ -523,11 +555,15 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     paced.emu.protectedChats.add(STAFF);
     const everyday = { ...o, users: o.everydayUsers };
     const runOne = async (config: string, b: Started, script: Step[]) => {
-      const before = procStats(b.child.pid!);
-      const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, 60_000, o.everydayUsers, pause);
+      // The bot's CPU and disk from the moment the counted lap begins.
+      let before = procStats(b.child.pid!);
+      const counting = setTimeout(() => (before = procStats(b.child.pid!)), steady.warmMs);
+      const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, 60_000, o.everydayUsers, pause, steady);
+      clearTimeout(counting);
       explain(r, b);
       return line(config, everyday, r, during(before, procStats(b.child.pid!)), {
         pause_ms: `${o.pauseMs / 2}-${(o.pauseMs * 3) / 2}`,
+        arrivals: `over the first ${steady.warmMs / 1000} s, then round again; counted from then to ${steady.untilMs / 1000} s`,
       });
     };
     const bareLine = await runOne("bare-grammy-echo-everyday", bare, BARE_SCRIPT);

@@ -43,9 +43,14 @@ describe("the benchmark (issue 5)", () => {
       targets: expect.stringMatching(/500 users/),
     });
     // The everyday run: people who pause between steps, the default pace on, beside the bare bot.
+    // They arrive over one lap of the script and go round again; the second lap is counted.
     for (const name of ["bare-grammy-echo-everyday", "qorgau-everyday"]) {
       expect(byName[name]!.errors, name).toBe(0);
       expect(byName[name]!.reply_ms_p99, name).toBeGreaterThan(0);
+      expect(byName[name]!.updates, name).toBeGreaterThan(0);
+      expect(byName[name]!.arrivals, name).toMatch(
+        /^over the first 2\.1 s, then round again; counted from then to 4\.2 s$/,
+      );
     }
     expect(byName["qorgau-vs-bare-grammy-echo-everyday"]).toMatchObject({
       reply_p99_ratio: expect.any(Number),
