@@ -290,8 +290,6 @@ async function drive(
   let nextUser = 0;
   const person = async (u: number) => {
     const chat = firstChat + u;
-    // People who pause also arrive at their own moment, not all in the same millisecond.
-    if (pauseMs && !steady) await new Promise((r) => setTimeout(r, pauseMs()));
     for (const [i, step] of script.entries()) {
       if (over()) return;
       const before = emu.sent(chat).length;
@@ -330,17 +328,15 @@ async function drive(
         fail(i);
         return;
       }
-      if (!counted(started)) {
-        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs()));
-        continue;
-      }
-      // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
-      latencies.push(performance.now() - acted);
-      byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - acted]);
-      if (step.exit) {
-        exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - acted);
-        exitCoverLatencies.push(performance.now() - acted);
-        exitChats.push(chat);
+      if (counted(started)) {
+        // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
+        latencies.push(performance.now() - acted);
+        byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - acted]);
+        if (step.exit) {
+          exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - acted);
+          exitCoverLatencies.push(performance.now() - acted);
+          exitChats.push(chat);
+        }
       }
       if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs()));
     }
