@@ -15,6 +15,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 import { projectRoot } from "../src/paths.ts";
 import { measureOutboxPass } from "./outbox-pass.ts";
@@ -98,6 +99,35 @@ function resetPeak(pid: number) {
 
 function during(a: { cpuMs: number; diskBytes: number }, b: { cpuMs: number; peakRssMb: number; diskBytes: number }) {
   return { cpuMs: b.cpuMs - a.cpuMs, peakRssMb: b.peakRssMb, diskBytes: b.diskBytes - a.diskBytes };
+}
+
+/**
+ * What the process that measures (the simulated people and the emulators) takes while it measures:
+ * its CPU, and its collector's longest pause, which delays every answer it is waiting for, whichever
+ * bot it measures. `from` restarts the count (the everyday run counts from its second lap).
+ */
+function watchHarness() {
+  let cpu = procStats(process.pid).cpuMs;
+  let since = performance.now();
+  const pauses: number[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.startTime >= since) pauses.push(e.duration);
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  return {
+    from() {
+      cpu = procStats(process.pid).cpuMs;
+      since = performance.now();
+      pauses.length = 0;
+    },
+    stop(seconds: number) {
+      gc.disconnect();
+      return {
+        harness_cpu_cores: Math.round(((procStats(process.pid).cpuMs - cpu) / 1000 / seconds) * 100) / 100,
+        harness_gc_max_ms: Math.round(Math.max(0, ...pauses) * 10) / 10,
+      };
+    },
+  };
 }
 
 /** Both bots run as built by `npm run build` (plain JavaScript, as `npm start` runs it): no compiler in their memory. */
@@ -331,7 +361,9 @@ async function drive(
       if (counted(started)) {
         // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
         latencies.push(performance.now() - acted);
-        byStep.set(step.name, [...(byStep.get(step.name) ?? []), performance.now() - acted]);
+        let times = byStep.get(step.name);
+        if (!times) byStep.set(step.name, (times = []));
+        times.push(performance.now() - acted);
         if (step.exit) {
           exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - acted);
           exitCoverLatencies.push(performance.now() - acted);
@@ -356,6 +388,9 @@ async function drive(
   // What an exit left behind, once the last answers and retries had a moment to land.
   if (exitChats.length) await new Promise((r) => setTimeout(r, 2000));
   const exitLeftovers = exitChats.filter((chat) => emu.visible(chat).length !== 1).length;
+  // Counted: the emulator forgets these people's chats, so the next runs are not measured by a
+  // process whose heap, and so its collector's pauses, grew with every run before them.
+  emu.forget(Array.from({ length: nextUser }, (_, u) => firstChat + u));
   return {
     updates,
     seconds,
@@ -478,12 +513,10 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   const rounds = new Map<string, Array<Record<string, unknown>>>();
   const measure = async (config: string, b: Started, firstChat: number, script: Step[]) => {
     const before = procStats(b.child.pid!);
-    const harness = procStats(process.pid);
+    // The simulated people and the emulator share the machine with the bot: how much of it they took.
+    const harness = watchHarness();
     const r = await drive(b.emu, o.users, firstChat, script);
-    const rec = line(config, o, r, during(before, procStats(b.child.pid!)), {
-      // The simulated people and the emulator share the machine with the bot: how much of it they took.
-      harness_cpu_cores: Math.round(((procStats(process.pid).cpuMs - harness.cpuMs) / 1000 / r.seconds) * 100) / 100,
-    });
+    const rec = line(config, o, r, during(before, procStats(b.child.pid!)), harness.stop(r.seconds));
     rounds.set(config, [...(rounds.get(config) ?? []), rec]);
     explain(r, b);
   };
@@ -551,13 +584,18 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     paced.emu.protectedChats.add(STAFF);
     const everyday = { ...o, users: o.everydayUsers };
     const runOne = async (config: string, b: Started, script: Step[]) => {
-      // The bot's CPU and disk from the moment the counted lap begins.
+      // The bot's CPU and disk, and what the harness took, from the moment the counted lap begins.
       let before = procStats(b.child.pid!);
-      const counting = setTimeout(() => (before = procStats(b.child.pid!)), steady.warmMs);
+      const harness = watchHarness();
+      const counting = setTimeout(() => {
+        before = procStats(b.child.pid!);
+        harness.from();
+      }, steady.warmMs);
       const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, 60_000, o.everydayUsers, pause, steady);
       clearTimeout(counting);
       explain(r, b);
       return line(config, everyday, r, during(before, procStats(b.child.pid!)), {
+        ...harness.stop(r.seconds),
         pause_ms: `${o.pauseMs / 2}-${(o.pauseMs * 3) / 2}`,
         arrivals: `over the first ${steady.warmMs / 1000} s, then round again; counted from then to ${steady.untilMs / 1000} s`,
       });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runBench } from "../bench/run.ts";
+import { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 
 describe("the benchmark (issue 5)", () => {
   it("runs end to end in smoke mode and prints every figure", async () => {
@@ -31,6 +32,7 @@ describe("the benchmark (issue 5)", () => {
         "peak_rss_mb",
       ])
         expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
+      expect(l.harness_gc_max_ms, name).toEqual(expect.any(Number));
     }
     expect(byName["qorgau-scripts"]!.exit_ms_p99).toBeGreaterThan(0);
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
@@ -48,6 +50,9 @@ describe("the benchmark (issue 5)", () => {
       expect(byName[name]!.errors, name).toBe(0);
       expect(byName[name]!.reply_ms_p99, name).toBeGreaterThan(0);
       expect(byName[name]!.updates, name).toBeGreaterThan(0);
+      // What the measuring process took meanwhile, and its collector's longest pause.
+      expect(byName[name]!.harness_cpu_cores, name).toBeGreaterThan(0);
+      expect(byName[name]!.harness_gc_max_ms, name).toEqual(expect.any(Number));
       expect(byName[name]!.arrivals, name).toMatch(
         /^over the first 2\.1 s, then round again; counted from then to 4\.2 s$/,
       );
@@ -65,4 +70,27 @@ describe("the benchmark (issue 5)", () => {
     expect(byName["outbox-pass"]!.pass_ms_group_waiting).toBeGreaterThan(0);
     expect(byName["outbox-pass"]!.pass_ms_group_due).toBeGreaterThan(0);
   }, 180_000);
+
+  it("lets the emulator forget a finished run's chats, so later runs are not measured by a grown process", async () => {
+    const emu = await new BotApiEmulator().start();
+    try {
+      const send = (chat_id: number) =>
+        fetch(`${emu.apiRoot}/bot${emu.token}/sendMessage`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ chat_id, text: "hello" }),
+        });
+      for (const chat of [1, 2]) {
+        emu.sendText(chat, "hi");
+        await send(chat);
+      }
+      emu.forget([1]);
+      expect(emu.history(1)).toEqual([]);
+      expect(emu.sent(1)).toEqual([]);
+      expect(emu.history(2)).toHaveLength(2);
+      expect(emu.sent(2)).toHaveLength(1);
+    } finally {
+      await emu.stop();
+    }
+  });
 });
