@@ -51,7 +51,8 @@ describe("the benchmark (issue 5)", () => {
       expect(byName[name]!.reply_ms_p99, name).toBeGreaterThan(0);
       expect(byName[name]!.updates, name).toBeGreaterThan(0);
       // What the measuring process took meanwhile, and its collector's longest pause.
-      expect(byName[name]!.harness_cpu_cores, name).toBeGreaterThan(0);
+      // (CPU time comes in 10 ms ticks: a short smoke lap may count none.)
+      expect(byName[name]!.harness_cpu_cores, name).toBeGreaterThanOrEqual(0);
       expect(byName[name]!.harness_gc_max_ms, name).toEqual(expect.any(Number));
       expect(byName[name]!.arrivals, name).toMatch(
         /^over the first 2\.1 s, then round again; counted from then to 4\.2 s$/,
