@@ -81,13 +81,21 @@ describe("the benchmark (issue 5)", () => {
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ chat_id, text: "hello" }),
         });
+      const answer = (callback_query_id: string) =>
+        fetch(`${emu.apiRoot}/bot${emu.token}/answerCallbackQuery`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ callback_query_id, text: "ok" }),
+        });
       for (const chat of [1, 2]) {
         emu.sendText(chat, "hi");
         await send(chat);
+        await answer(emu.press(chat, emu.sent(chat)[0]!.id, "x"));
       }
       emu.forget([1]);
       expect(emu.history(1)).toEqual([]);
       expect(emu.sent(1)).toEqual([]);
+      expect(emu.answers.map((a) => a.chatId)).toEqual([2]);
       expect(emu.history(2)).toHaveLength(2);
       expect(emu.sent(2)).toHaveLength(1);
     } finally {

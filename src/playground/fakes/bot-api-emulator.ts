@@ -235,8 +235,10 @@ export class BotApiEmulator extends TelegramServer {
       this.people.delete(chat);
     }
     for (const [id, chat] of this.callbackChats) if (gone.has(chat)) this.callbackChats.delete(id);
-    const kept = this.answers.filter((a) => !gone.has(a.chatId));
-    this.answers.splice(0, this.answers.length, ...kept);
+    // In place: spreading a long list into splice's arguments would overflow the stack.
+    let n = 0;
+    for (const a of this.answers) if (!gone.has(a.chatId)) this.answers[n++] = a;
+    this.answers.length = n;
   }
 
   /** Messages the bot sent to a chat (text, venue, location), in order, with their ids. */
