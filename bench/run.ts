@@ -104,7 +104,8 @@ function during(a: { cpuMs: number; diskBytes: number }, b: { cpuMs: number; pea
 /**
  * What the process that measures (the simulated people and the emulators) takes while it measures:
  * its CPU, and its collector's longest pause, which delays every answer it is waiting for, whichever
- * bot it measures. `from` restarts the count (the everyday run counts from its second lap).
+ * bot it measures. `from` restarts the count (the everyday run counts from its second lap); `stop`
+ * ends it when the people are done, and `figures` gives it.
  */
 function watchHarness() {
   let cpu = procStats(process.pid).cpuMs;
@@ -114,19 +115,23 @@ function watchHarness() {
     for (const e of list.getEntries()) if (e.startTime >= since) pauses.push(e.duration);
   });
   gc.observe({ entryTypes: ["gc"] });
+  let figures = { harness_cpu_cores: 0, harness_gc_max_ms: 0 };
   return {
     from() {
       cpu = procStats(process.pid).cpuMs;
       since = performance.now();
       pauses.length = 0;
     },
-    stop(seconds: number) {
+    stop() {
+      gc.takeRecords().forEach((e) => e.startTime >= since && pauses.push(e.duration));
       gc.disconnect();
-      return {
+      const seconds = (performance.now() - since) / 1000;
+      figures = {
         harness_cpu_cores: Math.round(((procStats(process.pid).cpuMs - cpu) / 1000 / seconds) * 100) / 100,
         harness_gc_max_ms: Math.round(Math.max(0, ...pauses) * 10) / 10,
       };
     },
+    figures: () => figures,
   };
 }
 
@@ -287,11 +292,21 @@ async function drive(
   users: number,
   firstChat: number,
   script: Step[],
-  stepTimeoutMs = 60_000,
-  concurrency = users,
-  /** A person's pause after each answer, in ms (none: machine speed). */
-  pauseMs?: () => number,
-  steady?: Steady,
+  {
+    stepTimeoutMs = 60_000,
+    concurrency = users,
+    pauseMs,
+    steady,
+    peopleDone,
+  }: {
+    stepTimeoutMs?: number;
+    concurrency?: number;
+    /** A person's pause after each answer, in ms (none: machine speed). */
+    pauseMs?: () => number;
+    steady?: Steady;
+    /** Called when the people are done, before the wait for what exits left behind. */
+    peopleDone?: () => void;
+  } = {},
 ): Promise<RunResult> {
   const latencies: number[] = [];
   const byStep = new Map<string, number[]>();
@@ -383,6 +398,7 @@ async function drive(
       while (!over()) await person(nextUser++);
     }),
   );
+  peopleDone?.();
   emu.onCall = outer;
   const seconds = (performance.now() - t0 - (steady?.warmMs ?? 0)) / 1000;
   // What an exit left behind, once the last answers and retries had a moment to land.
@@ -515,8 +531,8 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     const before = procStats(b.child.pid!);
     // The simulated people and the emulator share the machine with the bot: how much of it they took.
     const harness = watchHarness();
-    const r = await drive(b.emu, o.users, firstChat, script);
-    const rec = line(config, o, r, during(before, procStats(b.child.pid!)), harness.stop(r.seconds));
+    const r = await drive(b.emu, o.users, firstChat, script, { peopleDone: harness.stop });
+    const rec = line(config, o, r, during(before, procStats(b.child.pid!)), harness.figures());
     rounds.set(config, [...(rounds.get(config) ?? []), rec]);
     explain(r, b);
   };
@@ -591,11 +607,15 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
         before = procStats(b.child.pid!);
         harness.from();
       }, steady.warmMs);
-      const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, 60_000, o.everydayUsers, pause, steady);
+      const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, {
+        pauseMs: pause,
+        steady,
+        peopleDone: harness.stop,
+      });
       clearTimeout(counting);
       explain(r, b);
       return line(config, everyday, r, during(before, procStats(b.child.pid!)), {
-        ...harness.stop(r.seconds),
+        ...harness.figures(),
         pause_ms: `${o.pauseMs / 2}-${(o.pauseMs * 3) / 2}`,
         arrivals: `over the first ${steady.warmMs / 1000} s, then round again; counted from then to ${steady.untilMs / 1000} s`,
       });
@@ -629,7 +649,10 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     // the scripts above. The peak is this phase's own: does memory grow with the number of people?
     resetPeak(bot.child.pid!);
     const before = procStats(bot.child.pid!);
-    const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), 120_000, o.users);
+    const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), {
+      stepTimeoutMs: 120_000,
+      concurrency: o.users,
+    });
     print(line("qorgau-distinct-users", { ...o, users: o.memoryUsers }, m, during(before, procStats(bot.child.pid!))));
     explain(m, bot);
 
