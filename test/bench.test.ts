@@ -33,6 +33,12 @@ describe("the benchmark (issue 5)", () => {
       ])
         expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
       expect(l.harness_gc_max_ms, name).toEqual(expect.any(Number));
+      // The main thread's share of the CPU, which answers every update: at most all of it.
+      // (CPU time comes in 10 ms ticks: a smoke round may count none on the thread.)
+      expect(l.bot_main_thread_cpu_ms_per_update, name).toBeGreaterThanOrEqual(0);
+      expect(l.bot_main_thread_cpu_ms_per_update as number, name).toBeLessThanOrEqual(
+        l.bot_cpu_ms_per_update as number,
+      );
     }
     expect(byName["qorgau-scripts"]!.exit_ms_p99).toBeGreaterThan(0);
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
