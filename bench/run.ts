@@ -390,13 +390,14 @@ async function drive(
       }
       if (counted(started)) {
         // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
-        latencies.push(performance.now() - acted);
+        const answeredAt = performance.now();
+        latencies.push(answeredAt - acted);
         let times = byStep.get(step.name);
         if (!times) byStep.set(step.name, (times = []));
-        times.push(performance.now() - acted);
+        times.push(answeredAt - acted);
         if (step.exit) {
-          exitLatencies.push((firstDelete.get(chat) ?? performance.now()) - acted);
-          exitCoverLatencies.push(performance.now() - acted);
+          exitLatencies.push((firstDelete.get(chat) ?? answeredAt) - acted);
+          exitCoverLatencies.push(answeredAt - acted);
           exitChats.push(chat);
         }
       }
@@ -464,7 +465,7 @@ function line(
   config: string,
   o: Options,
   r: RunResult,
-  stats: { cpuMs: number; mainCpuMs?: number; peakRssMb: number; diskBytes?: number },
+  stats: ReturnType<typeof during>,
   extra: Record<string, unknown> = {},
 ) {
   const rec = {
@@ -491,9 +492,7 @@ function line(
         }
       : {}),
     bot_cpu_ms_per_update: Math.round((stats.cpuMs / Math.max(1, r.updates)) * 100) / 100,
-    ...(stats.mainCpuMs !== undefined
-      ? { bot_main_thread_cpu_ms_per_update: Math.round((stats.mainCpuMs / Math.max(1, r.updates)) * 100) / 100 }
-      : {}),
+    bot_main_thread_cpu_ms_per_update: Math.round((stats.mainCpuMs / Math.max(1, r.updates)) * 100) / 100,
     ...(stats.diskBytes ? { bot_disk_kb_per_update: Math.round(stats.diskBytes / 1024 / Math.max(1, r.updates)) } : {}),
     peak_rss_mb: stats.peakRssMb,
     errors: r.errors,
