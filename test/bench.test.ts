@@ -39,6 +39,8 @@ describe("the benchmark (issue 5)", () => {
       expect(l.bot_main_thread_cpu_ms_per_update as number, name).toBeLessThanOrEqual(
         l.bot_cpu_ms_per_update as number,
       );
+      // And the time it was ready but waited for a core (0 where the kernel keeps no such count).
+      expect(l.bot_main_thread_wait_ms_per_update, name).toBeGreaterThanOrEqual(0);
     }
     expect(byName["qorgau-scripts"]!.exit_ms_p99).toBeGreaterThan(0);
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
@@ -48,6 +50,8 @@ describe("the benchmark (issue 5)", () => {
     expect(byName["qorgau-vs-bare-grammy-echo"]).toMatchObject({
       updates_per_s_share: expect.any(Number),
       reply_p99_ratio: expect.any(Number),
+      bot_main_thread_cpu_and_wait_ms_per_update: expect.any(Number),
+      bare_bot_main_thread_cpu_and_wait_ms_per_update: expect.any(Number),
       targets: expect.stringMatching(/500 users/),
     });
     // The everyday run: people who pause between steps, the default pace on, beside the bare bot.
