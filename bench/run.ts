@@ -603,9 +603,10 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       [...(xs as number[])].sort((x, y) => x - y)[Math.floor(((xs as number[]).length - 1) / 2)]!;
     const share = (q.updates_per_s as number) / (bare.updates_per_s as number);
     const tail = mid(q.rounds_reply_ms_p99) / mid(bare.rounds_reply_ms_p99);
-    // At this load Qorgau's and grammY's main threads are running or waiting for a core 93-99 % of
-    // the time (bench/README.md): the time an update holds the thread, both together, is what
-    // their updates/s follow.
+    // At this load the main threads of Qorgau and of grammY as it comes are running or waiting for
+    // a core 93-99 % of the time (bench/README.md): the time an update holds the thread, both
+    // together, is what their updates/s follow. (The echo on our client is held back by something
+    // else first, likely the harness: its thread is busy or waiting 57-85 % of the time.)
     const held = (l: Record<string, unknown>) =>
       Math.round(
         ((l.bot_main_thread_cpu_ms_per_update as number) + (l.bot_main_thread_wait_ms_per_update as number)) * 100,
