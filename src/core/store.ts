@@ -71,7 +71,9 @@ export interface ChatStore {
   dueAutoErase(now: Date): Promise<Array<{ address: Address; locale: Locale }>>;
   /**
    * Records an update id; false if it was already seen (R1: redelivered updates do nothing twice).
-   * `urgent` (a quick exit) commits at once instead of with the turn's other writes.
+   * Committed at once, with the other ids of the same moment, before the caller goes on. When the
+   * database is busy the id waits for the writer; `urgent` (a quick exit) then commits at once
+   * instead of with the turn's other writes.
    */
   firstSeen(key: string, at: Date, urgent?: boolean): Promise<boolean>;
   /** A campaign source seen on this day (issue 17): an aggregate counter, tied to no chat. */

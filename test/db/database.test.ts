@@ -180,6 +180,33 @@ describe("the message connection beside another writer (D1, D2)", () => {
     other.close();
   });
 
+  it("the update ids of one moment are on the disk before any of those updates goes on, a repeated one is told apart, and while another program holds the lock they wait for it (R1, D2)", async () => {
+    const file = path.join(tempDir(), "u.db");
+    db = await openDatabase(file, TEST_KEY);
+    const store = createSqliteStore(db);
+    const reader = new Database(file, { readonly: true });
+    const recorded = () => reader.prepare("SELECT count(*) FROM processed_updates").pluck().get();
+    const at = new Date();
+    // A fetched batch: its updates all ask at once, one of them twice.
+    const batch = ["telegram:1", "telegram:2", "telegram:1"].map((key) => store.firstSeen(key, at));
+    expect(await Promise.all(batch)).toEqual([true, true, false]);
+    expect(recorded()).toBe(2); // committed: another connection sees them
+    expect(await store.firstSeen("telegram:2", at)).toBe(false);
+
+    const other = new Database(file);
+    other.exec("BEGIN IMMEDIATE");
+    let answered = false;
+    const waiting = Promise.all([store.firstSeen("telegram:3", at), store.firstSeen("telegram:1", at, true)]);
+    void waiting.then(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false);
+    other.exec("COMMIT");
+    other.close();
+    expect(await waiting).toEqual([true, false]);
+    expect(recorded()).toBe(3);
+    reader.close();
+  });
+
   it("writes of many chats in one turn share one commit, and one that fails is undone alone", async () => {
     const file = path.join(tempDir(), "w.db");
     db = await openDatabase(file, TEST_KEY);
