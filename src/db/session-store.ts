@@ -45,7 +45,8 @@ function parseState(raw: string, sealer: Sealer): DialogState | null {
  * an id seen before. They used to go with the writer's batch at the end of the event loop's turn,
  * which held every update back behind all the turn's other callbacks: at everyday load 1.5 ms at
  * the median before anything else happened (bench/README.md). The commit is a page or two, once
- * per poll of Telegram rather than once per update.
+ * per poll of Telegram rather than once per update (in webhook mode, where each update comes in a
+ * request of its own, once per update).
  */
 function updateRecorder(
   db: HotDb,
