@@ -326,6 +326,25 @@ describe("redelivered updates (R1)", () => {
     expect(await prismaOf(h.app.db).processedUpdate.count()).toBeGreaterThanOrEqual(1);
   });
 
+  it("the same update twice in one poll (both started at once) answers once (R1)", async () => {
+    h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
+    const update = {
+      update_id: 777051,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: 6651, type: "private" as const, first_name: "T" },
+        from: { id: 6651, is_bot: false, first_name: "T" },
+        text: "/start",
+        entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
+      },
+    };
+    const bot = h.app.telegram!.bot;
+    await Promise.all([bot.handleUpdate(update), bot.handleUpdate(structuredClone(update))]);
+    await h.app.telegram!.idle();
+    expect(h.emu.callsOf("sendMessage", 6651)).toHaveLength(2); // the welcome and the language choice, once
+  });
+
   it("a message redelivered after her quick exit brings nothing back: no answer, no tracked row, no second wipe (R1, S1)", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
     const chat = { id: 6602, type: "private" as const, first_name: "T" };
