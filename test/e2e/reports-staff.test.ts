@@ -307,19 +307,22 @@ describe("the bot's own standing", () => {
 });
 
 describe("redelivered updates (R1)", () => {
+  /** A person's `/start` in a private chat, as Telegram sends it. */
+  const startFrom = (updateId: number, chatId: number) => ({
+    update_id: updateId,
+    message: {
+      message_id: 1,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: "private" as const, first_name: "T" },
+      from: { id: chatId, is_bot: false, first_name: "T" },
+      text: "/start",
+      entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
+    },
+  });
+
   it("the same update handled twice answers once", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
-    const update = {
-      update_id: 777001,
-      message: {
-        message_id: 1,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: 6601, type: "private" as const, first_name: "T" },
-        from: { id: 6601, is_bot: false, first_name: "T" },
-        text: "/start",
-        entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
-      },
-    };
+    const update = startFrom(777001, 6601);
     await h.app.telegram!.bot.handleUpdate(update);
     await h.app.telegram!.bot.handleUpdate(update);
     expect(h.emu.callsOf("sendMessage", 6601)).toHaveLength(2); // the welcome and the language choice, once
@@ -328,17 +331,7 @@ describe("redelivered updates (R1)", () => {
 
   it("the same update twice in one poll (both started at once) answers once (R1)", async () => {
     h = await startHarness({ env: { ADMIN_CHAT_ID: String(STAFF), ENCRYPTION_KEY: KEY } });
-    const update = {
-      update_id: 777051,
-      message: {
-        message_id: 1,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: 6651, type: "private" as const, first_name: "T" },
-        from: { id: 6651, is_bot: false, first_name: "T" },
-        text: "/start",
-        entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
-      },
-    };
+    const update = startFrom(777051, 6651);
     const bot = h.app.telegram!.bot;
     await Promise.all([bot.handleUpdate(update), bot.handleUpdate(structuredClone(update))]);
     await h.app.telegram!.idle();
