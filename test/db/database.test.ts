@@ -394,6 +394,51 @@ describe("the message connection beside another writer (D1, D2)", () => {
     expect(await reports.getDraft(b)).toMatchObject({ step: "review", text: "…" });
   });
 
+  it("a draft read from memory is what the database holds: changed by a caller, saved, a failed save, deleted, sent, purged (R7)", async () => {
+    const file = path.join(tempDir(), "dc.db");
+    db = await openDatabase(file, TEST_KEY);
+    const sealer = createSealer(Buffer.alloc(32, 6));
+    const reports = createReportStore(db, sealer);
+    const a = makeAddress("telegram", 61);
+    const at = new Date("2026-11-25T10:00:00Z");
+    const draft = { step: "text", about: "self" as const, kinds: ["physical" as const], text: "первый" };
+    await reports.saveDraft(a, draft, at);
+    const got = (await reports.getDraft(a))!;
+    got.text = "изменён"; // changed by a handler, not saved
+    expect(await reports.getDraft(a)).toMatchObject({ text: "первый", updatedAt: at.toISOString() });
+    // The file holds what memory gives back.
+    const later = new Date(at.getTime() + 60_000);
+    await reports.saveDraft(a, { ...draft, text: "второй" }, later);
+    const disk = new Database(file);
+    const row = disk.prepare("SELECT data_enc FROM report_drafts WHERE chat = ?").get(sealer.chatKey(a)) as {
+      data_enc: string;
+    };
+    expect(JSON.parse(sealer.open(row.data_enc))).toMatchObject({ text: "второй" });
+    expect(await reports.getDraft(a)).toMatchObject({ text: "второй", updatedAt: later.toISOString() });
+    // A save that fails is not offered: the draft is the one the database kept.
+    disk.exec("CREATE TRIGGER refuse BEFORE UPDATE ON report_drafts BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(reports.saveDraft(a, { ...draft, text: "третий" }, later)).rejects.toThrow(/disk full/);
+    expect(await reports.getDraft(a)).toMatchObject({ text: "второй" });
+    disk.exec("DROP TRIGGER refuse");
+    disk.close();
+    // Deleted, sent, purged: nothing to resume.
+    await reports.deleteDraft(a);
+    expect(await reports.getDraft(a)).toBeNull();
+    await reports.saveDraft(a, draft, at);
+    await seedReport(reports, a, -100);
+    expect(await reports.getDraft(a)).toBeNull();
+    const b = makeAddress("telegram", 62);
+    await reports.saveDraft(b, draft, at);
+    expect(await reports.getDraft(b)).toMatchObject({ text: "первый" });
+    await reports.purge(new Date(at.getTime() + 25 * 3600_000), {
+      relayDays: 30,
+      textDays: 90,
+      draftHours: 24,
+      auditDays: 365,
+    });
+    expect(await reports.getDraft(b)).toBeNull();
+  });
+
   it("replies held by a quick exit stay held on the next message, also after a restart, until the case word unlocks them (decision 10)", async () => {
     const file = path.join(tempDir(), "h.db");
     db = await openDatabase(file, TEST_KEY);

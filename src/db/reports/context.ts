@@ -82,6 +82,34 @@ export type ReportRow = {
   closed_at: string | null;
 };
 export type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
+
+/** Drafts kept opened in memory (see `draftCache`): at most this many, the least recently used dropped first. */
+export const DRAFT_CACHE = 2000;
+
+/**
+ * Drafts read or written lately, opened, by chat key: every step of a report reads its draft, and
+ * that read and the opening of its seal were 3 % of the bot's CPU at the bench's load
+ * (bench/README.md). Like the sessions' cache (session-store.ts), it changes only inside the writes
+ * that change `report_drafts`, in their commit order, so it never holds what the database does not:
+ * a draft sent, deleted or purged leaves it in the same write.
+ */
+export function draftCache() {
+  const m = new Map<string, { plain: string; updatedAt: string }>();
+  return {
+    get(chat: string) {
+      const hit = m.get(chat);
+      if (hit) (m.delete(chat), m.set(chat, hit));
+      return hit;
+    },
+    set(chat: string, plain: string, updatedAt: string) {
+      m.delete(chat);
+      m.set(chat, { plain, updatedAt });
+      if (m.size > DRAFT_CACHE) m.delete(m.keys().next().value!);
+    },
+    delete: (chat: string) => void m.delete(chat),
+    clear: () => m.clear(),
+  };
+}
 export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer) {
   const { hot, walSync, write } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
@@ -150,6 +178,7 @@ export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: W
    * on this connection, and the set changes inside those writes.
    */
   const heldHashes = new Set(q.heldHashes.all() as string[]);
+  const drafts = draftCache();
   const queueSql = (items: QueueItem[], at: Date, reportId?: string) => {
     for (const i of items) {
       const r = outboxRow(i, at, reportId);
@@ -183,7 +212,9 @@ export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: W
       q.insertRelay.run(r.id, sealer.seal(address), sealer.hash(address), dt(at), dt(at));
       queueSql(outbox, at, r.id);
       auditSql({ actor: "reporter", action: "submit", reportId: r.id, result: r.urgent ? "urgent" : "ok" }, at);
-      q.deleteDraft.run(sealer.chatKey(address));
+      const chat = sealer.chatKey(address);
+      q.deleteDraft.run(chat);
+      drafts.delete(chat);
     },
   );
   const releaseTx = hot.transaction((hash: string, held: string[], at: Date, stillLocked: boolean) => {
@@ -313,6 +344,7 @@ export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: W
     outboxRow,
     q,
     heldHashes,
+    drafts,
     queueSql,
     auditSql,
     submitTx,

@@ -24,23 +24,44 @@ export function outboxPart(
   | "retryNow"
   | "pendingCount"
 > {
-  const { hot, write, sealer, safeOpen, q, enqueueTx, queued, readable } = c;
+  const { hot, write, sealer, safeOpen, q, drafts, enqueueTx, queued, readable } = c;
   const retryNow = hot.prepare("UPDATE outbox SET next_attempt_at = ? WHERE target = ? AND status = 'pending'");
   const pending = hot.prepare("SELECT count(*) FROM outbox WHERE status = 'pending'").pluck();
   return {
     async getDraft(address) {
-      const d = q.draft.get(sealer.chatKey(address)) as { data_enc: string; updated_at: string } | undefined;
-      const plain = d && safeOpen(d.data_enc);
-      return plain
-        ? ({ ...(JSON.parse(plain) as Draft), updatedAt: new Date(d.updated_at).toISOString() } as Draft)
-        : null;
+      const chat = sealer.chatKey(address);
+      let d = drafts.get(chat);
+      if (!d) {
+        const row = q.draft.get(chat) as { data_enc: string; updated_at: string } | undefined;
+        const plain = row && safeOpen(row.data_enc);
+        if (!plain) return null;
+        d = { plain, updatedAt: new Date(row.updated_at).toISOString() };
+        drafts.set(chat, d.plain, d.updatedAt);
+      }
+      // Parsed for each caller: it changes the draft before saving it.
+      return { ...(JSON.parse(d.plain) as Draft), updatedAt: d.updatedAt } as Draft;
     },
     async saveDraft(address, draft, at) {
-      const dataEnc = sealer.seal(JSON.stringify({ ...draft, updatedAt: undefined }));
-      await write(() => q.saveDraft.run(sealer.chatKey(address), dataEnc, dt(at)));
+      const chat = sealer.chatKey(address);
+      const plain = JSON.stringify({ ...draft, updatedAt: undefined });
+      const dataEnc = sealer.seal(plain);
+      try {
+        await write(() => {
+          q.saveDraft.run(chat, dataEnc, dt(at));
+          drafts.set(chat, plain, at.toISOString());
+        });
+      } catch (err) {
+        // Not saved, or the commit failed after the write ran: the next read goes to the database.
+        drafts.delete(chat);
+        throw err;
+      }
     },
     async deleteDraft(address) {
-      await write(() => q.deleteDraft.run(sealer.chatKey(address)));
+      const chat = sealer.chatKey(address);
+      await write(() => {
+        q.deleteDraft.run(chat);
+        drafts.delete(chat);
+      });
     },
     async enqueue(items, at) {
       await queued(() => enqueueTx(items, at));

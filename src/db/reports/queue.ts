@@ -220,7 +220,10 @@ export function queuePart(
         // Signals about directory numbers are kept a year, for the checks of the directory.
         w.purgeSignals.run(dt(new Date(t - 365 * DAY))),
       ]);
-      const drafts = await queued(() => q.purgeDrafts.run(dt(new Date(t - limits.draftHours * 3600_000))));
+      const drafts = await queued(() => {
+        c.drafts.clear();
+        return q.purgeDrafts.run(dt(new Date(t - limits.draftHours * 3600_000)));
+      });
       const outbox = await queued(() => w.purgeOutbox.run(dt(new Date(t - 7 * DAY))));
       const audits = await queued(() => w.purgeAudit.run(dt(new Date(t - limits.auditDays * DAY))));
       const counts = {
