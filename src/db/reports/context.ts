@@ -88,7 +88,7 @@ export const DRAFT_CACHE = 2000;
 
 /**
  * Drafts read or written lately, opened, by chat key: every step of a report reads its draft, and
- * that read and the opening of its seal were 3 % of the bot's CPU at the bench's load
+ * that read and the opening of its seal were 2.7 % of the bot's CPU samples at the bench's load
  * (bench/README.md). Like the sessions' cache (session-store.ts), it changes only inside the writes
  * that change `report_drafts`, in their commit order, so it never holds what the database does not:
  * a draft sent, deleted or purged leaves it in the same write.
