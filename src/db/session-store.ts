@@ -15,6 +15,7 @@ import type { Address, Country, TrackedRef } from "../core/types.ts";
 import type { Sealer } from "../core/safety/sealer.ts";
 import type { Statement } from "better-sqlite3";
 import { atomic, retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
+import { recentMap } from "./recent.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 
 const HOUR = 3600_000;
@@ -119,12 +120,8 @@ export function createSqliteStore(opened: {
   const q = prepareSessionStatements(db);
   const recordSeen = updateRecorder(db, q.firstSeen, write);
 
-  const cache = new Map<string, SessionRecord>();
-  const remember = (s: SessionRecord) => {
-    cache.delete(s.address);
-    cache.set(s.address, s);
-    if (cache.size > SESSION_CACHE) cache.delete(cache.keys().next().value!);
-  };
+  const cache = recentMap<string, SessionRecord>(SESSION_CACHE);
+  const remember = (s: SessionRecord) => cache.set(s.address, s);
   /** `chat`: the chat key. */
   const track = (chat: string, refs: TrackedRef[]) => {
     for (const r of refs) q.track.run(chat, r.id, r.fromBot ? 1 : 0, iso(r.at));
@@ -191,10 +188,7 @@ export function createSqliteStore(opened: {
     async getSession(address) {
       const hit = cache.get(address);
       // A copy: the caller changes its fields before saving, and a save that fails must not show.
-      if (hit) {
-        remember(hit);
-        return { ...hit };
-      }
+      if (hit) return { ...hit };
       const row = q.getSession.get(key(address)) as Row | undefined;
       if (!row) return null;
       const s: SessionRecord = {

@@ -12,6 +12,7 @@
 import { fromSql, sqlDate } from "../dates.ts";
 import { prepareReportStatements } from "./statements.ts";
 import { durably, type HotDb, type WalSync, type Writer } from "../hot.ts";
+import { recentMap } from "../recent.ts";
 import { isLocale } from "../../config.ts";
 import type { Sealer } from "../../core/safety/sealer.ts";
 import type {
@@ -83,33 +84,15 @@ export type ReportRow = {
 };
 export type OutboxRow = { id: number; kind: string; target: string; payload_enc: string; attempts: number };
 
-/** Drafts kept opened in memory (see `draftCache`): at most this many, the least recently used dropped first. */
+/**
+ * Drafts read or written lately, opened, by chat key, at most this many: every step of a report
+ * reads its draft, and that read and the opening of its seal were 2.7 % of the bot's CPU samples at
+ * the bench's load (bench/README.md). Like the sessions' cache, it changes only inside the writes
+ * that change `report_drafts`, in their commit order: a draft sent, deleted or purged leaves it in
+ * the same write.
+ */
 export const DRAFT_CACHE = 2000;
 
-/**
- * Drafts read or written lately, opened, by chat key: every step of a report reads its draft, and
- * that read and the opening of its seal were 2.7 % of the bot's CPU samples at the bench's load
- * (bench/README.md). Like the sessions' cache (session-store.ts), it changes only inside the writes
- * that change `report_drafts`, in their commit order, so it never holds what the database does not:
- * a draft sent, deleted or purged leaves it in the same write.
- */
-export function draftCache() {
-  const m = new Map<string, { plain: string; updatedAt: string }>();
-  return {
-    get(chat: string) {
-      const hit = m.get(chat);
-      if (hit) (m.delete(chat), m.set(chat, hit));
-      return hit;
-    },
-    set(chat: string, plain: string, updatedAt: string) {
-      m.delete(chat);
-      m.set(chat, { plain, updatedAt });
-      if (m.size > DRAFT_CACHE) m.delete(m.keys().next().value!);
-    },
-    delete: (chat: string) => void m.delete(chat),
-    clear: () => m.clear(),
-  };
-}
 export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: Writer }, sealer: Sealer) {
   const { hot, walSync, write } = db;
   const toRecord = (r: ReportRow): ReportRecord => ({
@@ -178,7 +161,7 @@ export function createReportContext(db: { hot: HotDb; walSync: WalSync; write: W
    * on this connection, and the set changes inside those writes.
    */
   const heldHashes = new Set(q.heldHashes.all() as string[]);
-  const drafts = draftCache();
+  const drafts = recentMap<string, { plain: string; updatedAt: string }>(DRAFT_CACHE);
   const queueSql = (items: QueueItem[], at: Date, reportId?: string) => {
     for (const i of items) {
       const r = outboxRow(i, at, reportId);

@@ -36,7 +36,7 @@ export function outboxPart(
         const plain = row && safeOpen(row.data_enc);
         if (!plain) return null;
         d = { plain, updatedAt: new Date(row.updated_at).toISOString() };
-        drafts.set(chat, d.plain, d.updatedAt);
+        drafts.set(chat, d);
       }
       // Parsed for each caller: it changes the draft before saving it.
       return { ...(JSON.parse(d.plain) as Draft), updatedAt: d.updatedAt } as Draft;
@@ -48,7 +48,7 @@ export function outboxPart(
       try {
         await write(() => {
           q.saveDraft.run(chat, dataEnc, dt(at));
-          drafts.set(chat, plain, at.toISOString());
+          drafts.set(chat, { plain, updatedAt: at.toISOString() });
         });
       } catch (err) {
         // Not saved, or the commit failed after the write ran: the next read goes to the database.

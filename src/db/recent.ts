@@ -1,0 +1,26 @@
+/**
+ * What was read or written lately, kept in memory: at most `max` entries, the least recently used
+ * dropped first. The sessions' cache (session-store.ts) and the drafts' (reports/context.ts); each
+ * changes only inside the writes that change its table, so it never holds what the database does not.
+ */
+export function recentMap<K, V>(max: number) {
+  const m = new Map<K, V>();
+  return {
+    /** The entry, now the most recently used. */
+    get(key: K): V | undefined {
+      const hit = m.get(key);
+      if (hit !== undefined) {
+        m.delete(key);
+        m.set(key, hit);
+      }
+      return hit;
+    },
+    set(key: K, value: V): void {
+      m.delete(key);
+      m.set(key, value);
+      if (m.size > max) m.delete(m.keys().next().value!);
+    },
+    delete: (key: K): void => void m.delete(key),
+    clear: (): void => m.clear(),
+  };
+}
