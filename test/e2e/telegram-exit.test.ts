@@ -116,6 +116,36 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     expect(h.emu.sent(chat).find((m) => m.id === left)!.text).toBe("Список покупок: хлеб, молоко, яблоки.");
   });
 
+  it("answers one chat's messages in the order they came: the next waits for a slow answer, another chat does not", async () => {
+    h = await startHarness();
+    const chat = 3006;
+    const other = 3007;
+    await chatAtMenu(h.emu, chat);
+    await chatAtMenu(h.emu, other);
+    const greeting = h.emu.sent(chat)[0]!.text;
+    // The next venue for this chat hangs for 4 s, as on a slow network.
+    h.emu.delay("sendVenue", 4000, 1, (p) => Number(p.chat_id) === chat);
+    h.emu.sendText(chat, "Алматы");
+    await h.emu.waitFor(() => h!.emu.calls.some((c) => c.method === "sendVenue"), 3000, "the slow venue call");
+    const before = h.emu.sent(chat).length;
+    h.emu.sendText(chat, "/start", { languageCode: "ru" });
+    // Another chat is answered meanwhile, while the venue still hangs.
+    const n = h.emu.sent(other).length;
+    h.emu.sendText(other, "/start", { languageCode: "ru" });
+    await h.emu.waitForSent(other, n, 2, 1000);
+    expect(h.emu.sent(chat).length).toBe(before);
+    // The welcome comes only after the whole answer to «Алматы», venues included.
+    await h.emu.waitFor(
+      () => h!.emu.sent(chat).some((m, i) => i >= before && m.text === greeting),
+      8000,
+      "the welcome",
+    );
+    const after = h.emu.sent(chat).slice(before);
+    const welcome = after.findIndex((m) => m.text === greeting);
+    expect(after.slice(0, welcome).some((m) => m.method === "sendVenue")).toBe(true);
+    expect(after.slice(welcome).some((m) => m.method === "sendVenue")).toBe(false);
+  });
+
   it("finishes a wipe that a crash interrupted, at the next start, without a new /exit", async () => {
     h = await startHarness();
     const chat = 3004;

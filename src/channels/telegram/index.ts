@@ -7,7 +7,7 @@
 import http from "node:http";
 import { webhookCallback, type Bot, type Context, type NextFunction } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
-import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
+import { run, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../../config.ts";
 import { ChannelError, type Channel } from "../../core/channel.ts";
@@ -227,14 +227,32 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
       return p;
     };
     const isExitUpdate = (ctx: Context): boolean => parsed(ctx).exit;
-    // Every update, in one middleware (each layer is a closure and a promise per update): counted in
-    // flight (R5, shutdown waits for it); a redelivered one (after a restart or a webhook retry)
-    // dropped before anything runs (R1); one from a private chat noted by the core the moment it
-    // arrives, before the per-chat queue, so its message is tracked at once and an update that then
-    // waits behind a quick exit is dropped. The dedupe is awaited first: noting a redelivered
-    // message would track again, in a chat a quick exit has emptied, an id already deleted.
+    // A private message or button press goes to the dialog. A press is answered first: clients show
+    // a spinner until then (A2.1), and every query gets exactly one answer. The screen does not wait
+    // for it: the press is one round trip to Telegram, not two. Any other update goes on to the
+    // composer (staff chats, the catch-all answer below).
+    const dispatch = (ctx: Admitted, next: NextFunction): Promise<unknown> => {
+      const a = ctx[ARRIVED];
+      if (!a) return next();
+      if (!ctx.callbackQuery) return d.handle(a.incoming, a.arrival);
+      const answered = ctx
+        .answerCallbackQuery()
+        .catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
+      return Promise.all([answered, d.handle(a.incoming, a.arrival)]);
+    };
+    // Every update, in one function outside grammY's composer (`QorgauBot.front`: each layer there
+    // is a suspended frame, a closure and a promise that the update keeps alive through its round
+    // trips). It is counted in flight (R5, shutdown waits for it); a redelivered one (after a
+    // restart or a webhook retry) is dropped before anything runs (R1); one from a private chat is
+    // noted by the core the moment it arrives, before the per-chat line, so its message is tracked
+    // at once and an update that then waits behind a quick exit is dropped. The dedupe is awaited
+    // first: noting a redelivered message would track again, in a chat a quick exit has emptied, an
+    // id already deleted. Then one chat's updates run one after another, in the order they came,
+    // except a quick exit, which never waits behind them (S1). An update that failed does not stop
+    // the next one in its chat.
     const firstSeen = deps.firstSeen;
-    const admit = async (ctx: Admitted, next: NextFunction) => {
+    const lines = new Map<string, { tail: Promise<unknown>; waiting: number }>();
+    const admit = async (ctx: Admitted, next: NextFunction): Promise<void> => {
       if (firstSeen && !(await firstSeen(`telegram:${ctx.update.update_id}`, isExitUpdate(ctx)))) {
         return void logger.info("telegram.duplicate_update", { update_id: ctx.update.update_id });
       }
@@ -247,26 +265,25 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
         };
         ctx[ARRIVED] = { incoming, arrival: d.arrive(incoming) };
       }
-      await next();
+      if (isExitUpdate(ctx) || !ctx.chat) return void (await dispatch(ctx, next));
+      const key = String(ctx.chat.id);
+      const line = lines.get(key);
+      const go = () => dispatch(ctx, next);
+      const task = line ? line.tail.then(go, go) : go();
+      const mine = line ?? { tail: task, waiting: 0 };
+      if (!line) lines.set(key, mine);
+      mine.tail = task;
+      mine.waiting++;
+      try {
+        await task;
+      } finally {
+        if (--mine.waiting === 0) lines.delete(key);
+      }
     };
-    bot.use((ctx, next) => {
+    bot.front((ctx, next) => {
       const p = admit(ctx, next);
       inflight.add(p);
       return p.finally(() => inflight.delete(p));
-    });
-    // Per-chat order, but quick exit skips the queue so it never waits behind a slow update.
-    bot.use(sequentialize((ctx: Context) => (isExitUpdate(ctx) || !ctx.chat ? undefined : String(ctx.chat.id))));
-    // A private message or button press goes to the dialog. A press is answered first: clients show
-    // a spinner until then (A2.1), and every query gets exactly one answer. The screen does not wait
-    // for it: the press is one round trip to Telegram, not two.
-    bot.use(async (ctx, next) => {
-      const a = (ctx as Admitted)[ARRIVED];
-      if (!a) return next();
-      if (!ctx.callbackQuery) return d.handle(a.incoming, a.arrival);
-      const answered = ctx
-        .answerCallbackQuery()
-        .catch((err) => logger.warn("telegram.answer_failed", describeError(err)));
-      await Promise.all([answered, d.handle(a.incoming, a.arrival)]);
     });
     extra?.();
     // Any other button press still gets its one answer.
