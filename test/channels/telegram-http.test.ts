@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
-import { retryDroppedRequests } from "../../src/channels/telegram/errors.ts";
+import { RETRIES, retryCalls } from "../../src/channels/telegram/errors.ts";
 import { botApiClient, botApiFetch } from "../../src/channels/telegram/http.ts";
 import { projectRoot } from "../../src/paths.ts";
 
@@ -181,9 +181,39 @@ describe("the Bot API client's call (grammY's JSON calls, straight onto the kept
     });
     const api = client(root);
     await expect(api.deleteMessages(42, [1])).rejects.toBeInstanceOf(HttpError);
-    api.config.use(retryDroppedRequests([10]));
+    api.config.use(retryCalls({ ...RETRIES, droppedDelaysMs: [10] }));
     expect(await api.deleteMessages(42, [2])).toBe(true);
     expect(got.map((g) => JSON.parse(g.body).message_ids)).toEqual([[1], [2], [2]]);
+  });
+
+  it("a flood wait of up to 10 s is waited out and the call sent again, a limited number of times; a longer one is the caller's at once (R3)", async () => {
+    const flood = (s: number) =>
+      JSON.stringify({
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${s}`,
+        parameters: { retry_after: s },
+      });
+    const ok = JSON.stringify({ ok: true, result: true });
+    const script = [flood(1), ok, flood(11), flood(1), flood(1)];
+    const { got, root } = await serve(() => script.shift() ?? ok);
+    const api = client(root);
+    api.config.use(retryCalls({ ...RETRIES, maxFloodRetries: 1 }));
+    // Waited out: the same call twice, a second apart, and the caller sees only the success.
+    let t0 = Date.now();
+    expect(await api.sendChatAction(42, "typing")).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(got).toHaveLength(2);
+    // Over 10 s: the caller's at once, sent once.
+    t0 = Date.now();
+    const long = await api.sendChatAction(42, "typing").catch((e: unknown) => e);
+    expect((long as GrammyError).parameters.retry_after).toBe(11);
+    expect(Date.now() - t0).toBeLessThan(900);
+    expect(got).toHaveLength(3);
+    // Waited out once at most (here): the second flood wait is the caller's.
+    const again = await api.sendChatAction(42, "typing").catch((e: unknown) => e);
+    expect((again as GrammyError).error_code).toBe(429);
+    expect(got).toHaveLength(5);
   });
 
   it("a file goes the multipart way, through grammY's own call", async () => {

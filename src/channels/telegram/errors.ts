@@ -37,40 +37,82 @@ export function isNotModified(err: unknown): boolean {
 }
 
 /**
- * A request that got no answer at all (a dropped or reset connection: grammY's HttpError) is sent
- * again, quickly and at most twice, so a network blip does not leave a person without a reply.
- * The auto-retry plugin would wait 3 s and more and never stop; this stays inside R3's ~10 s.
- * The cost: if Telegram did carry out the first request, the person may see a screen twice.
+ * How a Bot API call is sent again, in the call itself (R3: a handler never waits much over ~10 s).
+ *
+ * - A request that got no answer at all (a dropped or reset connection: grammY's HttpError) is
+ *   sent again, quickly and at most twice, so a network blip does not leave a person without a
+ *   reply. The cost: if Telegram did carry out the first request, the person may see a screen twice.
+ *   A refused connection is an answer (nothing listens there), not a dropped request: the outbox
+ *   retries what it queued, and a wrong TELEGRAM_API_ROOT is named at once at start.
+ * - A flood wait of up to 10 s is waited out and the call sent again, at most three times; a longer
+ *   one is the caller's (the outbox sends what it queued when the wait is over). A 5xx is not
+ *   retried here either: the outbox and the wipe's passes retry what they keep.
+ *
+ * This is what grammY's auto-retry plugin did for the bot with its options, in one loop of our own:
+ * each transformer is a suspended frame, a closure and promises on every call, kept alive for the
+ * call's round trip.
  */
+export interface RetryPolicy {
+  droppedDelaysMs: number[];
+  maxFloodWaitS: number;
+  maxFloodRetries: number;
+}
+export const RETRIES: RetryPolicy = { droppedDelaysMs: [250, 1000], maxFloodWaitS: 10, maxFloodRetries: 3 };
+
 const refused = (err: HttpError) => {
   const inner = err.error as { code?: string; cause?: { code?: string } } | undefined;
   return (inner?.code ?? inner?.cause?.code) === "ECONNREFUSED";
 };
 
-export function retryDroppedRequests(delaysMs: number[] = DROPPED_DELAYS_MS): Transformer {
-  return (prev, method, payload, signal) => sendRetryingDropped(prev, method, payload, signal, delaysMs);
-}
-const DROPPED_DELAYS_MS = [250, 1000];
-
 type Call = Parameters<Transformer>;
+type Answer = Awaited<ReturnType<Transformer>>;
 
-async function sendRetryingDropped(
+/** The retries alone, as a transformer (tests). */
+export function retryCalls(policy: RetryPolicy = RETRIES): Transformer {
+  return (prev, method, payload, signal) => sendRetrying(prev, method, payload, signal, policy);
+}
+
+async function sendRetrying(
   prev: Call[0],
   method: Call[1],
   payload: Call[2],
   signal: Call[3],
-  delaysMs: number[],
-): Promise<Awaited<ReturnType<Transformer>>> {
-  for (let attempt = 0; ; attempt++) {
+  policy: RetryPolicy,
+): Promise<Answer> {
+  let dropped = 0;
+  let waited = 0;
+  for (;;) {
+    let answer: Answer;
     try {
-      return await prev(method, payload, signal);
+      answer = await prev(method, payload, signal);
     } catch (err) {
-      // A refused connection is an answer (nothing listens there), not a dropped request: the
-      // outbox retries what it queued, and a wrong TELEGRAM_API_ROOT is named at once at start.
-      if (!(err instanceof HttpError) || attempt >= delaysMs.length || signal?.aborted || refused(err)) throw err;
-      await new Promise((r) => setTimeout(r, delaysMs[attempt]));
+      if (!(err instanceof HttpError) || dropped >= policy.droppedDelaysMs.length || signal?.aborted || refused(err))
+        throw err;
+      await new Promise((r) => setTimeout(r, policy.droppedDelaysMs[dropped++]));
+      continue;
     }
+    const wait = answer.ok ? undefined : answer.parameters?.retry_after;
+    if (typeof wait !== "number" || wait > policy.maxFloodWaitS || waited >= policy.maxFloodRetries) return answer;
+    waited++;
+    await pause(wait * 1000, signal);
   }
+}
+
+/** A wait that a stopping poll (its abort signal) cuts short with an error. */
+function pause(ms: number, signal: Call[3]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = signal as unknown as AbortSignal | undefined;
+    if (s?.aborted) return reject(new Error("the request was aborted while waiting out a flood wait"));
+    const timer = setTimeout(() => {
+      s?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    function abort() {
+      clearTimeout(timer);
+      reject(new Error("the request was aborted while waiting out a flood wait"));
+    }
+    s?.addEventListener("abort", abort, { once: true });
+  });
 }
 
 /**
@@ -87,13 +129,13 @@ function protectedPayload<P>(method: string, payload: P): P {
 }
 
 /**
- * The one layer of the bot's own above grammY's retries: group sends protected (P4), a dropped
- * request sent again (above), and a failed poll reported (the runner retries polls silently).
- * One transformer instead of three: each layer is a promise and a closure on every call.
+ * The one layer of the bot's own above its Bot API client: group sends protected (P4), the retries
+ * above, and a failed poll reported (the runner retries polls silently). All in one transformer:
+ * each layer is a suspended frame, a promise and a closure on every call.
  */
-export function guardCalls(onPollFailed: (err: unknown) => void): Transformer {
+export function guardCalls(onPollFailed: (err: unknown) => void, policy: RetryPolicy = RETRIES): Transformer {
   return (prev, method, payload, signal) => {
-    const sent = sendRetryingDropped(prev, method, protectedPayload(method, payload), signal, DROPPED_DELAYS_MS);
+    const sent = sendRetrying(prev, method, protectedPayload(method, payload), signal, policy);
     if (method !== "getUpdates") return sent;
     return sent.catch((err: unknown) => {
       if (!signal?.aborted) onPollFailed(err);

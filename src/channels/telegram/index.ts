@@ -6,7 +6,6 @@
  */
 import http from "node:http";
 import { webhookCallback, type Bot, type Context, type NextFunction } from "grammy";
-import { autoRetry } from "@grammyjs/auto-retry";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../../config.ts";
@@ -91,14 +90,11 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     client: { apiRoot: config.telegramApiRoot, fetch: client.fetch },
     botInfo: deps.botInfo,
   });
-  // Transformers run last-installed first: the client's call goes in first, so the retries below wrap it.
+  // Transformers run last-installed first: the client's call goes in first, so the guard wraps it.
   bot.api.config.use(client.call);
-  // Flood waits up to 10 s are waited out; longer ones, 5xx and network errors are not retried
-  // here, so no handler holds a chat's queue for long (R3). The outbox retries what it queued.
-  bot.api.config.use(
-    autoRetry({ maxDelaySeconds: 10, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
-  );
-  // Group sends protected, dropped requests sent again, failed polls logged with safe fields only.
+  // Group sends protected; a dropped request sent again and flood waits up to 10 s waited out, so no
+  // handler holds a chat's line for long (R3: longer ones, 5xx and the rest are the outbox's);
+  // failed polls logged with safe fields only.
   bot.api.config.use(guardCalls((err) => logger.warn("telegram.poll_failed", describeError(err))));
 
   async function deleteOneByOne(
