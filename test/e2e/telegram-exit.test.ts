@@ -146,6 +146,32 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
     expect(after.slice(welcome).some((m) => m.method === "sendVenue")).toBe(false);
   });
 
+  it("a message whose answer fails does not hold up the next one in its chat", async () => {
+    h = await startHarness();
+    const chat = 3008;
+    await chatAtMenu(h.emu, chat);
+    const greeting = h.emu.sent(chat)[0]!.text;
+    // The answer to «Алматы» fails after 800 ms (a 500 is not sent again in the call): its update ends in an error.
+    h.emu.fail(
+      "sendMessage",
+      { error_code: 500, description: "Internal Server Error" },
+      1,
+      (p) => Number(p.chat_id) === chat,
+      800,
+    );
+    const calls = h.emu.callsOf("sendMessage", chat).length;
+    h.emu.sendText(chat, "Алматы");
+    await h.emu.waitFor(() => h!.emu.callsOf("sendMessage", chat).length > calls, 3000, "the failing call");
+    const before = h.emu.sent(chat).length;
+    // Sent while that answer is still on its way: it waits in the chat's line, then is answered.
+    h.emu.sendText(chat, "/start", { languageCode: "ru" });
+    await h.emu.waitFor(
+      () => h!.emu.sent(chat).some((m, i) => i >= before && m.text === greeting),
+      5000,
+      "the welcome after the failed answer",
+    );
+  });
+
   it("finishes a wipe that a crash interrupted, at the next start, without a new /exit", async () => {
     h = await startHarness();
     const chat = 3004;
