@@ -8,12 +8,13 @@
  *   reply. So a context gets `bot.api`; an update that comes with a webhook envelope takes grammY's
  *   own path (and still the front door below).
  * - **A front door outside the composer.** Each `bot.use` is a layer that every update waits
- *   through: grammY chains them as nested async functions, so an update handled by the last layer
- *   keeps one suspended frame, closure and promise per layer before it alive for as long as its
- *   round trips take (under load, long enough to reach the old generation). The channel's own
- *   work on every update (dedupe, arrival, per-chat order, the dialog) is one function set with
- *   `front`; it calls `next` only for the updates it leaves to the composer (staff chats, and the
- *   catch-all answer to a stray button).
+ *   through: grammY nests the layers as async functions, the last installed outermost, so an
+ *   update keeps one suspended frame, closure and promise open in every layer of the chain (those
+ *   installed after the one that handles it too) for as long as its round trips take (under load,
+ *   long enough to reach the old generation). The channel's own work on every update (dedupe,
+ *   arrival, per-chat order, the dialog) is one function set with `front`; it calls `next` only
+ *   for the updates it leaves to the composer (staff chats, and the catch-all answer to a stray
+ *   button).
  */
 import { Bot, BotError, Context, type MiddlewareFn } from "grammy";
 import type { Update } from "grammy/types";
