@@ -23,13 +23,12 @@ import type { WhatsAppChannel } from "./channels/whatsapp/index.ts";
 import { createDirectoryStore } from "./db/directory.ts";
 import type { OpenedDatabase } from "./db/open.ts";
 import { createReportStore } from "./db/reports.ts";
-import { createSqliteStore } from "./db/session-store.ts";
 import { startHealth } from "./health.ts";
 import { startJobs, type Jobs } from "./jobs/index.ts";
 import { appJobs } from "./jobs/schedule.ts";
 import { describeError, type Logger } from "./logger.ts";
 import { directoryDeskFor, reportDepsFor, staffDeskFor, staffGroups, telegramStaffFor } from "./wiring/staff-groups.ts";
-import { checkedSeed, openStorage, syncDirectory } from "./wiring/storage.ts";
+import { chatStore, checkedSeed, openStorage, syncDirectory } from "./wiring/storage.ts";
 import { startWhatsApp, type WhatsAppStartOptions } from "./wiring/whatsapp.ts";
 
 export { encryptionKey } from "./wiring/storage.ts";
@@ -73,6 +72,8 @@ export interface StartOptions extends WhatsAppStartOptions {
   onStopped?: (code: number, line: string) => void;
   /** How long a staff group's "restrict saving content" setting is trusted before it is read again (tests shorten it). */
   staffProtectionCacheMs?: number;
+  /** How long a screen's state may wait in memory before it is written (`SESSION_WRITE_MS`; tests set it). */
+  sessionWriteMs?: number;
 }
 
 export async function startApp(config: Config, logger: Logger, opts: StartOptions = {}): Promise<App> {
@@ -81,8 +82,9 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   const made = createTranslator(undefined, (key) => logger.warn("i18n.missing", { reason: key }));
   const translator = opts.translator ? opts.translator(made) : made;
   const { db, key, releaseLock } = await openStorage(config, logger, opts.jobs !== false);
-  // Every table on the one message connection's prepared statements (src/db/README.md).
-  const store = createSqliteStore(db);
+  // Every table on the message connection's statements (src/db/README.md); screens still in memory are written at close.
+  const store = chatStore(db, logger, opts.sessionWriteMs);
+  const closeData = () => store.close().then(db.close);
   const directoryStore = createDirectoryStore(db);
   const directory = await syncDirectory(directoryStore, seed, logger, now);
   const sealer = db.sealer;
@@ -177,8 +179,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
     groupMessagesPerMinute: config.groupMessagesPerMinute,
     kick,
   });
-  const worker = createOutboxWorker({ reports, now, logger, ...routes });
-  outbox = worker;
+  const worker = (outbox = createOutboxWorker({ reports, now, logger, ...routes }));
   telegram?.attach(dialog, staff?.install);
   whatsapp?.attach(dialog);
 
@@ -205,7 +206,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
   } catch (err) {
     await jobs.stop();
     await dialog.eraser.stop();
-    await db.close();
+    await closeData();
     releaseLock();
     throw err;
   }
@@ -240,7 +241,7 @@ export async function startApp(config: Config, logger: Logger, opts: StartOption
         await dialog.eraser.stop();
         if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
         await worker.stop();
-        await db.close();
+        await closeData();
         releaseLock();
       })();
       return stopping;

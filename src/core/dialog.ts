@@ -303,7 +303,7 @@ export function createDialog(deps: DialogDeps): Dialog {
       await eraser.adopt(session.address, locale, tracked);
       return;
     }
-    await store.saveSession(session, tracked);
+    await store.saveSession(session, tracked, { lazy: true });
     if (view.expireMinutes)
       await store.scheduleDelete(
         session.address,

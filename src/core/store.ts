@@ -62,8 +62,12 @@ export interface PendingExit {
 /** Chats: sessions, the ids of their messages, update dedupe, campaign counts and retention. */
 export interface ChatStore {
   getSession(address: Address): Promise<SessionRecord | null>;
-  /** Saves the session and, in the same transaction, tracks these message ids (one commit per screen). */
-  saveSession(session: SessionRecord, refs?: TrackedRef[]): Promise<void>;
+  /**
+   * Saves the session and, in the same transaction, tracks these message ids (one commit per screen).
+   * `lazy` (a screen just shown): when only the state and the last seen changed, the ids are committed
+   * at once and the session up to a second later, with the chat's next screens (reads see it at once).
+   */
+  saveSession(session: SessionRecord, refs?: TrackedRef[], how?: { lazy?: boolean }): Promise<void>;
   trackMessages(address: Address, refs: TrackedRef[]): Promise<void>;
   /** Ids tracked for the chat's current conversation (not those a wipe already took). */
   trackedMessages(address: Address): Promise<TrackedRef[]>;

@@ -1,7 +1,8 @@
 /**
  * What was read or written lately, kept in memory: at most `max` entries, the least recently used
  * dropped first. The sessions' cache (session-store.ts) and the drafts' (reports/context.ts); each
- * changes only inside the writes that change its table, so it never holds what the database does not.
+ * changes inside the writes that change its table, so it holds nothing the database will not (a
+ * screen written late is in memory first: see session-store.ts).
  */
 export function recentMap<K, V>(max: number) {
   const m = new Map<K, V>();

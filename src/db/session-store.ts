@@ -16,6 +16,7 @@ import type { Sealer } from "../core/safety/sealer.ts";
 import type { Statement } from "better-sqlite3";
 import { atomic, retrying, type HotDb, type WalSync, type Writer } from "./hot.ts";
 import { recentMap } from "./recent.ts";
+import { lateScreens, onlyScreen } from "./late-screens.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 
 const HOUR = 3600_000;
@@ -26,8 +27,9 @@ const date = (s: string) => new Date(s);
 /**
  * Sessions read lately, kept in memory so a person's next press needs no read (the benchmark found
  * the read among the larger costs of a message). At most this many, the least recently used
- * dropped first. The cache changes only inside the writes that change the table, in their commit
- * order, so it never holds what the database does not: a wipe drops the entry in its own write.
+ * dropped first. The cache changes inside the writes that change the table, in their commit order,
+ * so it holds nothing the database will not: a wipe drops the entry in its own write. The one
+ * exception is a screen written late (late-screens.ts): memory has it first, and the row follows.
  */
 export const SESSION_CACHE = 2000;
 
@@ -93,13 +95,24 @@ function updateRecorder(
  * only where the bot must reach the chat without being written to: a wipe, a timed deletion, a
  * session with auto-erase on. Dialog states are sealed.
  */
-export function createSqliteStore(opened: {
-  hot: HotDb;
-  walSync: WalSync;
-  write: Writer;
-  sealer: Sealer;
-  checkpoints: Checkpoints;
-}): Store {
+export interface SqliteStore extends Store {
+  /**
+   * Before the database closes: writes the screens still waiting in memory (late-screens.ts), and
+   * every later save at once.
+   */
+  close(): Promise<void>;
+}
+
+export function createSqliteStore(
+  opened: {
+    hot: HotDb;
+    walSync: WalSync;
+    write: Writer;
+    sealer: Sealer;
+    checkpoints: Checkpoints;
+  },
+  opts: { sessionWriteMs?: number; onLateWriteFailed?: (err: unknown) => void } = {},
+): SqliteStore {
   const { hot: db, walSync, write, sealer } = opened;
   const key = (address: string) => sealer.chatKey(address);
   const addressOf = (handle: string | null): Address | null => {
@@ -122,6 +135,21 @@ export function createSqliteStore(opened: {
 
   const cache = recentMap<string, SessionRecord>(SESSION_CACHE);
   const remember = (s: SessionRecord) => cache.set(s.address, s);
+  const rowOf = (s: SessionRecord) => ({
+    chat: key(s.address),
+    handle: s.autoEraseMinutes === null ? null : sealer.seal(s.address),
+    locale: s.locale,
+    country: s.country,
+    state: sealer.seal(JSON.stringify(s.state ?? {})),
+    auto: s.autoEraseMinutes,
+    limits: s.limitsShown ? 1 : 0,
+    seen: iso(s.lastSeenAt),
+    created: iso(s.createdAt),
+  });
+  const late = lateScreens(write, (s) => q.upsertSession.run(rowOf(s)), {
+    waitMs: opts.sessionWriteMs,
+    onFailed: opts.onLateWriteFailed,
+  });
   /** `chat`: the chat key. */
   const track = (chat: string, refs: TrackedRef[]) => {
     for (const r of refs) q.track.run(chat, r.id, r.fromBot ? 1 : 0, iso(r.at));
@@ -143,6 +171,7 @@ export function createSqliteStore(opened: {
       for (const r of took) if (!done.has(r.id)) q.addExitId.run(chat, r.id, r.fromBot ? 1 : 0, iso(r.at));
       q.taken.run(chat);
       cache.delete(address);
+      late.drop(address);
       q.wipeSession.run(chat);
       q.wipeExpiring.run(chat);
     }
@@ -154,6 +183,7 @@ export function createSqliteStore(opened: {
     q.wipeTracked.run(chat);
     q.taken.run(chat);
     cache.delete(address);
+    late.drop(address);
     q.wipeSession.run(chat);
     q.wipeExpiring.run(chat);
   });
@@ -186,7 +216,7 @@ export function createSqliteStore(opened: {
   };
   return {
     async getSession(address) {
-      const hit = cache.get(address);
+      const hit = cache.get(address) ?? late.get(address);
       // A copy: the caller changes its fields before saving, and a save that fails must not show.
       if (hit) return { ...hit };
       const row = q.getSession.get(key(address)) as Row | undefined;
@@ -204,26 +234,23 @@ export function createSqliteStore(opened: {
       remember(s);
       return { ...s };
     },
-    async saveSession(s, refs = []) {
+    async saveSession(s, refs = [], how = {}) {
       const chat = key(s.address);
-      const handle = s.autoEraseMinutes === null ? null : sealer.seal(s.address);
-      const row = {
-        chat,
-        handle,
-        locale: s.locale,
-        country: s.country,
-        state: sealer.seal(JSON.stringify(s.state ?? {})),
-        auto: s.autoEraseMinutes,
-        limits: s.limitsShown ? 1 : 0,
-        seen: iso(s.lastSeenAt),
-        created: iso(s.createdAt),
-      };
       // As a read would give it back. The state object is shared, not copied: screens replace it whole.
       const saved: SessionRecord = { ...s, state: s.state?.v === STATE_VERSION ? s.state : null };
+      // Only where the person is changed: the screen waits (late-screens.ts), its message ids do not.
+      if (how.lazy && onlyScreen(late.get(s.address) ?? cache.get(s.address), saved) && late.hold(saved)) {
+        remember(saved);
+        if (refs.length) await write(() => (refs.length === 1 ? track(chat, refs) : trackMany(chat, refs)));
+        return;
+      }
+      const row = rowOf(s);
+      const superseded = late.get(s.address);
       try {
         await write(() => {
           if (refs.length) saveAndTrack(row, chat, refs);
           else q.upsertSession.run(row);
+          if (superseded) late.drop(s.address, superseded);
           remember(saved);
         });
       } catch (err) {
@@ -383,5 +410,6 @@ export function createSqliteStore(opened: {
       const chat = key(address);
       if (ids.length) await write(() => laterMany(chat, ids, at));
     },
+    close: late.close,
   };
 }

@@ -11,9 +11,10 @@ import {
 } from "../core/directory/search.ts";
 import type { DirectoryStore } from "../core/directory/store.ts";
 import { acquireLock } from "../db/lock.ts";
-import { DatabaseStartError, openDatabase } from "../db/open.ts";
+import { DatabaseStartError, openDatabase, type OpenedDatabase } from "../db/open.ts";
+import { createSqliteStore } from "../db/session-store.ts";
 import { devKey, KeySourceError } from "../keys.ts";
-import type { Logger } from "../logger.ts";
+import { describeError, type Logger } from "../logger.ts";
 
 /**
  * The sealing key: ENCRYPTION_KEY, or outside production the development key (src/keys.ts). The
@@ -55,6 +56,14 @@ export async function openStorage(config: Config, logger: Logger, withJobs: bool
     releaseLock();
     throw err;
   }
+}
+
+/** The chats' store on the message connection; a screen that could not be written late is logged. */
+export function chatStore(db: OpenedDatabase, logger: Logger, sessionWriteMs?: number) {
+  return createSqliteStore(db, {
+    sessionWriteMs,
+    onLateWriteFailed: (err) => logger.error("session.late_write_failed", describeError(err)),
+  });
 }
 
 /** The sourced seed file, which must be sound before it is merged into the database. */

@@ -14,6 +14,7 @@ import { makeAddress, type Input, type Screen } from "../../src/core/types.ts";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
+import type { Store } from "../../src/core/store.ts";
 import { createLogger } from "../../src/logger.ts";
 import { FakeChannel } from "../support/core.ts";
 import { tempDir } from "../support/harness.ts";
@@ -23,6 +24,7 @@ const STAFF = -100500;
 let db: OpenedDatabase;
 let reports: ReportStore;
 let dialog: Dialog;
+let store: Store;
 let channel: FakeChannel;
 const now = { value: new Date("2026-11-26T06:00:00Z") };
 const tr = createTranslator();
@@ -35,8 +37,9 @@ beforeAll(async () => {
   reports = createReportStore(db, sealer);
   channel = new FakeChannel(() => now.value);
   const directory = loadDirectory();
+  store = createSqliteStore(db);
   dialog = createDialog({
-    store: createSqliteStore(db),
+    store,
     translator: tr,
     directory,
     towns: createTownMatcher(directory.places),
@@ -86,13 +89,8 @@ async function send(chat: number, input: Input | string, hint = "ru") {
   return channel.lastText();
 }
 async function press(chat: number, labelOrId: string) {
-  const s = await prismaOf(db).session.findUnique({
-    where: { address: db.sealer.chatKey(makeAddress("telegram", chat)) },
-  });
-  const state = JSON.parse(db.sealer.open(s!.state)) as {
-    nonce: string;
-    options: Array<{ id: string; label: string }>;
-  };
+  // As the dialog reads it: a screen may be in memory before it is written (src/db/late-screens.ts).
+  const state = (await store.getSession(makeAddress("telegram", chat)))!.state!;
   const i = state.options.findIndex((o) => o.label === labelOrId || o.id === labelOrId);
   if (i < 0) throw new Error(`no option ${labelOrId} in ${state.options.map((o) => o.id).join(",")}`);
   return send(chat, { type: "option", token: `${state.nonce}.${i}` });

@@ -377,6 +377,47 @@ describe("the message connection beside another writer (D1, D2)", () => {
     disk.close();
   });
 
+  it("a screen's state is written within its window; who the person is and the message ids are written at once", async () => {
+    const file = path.join(tempDir(), "lazy.db");
+    db = await openDatabase(file, TEST_KEY);
+    const store = createSqliteStore(db, { sessionWriteMs: 300 });
+    const a = makeAddress("telegram", 6);
+    const chat = db.sealer.chatKey(a);
+    const at = new Date("2026-11-25T10:00:00Z");
+    const screen = (nonce: string) => ({ v: 2 as const, screen: "menu", nonce, options: [] });
+    const first = {
+      address: a,
+      locale: "kk" as const,
+      country: "KZ" as const,
+      state: screen("n1"),
+      autoEraseMinutes: null,
+      limitsShown: false,
+      lastSeenAt: at,
+      createdAt: at,
+    };
+    await store.saveSession(first, [], { lazy: true }); // a new session: at once
+    const disk = new Database(file, { readonly: true });
+    const onDisk = () => {
+      const row = disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(chat) as
+        { locale: string; state: string } | undefined;
+      return row && { locale: row.locale, nonce: JSON.parse(db!.sealer.open(row.state)).nonce };
+    };
+    expect(onDisk()).toEqual({ locale: "kk", nonce: "n1" });
+    // Only where she is changed: the screen's message id is on the disk at once, the state soon.
+    await store.saveSession({ ...first, state: screen("n2") }, [{ id: "77", fromBot: true, at }], { lazy: true });
+    expect(disk.prepare("SELECT message_id FROM tracked_messages WHERE chat = ?").pluck().all(chat)).toEqual(["77"]);
+    expect((await store.getSession(a))!.state?.nonce).toBe("n2");
+    await vi.waitFor(() => expect(onDisk()).toEqual({ locale: "kk", nonce: "n2" }), { timeout: 3000 });
+    // Her language changed: written at once, with the screen.
+    await store.saveSession({ ...first, locale: "ru", state: screen("n3") }, [], { lazy: true });
+    expect(onDisk()).toEqual({ locale: "ru", nonce: "n3" });
+    // A screen still waiting when the store closes is written then.
+    await store.saveSession({ ...first, locale: "ru", state: screen("n4") }, [], { lazy: true });
+    await store.close();
+    expect(onDisk()).toEqual({ locale: "ru", nonce: "n4" });
+    disk.close();
+  });
+
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
     db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
     const reportsSealer = createSealer(Buffer.alloc(32, 5));

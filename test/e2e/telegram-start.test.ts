@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buttonsOf, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { buttonsOf, chatAtMenu, pressLabel, startHarness, type Harness } from "../support/harness.ts";
 
 let h: Harness;
 beforeEach(async () => {
@@ -28,6 +28,24 @@ describe("telegram: /start → language → menu", () => {
     expect(menu!.text).toContain("Макул, кыргызча сүйлөшөбүз.");
     expect(buttonsOf(menu!.payload)).toContain("🆘 Азыр коркунучтуу");
     expect(h.emu.callsOf("answerCallbackQuery")).toHaveLength(1);
+  });
+});
+
+describe("telegram: a restart keeps the conversation", () => {
+  it("after a stop and a start, the last screen's buttons still work, in the language chosen", async () => {
+    await h.stop();
+    // Screens wait a minute in memory here: only the stop writes them.
+    h = await startHarness({ start: { sessionWriteMs: 60_000 } });
+    const chat = 1002;
+    await chatAtMenu(h.emu, chat);
+    let n = h.emu.sent(chat).length;
+    pressLabel(h.emu, chat, "☎ Телефоны доверия");
+    await h.emu.waitForSent(chat, n, 1);
+    await h.restart();
+    n = h.emu.sent(chat).length;
+    pressLabel(h.emu, chat, "📇 Карточка с номерами");
+    const [card] = await h.emu.waitForSent(chat, n, 1);
+    expect(card!.text).toContain("Полезные номера — Казахстан");
   });
 });
 
