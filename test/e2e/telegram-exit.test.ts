@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeAddress } from "../../src/core/types.ts";
 import { DELETE_WINDOW_MS } from "../../src/playground/fakes/bot-api-emulator.ts";
-import { chatAtMenu, countRows, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { chatAtMenu, countRows, pressLabel, startHarness, stepper, type Harness } from "../support/harness.ts";
 import { prismaOf } from "../support/prisma.ts";
 
 let h: Harness | undefined;
@@ -197,14 +197,12 @@ describe("telegram: quick exit (S2, S3, S5)", () => {
   it("a screen still waiting in memory when the exit comes is not written after it: the stopped bot leaves no session (S5)", async () => {
     // A minute's wait: only the wipe, or the stop, can write or drop what waits.
     h = await startHarness({ start: { sessionWriteMs: 60_000 } });
+    const { emu } = h;
     const chat = 3006;
-    await chatAtMenu(h.emu, chat);
-    let n = h.emu.sent(chat).length;
-    pressLabel(h.emu, chat, "☎ Телефоны доверия");
-    await h.emu.waitForSent(chat, n, 1);
-    n = h.emu.sent(chat).length;
-    h.emu.sendText(chat, "/exit");
-    const [cover] = await h.emu.waitForSent(chat, n, 1);
+    const step = stepper(emu, chat);
+    await chatAtMenu(emu, chat);
+    await step(() => pressLabel(emu, chat, "☎ Телефоны доверия"));
+    const [cover] = await step(() => emu.sendText(chat, "/exit"));
     expect(h.emu.visible(chat)).toEqual([cover!.id]);
     await vi.waitFor(() => expect(countRows(h!.dbFile, "SELECT count(*) AS n FROM exit_pending")).toBe(0));
     await h.app.stop();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buttonsOf, chatAtMenu, pressLabel, startHarness, type Harness } from "../support/harness.ts";
+import { buttonsOf, chatAtMenu, pressLabel, startHarness, stepper, type Harness } from "../support/harness.ts";
 
 let h: Harness;
 beforeEach(async () => {
@@ -36,15 +36,13 @@ describe("telegram: a restart keeps the conversation", () => {
     await h.stop();
     // Screens wait a minute in memory here: only the stop writes them.
     h = await startHarness({ start: { sessionWriteMs: 60_000 } });
+    const { emu } = h;
     const chat = 1002;
-    await chatAtMenu(h.emu, chat);
-    let n = h.emu.sent(chat).length;
-    pressLabel(h.emu, chat, "☎ Телефоны доверия");
-    await h.emu.waitForSent(chat, n, 1);
+    const step = stepper(emu, chat);
+    await chatAtMenu(emu, chat);
+    await step(() => pressLabel(emu, chat, "☎ Телефоны доверия"));
     await h.restart();
-    n = h.emu.sent(chat).length;
-    pressLabel(h.emu, chat, "📇 Карточка с номерами");
-    const [card] = await h.emu.waitForSent(chat, n, 1);
+    const [card] = await step(() => pressLabel(emu, chat, "📇 Карточка с номерами"));
     expect(card!.text).toContain("Полезные номера — Казахстан");
   });
 });
