@@ -155,6 +155,10 @@ export function createSqliteStore(
     for (const r of refs) q.track.run(chat, r.id, r.fromBot ? 1 : 0, iso(r.at));
   };
   const trackMany = atomic(db, track);
+  /** Message ids, with the writer's batch; usually one: a plain insert, its own transaction without BEGIN. */
+  const trackNow = async (chat: string, refs: TrackedRef[]) => {
+    if (refs.length) await write(() => (refs.length === 1 ? track(chat, refs) : trackMany(chat, refs)));
+  };
   const saveAndTrack = atomic(db, (row: Record<string, unknown>, chat: string, refs: TrackedRef[]) => {
     q.upsertSession.run(row);
     track(chat, refs);
@@ -241,8 +245,7 @@ export function createSqliteStore(
       // Only where the person is changed: the screen waits (late-screens.ts), its message ids do not.
       if (how.lazy && onlyScreen(late.get(s.address) ?? cache.get(s.address), saved) && late.hold(saved)) {
         remember(saved);
-        if (refs.length) await write(() => (refs.length === 1 ? track(chat, refs) : trackMany(chat, refs)));
-        return;
+        return trackNow(chat, refs);
       }
       const row = rowOf(s);
       const superseded = late.get(s.address);
@@ -259,11 +262,7 @@ export function createSqliteStore(
         throw err;
       }
     },
-    async trackMessages(address, refs) {
-      // Usually one id: a plain insert is its own transaction, without BEGIN and COMMIT around it.
-      const chat = key(address);
-      if (refs.length) await write(() => (refs.length === 1 ? track(chat, refs) : trackMany(chat, refs)));
-    },
+    trackMessages: (address, refs) => trackNow(key(address), refs),
     async trackedMessages(address) {
       return (q.tracked.all(key(address)) as Array<{ message_id: string; from_bot: number; sent_at: string }>).map(
         (r) => ({ id: r.message_id, fromBot: !!r.from_bot, at: date(r.sent_at) }),
