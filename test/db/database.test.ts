@@ -418,6 +418,44 @@ describe("the message connection beside another writer (D1, D2)", () => {
     disk.close();
   });
 
+  it("a screen whose late write fails is kept, said, and written once the database takes it again (D2)", async () => {
+    const file = path.join(tempDir(), "late-fail.db");
+    db = await openDatabase(file, TEST_KEY);
+    const failures: unknown[] = [];
+    const store = createSqliteStore(db, { sessionWriteMs: 50, onLateWriteFailed: (err) => failures.push(err) });
+    const a = makeAddress("telegram", 7);
+    const at = new Date("2026-11-25T10:00:00Z");
+    const screen = (nonce: string) => ({ v: 2 as const, screen: "menu", nonce, options: [] });
+    const first = {
+      address: a,
+      locale: "ky" as const,
+      country: "KG" as const,
+      state: screen("n1"),
+      autoEraseMinutes: null,
+      limitsShown: false,
+      lastSeenAt: at,
+      createdAt: at,
+    };
+    await store.saveSession(first);
+    const other = new Database(file);
+    other.exec("CREATE TRIGGER refuse BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await store.saveSession({ ...first, state: screen("n2") }, [], { lazy: true });
+    await vi.waitFor(() => expect(String(failures[0])).toMatch(/disk full/), { timeout: 3000 });
+    // Memory still answers the person with the screen she sees.
+    expect((await store.getSession(a))!.state?.nonce).toBe("n2");
+    other.exec("DROP TRIGGER refuse");
+    const nonceOnDisk = () =>
+      JSON.parse(
+        db!.sealer.open(
+          (other.prepare("SELECT state FROM sessions WHERE chat = ?").get(db!.sealer.chatKey(a)) as { state: string })
+            .state,
+        ),
+      ).nonce;
+    await vi.waitFor(() => expect(nonceOnDisk()).toBe("n2"), { timeout: 3000 });
+    other.close();
+    await store.close();
+  });
+
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
     db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
     const reportsSealer = createSealer(Buffer.alloc(32, 5));
