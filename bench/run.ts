@@ -71,12 +71,15 @@ function percentile(sorted: number[], p: number): number {
  * checkpoints; 0 where /proc/PID/io cannot be read) of a child process, from /proc. For its main
  * thread also the time it was ready to run but waited for a core (`mainWaitMs`, the scheduler's
  * run delay from /proc/PID/task/PID/schedstat; 0 where the kernel does not keep it): on this 2-core
- * machine the bot's other threads and the harness take cores from it too.
+ * machine the bot's other threads and the harness take cores from it too. `helpersCpuMs` is the CPU
+ * of V8's worker threads (named "V8Worker" from Node 24; `null` where no thread has that name): the
+ * collector's helpers, which mark and copy beside the main thread, and background compiles.
  */
 function procStats(pid: number): {
   cpuMs: number;
   mainCpuMs: number;
   mainWaitMs: number;
+  helpersCpuMs: number | null;
   peakRssMb: number;
   diskBytes: number;
 } {
@@ -88,6 +91,15 @@ function procStats(pid: number): {
     const ticks = ticksOf(`/proc/${pid}/stat`);
     // The main thread alone (its thread id is the process id): the one that answers every update.
     const mainTicks = ticksOf(`/proc/${pid}/task/${pid}/stat`);
+    let helperTicks: number | null = null;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim() !== "V8Worker") continue;
+        helperTicks = (helperTicks ?? 0) + ticksOf(`/proc/${pid}/task/${task}/stat`);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
     let mainWaitMs = 0;
@@ -106,11 +118,12 @@ function procStats(pid: number): {
       cpuMs: (ticks * 1000) / 100,
       mainCpuMs: (mainTicks * 1000) / 100,
       mainWaitMs,
+      helpersCpuMs: helperTicks === null ? null : (helperTicks * 1000) / 100,
       peakRssMb: Math.round(hwm / 1024),
       diskBytes,
     };
   } catch {
-    return { cpuMs: 0, mainCpuMs: 0, mainWaitMs: 0, peakRssMb: 0, diskBytes: 0 };
+    return { cpuMs: 0, mainCpuMs: 0, mainWaitMs: 0, helpersCpuMs: null, peakRssMb: 0, diskBytes: 0 };
   }
 }
 
@@ -123,11 +136,18 @@ function resetPeak(pid: number) {
   }
 }
 
-function during(a: ReturnType<typeof procStats>, b: ReturnType<typeof procStats>) {
+/** A bot's figures from /proc, and how many calls it has made to its emulator. */
+function snapshot(b: Started) {
+  return { ...procStats(b.child.pid!), apiCalls: b.emu.apiCalls };
+}
+
+function during(a: ReturnType<typeof procStats> & { apiCalls?: number }, b: typeof a) {
   return {
+    apiCalls: a.apiCalls === undefined || b.apiCalls === undefined ? undefined : b.apiCalls - a.apiCalls,
     cpuMs: b.cpuMs - a.cpuMs,
     mainCpuMs: b.mainCpuMs - a.mainCpuMs,
     mainWaitMs: b.mainWaitMs - a.mainWaitMs,
+    helpersCpuMs: a.helpersCpuMs === null || b.helpersCpuMs === null ? null : b.helpersCpuMs - a.helpersCpuMs,
     peakRssMb: b.peakRssMb,
     diskBytes: b.diskBytes - a.diskBytes,
   };
@@ -147,6 +167,7 @@ function watchHarness() {
     for (const e of list.getEntries()) if (e.startTime >= since) pauses.push(e.duration);
   });
   gc.observe({ entryTypes: ["gc"] });
+  let cpuMs = 0;
   let figures = { harness_cpu_cores: 0, harness_gc_max_ms: 0 };
   return {
     from() {
@@ -158,12 +179,18 @@ function watchHarness() {
       gc.takeRecords().forEach((e) => e.startTime >= since && pauses.push(e.duration));
       gc.disconnect();
       const seconds = (performance.now() - since) / 1000;
+      cpuMs = procStats(process.pid).cpuMs - cpu;
       figures = {
-        harness_cpu_cores: Math.round(((procStats(process.pid).cpuMs - cpu) / 1000 / seconds) * 100) / 100,
+        harness_cpu_cores: Math.round((cpuMs / 1000 / seconds) * 100) / 100,
         harness_gc_max_ms: Math.round(Math.max(0, ...pauses) * 10) / 10,
       };
     },
-    figures: () => figures,
+    /**
+     * With the updates counted, also what the harness took for each: it answers every call the bot
+     * makes, so a bot that makes more calls an update costs it more, on the cores they share.
+     */
+    figures: (updates?: number) =>
+      updates ? { ...figures, harness_cpu_ms_per_update: Math.round((cpuMs / updates) * 100) / 100 } : figures,
   };
 }
 
@@ -511,6 +538,12 @@ function line(
     bot_cpu_ms_per_update: Math.round((stats.cpuMs / Math.max(1, r.updates)) * 100) / 100,
     bot_main_thread_cpu_ms_per_update: Math.round((stats.mainCpuMs / Math.max(1, r.updates)) * 100) / 100,
     bot_main_thread_wait_ms_per_update: Math.round((stats.mainWaitMs / Math.max(1, r.updates)) * 100) / 100,
+    ...(stats.helpersCpuMs !== null
+      ? { bot_v8_helpers_cpu_ms_per_update: Math.round((stats.helpersCpuMs / Math.max(1, r.updates)) * 100) / 100 }
+      : {}),
+    ...(stats.apiCalls !== undefined
+      ? { api_calls_per_update: Math.round((stats.apiCalls / Math.max(1, r.updates)) * 100) / 100 }
+      : {}),
     ...(stats.diskBytes ? { bot_disk_kb_per_update: Math.round(stats.diskBytes / 1024 / Math.max(1, r.updates)) } : {}),
     peak_rss_mb: stats.peakRssMb,
     errors: r.errors,
@@ -563,11 +596,11 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
   qorgau.emu.protectedChats.add(STAFF);
   const rounds = new Map<string, Array<Record<string, unknown>>>();
   const measure = async (config: string, b: Started, firstChat: number, script: Step[]) => {
-    const before = procStats(b.child.pid!);
+    const before = snapshot(b);
     // The simulated people and the emulator share the machine with the bot: how much of it they took.
     const harness = watchHarness();
     const r = await drive(b.emu, o.users, firstChat, script, { peopleDone: harness.stop });
-    const rec = line(config, o, r, during(before, procStats(b.child.pid!)), harness.figures());
+    const rec = line(config, o, r, during(before, snapshot(b)), harness.figures(r.updates));
     rounds.set(config, [...(rounds.get(config) ?? []), rec]);
     explain(r, b);
   };
@@ -611,12 +644,18 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       Math.round(
         ((l.bot_main_thread_cpu_ms_per_update as number) + (l.bot_main_thread_wait_ms_per_update as number)) * 100,
       ) / 100;
+    // Everything an update costs the machine: the bot's threads, and the harness that answers its
+    // calls. With both cores busy, the two bots' updates/s follow these too (bench/README.md).
+    const machine = (l: Record<string, unknown>) =>
+      Math.round(((l.bot_cpu_ms_per_update as number) + (l.harness_cpu_ms_per_update as number)) * 100) / 100;
     print({
       config: `qorgau-vs-${b.config}`,
       updates_per_s_share: Math.round(share * 100) / 100,
       reply_p99_ratio: Math.round(tail * 100) / 100,
       bot_main_thread_cpu_and_wait_ms_per_update: held(q),
       bare_bot_main_thread_cpu_and_wait_ms_per_update: held(bare),
+      bot_and_harness_cpu_ms_per_update: machine(q),
+      bare_bot_and_harness_cpu_ms_per_update: machine(bare),
       ...(targetLoad
         ? {
             target_updates_per_s_share_met: share >= 0.9,
@@ -646,10 +685,10 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     const everyday = { ...o, users: o.everydayUsers };
     const runOne = async (config: string, b: Started, script: Step[]) => {
       // The bot's CPU and disk, and what the harness took, from the moment the counted lap begins.
-      let before = procStats(b.child.pid!);
+      let before = snapshot(b);
       const harness = watchHarness();
       const counting = setTimeout(() => {
-        before = procStats(b.child.pid!);
+        before = snapshot(b);
         harness.from();
       }, steady.warmMs);
       const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, {
@@ -659,8 +698,8 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       });
       clearTimeout(counting);
       explain(r, b);
-      return line(config, everyday, r, during(before, procStats(b.child.pid!)), {
-        ...harness.figures(),
+      return line(config, everyday, r, during(before, snapshot(b)), {
+        ...harness.figures(r.updates),
         pause_ms: `${o.pauseMs / 2}-${(o.pauseMs * 3) / 2}`,
         arrivals: `over the first ${steady.warmMs / 1000} s, then round again; counted from then to ${steady.untilMs / 1000} s`,
       });
@@ -697,12 +736,12 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     // Memory after many distinct people: each starts and picks a language, as many at a time as in
     // the scripts above. The peak is this phase's own: does memory grow with the number of people?
     resetPeak(bot.child.pid!);
-    const before = procStats(bot.child.pid!);
+    const before = snapshot(bot);
     const m = await drive(emu, o.memoryUsers, 3_000_000, QORGAU_SCRIPT.slice(0, 2), {
       stepTimeoutMs: 120_000,
       concurrency: o.users,
     });
-    print(line("qorgau-distinct-users", { ...o, users: o.memoryUsers }, m, during(before, procStats(bot.child.pid!))));
+    print(line("qorgau-distinct-users", { ...o, users: o.memoryUsers }, m, during(before, snapshot(bot))));
     explain(m, bot);
 
     // A burst of reports: cards to one staff group, paced under Telegram's limit. The emulator answers

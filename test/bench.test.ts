@@ -41,7 +41,19 @@ describe("the benchmark (issue 5)", () => {
       );
       // And the time it was ready but waited for a core (0 where the kernel keeps no such count).
       expect(l.bot_main_thread_wait_ms_per_update, name).toBeGreaterThanOrEqual(0);
+      // V8's helper threads, named so from Node 24: part of the bot's CPU, beside the main thread's.
+      if (Number(process.versions.node.split(".")[0]) >= 24)
+        expect(l.bot_v8_helpers_cpu_ms_per_update as number, name).toBeLessThanOrEqual(
+          l.bot_cpu_ms_per_update as number,
+        );
+      // What the harness took for each update (it answers the bot's calls), and how many calls that was.
+      expect(l.harness_cpu_ms_per_update, name).toBeGreaterThanOrEqual(0);
     }
+    // The bare echo's script: 11 texts answered with one message, 10 presses with an answer and one.
+    expect(byName["bare-grammy-echo"]!.api_calls_per_update).toBe(Math.round((31 / 21) * 100) / 100);
+    expect(byName["bare-grammy-echo-own-client"]!.api_calls_per_update).toBe(Math.round((31 / 21) * 100) / 100);
+    // Qorgau answers every press too, and sends its exit keyboard and a place as messages of their own.
+    expect(byName["qorgau-scripts"]!.api_calls_per_update as number).toBeGreaterThan(31 / 21);
     expect(byName["qorgau-scripts"]!.exit_ms_p99).toBeGreaterThan(0);
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
     // Every exit left only its cover, even with a message typed just before it.
@@ -52,6 +64,8 @@ describe("the benchmark (issue 5)", () => {
       reply_p99_ratio: expect.any(Number),
       bot_main_thread_cpu_and_wait_ms_per_update: expect.any(Number),
       bare_bot_main_thread_cpu_and_wait_ms_per_update: expect.any(Number),
+      bot_and_harness_cpu_ms_per_update: expect.any(Number),
+      bare_bot_and_harness_cpu_ms_per_update: expect.any(Number),
       targets: expect.stringMatching(/500 users/),
     });
     // The everyday run: people who pause between steps, the default pace on, beside the bare bot.

@@ -63,6 +63,8 @@ export class TelegramServer {
   onCall?: (call: EmuCall) => void;
   /** Whether to keep every call in `calls` (the benchmark turns it off to save memory). */
   record = true;
+  /** How many calls the bot has made, polls aside, kept or not (the benchmark's calls per update). */
+  apiCalls = 0;
   /** When set, like Telegram: more than this many messages to one group in a minute get 429. */
   groupLimitPerMinute?: number;
   /** How many calls were answered 429 by that limit. */
@@ -205,6 +207,7 @@ export class TelegramServer {
     if (raw && type.includes("json")) payload = JSON.parse(raw);
     else if (type.includes("multipart/form-data")) payload = await this.multipart(Buffer.concat(chunks), type);
     const call: EmuCall = { method, payload, at: Date.now() };
+    if (method !== "getUpdates") this.apiCalls++;
     if (method !== "getUpdates" && this.record) this.calls.push(call);
 
     if ((this.latencyMs || this.latencyJitterMs) && method !== "getUpdates")
