@@ -44,6 +44,49 @@ describe("database start-up (D1, D5)", () => {
     expect(rows[0]!.finished_at).toBeTruthy();
   });
 
+  it("a database from before the message tables lost their row numbers keeps what they held: a redelivered update is still dropped, and a quick exit still finds every tracked message (R1, S2)", async () => {
+    const file = path.join(tempDir(), "r.db");
+    db = await openDatabase(file, TEST_KEY);
+    let store = createSqliteStore(db);
+    const chat = makeAddress("telegram", 4242);
+    const at = new Date("2026-12-07T10:00:00Z");
+    expect(await store.firstSeen("telegram:900", at)).toBe(true);
+    await store.trackMessages(chat, [
+      { id: "11", fromBot: false, at },
+      { id: "12", fromBot: true, at },
+    ]);
+    await store.close();
+    await db.close();
+    // The two tables as the migrations before this one left them, with a row number each.
+    const raw = new Database(file);
+    raw.exec(`
+      CREATE TABLE old_t ("chat" TEXT NOT NULL, "message_id" TEXT NOT NULL, "from_bot" BOOLEAN NOT NULL, "sent_at" DATETIME NOT NULL, PRIMARY KEY ("chat", "message_id"));
+      INSERT INTO old_t SELECT chat, message_id, from_bot, sent_at FROM tracked_messages;
+      DROP TABLE tracked_messages; ALTER TABLE old_t RENAME TO tracked_messages;
+      CREATE INDEX "tracked_messages_sent_at_idx" ON "tracked_messages"("sent_at");
+      CREATE TABLE old_u ("key" TEXT NOT NULL PRIMARY KEY, "at" DATETIME NOT NULL);
+      INSERT INTO old_u SELECT key, at FROM processed_updates;
+      DROP TABLE processed_updates; ALTER TABLE old_u RENAME TO processed_updates;
+      CREATE INDEX "processed_updates_at_idx" ON "processed_updates"("at");
+      DELETE FROM _prisma_migrations WHERE migration_name LIKE '%_message_tables_without_rowid';
+    `);
+    raw.close();
+    db = await openDatabase(file, TEST_KEY);
+    expect(db.applied).toEqual([expect.stringMatching(/_message_tables_without_rowid$/)]);
+    const tables = db.hot
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID'")
+      .pluck()
+      .all();
+    expect(tables.sort()).toEqual(["processed_updates", "tracked_messages"]);
+    store = createSqliteStore(db);
+    expect(await store.firstSeen("telegram:900", at)).toBe(false);
+    expect((await store.trackedMessages(chat)).map((r) => [r.id, r.fromBot]).sort()).toEqual([
+      ["11", false],
+      ["12", true],
+    ]);
+    await store.close();
+  });
+
   it("refuses a damaged file and does not replace it with an empty one", async () => {
     const file = path.join(tempDir(), "c.db");
     fs.writeFileSync(file, Buffer.concat([Buffer.from("SQLite format 3\0"), Buffer.alloc(4096, 0x5a)]));
