@@ -10,11 +10,32 @@ import { createReportStore } from "../../src/db/reports.ts";
 import { createSealer } from "../../src/core/safety/sealer.ts";
 import { seedReport } from "../support/reports.ts";
 import { createSqliteStore } from "../../src/db/session-store.ts";
-import { makeAddress } from "../../src/core/types.ts";
+import { makeAddress, type Address } from "../../src/core/types.ts";
+import type { SessionRecord } from "../../src/core/store.ts";
 import { tempDir } from "../support/harness.ts";
 import { prismaOf } from "../support/prisma.ts";
 
 let db: OpenedDatabase | undefined;
+
+/** The menu's state with this nonce: every screen has a new one. */
+const screen = (nonce: string) => ({ v: 2 as const, screen: "menu", nonce, options: [] });
+/** A person at the menu, as the dialog saves her: no auto-erase, the limits not yet shown. */
+const atMenu = (address: Address, locale: SessionRecord["locale"], country: SessionRecord["country"], at: Date) => ({
+  address,
+  locale,
+  country,
+  state: screen("n1"),
+  autoEraseMinutes: null,
+  limitsShown: false,
+  lastSeenAt: at,
+  createdAt: at,
+});
+/** The nonce of the state a connection reads for a chat from the file. */
+const nonceOnDisk = (conn: Database.Database, chat: string): string | undefined => {
+  const row = conn.prepare("SELECT state FROM sessions WHERE chat = ?").get(chat) as { state: string } | undefined;
+  return row && (JSON.parse(db!.sealer.open(row.state)) as { nonce: string }).nonce;
+};
+
 afterEach(async () => {
   await db?.close();
   db = undefined;
@@ -427,24 +448,13 @@ describe("the message connection beside another writer (D1, D2)", () => {
     const a = makeAddress("telegram", 6);
     const chat = db.sealer.chatKey(a);
     const at = new Date("2026-11-25T10:00:00Z");
-    const screen = (nonce: string) => ({ v: 2 as const, screen: "menu", nonce, options: [] });
-    const first = {
-      address: a,
-      locale: "kk" as const,
-      country: "KZ" as const,
-      state: screen("n1"),
-      autoEraseMinutes: null,
-      limitsShown: false,
-      lastSeenAt: at,
-      createdAt: at,
-    };
+    const first = atMenu(a, "kk", "KZ", at);
     await store.saveSession(first, [], { lazy: true }); // a new session: at once
     const disk = new Database(file, { readonly: true });
-    const onDisk = () => {
-      const row = disk.prepare("SELECT locale, state FROM sessions WHERE chat = ?").get(chat) as
-        { locale: string; state: string } | undefined;
-      return row && { locale: row.locale, nonce: JSON.parse(db!.sealer.open(row.state)).nonce };
-    };
+    const onDisk = () => ({
+      locale: disk.prepare("SELECT locale FROM sessions WHERE chat = ?").pluck().get(chat),
+      nonce: nonceOnDisk(disk, chat),
+    });
     expect(onDisk()).toEqual({ locale: "kk", nonce: "n1" });
     // Only where she is changed: the screen's message id is on the disk at once, the state soon.
     await store.saveSession({ ...first, state: screen("n2") }, [{ id: "77", fromBot: true, at }], { lazy: true });
@@ -467,18 +477,7 @@ describe("the message connection beside another writer (D1, D2)", () => {
     const failures: unknown[] = [];
     const store = createSqliteStore(db, { sessionWriteMs: 50, onLateWriteFailed: (err) => failures.push(err) });
     const a = makeAddress("telegram", 7);
-    const at = new Date("2026-11-25T10:00:00Z");
-    const screen = (nonce: string) => ({ v: 2 as const, screen: "menu", nonce, options: [] });
-    const first = {
-      address: a,
-      locale: "ky" as const,
-      country: "KG" as const,
-      state: screen("n1"),
-      autoEraseMinutes: null,
-      limitsShown: false,
-      lastSeenAt: at,
-      createdAt: at,
-    };
+    const first = atMenu(a, "ky", "KG", new Date("2026-11-25T10:00:00Z"));
     await store.saveSession(first);
     const other = new Database(file);
     other.exec("CREATE TRIGGER refuse BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
@@ -487,14 +486,7 @@ describe("the message connection beside another writer (D1, D2)", () => {
     // Memory still answers the person with the screen she sees.
     expect((await store.getSession(a))!.state?.nonce).toBe("n2");
     other.exec("DROP TRIGGER refuse");
-    const nonceOnDisk = () =>
-      JSON.parse(
-        db!.sealer.open(
-          (other.prepare("SELECT state FROM sessions WHERE chat = ?").get(db!.sealer.chatKey(a)) as { state: string })
-            .state,
-        ),
-      ).nonce;
-    await vi.waitFor(() => expect(nonceOnDisk()).toBe("n2"), { timeout: 3000 });
+    await vi.waitFor(() => expect(nonceOnDisk(other, db!.sealer.chatKey(a))).toBe("n2"), { timeout: 3000 });
     other.close();
     await store.close();
   });
