@@ -491,6 +491,26 @@ describe("the message connection beside another writer (D1, D2)", () => {
     await store.close();
   });
 
+  it("a window of many screens is written whole, and a chat erased while it goes out stays erased", async () => {
+    const file = path.join(tempDir(), "late-many.db");
+    db = await openDatabase(file, TEST_KEY);
+    const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
+    const at = new Date("2026-11-25T10:00:00Z");
+    // Many people, each a screen further on, waiting to be written.
+    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 9000 + i));
+    for (const a of people) await store.saveSession(atMenu(a, "ru", "KZ", at));
+    for (const a of people)
+      await store.saveSession({ ...atMenu(a, "ru", "KZ", at), state: screen("n2") }, [], { lazy: true });
+    const erased = people.at(-1)!;
+    // She leaves as the window's screens go out: both in the same turn, her erasure first.
+    await Promise.all([store.settleExitPass(erased, [], []), store.close()]);
+    const disk = new Database(file, { readonly: true });
+    const nonces = people.map((a) => nonceOnDisk(disk, db!.sealer.chatKey(a)));
+    disk.close();
+    expect(nonces.slice(0, -1).every((n) => n === "n2")).toBe(true);
+    expect(nonces.at(-1)).toBeUndefined();
+  });
+
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
     db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
     const reportsSealer = createSealer(Buffer.alloc(32, 5));
