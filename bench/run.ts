@@ -31,6 +31,8 @@ interface Options {
   smoke: boolean;
   /** People in the everyday run: they pause about a second between steps, the default pace on. */
   everydayUsers: number;
+  /** The bare bot's and Qorgau's everyday laps alternate this many times; each line reports its median p99. */
+  everydayRounds: number;
   /** The everyday run's mean pause between steps, in ms (each pause is 0.5 to 1.5 times it). */
   pauseMs: number;
   /** The longest staff queue at which a pass of the outbox is timed (bench/outbox-pass.ts). */
@@ -53,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     burst: Number(get("burst") ?? (smoke ? 10 : 200)),
     burstSeconds: Number(get("burst-seconds") ?? (smoke ? 5 : 60)),
     everydayUsers: Number(get("everyday-users") ?? (smoke ? 10 : 1000)),
+    everydayRounds: Number(get("everyday-rounds") ?? (smoke ? 1 : 3)),
     pauseMs: Number(get("pause") ?? (smoke ? 100 : 1000)),
     outboxCards: Number(get("outbox-cards") ?? (smoke ? 100 : 10_000)),
     out: get("out"),
@@ -683,7 +686,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     const paced = await startQorgau(everydayDir, o.delay, Math.round((60 * 1000) / o.pauseMs));
     paced.emu.protectedChats.add(STAFF);
     const everyday = { ...o, users: o.everydayUsers };
-    const runOne = async (config: string, b: Started, script: Step[]) => {
+    const runOne = async (config: string, b: Started, script: Step[], firstChat: number) => {
       // The bot's CPU and disk, and what the harness took, from the moment the counted lap begins.
       let before = snapshot(b);
       const harness = watchHarness();
@@ -691,7 +694,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
         before = snapshot(b);
         harness.from();
       }, steady.warmMs);
-      const r = await drive(b.emu, o.everydayUsers, 7_000_000, script, {
+      const r = await drive(b.emu, o.everydayUsers, firstChat, script, {
         pauseMs: pause,
         steady,
         peopleDone: harness.stop,
@@ -704,21 +707,37 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
         arrivals: `over the first ${steady.warmMs / 1000} s, then round again; counted from then to ${steady.untilMs / 1000} s`,
       });
     };
-    const bareLine = await runOne("bare-grammy-echo-everyday", bare, BARE_SCRIPT);
+    // Like the scripts' rounds, the two bots take turns: one lap's p99 rests on its slowest 1 %,
+    // a few hundred answers, and one stall of this machine moves it by half (bench/README.md).
+    const laps: Record<"bare" | "qorgau", Array<Record<string, unknown>>> = { bare: [], qorgau: [] };
+    for (let round = 0; round < o.everydayRounds; round++) {
+      const chats = 7_000_000 + round * 1_000_000;
+      laps.bare.push(await runOne("bare-grammy-echo-everyday", bare, BARE_SCRIPT, chats));
+      laps.qorgau.push(await runOne("qorgau-everyday", paced, QORGAU_SCRIPT, chats + 500_000));
+    }
+    const medianLap = (all: Array<Record<string, unknown>>): Record<string, unknown> => ({
+      ...[...all].sort((a, b) => (a.reply_ms_p99 as number) - (b.reply_ms_p99 as number))[
+        Math.floor((all.length - 1) / 2)
+      ]!,
+      rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99),
+      rounds_errors: all.map((r) => r.errors),
+    });
+    const bareLine = medianLap(laps.bare);
     print(bareLine);
-    const qLine = await runOne("qorgau-everyday", paced, QORGAU_SCRIPT);
+    const qLine = medianLap(laps.qorgau);
     print(qLine);
+    const unanswered = laps.qorgau.reduce((n, r) => n + (r.errors as number), 0);
     print({
       config: "qorgau-vs-bare-grammy-echo-everyday",
       reply_p99_ratio: Math.round(((qLine.reply_ms_p99 as number) / (bareLine.reply_ms_p99 as number)) * 100) / 100,
-      timeouts: qLine.errors,
+      timeouts: unanswered,
       bot_cpu_ms_per_update: qLine.bot_cpu_ms_per_update,
       bare_bot_cpu_ms_per_update: bareLine.bot_cpu_ms_per_update,
       bot_main_thread_cpu_ms_per_update: qLine.bot_main_thread_cpu_ms_per_update,
       bare_bot_main_thread_cpu_ms_per_update: bareLine.bot_main_thread_cpu_ms_per_update,
       bot_main_thread_wait_ms_per_update: qLine.bot_main_thread_wait_ms_per_update,
       bare_bot_main_thread_wait_ms_per_update: bareLine.bot_main_thread_wait_ms_per_update,
-      target_everyday_met: qLine.errors === 0 && (qLine.reply_ms_p99 as number) <= (bareLine.reply_ms_p99 as number),
+      target_everyday_met: unanswered === 0 && (qLine.reply_ms_p99 as number) <= (bareLine.reply_ms_p99 as number),
     });
     for (const b of [bare, paced]) {
       b.child.kill("SIGTERM");

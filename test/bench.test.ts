@@ -13,6 +13,7 @@ describe("the benchmark (issue 5)", () => {
       burst: 4,
       burstSeconds: 2,
       everydayUsers: 3,
+      everydayRounds: 2,
       pauseMs: 100,
       outboxCards: 100,
     });
@@ -69,9 +70,14 @@ describe("the benchmark (issue 5)", () => {
       targets: expect.stringMatching(/500 users/),
     });
     // The everyday run: people who pause between steps, the default pace on, beside the bare bot.
-    // They arrive over one lap of the script and go round again; the second lap is counted.
+    // They arrive over one lap of the script and go round again; the second lap is counted. The
+    // two bots take turns, and each line is its lap with the median p99, every lap's beside it.
     for (const name of ["bare-grammy-echo-everyday", "qorgau-everyday"]) {
       expect(byName[name]!.errors, name).toBe(0);
+      expect(byName[name]!.rounds_errors, name).toEqual([0, 0]);
+      const laps = byName[name]!.rounds_reply_ms_p99 as number[];
+      expect(laps, name).toHaveLength(2);
+      expect(byName[name]!.reply_ms_p99, name).toBe(Math.min(...laps));
       expect(byName[name]!.reply_ms_p99, name).toBeGreaterThan(0);
       expect(byName[name]!.updates, name).toBeGreaterThan(0);
       // What the measuring process took meanwhile, and its collector's longest pause.
