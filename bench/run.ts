@@ -55,7 +55,7 @@ function parseArgs(argv: string[]): Options {
     burst: Number(get("burst") ?? (smoke ? 10 : 200)),
     burstSeconds: Number(get("burst-seconds") ?? (smoke ? 5 : 60)),
     everydayUsers: Number(get("everyday-users") ?? (smoke ? 10 : 1000)),
-    everydayRounds: Number(get("everyday-rounds") ?? (smoke ? 1 : 3)),
+    everydayRounds: Math.max(1, Number(get("everyday-rounds") ?? (smoke ? 1 : 3))),
     pauseMs: Number(get("pause") ?? (smoke ? 100 : 1000)),
     outboxCards: Number(get("outbox-cards") ?? (smoke ? 100 : 10_000)),
     out: get("out"),
