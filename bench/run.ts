@@ -574,6 +574,20 @@ function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): 
   );
 }
 
+/** The round whose `by` is the median of all rounds', with every round's updates/s, p99 and errors beside it. */
+function medianRound(
+  all: Array<Record<string, unknown>>,
+  by: "updates_per_s" | "reply_ms_p99",
+): Record<string, unknown> {
+  const sorted = [...all].sort((a, b) => (a[by] as number) - (b[by] as number));
+  return {
+    ...sorted[Math.floor((sorted.length - 1) / 2)]!,
+    rounds_updates_per_s: all.map((r) => r.updates_per_s),
+    rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99),
+    rounds_errors: all.map((r) => r.errors),
+  };
+}
+
 export async function runBench(o: Options): Promise<Array<Record<string, unknown>>> {
   build();
   const results: Array<Record<string, unknown>> = [];
@@ -612,16 +626,7 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
     for (const [i, b] of bares.entries()) await measure(b.config, b.bot, chats + i * 1_000_000, BARE_SCRIPT);
     await measure("qorgau-scripts", qorgau, chats + 5_000_000, QORGAU_SCRIPT);
   }
-  const median = (config: string): Record<string, unknown> => {
-    const all = rounds.get(config)!;
-    const sorted = [...all].sort((a, b) => (a.updates_per_s as number) - (b.updates_per_s as number));
-    return {
-      ...sorted[Math.floor((sorted.length - 1) / 2)]!,
-      rounds_updates_per_s: all.map((r) => r.updates_per_s),
-      rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99),
-      rounds_errors: all.map((r) => r.errors),
-    };
-  };
+  const median = (config: string) => medianRound(rounds.get(config)!, "updates_per_s");
   for (const b of bares) {
     print(median(b.config));
     b.bot.child.kill("SIGTERM");
@@ -715,16 +720,9 @@ export async function runBench(o: Options): Promise<Array<Record<string, unknown
       laps.bare.push(await runOne("bare-grammy-echo-everyday", bare, BARE_SCRIPT, chats));
       laps.qorgau.push(await runOne("qorgau-everyday", paced, QORGAU_SCRIPT, chats + 500_000));
     }
-    const medianLap = (all: Array<Record<string, unknown>>): Record<string, unknown> => ({
-      ...[...all].sort((a, b) => (a.reply_ms_p99 as number) - (b.reply_ms_p99 as number))[
-        Math.floor((all.length - 1) / 2)
-      ]!,
-      rounds_reply_ms_p99: all.map((r) => r.reply_ms_p99),
-      rounds_errors: all.map((r) => r.errors),
-    });
-    const bareLine = medianLap(laps.bare);
+    const bareLine = medianRound(laps.bare, "reply_ms_p99");
     print(bareLine);
-    const qLine = medianLap(laps.qorgau);
+    const qLine = medianRound(laps.qorgau, "reply_ms_p99");
     print(qLine);
     const unanswered = laps.qorgau.reduce((n, r) => n + (r.errors as number), 0);
     print({
