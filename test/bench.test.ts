@@ -34,6 +34,7 @@ describe("the benchmark (issue 5)", () => {
       ])
         expect(l[k], `${name}.${k}`).toBeGreaterThan(0);
       expect(l.harness_gc_max_ms, name).toEqual(expect.any(Number));
+      expect(l.rounds_harness_gc_max_ms, name).toEqual([l.harness_gc_max_ms]);
       // The main thread's share of the CPU, which answers every update: at most all of it.
       // (CPU time comes in 10 ms ticks: a smoke round may count none on the thread.)
       expect(l.bot_main_thread_cpu_ms_per_update, name).toBeGreaterThanOrEqual(0);
@@ -84,6 +85,7 @@ describe("the benchmark (issue 5)", () => {
       // (CPU time comes in 10 ms ticks: a short smoke lap may count none.)
       expect(byName[name]!.harness_cpu_cores, name).toBeGreaterThanOrEqual(0);
       expect(byName[name]!.harness_gc_max_ms, name).toEqual(expect.any(Number));
+      expect(byName[name]!.rounds_harness_gc_max_ms, name).toEqual([expect.any(Number), expect.any(Number)]);
       expect(byName[name]!.arrivals, name).toMatch(
         /^over the first 2\.1 s, then round again; counted from then to 4\.2 s$/,
       );
