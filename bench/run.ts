@@ -215,10 +215,9 @@ function build() {
 }
 
 /** How `npm start` runs the bot (its environment and Node flags: memory limits), so the bench measures the bot as it runs. */
-export function startCommand(): { env: Record<string, string>; flags: string[] } {
-  const start = (
-    JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }
-  ).scripts.start;
+export function startCommand(root = projectRoot): { env: Record<string, string>; flags: string[] } {
+  const start = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: { start: string } })
+    .scripts.start;
   const m = /(?:^|&& )((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/main\.mjs/.exec(start);
   if (!m) throw new Error(`cannot read how the start script runs the bot: ${start}`);
   const words = (s: string) => s.split(" ").filter(Boolean);
@@ -229,11 +228,12 @@ function startChild(
   file: string,
   env: Record<string, string>,
   flags: string[] = [],
+  cwd = projectRoot,
 ): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bots.
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(process.execPath, [...flags, ...extra, file], {
-    cwd: projectRoot,
+    cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -251,10 +251,11 @@ async function startBot(
   delay: number,
   env: Record<string, string>,
   flags: string[] = [],
+  cwd = projectRoot,
 ): Promise<Started> {
   const emu = await new BotApiEmulator().start();
   emu.latencyMs = delay;
-  const child = startChild(file, { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, ...env }, flags);
+  const child = startChild(file, { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, ...env }, flags, cwd);
   await waitStarted(emu, child);
   emu.record = false;
   return { ...child, emu };
@@ -571,10 +572,24 @@ function line(
   return rec;
 }
 
-/** Qorgau as built, with the start script's environment and flags, on its own database in `dir`. */
+/**
+ * Which Qorgau the bench measures: this checkout's, or the one `BENCH_QORGAU_ROOT` names, another
+ * checkout of the project, built (`npm ci`, `npm run build`), so that a build before a change runs
+ * against the same bare bots and the same simulated people as this one, in one sitting.
+ */
+export function qorgauCheckout(): { root: string; file: string } {
+  const root = process.env.BENCH_QORGAU_ROOT ? path.resolve(process.env.BENCH_QORGAU_ROOT) : projectRoot;
+  const file = path.join(root, "dist", "src", "main.mjs");
+  if (root !== projectRoot && !fs.existsSync(file))
+    throw new Error(`BENCH_QORGAU_ROOT=${root} has no ${file}: run npm ci and npm run build there first`);
+  return { root, file };
+}
+
+/** Qorgau as built, with its start script's environment and flags, on its own database in `dir`. */
 function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): Promise<Started> {
+  const { root: qorgauRoot, file } = qorgauCheckout();
   return startBot(
-    path.join(projectRoot, "dist", "src", "main.mjs"),
+    file,
     delay,
     {
       DATABASE_URL: `file:${path.join(dir, "bench.db")}`,
@@ -583,9 +598,10 @@ function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): 
       ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
       LOG_LEVEL: "error",
       CHAT_UPDATES_PER_MINUTE: String(chatUpdatesPerMinute),
-      ...startCommand().env,
+      ...startCommand(qorgauRoot).env,
     },
-    startCommand().flags,
+    startCommand(qorgauRoot).flags,
+    qorgauRoot,
   );
 }
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { runBench } from "../bench/run.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { qorgauCheckout, runBench, startCommand } from "../bench/run.ts";
 import { BotApiEmulator } from "../src/playground/fakes/bot-api-emulator.ts";
 
 describe("the benchmark (issue 5)", () => {
@@ -133,5 +136,47 @@ describe("the benchmark (issue 5)", () => {
     } finally {
       await emu.stop();
     }
+  });
+
+  describe("another build measured side by side (BENCH_QORGAU_ROOT)", () => {
+    const was = process.env.BENCH_QORGAU_ROOT;
+    afterEach(() => {
+      if (was === undefined) delete process.env.BENCH_QORGAU_ROOT;
+      else process.env.BENCH_QORGAU_ROOT = was;
+    });
+
+    it("runs the other checkout's bot with that checkout's own start flags", () => {
+      const other = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-other-build-"));
+      try {
+        fs.mkdirSync(path.join(other, "dist", "src"), { recursive: true });
+        fs.writeFileSync(path.join(other, "dist", "src", "main.mjs"), "");
+        const start =
+          "npm run build --silent && MALLOC_ARENA_MAX=2 exec node --max-old-space-size=160 --max-semi-space-size=8 dist/src/main.mjs";
+        fs.writeFileSync(path.join(other, "package.json"), JSON.stringify({ scripts: { start } }));
+        process.env.BENCH_QORGAU_ROOT = other;
+        const { root, file } = qorgauCheckout();
+        expect(file).toBe(path.join(other, "dist", "src", "main.mjs"));
+        expect(startCommand(root)).toEqual({
+          env: { MALLOC_ARENA_MAX: "2" },
+          flags: ["--max-old-space-size=160", "--max-semi-space-size=8"],
+        });
+        // Unset, it is this checkout's bot, as npm start runs it here.
+        delete process.env.BENCH_QORGAU_ROOT;
+        expect(qorgauCheckout().file).not.toContain(other);
+        expect(startCommand(qorgauCheckout().root)).toEqual(startCommand());
+      } finally {
+        fs.rmSync(other, { recursive: true, force: true });
+      }
+    });
+
+    it("says what to do when the other checkout was not built", () => {
+      const other = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-unbuilt-"));
+      try {
+        process.env.BENCH_QORGAU_ROOT = other;
+        expect(() => qorgauCheckout()).toThrow(/run npm ci and npm run build there first/);
+      } finally {
+        fs.rmSync(other, { recursive: true, force: true });
+      }
+    });
   });
 });
