@@ -587,7 +587,8 @@ export function qorgauCheckout(): { root: string; file: string } {
 
 /** Qorgau as built, with its start script's environment and flags, on its own database in `dir`. */
 function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): Promise<Started> {
-  const { root: qorgauRoot, file } = qorgauCheckout();
+  const { root, file } = qorgauCheckout();
+  const start = startCommand(root);
   return startBot(
     file,
     delay,
@@ -598,10 +599,10 @@ function startQorgau(dir: string, delay: number, chatUpdatesPerMinute: number): 
       ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
       LOG_LEVEL: "error",
       CHAT_UPDATES_PER_MINUTE: String(chatUpdatesPerMinute),
-      ...startCommand(qorgauRoot).env,
+      ...start.env,
     },
-    startCommand(qorgauRoot).flags,
-    qorgauRoot,
+    start.flags,
+    root,
   );
 }
 
