@@ -145,7 +145,7 @@ describe("the benchmark (issue 5)", () => {
       else process.env.BENCH_QORGAU_ROOT = was;
     });
 
-    it("runs the other checkout's bot with that checkout's own start flags", () => {
+    it("picks the other checkout's bot, to start with that checkout's own flags", () => {
       const other = fs.mkdtempSync(path.join(os.tmpdir(), "qorgau-other-build-"));
       try {
         fs.mkdirSync(path.join(other, "dist", "src"), { recursive: true });
