@@ -1,7 +1,7 @@
 /**
  * Screens written late (session-store.ts): a save that changes only where a person is in the dialog
  * (the state, the last seen) waits in memory up to `SESSION_WRITE_MS`, and the chat's screens of
- * that window are sealed and written once, in one write of the message connection. Under load a
+ * that window are sealed and written together, a slice at a time. Under load a
  * person taps several times a second, and the seal and the write of every screen were about a
  * tenth of an update's CPU (bench/README.md).
  */
@@ -16,6 +16,12 @@ import type { Writer } from "./hot.ts";
  * ids of the messages are written at once.
  */
 export const SESSION_WRITE_MS = 1000;
+
+/**
+ * Screens a write of the window takes at most. One is sealed and written in about 30 to 50 µs, so a
+ * slice holds the thread 2 to 3 ms, no longer than a commit of the writer's own.
+ */
+export const SLICE = 64;
 
 /** Whether a session differs from the row as it is (or will be) only in the state and the last seen. */
 export function onlyScreen(was: SessionRecord | undefined, s: SessionRecord): boolean {
@@ -55,25 +61,44 @@ export function lateScreens(
   const waiting = new Map<string, SessionRecord>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const later = () => (timer ??= setTimeout(() => void flush(), waitMs).unref());
-  const flush = async () => {
-    timer = undefined;
-    if (!waiting.size) return;
-    let written: Array<[string, SessionRecord]> = [];
-    try {
-      // Read inside the write, in commit order: a wipe that ran before it took its chat out.
-      await write(() => {
-        written = [...waiting];
-        for (const [, s] of written) upsert(s);
-      });
-    } catch (err) {
-      // Kept, and tried again: memory still answers the person meanwhile.
-      opts.onFailed?.(err);
-      if (!closed) later();
-      return;
+  const later = () =>
+    (timer ??= setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, waitMs).unref());
+  const writeWindow = async () => {
+    // The window's chats, written a slice at a time: each slice its own write, in the writer's
+    // batches with everybody else's, so that a window of several hundred screens never holds the
+    // thread in one piece (at everyday load one piece was 20 to 70 ms, once a second: bench/README.md).
+    const chats = [...waiting.keys()];
+    for (let from = 0; from < chats.length; from += SLICE) {
+      if (!chats.slice(from, from + SLICE).some((address) => waiting.has(address))) continue;
+      let written: Array<[string, SessionRecord]> = [];
+      try {
+        // Read inside the write, in commit order: a wipe that ran before it took its chat out.
+        await write(() => {
+          written = [];
+          for (const address of chats.slice(from, from + SLICE)) {
+            const s = waiting.get(address);
+            if (s) {
+              upsert(s);
+              written.push([address, s]);
+            }
+          }
+        });
+      } catch (err) {
+        // Kept, and tried again: memory still answers the person meanwhile.
+        opts.onFailed?.(err);
+        if (!closed) later();
+        return;
+      }
+      // A screen saved again meanwhile stays, for the next window.
+      for (const [address, s] of written) if (waiting.get(address) === s) waiting.delete(address);
     }
-    for (const [address, s] of written) if (waiting.get(address) === s) waiting.delete(address);
   };
+  /** Windows go out one after another; `close` waits for the one under way. */
+  let running = Promise.resolve();
+  const flush = () => (running = running.then(writeWindow));
   return {
     get: (address) => waiting.get(address),
     hold(s) {

@@ -511,6 +511,33 @@ describe("the message connection beside another writer (D1, D2)", () => {
     expect(nonces.at(-1)).toBeUndefined();
   });
 
+  it("a window's screens go out a slice at a time: other chats' writes do not wait for the whole window, and a chat erased between slices stays erased", async () => {
+    const file = path.join(tempDir(), "late-slices.db");
+    db = await openDatabase(file, TEST_KEY);
+    const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
+    const at = new Date("2026-11-25T10:00:00Z");
+    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 12000 + i));
+    for (const a of people) await store.saveSession(atMenu(a, "kk", "KZ", at));
+    for (const a of people)
+      await store.saveSession({ ...atMenu(a, "kk", "KZ", at), state: screen("n2") }, [], { lazy: true });
+    const disk = new Database(file, { readonly: true });
+    const written = () => people.filter((a) => nonceOnDisk(disk, db!.sealer.chatKey(a)) === "n2").length;
+    // The window starts going out; someone else's message id, queued in the same moment, is on the
+    // disk before the window is done.
+    const closing = store.close();
+    await store.trackMessages(makeAddress("telegram", 13000), [{ id: "5", fromBot: false, at }]);
+    const byThen = written();
+    expect(byThen).toBeGreaterThan(0);
+    expect(byThen).toBeLessThan(people.length);
+    // The last person leaves while the rest of the window is going out: her screen does not come back.
+    const erased = people.at(-1)!;
+    await store.settleExitPass(erased, [], []);
+    await closing;
+    expect(written()).toBe(people.length - 1);
+    expect(nonceOnDisk(disk, db.sealer.chatKey(erased))).toBeUndefined();
+    disk.close();
+  });
+
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
     db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
     const reportsSealer = createSealer(Buffer.alloc(32, 5));
