@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DatabaseStartError, openDatabase, type OpenedDatabase } from "../../src/db/open.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { createWriter, retrying } from "../../src/db/hot.ts";
+import { HOLD_GAP_MS, startCheckpoints } from "../../src/db/checkpoints.ts";
 import { createReportStore } from "../../src/db/reports.ts";
 import { createSealer } from "../../src/core/safety/sealer.ts";
 import { seedReport } from "../support/reports.ts";
@@ -342,6 +343,41 @@ describe("the message connection beside another writer (D1, D2)", () => {
       await new Promise((r) => setTimeout(r, 50));
     expect(copied()).toBe(true);
     expect(db.hot.prepare("SELECT count(*) FROM processed_updates").pluck().get()).toBe(800);
+  });
+
+  it("a checkpoint that holds the bot's writes comes at most once a second, however fast the log grows; a wipe's truncation waits its turn", async () => {
+    const file = path.join(tempDir(), "h.db");
+    db = await openDatabase(file, TEST_KEY);
+    await db.checkpoints.close();
+    const holds: Array<{ mode: string; at: number }> = [];
+    const checkpoints = startCheckpoints(db.hot, file, (mode) => holds.push({ mode, at: performance.now() }));
+    const insert = db.hot.prepare("INSERT INTO processed_updates (key, at) VALUES (?, ?)");
+    const row = "x".repeat(1500);
+    const some = db.hot.transaction((from: number) => {
+      for (let i = 0; i < 40; i++) insert.run(`h${from + i}`, row);
+    });
+    // Thousands of pages a second through the log: past RESTART_AT_PAGES at almost every pass of
+    // the worker. A wipe comes just after the first hold.
+    let wiped = false;
+    for (let n = 0, until = performance.now() + 2400; performance.now() < until; n += 40) {
+      await retrying(() => some(n));
+      if (!wiped && holds.length) {
+        checkpoints.truncateSoon();
+        wiped = true;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Another wipe as the writes stop: its truncation too waits for its turn, then empties the log.
+    checkpoints.truncateSoon();
+    const log = () => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
+    for (const deadline = Date.now() + 5000; log() > 0 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
+    await checkpoints.close();
+    expect(holds.length).toBeGreaterThanOrEqual(3);
+    expect(holds.map((h) => h.mode)).toContain("TRUNCATE");
+    for (let i = 1; i < holds.length; i++)
+      expect(holds[i]!.at - holds[i - 1]!.at).toBeGreaterThanOrEqual(HOLD_GAP_MS - 1);
+    expect(log()).toBe(0);
   });
 
   it("without its worker, the log is still truncated soon after a wipe: by the message connection", async () => {
