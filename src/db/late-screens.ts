@@ -18,8 +18,8 @@ import type { Writer } from "./hot.ts";
 export const SESSION_WRITE_MS = 1000;
 
 /**
- * Screens a write of the window takes at most. One is sealed and written in about 30 to 50 µs, so a
- * slice holds the thread 2 to 3 ms, no longer than a commit of the writer's own.
+ * Screens a write of the window takes at most. One is sealed and written in about 50 µs at everyday
+ * load, so a slice holds the thread about 3 ms.
  */
 export const SLICE = 64;
 
@@ -69,7 +69,8 @@ export function lateScreens(
   const writeWindow = async () => {
     // The window's chats, written a slice at a time: each slice its own write, in the writer's
     // batches with everybody else's, so that a window of several hundred screens never holds the
-    // thread in one piece (at everyday load one piece was 20 to 70 ms, once a second: bench/README.md).
+    // thread in one piece (at everyday load that piece took 24 to 28 ms on average, up to 97, once a
+    // second: bench/README.md).
     const chats = [...waiting.keys()];
     for (let from = 0; from < chats.length; from += SLICE) {
       if (!chats.slice(from, from + SLICE).some((address) => waiting.has(address))) continue;
