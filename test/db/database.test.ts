@@ -37,6 +37,19 @@ const nonceOnDisk = (conn: Database.Database, chat: string): string | undefined 
   return row && (JSON.parse(db!.sealer.open(row.state)) as { nonce: string }).nonce;
 };
 
+/** 300 people, each a screen further on (nonce "n2"), their screens waiting in the store's window. */
+async function windowOfScreens(name: string, firstChat: number) {
+  const file = path.join(tempDir(), name);
+  db = await openDatabase(file, TEST_KEY);
+  const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
+  const at = new Date("2026-11-25T10:00:00Z");
+  const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", firstChat + i));
+  for (const a of people) await store.saveSession(atMenu(a, "ru", "KZ", at));
+  for (const a of people)
+    await store.saveSession({ ...atMenu(a, "ru", "KZ", at), state: screen("n2") }, [], { lazy: true });
+  return { file, store, people, at };
+}
+
 afterEach(async () => {
   await db?.close();
   db = undefined;
@@ -528,15 +541,8 @@ describe("the message connection beside another writer (D1, D2)", () => {
   });
 
   it("a window of many screens is written whole, and a chat erased while it goes out stays erased", async () => {
-    const file = path.join(tempDir(), "late-many.db");
-    db = await openDatabase(file, TEST_KEY);
-    const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
-    const at = new Date("2026-11-25T10:00:00Z");
     // Many people, each a screen further on, waiting to be written.
-    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 9000 + i));
-    for (const a of people) await store.saveSession(atMenu(a, "ru", "KZ", at));
-    for (const a of people)
-      await store.saveSession({ ...atMenu(a, "ru", "KZ", at), state: screen("n2") }, [], { lazy: true });
+    const { file, store, people } = await windowOfScreens("late-many.db", 9000);
     const erased = people.at(-1)!;
     // She leaves as the window's screens go out: both in the same turn, her erasure first.
     await Promise.all([store.settleExitPass(erased, [], []), store.close()]);
@@ -548,14 +554,7 @@ describe("the message connection beside another writer (D1, D2)", () => {
   });
 
   it("a window's screens go out a slice at a time: other chats' writes do not wait for the whole window, and a chat erased between slices stays erased", async () => {
-    const file = path.join(tempDir(), "late-slices.db");
-    db = await openDatabase(file, TEST_KEY);
-    const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
-    const at = new Date("2026-11-25T10:00:00Z");
-    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 12000 + i));
-    for (const a of people) await store.saveSession(atMenu(a, "kk", "KZ", at));
-    for (const a of people)
-      await store.saveSession({ ...atMenu(a, "kk", "KZ", at), state: screen("n2") }, [], { lazy: true });
+    const { file, store, people, at } = await windowOfScreens("late-slices.db", 12000);
     const disk = new Database(file, { readonly: true });
     const written = () => people.filter((a) => nonceOnDisk(disk, db!.sealer.chatKey(a)) === "n2").length;
     // The window starts going out; someone else's message id, queued in the same moment, is on the
@@ -570,7 +569,7 @@ describe("the message connection beside another writer (D1, D2)", () => {
     await store.settleExitPass(erased, [], []);
     await closing;
     expect(written()).toBe(people.length - 1);
-    expect(nonceOnDisk(disk, db.sealer.chatKey(erased))).toBeUndefined();
+    expect(nonceOnDisk(disk, db!.sealer.chatKey(erased))).toBeUndefined();
     disk.close();
   });
 
