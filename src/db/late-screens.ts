@@ -73,13 +73,14 @@ export function lateScreens(
     // second: bench/README.md).
     const chats = [...waiting.keys()];
     for (let from = 0; from < chats.length; from += SLICE) {
-      if (!chats.slice(from, from + SLICE).some((address) => waiting.has(address))) continue;
+      const slice = chats.slice(from, from + SLICE);
+      if (!slice.some((address) => waiting.has(address))) continue;
       let written: Array<[string, SessionRecord]> = [];
       try {
         // Read inside the write, in commit order: a wipe that ran before it took its chat out.
         await write(() => {
           written = [];
-          for (const address of chats.slice(from, from + SLICE)) {
+          for (const address of slice) {
             const s = waiting.get(address);
             if (s) {
               upsert(s);

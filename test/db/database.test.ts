@@ -573,6 +573,39 @@ describe("the message connection beside another writer (D1, D2)", () => {
     disk.close();
   });
 
+  it("a slice whose write fails keeps its screens and the window's rest, said, and written once the database takes them again (D2)", async () => {
+    const file = path.join(tempDir(), "late-slice-fail.db");
+    db = await openDatabase(file, TEST_KEY);
+    const failures: unknown[] = [];
+    const store = createSqliteStore(db, { sessionWriteMs: 50, onLateWriteFailed: (err) => failures.push(err) });
+    const at = new Date("2026-11-25T10:00:00Z");
+    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 14000 + i));
+    for (const a of people) await store.saveSession(atMenu(a, "ky", "KG", at));
+    // The disk refuses one chat's row, in the window's third slice.
+    const refused = people[150]!;
+    const other = new Database(file);
+    other.exec(
+      `CREATE TRIGGER refuse BEFORE UPDATE ON sessions WHEN NEW.chat = '${db.sealer.chatKey(refused)}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+    );
+    // Held within one turn (a screen alone waits for no commit): the first window has all 300.
+    for (const a of people)
+      await store.saveSession({ ...atMenu(a, "ky", "KG", at), state: screen("n2") }, [], { lazy: true });
+    await vi.waitFor(() => expect(String(failures[0])).toMatch(/disk full/), { timeout: 3000 });
+    const onDisk = () => people.map((a) => nonceOnDisk(other, db!.sealer.chatKey(a)));
+    // Those before it are written; memory still answers her and the rest with the screen they see.
+    expect(
+      onDisk()
+        .slice(0, 128)
+        .every((n) => n === "n2"),
+    ).toBe(true);
+    expect(onDisk()[150]).toBe("n1");
+    for (const a of [refused, people.at(-1)!]) expect((await store.getSession(a))!.state?.nonce).toBe("n2");
+    other.exec("DROP TRIGGER refuse");
+    await vi.waitFor(() => expect(onDisk().every((n) => n === "n2")).toBe(true), { timeout: 3000 });
+    other.close();
+    await store.close();
+  });
+
   it("a sent report takes its draft with it in the same commit; a report that could not be saved leaves the draft (R7)", async () => {
     db = await openDatabase(path.join(tempDir(), "d.db"), TEST_KEY);
     const reportsSealer = createSealer(Buffer.alloc(32, 5));
