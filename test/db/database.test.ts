@@ -37,17 +37,30 @@ const nonceOnDisk = (conn: Database.Database, chat: string): string | undefined 
   return row && (JSON.parse(db!.sealer.open(row.state)) as { nonce: string }).nonce;
 };
 
-/** 300 people, each a screen further on (nonce "n2"), their screens waiting in the store's window. */
-async function windowOfScreens(name: string, firstChat: number) {
+/**
+ * 300 people, each a screen further on (nonce "n2"), their screens waiting in the store's window:
+ * held within one turn (a screen alone waits for no commit), so one window has them all.
+ * `beforeScreens` runs once their rows are written, before the screens are held.
+ */
+async function windowOfScreens(
+  name: string,
+  firstChat: number,
+  opts: { sessionWriteMs?: number; beforeScreens?: (file: string, people: Address[]) => void } = {},
+) {
   const file = path.join(tempDir(), name);
   db = await openDatabase(file, TEST_KEY);
-  const store = createSqliteStore(db, { sessionWriteMs: 60_000 });
+  const failures: unknown[] = [];
+  const store = createSqliteStore(db, {
+    sessionWriteMs: opts.sessionWriteMs ?? 60_000,
+    onLateWriteFailed: (err) => failures.push(err),
+  });
   const at = new Date("2026-11-25T10:00:00Z");
   const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", firstChat + i));
   for (const a of people) await store.saveSession(atMenu(a, "ru", "KZ", at));
+  opts.beforeScreens?.(file, people);
   for (const a of people)
     await store.saveSession({ ...atMenu(a, "ru", "KZ", at), state: screen("n2") }, [], { lazy: true });
-  return { file, store, people, at };
+  return { file, store, people, at, failures };
 }
 
 afterEach(async () => {
@@ -574,22 +587,18 @@ describe("the message connection beside another writer (D1, D2)", () => {
   });
 
   it("a slice whose write fails keeps its screens and the window's rest, said, and written once the database takes them again (D2)", async () => {
-    const file = path.join(tempDir(), "late-slice-fail.db");
-    db = await openDatabase(file, TEST_KEY);
-    const failures: unknown[] = [];
-    const store = createSqliteStore(db, { sessionWriteMs: 50, onLateWriteFailed: (err) => failures.push(err) });
-    const at = new Date("2026-11-25T10:00:00Z");
-    const people = Array.from({ length: 300 }, (_, i) => makeAddress("telegram", 14000 + i));
-    for (const a of people) await store.saveSession(atMenu(a, "ky", "KG", at));
     // The disk refuses one chat's row, in the window's third slice.
+    let other!: Database.Database;
+    const { store, people, failures } = await windowOfScreens("late-slice-fail.db", 14000, {
+      sessionWriteMs: 50,
+      beforeScreens: (file, people) => {
+        other = new Database(file);
+        other.exec(
+          `CREATE TRIGGER refuse BEFORE UPDATE ON sessions WHEN NEW.chat = '${db!.sealer.chatKey(people[150]!)}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+        );
+      },
+    });
     const refused = people[150]!;
-    const other = new Database(file);
-    other.exec(
-      `CREATE TRIGGER refuse BEFORE UPDATE ON sessions WHEN NEW.chat = '${db.sealer.chatKey(refused)}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
-    );
-    // Held within one turn (a screen alone waits for no commit): the first window has all 300.
-    for (const a of people)
-      await store.saveSession({ ...atMenu(a, "ky", "KG", at), state: screen("n2") }, [], { lazy: true });
     await vi.waitFor(() => expect(String(failures[0])).toMatch(/disk full/), { timeout: 3000 });
     const onDisk = () => people.map((a) => nonceOnDisk(other, db!.sealer.chatKey(a)));
     // Those before it are written; memory still answers her and the rest with the screen they see.
