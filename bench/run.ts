@@ -384,7 +384,8 @@ async function drive(
   } = {},
 ): Promise<RunResult> {
   const latencies: number[] = [];
-  const byStep = new Map<string, number[]>();
+  // In the script's order, whoever answers first.
+  const byStep = new Map<string, number[]>(script.map((s) => [s.name, []]));
   const exitLatencies: number[] = [];
   const exitCoverLatencies: number[] = [];
   const exitChats: number[] = [];
@@ -452,9 +453,7 @@ async function drive(
         // From the person's last action: the exit's 20 ms between the disclosure and the /exit are hers.
         const answeredAt = performance.now();
         latencies.push(answeredAt - acted);
-        let times = byStep.get(step.name);
-        if (!times) byStep.set(step.name, (times = []));
-        times.push(answeredAt - acted);
+        byStep.get(step.name)!.push(answeredAt - acted);
         if (step.exit) {
           exitLatencies.push((firstDelete.get(chat) ?? answeredAt) - acted);
           exitCoverLatencies.push(answeredAt - acted);
@@ -545,6 +544,14 @@ function line(
     // (a step that takes several round trips to the API by what it must do: its floor).
     slowest_steps_p99_ms: slowestSteps(r.byStep, 99),
     slowest_steps_p50_ms: slowestSteps(r.byStep, 50),
+    // Every step's p50, p95 and p99 and how many answers it had, in the script's order: the tail is
+    // not only the steps that take two round trips (bench/README.md).
+    steps_ms: Object.fromEntries(
+      [...r.byStep].map(([name, l]) => {
+        const sorted = [...l].sort((a, b) => a - b);
+        return [name, [...[50, 95, 99].map((p) => percentile(sorted, p)), sorted.length]];
+      }),
+    ),
     ...(r.exitLatencies.length
       ? {
           exit_ms_p50: percentile(r.exitLatencies, 50),

@@ -63,6 +63,15 @@ describe("the benchmark (issue 5)", () => {
     expect(byName["qorgau-scripts"]!.exit_cover_ms_p99).toBeGreaterThan(0);
     // Every exit left only its cover, even with a message typed just before it.
     expect(byName["qorgau-scripts"]!.exit_leftover_chats).toBe(0);
+    // Every step of the script with its own tail, and each of the 3 people's answers counted once.
+    const steps = byName["qorgau-scripts"]!.steps_ms as Record<string, [number, number, number, number]>;
+    expect(Object.keys(steps)).toEqual(expect.arrayContaining(["start", "help near me", "send", "exit", "text"]));
+    expect(Object.values(steps).reduce((n, s) => n + s[3], 0)).toBe(3 * 21);
+    for (const [name, [p50, p95, p99]] of Object.entries(steps)) {
+      expect(p50, name).toBeGreaterThan(0);
+      expect(p50, name).toBeLessThanOrEqual(p95);
+      expect(p95, name).toBeLessThanOrEqual(p99);
+    }
     // Throughput and tail against each bare bot; the targets are judged only at the issue's load.
     expect(byName["qorgau-vs-bare-grammy-echo"]).toMatchObject({
       updates_per_s_share: expect.any(Number),
