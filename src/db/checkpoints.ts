@@ -13,6 +13,9 @@
  * one of them runs at most once every `HOLD_GAP_MS`: at everyday load the log passed 1,000 pages
  * at every pass, four times a second, and each hold (8 to 18 ms on average, up to 50) kept the
  * updates of that moment from being recorded, and so from being answered (bench/README.md).
+ * A passive checkpoint leaves the database file unsynced while the bot keeps writing, and the hold
+ * that came next synced everything copied since the last one: its hold grew with the gap between
+ * holds. So the worker syncs the file after each passive pass that copied pages, holding nothing.
  *
  * The message connection keeps SQLite's own checkpoint at `FALLBACK_PAGES`, in case this thread
  * falls behind, and at 1,000 pages again if the worker fails.
@@ -42,13 +45,20 @@ type Result = { busy: number; log: number; checkpointed: number } | { error: str
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
+const fs = require("node:fs");
 const db = new Database(workerData.file, { fileMustExist: true, timeout: 5000 });
 db.pragma("synchronous = NORMAL");
 db.pragma("wal_autocheckpoint = 0");
+const fd = fs.openSync(workerData.file, "r");
+let copied = 0;
 parentPort.on("message", (mode) => {
-  if (mode === "close") { db.close(); parentPort.close(); return; }
+  if (mode === "close") { db.close(); fs.closeSync(fd); parentPort.close(); return; }
   try {
     const r = db.pragma("wal_checkpoint(" + mode + ")")[0];
+    // Pages a passive checkpoint copied go to the disk now, holding nothing: else they wait for the
+    // next checkpoint that holds the bot's writes, and its sync of the file takes them all at once.
+    if (mode === "PASSIVE" && r.checkpointed > copied) fs.fdatasyncSync(fd);
+    copied = mode === "PASSIVE" ? r.checkpointed : 0;
     parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.code || err) });
