@@ -57,7 +57,8 @@ parentPort.on("message", (mode) => {
     const r = db.pragma("wal_checkpoint(" + mode + ")")[0];
     // Pages a passive checkpoint copied go to the disk now, holding nothing: else they wait for the
     // next checkpoint that holds the bot's writes, and its sync of the file takes them all at once.
-    if (mode === "PASSIVE" && r.checkpointed > copied) fs.fdatasyncSync(fd);
+    // (Fewer frames copied than at the pass before: the log started over meanwhile.)
+    if (mode === "PASSIVE" && r.checkpointed > 0 && r.checkpointed !== copied) fs.fdatasyncSync(fd);
     copied = mode === "PASSIVE" ? r.checkpointed : 0;
     parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
