@@ -57,8 +57,12 @@ parentPort.on("message", (mode) => {
     const r = db.pragma("wal_checkpoint(" + mode + ")")[0];
     // Pages a passive checkpoint copied go to the disk now, holding nothing: else they wait for the
     // next checkpoint that holds the bot's writes, and its sync of the file takes them all at once.
-    // (Fewer frames copied than at the pass before: the log started over meanwhile.)
-    if (mode === "PASSIVE" && r.checkpointed > 0 && r.checkpointed !== copied) fs.fdatasyncSync(fd);
+    // (Fewer frames copied than at the pass before: the log started over meanwhile.) Only to spread
+    // the disk's work: if it fails, the checkpoint's answer still goes back, and that next one's
+    // own sync, SQLite's, says what the disk refused.
+    if (mode === "PASSIVE" && r.checkpointed > 0 && r.checkpointed !== copied) {
+      try { fs.fdatasyncSync(fd); } catch {}
+    }
     copied = mode === "PASSIVE" ? r.checkpointed : 0;
     parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
